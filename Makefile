@@ -1,0 +1,112 @@
+# pgstage: `make` builds ./pgstage; `make check` runs the whole test suite.
+# Missing Debian packages are installed first (scripts/install-deps.sh).
+
+CC ?= cc
+BUILD ?= build
+BIN ?= pgstage
+PGSTAGE_VERSION ?= 0.1.0-dev
+
+# Development builds treat warnings as errors; `make RELEASE=1` does not.
+WARNINGS = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wold-style-definition -Wvla -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough \
+	   -fno-common
+ifndef RELEASE
+WARNINGS += -Werror
+endif
+
+OPT ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
+	     -DPGS_VERSION='"$(PGSTAGE_VERSION)"' $(SANITIZE) $(CFLAGS)
+LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
+LIBS = -lpg_query -lprotobuf-c -ljansson
+
+LIB_SRC = $(wildcard lint/*.c lint/report/*.c lint/pgdata/*.c rules/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB = $(BUILD)/libpgstage.a
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
+INTEGRATION_SRC = $(wildcard tests/integration/test_*.c)
+INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all deps check unit golden cli-tests integration pgdata-check docs check-docs lint-src \
+	bless demo asan clean format format-check
+
+all: $(BIN)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(LIBS) -lcmocka
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql -o $@ $< $(LIB) $(LDFLAGS_ALL) $(LIBS) \
+		-lpq -lcmocka
+
+# ---- tests ----
+
+check: $(BIN) lint-src check-docs unit golden cli-tests pgdata-check integration
+	@echo "make check: all test groups passed"
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+golden: $(BIN)
+	@PGSTAGE=./$(BIN) tests/golden.sh
+
+bless: $(BIN)
+	@PGSTAGE=./$(BIN) tests/golden.sh --bless $(RULE)
+
+cli-tests: $(BIN)
+	@PGSTAGE=./$(BIN) tests/cli.sh
+
+integration: $(BIN) $(INTEGRATION_BIN)
+	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/run-integration.sh $(INTEGRATION_BIN)
+
+pgdata-check: | deps
+	@lint/pgdata/check.sh
+
+docs: $(BIN)
+	@PGSTAGE=./$(BIN) scripts/gen-rule-docs.sh > docs/rules.md
+
+check-docs: $(BIN)
+	@PGSTAGE=./$(BIN) scripts/gen-rule-docs.sh | diff -u docs/rules.md - \
+		|| { echo "docs/rules.md is stale: run make docs"; exit 1; }
+
+lint-src:
+	@scripts/lint-src.sh
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/pgstage OPT="-O1 -g -fno-omit-frame-pointer" \
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+
+demo: $(BIN)
+	@scripts/demo.sh ./$(BIN)
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard lint/*.h lint/*/*.h rules/*.h cli/*.h tests/*/*.c)
+
+format-check:
+	clang-format --dry-run -Werror $(LIB_SRC) $(CLI_SRC)
+
+clean:
+	rm -rf build $(BIN)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,77 @@
+/*
+ * effects: what a statement does to each relation it touches: the lock mode
+ * it takes, whether it rewrites the table, rebuilds indexes or scans the
+ * whole table, for a given PostgreSQL major version. The one place that
+ * knows PostgreSQL's behaviour: rules, explain and the planner all ask here.
+ */
+#ifndef PGS_EFFECTS_H
+#define PGS_EFFECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include "lint/arena.h"
+#include "lint/model.h"
+
+enum pgs_lock {
+	PGS_LOCK_NONE,
+	PGS_LOCK_ACCESS_SHARE,
+	PGS_LOCK_ROW_SHARE,
+	PGS_LOCK_ROW_EXCLUSIVE,
+	PGS_LOCK_SHARE_UPDATE_EXCLUSIVE,
+	PGS_LOCK_SHARE,
+	PGS_LOCK_SHARE_ROW_EXCLUSIVE,
+	PGS_LOCK_EXCLUSIVE,
+	PGS_LOCK_ACCESS_EXCLUSIVE,
+};
+
+/* Why a table is rewritten or scanned, for messages. */
+enum pgs_effect_cause {
+	PGS_CAUSE_NONE,
+	PGS_CAUSE_VOLATILE_DEFAULT,
+	PGS_CAUSE_DEFAULT_BEFORE_11,
+	PGS_CAUSE_SERIAL,
+	PGS_CAUSE_IDENTITY,
+	PGS_CAUSE_GENERATED,
+	PGS_CAUSE_NOT_NULL_SCAN,
+	PGS_CAUSE_CHECK_SCAN,
+	PGS_CAUSE_INDEX_BUILD,
+	PGS_CAUSE_TYPE_CHANGE,
+	PGS_CAUSE_OTHER,
+};
+
+struct pgs_effect {
+	const char *relation; /* "schema.name" */
+	enum pgs_lock lock;
+	bool rewrite, reindex, scan;
+	bool is_new;  /* created earlier in this migration history */
+	bool assumed; /* the input lacked facts; this is the conservative answer */
+	enum pgs_effect_cause cause;
+	const char *culprit; /* e.g. the volatile function of a default */
+};
+
+struct pgs_effects {
+	struct pgs_effect *items;
+	size_t n, cap;
+	bool no_transaction; /* the statement can't run in a transaction block */
+};
+
+/*
+ * Compute the effects of stmt against the model's state before it runs, for
+ * PostgreSQL major version pg_version. Allocates in arena.
+ */
+void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
+			 const PgQuery__Node *stmt, int pg_version);
+
+/* The effect on one relation, or NULL when the statement doesn't touch it. */
+const struct pgs_effect *pgs_effects_find(const struct pgs_effects *fx, const char *relation);
+
+/* PostgreSQL's name for a lock mode: "ACCESS EXCLUSIVE", ... */
+const char *pgs_lock_name(enum pgs_lock lock);
+
+/* What the lock stops other sessions doing: "reads and writes", "writes", ... or NULL. */
+const char *pgs_lock_blocks(enum pgs_lock lock);
+
+#endif

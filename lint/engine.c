@@ -1,0 +1,407 @@
+#include "lint/engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lint/lexer.h"
+#include "rules/registry.h"
+
+struct pgs_check {
+	struct pgs_engine *engine;
+	struct pgs_file_report *file;
+	const struct pgs_stmt *stmt;
+	struct pgs_effects effects;
+	const struct pgs_rule *rule;
+	struct pgs_txn txn;
+};
+
+void pgs_engine_init(struct pgs_engine *engine, const struct pgs_lint_options *opts)
+{
+	memset(engine, 0, sizeof(*engine));
+	engine->opts = *opts;
+	pgs_model_init(&engine->model);
+}
+
+void pgs_engine_release(struct pgs_engine *engine)
+{
+	pgs_model_release(&engine->model);
+}
+
+void pgs_file_report_release(struct pgs_file_report *report)
+{
+	pgs_arena_release(&report->arena);
+	memset(report, 0, sizeof(*report));
+}
+
+int pgs_file_report_max_severity(const struct pgs_file_report *report)
+{
+	int max = -1;
+
+	for (size_t i = 0; i < report->diags.n; i++)
+		if ((int)report->diags.items[i].severity > max)
+			max = (int)report->diags.items[i].severity;
+	return max;
+}
+
+/* ---- the API rules use (lint/rule.h) ---- */
+
+const struct pgs_stmt *pgs_check_stmt(const struct pgs_check *ctx)
+{
+	return ctx->stmt;
+}
+
+const PgQuery__Node *pgs_check_node(const struct pgs_check *ctx)
+{
+	return ctx->stmt->node;
+}
+
+const char *pgs_check_text(const struct pgs_check *ctx)
+{
+	return ctx->file->analysed;
+}
+
+const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx)
+{
+	return &ctx->effects;
+}
+
+struct pgs_model *pgs_check_model(const struct pgs_check *ctx)
+{
+	return &ctx->engine->model;
+}
+
+bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *relation)
+{
+	struct pgs_table *t = pgs_strmap_get(&ctx->engine->model.tables, relation);
+
+	return t && t->created_in != 0 && t->created_in == ctx->engine->model.file_number;
+}
+
+const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
+{
+	return &ctx->txn;
+}
+
+enum pgs_tool pgs_check_tool(const struct pgs_check *ctx)
+{
+	return ctx->file->sections.tool;
+}
+
+struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset)
+{
+	return pgs_source_pos(&ctx->file->src, offset);
+}
+
+int pgs_check_pg_version(const struct pgs_check *ctx)
+{
+	return ctx->engine->opts.pg_version;
+}
+
+struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset)
+{
+	const char *text = ctx->file->analysed;
+	struct pgs_span stmt = ctx->stmt->span, clause = stmt;
+	struct pgs_token tok;
+	uint32_t pos = stmt.start;
+	int depth = 0;
+	bool alter_table = ctx->stmt->node &&
+			   ctx->stmt->node->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
+
+	if (!alter_table || offset < stmt.start || offset >= stmt.end)
+		return stmt;
+	while (pos < stmt.end) {
+		pos = pgs_lex(text, pos, stmt.end, &tok);
+		if (tok.kind == PGS_TOK_OPEN)
+			depth++;
+		else if (tok.kind == PGS_TOK_CLOSE)
+			depth--;
+		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
+			if (tok.start >= offset) {
+				clause.end = pgs_last_token_end(text, clause.start, tok.start);
+				return clause;
+			}
+			clause.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+		}
+	}
+	return clause;
+}
+
+static struct pgs_diag *new_diag(struct pgs_file_report *file, const struct pgs_rule *rule,
+				 struct pgs_span span)
+{
+	struct pgs_diag *d = pgs_arena_push(&file->arena, (void **)&file->diags.items,
+					    &file->diags.n, &file->diags.cap, sizeof(*d));
+	d->rule = rule;
+	d->severity = rule->severity;
+	d->span = span;
+	return d;
+}
+
+struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const char *fmt, ...)
+{
+	struct pgs_diag *d = new_diag(ctx->file, ctx->rule, span);
+	va_list ap;
+
+	va_start(ap, fmt);
+	d->message = pgs_arena_vprintf(&ctx->file->arena, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+void pgs_diag_note(struct pgs_check *ctx, struct pgs_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n_notes == PGS_DIAG_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	d->notes[d->n_notes++] = pgs_arena_vprintf(&ctx->file->arena, fmt, ap);
+	va_end(ap);
+}
+
+void pgs_diag_help(struct pgs_check *ctx, struct pgs_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	d->help = pgs_arena_vprintf(&ctx->file->arena, fmt, ap);
+	va_end(ap);
+}
+
+void pgs_diag_fix(struct pgs_check *ctx, struct pgs_diag *d, const char *title, bool safe)
+{
+	d->fix = pgs_arena_alloc(&ctx->file->arena, sizeof(*d->fix));
+	d->fix->title = pgs_arena_strdup(&ctx->file->arena, title);
+	d->fix->safe = safe;
+}
+
+void pgs_diag_edit(struct pgs_check *ctx, struct pgs_diag *d, struct pgs_span span,
+		   const char *text)
+{
+	struct pgs_edit *e = pgs_arena_push(&ctx->file->arena, (void **)&d->fix->edits,
+					    &d->fix->n_edits, &d->fix->cap, sizeof(*e));
+	e->span = span;
+	e->text = pgs_arena_strdup(&ctx->file->arena, text);
+}
+
+const char *pgs_check_relation_label(struct pgs_check *ctx, const char *relation)
+{
+	if (strncmp(relation, "public.", 7) == 0)
+		return pgs_arena_strdup(&ctx->file->arena, relation + 7);
+	return pgs_arena_strdup(&ctx->file->arena, relation);
+}
+
+void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)
+{
+	const char *blocks = pgs_lock_blocks(e->lock);
+	const char *label = pgs_check_relation_label(ctx, e->relation);
+
+	if (!blocks)
+		return;
+	if (e->rewrite)
+		pgs_diag_note(ctx, d,
+			      "rewrites \"%s\" and its indexes under %s: blocks %s until done",
+			      label, pgs_lock_name(e->lock), blocks);
+	else if (e->scan)
+		pgs_diag_note(ctx, d, "scans all of \"%s\" under %s: blocks %s until done", label,
+			      pgs_lock_name(e->lock), blocks);
+	else
+		pgs_diag_note(ctx, d, "takes %s on \"%s\": blocks %s while held", pgs_lock_name(e->lock),
+			      label, blocks);
+}
+
+/* ---- linting a file ---- */
+
+/* Words of PostgreSQL 16+ syntax that the 15 grammar rejects. */
+static const char *const newer_syntax[] = {
+	"system_user", "json_array",  "json_arrayagg", "json_object", "json_objectagg",
+	"json_table",  "json_query",  "json_value",    "json_exists", "json_serialize",
+	"json_scalar", "enforced",    "virtual",       "overlaps",    "period",
+	"maintain",    "split",       "storage",       "expression",  "returning",
+};
+
+static const char *newer_syntax_word(const char *text, struct pgs_span span)
+{
+	struct pgs_token tok;
+	uint32_t pos = span.start;
+
+	while (pos < span.end) {
+		pos = pgs_lex(text, pos, span.end, &tok);
+		for (size_t i = 0; i < sizeof(newer_syntax) / sizeof(newer_syntax[0]); i++)
+			if (pgs_token_is(text, &tok, newer_syntax[i]))
+				return newer_syntax[i];
+	}
+	return NULL;
+}
+
+static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_report *file,
+				const struct pgs_stmt *stmt)
+{
+	struct pgs_token tok;
+	uint32_t at = stmt->error_offset;
+	struct pgs_span span = {at, at};
+
+	if (at < stmt->span.end) {
+		pgs_lex(file->analysed, at, stmt->span.end, &tok);
+		span.end = tok.kind == PGS_TOK_UNTERMINATED ? at + 1 : tok.end;
+	}
+	struct pgs_diag *d = new_diag(file, &pgs_rule_syntax_error, span);
+	d->message = stmt->error;
+
+	const char *word = newer_syntax_word(file->analysed, stmt->span);
+	if (word || engine->opts.pg_version >= 16) {
+		d->notes[d->n_notes++] =
+			word ? pgs_arena_printf(&file->arena,
+						"pgstage parses with PostgreSQL 15's grammar; "
+						"if \"%s\" here is PostgreSQL 16+ syntax, it is not "
+						"understood yet",
+						word)
+			     : "pgstage parses with PostgreSQL 15's grammar; syntax added in "
+			       "PostgreSQL 16 or later does not parse";
+	}
+	d->help = "the statement is skipped; the rest of the file is still checked";
+}
+
+/* Update the transaction state after a statement ran. */
+static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
+			      enum pgs_tool_txn tool_txn)
+{
+	txn->n_statements++;
+	if (!stmt->node || stmt->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+		return;
+	switch (stmt->node->transaction_stmt->kind) {
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+		if (!txn->active || txn->by_tool) {
+			txn->active = true;
+			txn->by_tool = false;
+			txn->began_at = stmt->span.start;
+			txn->n_statements = 0;
+		}
+		break;
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+		/* In one multi-statement message, what follows a COMMIT is again
+		 * one implicit transaction. */
+		txn->active = tool_txn == PGS_TXN_MULTI_STATEMENT;
+		txn->by_tool = txn->active;
+		txn->began_at = stmt->span.end;
+		txn->n_statements = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static bool rule_enabled(const struct pgs_engine *engine, size_t i)
+{
+	return !engine->opts.rule_disabled || !engine->opts.rule_disabled[i];
+}
+
+static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *file)
+{
+	struct pgs_check ctx = {.engine = engine, .file = file};
+	enum pgs_tool_txn tool_txn = file->sections.txn;
+
+	if (engine->opts.txn == PGS_TXN_ALWAYS)
+		tool_txn = PGS_TXN_WRAPPED;
+	else if (engine->opts.txn == PGS_TXN_NEVER)
+		tool_txn = PGS_TXN_NONE;
+	ctx.txn.active = tool_txn == PGS_TXN_WRAPPED ||
+			 (tool_txn == PGS_TXN_MULTI_STATEMENT && file->parsed.n_stmts > 1);
+	ctx.txn.by_tool = ctx.txn.active;
+
+	for (size_t i = 0; i < file->parsed.n_stmts; i++) {
+		const struct pgs_stmt *stmt = &file->parsed.stmts[i];
+
+		ctx.stmt = stmt;
+		if (!stmt->node) {
+			if (!file->context)
+				report_syntax_error(engine, file, stmt);
+			track_transaction(&ctx.txn, stmt, tool_txn);
+			continue;
+		}
+		if (!file->context) {
+			pgs_effects_compute(&ctx.effects, &file->arena, &engine->model, stmt->node,
+					    engine->opts.pg_version);
+			for (size_t r = 0; r < pgs_n_rules; r++) {
+				if (!pgs_rules[r]->check || !rule_enabled(engine, r))
+					continue;
+				ctx.rule = pgs_rules[r];
+				pgs_rules[r]->check(&ctx);
+			}
+		}
+		track_transaction(&ctx.txn, stmt, tool_txn);
+		pgs_model_apply(&engine->model, stmt->node);
+	}
+}
+
+/* flyway: "<file>.conf" beside a script may say executeInTransaction=false. */
+static bool flyway_conf_no_txn(const char *path)
+{
+	char conf[4096];
+	char line[512];
+	bool no_txn = false;
+
+	if (snprintf(conf, sizeof(conf), "%s.conf", path) >= (int)sizeof(conf))
+		return false;
+	FILE *f = fopen(conf, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "executeInTransaction", 20) == 0 && strstr(line, "false"))
+			no_txn = true;
+	fclose(f);
+	return no_txn;
+}
+
+static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, bool context)
+{
+	const struct pgs_span *parts;
+	size_t n_parts;
+
+	pgs_sections_find(&out->sections, &out->arena, &out->src, engine->opts.tool,
+			  strcmp(out->src.path, "<stdin>") != 0 && flyway_conf_no_txn(out->src.path));
+	if (out->sections.file_direction == PGS_DIR_DOWN || engine->opts.down) {
+		parts = out->sections.down;
+		n_parts = out->sections.n_down;
+	} else {
+		parts = out->sections.up;
+		n_parts = out->sections.n_up;
+	}
+	out->context = context;
+	out->analysed = pgs_sections_mask(&out->src, &out->arena, parts, n_parts);
+	pgs_parse(&out->parsed, &out->arena, out->analysed, out->src.len);
+
+	engine->model.file_number = context ? 0 : ++engine->n_files;
+	lint_statements(engine, out);
+}
+
+int pgs_engine_lint_file(struct pgs_engine *engine, const char *path, bool context,
+			 struct pgs_file_report *out, struct pgs_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	pgs_arena_init(&out->arena);
+	if (pgs_source_load(&out->src, &out->arena, path, err) < 0) {
+		pgs_file_report_release(out);
+		return -1;
+	}
+	lint_loaded(engine, out, context);
+	return 0;
+}
+
+int pgs_engine_lint_text(struct pgs_engine *engine, const char *path, const char *text,
+			 size_t len, bool context, struct pgs_file_report *out,
+			 struct pgs_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	pgs_arena_init(&out->arena);
+	if (pgs_source_from_memory(&out->src, &out->arena, path, text, len, err) < 0) {
+		pgs_file_report_release(out);
+		return -1;
+	}
+	lint_loaded(engine, out, context);
+	return 0;
+}

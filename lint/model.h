@@ -1,0 +1,103 @@
+/*
+ * model: the migration history's view of the schema, updated statement by
+ * statement: tables, their columns (with types), constraints (and whether
+ * validated), indexes, which objects this history created, and the session
+ * state that matters for locking (transaction, lock_timeout, ...).
+ *
+ * Names are stored as PostgreSQL resolves them: unquoted identifiers are
+ * already lower-cased by the parser; an unqualified name is in "public".
+ */
+#ifndef PGS_MODEL_H
+#define PGS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include "lint/arena.h"
+#include "lint/strmap.h"
+
+struct pgs_column {
+	const char *name;
+	const char *type;   /* last name of the type, e.g. "int4", "varchar", "my_domain" */
+	int32_t mods[2];    /* typmod arguments, e.g. varchar(20) -> {20} */
+	int n_mods;
+	bool is_array;
+	bool not_null;
+	bool has_default;
+};
+
+enum pgs_constraint_kind {
+	PGS_CON_CHECK,
+	PGS_CON_FOREIGN_KEY,
+	PGS_CON_UNIQUE,
+	PGS_CON_PRIMARY_KEY,
+	PGS_CON_EXCLUSION,
+};
+
+struct pgs_constraint {
+	const char *name;
+	enum pgs_constraint_kind kind;
+	bool validated;
+	const char *not_null_column; /* CHECK (col IS NOT NULL): that column */
+	const char *referenced;      /* foreign keys: "schema.table" */
+	unsigned created_in;         /* file number that added it, 0 before the history */
+	bool dropped;
+};
+
+struct pgs_table {
+	const char *key;    /* "schema.name" */
+	const char *schema, *name;
+	unsigned created_in; /* file number (1-based) of the CREATE, 0 when it existed before */
+	bool partial;        /* first seen in an ALTER: columns and constraints may be missing */
+	struct pgs_column *columns;
+	size_t n_columns, cap_columns;
+	struct pgs_constraint *constraints;
+	size_t n_constraints, cap_constraints;
+};
+
+struct pgs_index {
+	const char *key;   /* "schema.name" */
+	const char *table; /* table key */
+	bool unique;
+	unsigned created_in;
+};
+
+struct pgs_model {
+	struct pgs_arena arena; /* owns every name and object, for the whole run */
+	struct pgs_strmap tables, indexes;
+	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
+};
+
+void pgs_model_init(struct pgs_model *model);
+void pgs_model_release(struct pgs_model *model);
+
+/* "schema.name" for a RangeVar (public when unqualified), in the model's arena. */
+const char *pgs_model_key(struct pgs_model *model, const PgQuery__RangeVar *rv);
+
+/* The table a RangeVar names, or NULL when the history doesn't know it. */
+struct pgs_table *pgs_model_table(struct pgs_model *model, const PgQuery__RangeVar *rv);
+
+struct pgs_column *pgs_table_column(struct pgs_table *table, const char *name);
+
+/* The constraint of the table with that name (not dropped), or NULL. */
+struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char *name);
+
+/*
+ * Whether a validated CHECK (col IS NOT NULL) on the table proves the column
+ * has no NULLs (what lets SET NOT NULL skip its scan from PostgreSQL 12).
+ */
+bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column);
+
+/* Record what a parsed statement does to the schema (after rules saw it). */
+void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt);
+
+/* The last name of a TypeName, or "" when it has none. */
+const char *pgs_type_name_last(const PgQuery__TypeName *tn);
+
+/* The string value of a String node, or NULL. */
+const char *pgs_node_string(const PgQuery__Node *node);
+
+#endif

@@ -1,0 +1,109 @@
+#include <string.h>
+
+#include "lint/report.h"
+#include "lint/rule.h"
+
+#define BOLD "\033[1m"
+#define RED "\033[1;31m"
+#define YELLOW "\033[1;33m"
+#define BLUE "\033[1;34m"
+#define CYAN "\033[1;36m"
+#define RESET "\033[0m"
+
+/* A span covering this many lines or more shows its first and last lines only. */
+#define FRAME_MAX_LINES 4
+
+struct style {
+	const char *bold, *sev, *caret, *gutter, *reset;
+};
+
+static int digits(uint32_t n)
+{
+	int d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* One source line, then carets under the bytes [from, to) of it. */
+static void frame_line(FILE *out, const struct pgs_source *src, uint32_t line, uint32_t from,
+		       uint32_t to, int width, const struct style *st)
+{
+	struct pgs_span l = pgs_source_line(src, line);
+
+	if (from < l.start)
+		from = l.start;
+	if (to > l.end)
+		to = l.end;
+	fprintf(out, "%s%*u |%s %.*s\n", st->gutter, width, line, st->reset, (int)(l.end - l.start),
+		src->text + l.start);
+	fprintf(out, "%s%*s |%s ", st->gutter, width, "", st->reset);
+	/* keep tabs so the carets line up under the same columns */
+	for (uint32_t i = l.start; i < from; i++) {
+		unsigned char c = (unsigned char)src->text[i];
+		if (c == '\t')
+			fputc('\t', out);
+		else if ((c & 0xC0) != 0x80)
+			fputc(' ', out);
+	}
+	fputs(st->caret, out);
+	uint32_t n = pgs_utf8_count(src->text + from, to - from);
+	for (uint32_t i = 0; i < (n ? n : 1); i++)
+		fputc('^', out);
+	fprintf(out, "%s\n", st->reset);
+}
+
+static void frame(FILE *out, const struct pgs_source *src, const struct pgs_diag *d,
+		  struct pgs_pos start, struct pgs_pos end, const struct style *st)
+{
+	uint32_t last = end.line;
+	/* a span ending at the start of a line doesn't underline that line */
+	if (last > start.line && end.column == 1)
+		last--;
+	int width = digits(last);
+
+	for (uint32_t line = start.line; line <= last; line++) {
+		if (last - start.line + 1 >= FRAME_MAX_LINES && line == start.line + 1) {
+			fprintf(out, "%s%*s ...%s\n", st->gutter, width, "", st->reset);
+			line = last - 1;
+			continue;
+		}
+		frame_line(out, src, line, d->span.start, d->span.end, width, st);
+	}
+	for (size_t i = 0; i < d->n_notes; i++)
+		fprintf(out, "%s%*s =%s note: %s\n", st->gutter, width, "", st->reset, d->notes[i]);
+	if (d->help)
+		fprintf(out, "%s%*s =%s help: %s\n", st->gutter, width, "", st->reset, d->help);
+	if (d->fix)
+		fprintf(out, "%s%*s =%s fix%s: %s\n", st->gutter, width, "", st->reset,
+			d->fix->safe ? "" : " (unsafe)", d->fix->title);
+}
+
+void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color)
+{
+	struct style plain = {"", "", "", "", ""};
+
+	for (size_t i = 0; i < file->diags.n; i++) {
+		const struct pgs_diag *d = &file->diags.items[i];
+		struct pgs_pos start = pgs_source_pos(&file->src, d->span.start);
+		struct pgs_pos end = pgs_source_pos(&file->src, d->span.end);
+		struct style st = plain;
+
+		if (color) {
+			st.bold = BOLD;
+			st.sev = d->severity == PGS_SEV_ERROR     ? RED
+				 : d->severity == PGS_SEV_WARNING ? YELLOW
+								  : BLUE;
+			st.caret = st.sev;
+			st.gutter = CYAN;
+			st.reset = RESET;
+		}
+		fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s%s: %s%s\n", st.bold, file->src.path, start.line,
+			start.column, st.reset, st.sev, pgs_severity_name(d->severity), d->rule->name,
+			st.reset, st.bold, d->message, st.reset);
+		frame(out, &file->src, d, start, end, &st);
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * rule: what a lint rule is, and the only API rules use. A rule looks at one
+ * parsed statement at a time, asks the model and the statement's effects
+ * questions, and reports diagnostics. It never re-derives lock modes.
+ */
+#ifndef PGS_RULE_H
+#define PGS_RULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include "lint/diag.h"
+#include "lint/effects.h"
+#include "lint/model.h"
+#include "lint/parse.h"
+#include "lint/sections.h"
+
+struct pgs_check;
+
+struct pgs_rule {
+	const char *id;   /* "M101": stable, never reused; first digit is the family */
+	const char *name; /* kebab-case; the file is rules/<name with _>.c */
+	enum pgs_severity severity;
+	const char *summary; /* one line */
+	const char *docs;    /* markdown: problem, why, safe alternative */
+	const char *example_bad, *example_good; /* the registry test lints both */
+	/* Called for every parsed statement; NULL for built-ins (syntax-error). */
+	void (*check)(struct pgs_check *ctx);
+};
+
+/* Transaction the statement runs in, as the engine tracked it. */
+struct pgs_txn {
+	bool active;
+	bool by_tool;         /* opened by the migration tool, not by BEGIN */
+	uint32_t began_at;    /* source offset of BEGIN, or of the file start */
+	size_t n_statements;  /* statements run in it so far */
+};
+
+/* The statement being checked, its node, and its source text. */
+const struct pgs_stmt *pgs_check_stmt(const struct pgs_check *ctx);
+const PgQuery__Node *pgs_check_node(const struct pgs_check *ctx);
+const char *pgs_check_text(const struct pgs_check *ctx);
+
+/* What the statement does to each relation (see effects.h). */
+const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx);
+
+/* The schema as it is before the statement runs. */
+struct pgs_model *pgs_check_model(const struct pgs_check *ctx);
+
+/* Whether the relation was created earlier in the file being linted. */
+bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *relation);
+
+const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx);
+
+/* The migration tool whose conventions the file follows (never AUTO). */
+enum pgs_tool pgs_check_tool(const struct pgs_check *ctx);
+int pgs_check_pg_version(const struct pgs_check *ctx);
+
+/* Line and column of a source offset of the file being linted. */
+struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset);
+
+/*
+ * The part of the statement a node at source offset belongs to: for
+ * ALTER TABLE with several actions, the comma-separated action holding it;
+ * otherwise the whole statement.
+ */
+struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset);
+
+/* Record a finding of the current rule; message is printf-formatted. */
+struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void pgs_diag_note(struct pgs_check *ctx, struct pgs_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pgs_diag_help(struct pgs_check *ctx, struct pgs_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Attach a fix (title, safe or not) and add byte edits to it. */
+void pgs_diag_fix(struct pgs_check *ctx, struct pgs_diag *d, const char *title, bool safe);
+void pgs_diag_edit(struct pgs_check *ctx, struct pgs_diag *d, struct pgs_span span,
+		   const char *text);
+
+/* "the lock blocks X" note, shared wording for every locking rule. */
+void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e);
+
+/* Display form of "schema.name": the bare name for public, as written otherwise. */
+const char *pgs_check_relation_label(struct pgs_check *ctx, const char *relation);
+
+#endif

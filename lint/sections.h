@@ -1,0 +1,73 @@
+/*
+ * sections: what a migration tool's conventions say about one file: which
+ * parts are the "up" migration (the part applied, and linted by default),
+ * which are "down", and whether the tool runs the file in a transaction.
+ */
+#ifndef PGS_SECTIONS_H
+#define PGS_SECTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lint/arena.h"
+#include "lint/source.h"
+
+enum pgs_tool {
+	PGS_TOOL_AUTO,
+	PGS_TOOL_PLAIN,
+	PGS_TOOL_GOOSE,
+	PGS_TOOL_DBMATE,
+	PGS_TOOL_GOLANG_MIGRATE,
+	PGS_TOOL_FLYWAY,
+};
+
+/* How the tool runs a file's statements. */
+enum pgs_tool_txn {
+	PGS_TXN_NONE,           /* statement by statement, autocommit (psql, goose NO TRANSACTION) */
+	PGS_TXN_WRAPPED,        /* the whole part in one transaction (goose, dbmate, flyway) */
+	PGS_TXN_MULTI_STATEMENT, /* one simple-query message: implicitly one transaction when it
+				  * holds more than one statement (golang-migrate) */
+};
+
+enum pgs_direction { PGS_DIR_UP, PGS_DIR_DOWN };
+
+struct pgs_sections {
+	enum pgs_tool tool;         /* never AUTO once detected */
+	enum pgs_tool_txn txn;
+	enum pgs_direction file_direction; /* for tools that split by file name */
+	struct pgs_span *up, *down; /* parts of the text, in order */
+	size_t n_up, n_down;
+	const char *note;           /* e.g. a goose file without annotations; may be NULL */
+};
+
+/* Tool name for messages and options ("goose", "golang-migrate", ...). */
+const char *pgs_tool_name(enum pgs_tool tool);
+
+/* Parse a tool name; -1 when unknown. */
+int pgs_tool_parse(const char *name);
+
+/*
+ * Guess the tool from a file's name and text: goose and dbmate annotations,
+ * golang-migrate's NAME.up.sql / NAME.down.sql, flyway's V1__/U1__/R__ names;
+ * plain otherwise.
+ */
+enum pgs_tool pgs_tool_detect(const char *path, const char *text, size_t len);
+
+/*
+ * Find the up and down parts of src under tool (AUTO detects). The spans are
+ * allocated in the arena. flyway_no_txn: a flyway script config said
+ * executeInTransaction=false.
+ */
+void pgs_sections_find(struct pgs_sections *out, struct pgs_arena *arena,
+		       const struct pgs_source *src, enum pgs_tool tool, bool flyway_no_txn);
+
+/*
+ * A copy of the text in which every byte outside the given parts is a space
+ * (newlines kept), so the parser sees only those parts while every offset
+ * still points into the original file. Returns src->text itself when the
+ * parts cover the whole file.
+ */
+const char *pgs_sections_mask(const struct pgs_source *src, struct pgs_arena *arena,
+			      const struct pgs_span *parts, size_t n_parts);
+
+#endif

@@ -1,0 +1,73 @@
+#include "lint/rule.h"
+
+static void check(struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT || !node->alter_table_stmt->relation)
+		return;
+	const struct pgs_effect *e = &pgs_check_effects(ctx)->items[0];
+	if (pgs_check_created_in_this_file(ctx, e->relation) || !e->rewrite)
+		return;
+	if (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11)
+		return;
+
+	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
+	const char *label = pgs_check_relation_label(ctx, e->relation);
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
+
+		if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
+		    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+			continue;
+		const PgQuery__ColumnDef *def = cmd->def->column_def;
+		struct pgs_span span = pgs_check_clause_span(ctx, pgs_stmt_offset(pgs_check_stmt(ctx),
+										      def->location));
+		struct pgs_diag *d;
+
+		if (e->cause == PGS_CAUSE_DEFAULT_BEFORE_11)
+			d = pgs_report(ctx, span,
+				       "adding column \"%s\" with a default rewrites \"%s\" before "
+				       "PostgreSQL 11",
+				       def->colname, label);
+		else
+			d = pgs_report(ctx, span,
+				       "adding column \"%s\" with a volatile default (%s()) rewrites "
+				       "\"%s\"",
+				       def->colname, e->culprit ? e->culprit : "?", label);
+		pgs_diag_note_lock(ctx, d, e);
+		if (e->assumed)
+			pgs_diag_note(ctx, d,
+				      "%s() is not a built-in function of known volatility; assumed "
+				      "volatile",
+				      e->culprit ? e->culprit : "the default");
+		pgs_diag_help(ctx, d,
+			      "add the column without a default, SET DEFAULT for new rows, then "
+			      "backfill existing rows in batches (pgstage plan does this)");
+		break;
+	}
+}
+
+const struct pgs_rule pgs_rule_adding_field_with_volatile_default = {
+	.id = "M201",
+	.name = "adding-field-with-volatile-default",
+	.severity = PGS_SEV_WARNING,
+	.summary = "ADD COLUMN with a volatile default (or any default before PostgreSQL 11) "
+		   "rewrites the table",
+	.docs = "## Problem\n\n"
+		"Since PostgreSQL 11 a non-volatile default is stored once in the catalog and\n"
+		"adding the column is instant. A volatile default (`gen_random_uuid()`,\n"
+		"`clock_timestamp()`, `random()`, a user function of unknown volatility) must\n"
+		"be computed for every row: PostgreSQL rewrites the table and all its indexes\n"
+		"under ACCESS EXCLUSIVE, blocking reads and writes until done. Before\n"
+		"PostgreSQL 11 any non-NULL default rewrites.\n\n"
+		"`now()` and `CURRENT_TIMESTAMP` are stable, not volatile: they are safe.\n\n"
+		"## Safe alternative\n\n"
+		"1. `ALTER TABLE t ADD COLUMN c uuid;` (no default: instant)\n"
+		"2. `ALTER TABLE t ALTER COLUMN c SET DEFAULT gen_random_uuid();` (new rows)\n"
+		"3. backfill existing rows in small batches, each its own transaction\n"
+		"4. if the column must be NOT NULL: the CHECK ... NOT VALID sequence\n",
+	.example_bad = "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+	.example_good = "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT now();",
+	.check = check,
+};

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Ensure the Debian packages pgstage needs to build and test are installed.
+# Fast path: when everything is already installed, print nothing and exit 0
+# without touching apt (this runs in CI and before every fresh build).
+set -euo pipefail
+
+packages=(
+	gcc clang make pkg-config
+	libpg-query-dev libprotobuf-c-dev libjansson-dev libcmocka-dev libpq-dev
+	postgresql git diffutils
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	# dpkg-query fails (and prints to stderr) for packages it has never seen;
+	# that just means "not installed".
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [[ $status != "install ok installed" ]]; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} > 0)); then
+	sudo_cmd=()
+	if ((EUID != 0)); then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo_cmd=(sudo)
+		else
+			echo "install-deps: missing packages: ${missing[*]}" >&2
+			echo "install-deps: not root and sudo is not available; install them as root" >&2
+			exit 1
+		fi
+	fi
+	echo "install-deps: installing: ${missing[*]}" >&2
+	"${sudo_cmd[@]}" apt-get update -qq
+	"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The integration tests need the server binaries, which Debian keeps outside
+# PATH under /usr/lib/postgresql/<major>/bin; pg_config --bindir would point at
+# the client-side libpq-dev layout, so look for initdb directly (prefer 15, the
+# major version of the libpg_query grammar).
+initdb=""
+for cand in /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/*/bin/initdb; do
+	if [[ -x $cand ]]; then
+		initdb=$cand
+		break
+	fi
+done
+if [[ -z $initdb ]]; then
+	echo "install-deps: no initdb found under /usr/lib/postgresql/*/bin; is the postgresql server package installed?" >&2
+	exit 1
+fi

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL cluster for integration tests and for regenerating
+# lint/pgdata: unix socket only (no TCP), trust auth, no durability.
+#
+#   cluster.sh start DIR   initdb into DIR/data and start; socket in DIR
+#   cluster.sh stop DIR    stop immediately and remove DIR (idempotent)
+#   cluster.sh env DIR     print export lines for PGHOST/PGPORT/PGUSER/PGDATABASE
+#
+# PostgreSQL refuses to run as root, so when run as root the server runs as
+# the unprivileged `postgres` user; DIR and its parents must then be
+# traversable by postgres (tests/pg/with-cluster.sh uses a 755 dir in /tmp).
+set -euo pipefail
+
+# The socket file is DIR/.s.PGSQL.<port>; with no TCP listener a fixed port
+# cannot collide with anything else.
+readonly PORT=5432
+readonly PGUSER_NAME=postgres
+# Written at start; stop only deletes directories carrying it, so a mistyped
+# DIR is never rm -rf'd.
+readonly MARKER=.pgstage-cluster
+
+usage() {
+	echo "usage: $0 start|stop|env DIR" >&2
+	exit 2
+}
+
+die() {
+	echo "cluster.sh: $*" >&2
+	exit 1
+}
+
+# Debian keeps server binaries out of PATH; prefer major 15, the version of
+# the libpg_query grammar. PG_BINDIR overrides.
+find_bindir() {
+	if [[ -n ${PG_BINDIR:-} ]]; then
+		[[ -x $PG_BINDIR/initdb ]] || die "PG_BINDIR=$PG_BINDIR has no initdb"
+		printf '%s\n' "$PG_BINDIR"
+		return
+	fi
+	local cand
+	for cand in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+		if [[ -x $cand/initdb && -x $cand/pg_ctl ]]; then
+			printf '%s\n' "$cand"
+			return
+		fi
+	done
+	die "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (run scripts/install-deps.sh)"
+}
+
+is_root() {
+	((EUID == 0))
+}
+
+# Run a server-side command as the user that owns the cluster. Run from DIR
+# so that a cwd postgres cannot read (e.g. /root) causes no warnings.
+as_owner() {
+	if is_root; then
+		(cd "$dir" && runuser -u "$PGUSER_NAME" -- "$@")
+	else
+		(cd "$dir" && "$@")
+	fi
+}
+
+show_logs() {
+	local f
+	for f in "$dir/initdb.log" "$dir/server.log"; do
+		if [[ -s $f ]]; then
+			echo "--- tail of $f ---" >&2
+			tail -n 40 "$f" >&2
+		fi
+	done
+}
+
+# Single-quoted postgresql.conf string literal.
+conf_quote() {
+	printf "'%s'" "${1//\'/\'\'}"
+}
+
+server_running() {
+	[[ -f $dir/data/postmaster.pid ]] &&
+		as_owner "$bindir/pg_ctl" status -D "$dir/data" >/dev/null 2>&1
+}
+
+cmd_start() {
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd -P)
+	# Unix socket paths are limited to 107 bytes.
+	local sock="$dir/.s.PGSQL.$PORT"
+	((${#sock} <= 107)) || die "socket path too long (${#sock} > 107 bytes): $sock"
+	touch "$dir/$MARKER"
+
+	if is_root; then
+		id -u "$PGUSER_NAME" >/dev/null 2>&1 ||
+			die "running as root needs the '$PGUSER_NAME' user to run the server"
+		chown "$PGUSER_NAME": "$dir" "$dir/$MARKER"
+		runuser -u "$PGUSER_NAME" -- test -x "$dir" -a -w "$dir" ||
+			die "$dir is not writable by $PGUSER_NAME, or a parent directory is not traversable (chmod 755)"
+	fi
+
+	if server_running; then
+		return 0
+	fi
+
+	if [[ ! -f $dir/data/PG_VERSION ]]; then
+		if ! as_owner "$bindir/initdb" -D "$dir/data" -A trust --no-sync \
+			-U "$PGUSER_NAME" -E UTF8 --locale=C >"$dir/initdb.log" 2>&1; then
+			show_logs
+			die "initdb failed"
+		fi
+		# Settings go in the config file rather than on the pg_ctl -o
+		# command line, which pg_ctl passes through a shell.
+		cat >>"$dir/data/postgresql.conf" <<-CONF
+
+			# added by tests/pg/cluster.sh: throwaway test cluster
+			listen_addresses = ''
+			unix_socket_directories = $(conf_quote "$dir")
+			port = $PORT
+			fsync = off
+			synchronous_commit = off
+			full_page_writes = off
+		CONF
+	fi
+
+	if ! as_owner "$bindir/pg_ctl" start -D "$dir/data" -l "$dir/server.log" \
+		-w -t 60 >/dev/null 2>&1; then
+		show_logs
+		die "server failed to start"
+	fi
+
+	# pg_ctl -w already waited; this checks the socket clients will use.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if "$bindir/pg_isready" -q -h "$dir" -p "$PORT" -U "$PGUSER_NAME"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	show_logs
+	die "server did not become ready on $dir"
+}
+
+cmd_stop() {
+	[[ -e $dir ]] || return 0
+	dir=$(cd "$dir" && pwd -P)
+	if [[ ! -e $dir/$MARKER ]]; then
+		# Allow an empty dir (start failed before writing anything).
+		rmdir "$dir" 2>/dev/null ||
+			die "$dir was not created by cluster.sh start; refusing to remove it"
+		return 0
+	fi
+	if server_running; then
+		as_owner "$bindir/pg_ctl" stop -D "$dir/data" -m immediate -w -t 60 \
+			>/dev/null 2>&1 || true
+	fi
+	rm -rf "$dir"
+}
+
+cmd_env() {
+	dir=$(cd "$dir" && pwd -P)
+	printf 'export PGHOST=%q\n' "$dir"
+	printf 'export PGPORT=%q\n' "$PORT"
+	printf 'export PGUSER=%q\n' "$PGUSER_NAME"
+	printf 'export PGDATABASE=%q\n' postgres
+}
+
+(($# == 2)) || usage
+action=$1
+dir=$2
+[[ -n $dir ]] || usage
+
+case $action in
+start)
+	bindir=$(find_bindir)
+	cmd_start
+	;;
+stop)
+	bindir=$(find_bindir)
+	cmd_stop
+	;;
+env) cmd_env ;;
+*) usage ;;
+esac
