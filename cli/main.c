@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <pg_query.h>
+#include <pg_query.h> /* PG_VERSION */
 
 #include "cli/cli.h"
 
@@ -66,6 +66,5 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		rc = PGS_EXIT_USAGE;
 	}
-	pg_query_exit();
 	return rc;
 }

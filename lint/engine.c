@@ -374,6 +374,7 @@ static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, 
 	out->context = context;
 	out->analysed = pgs_sections_mask(&out->src, &out->arena, parts, n_parts);
 	pgs_parse(&out->parsed, &out->arena, out->analysed, out->src.len);
+	engine->parsed_any = true;
 
 	engine->model.file_number = context ? 0 : ++engine->n_files;
 	lint_statements(engine, out);

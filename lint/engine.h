@@ -41,6 +41,7 @@ struct pgs_engine {
 	struct pgs_lint_options opts;
 	struct pgs_model model;
 	unsigned n_files; /* reported files seen so far */
+	bool parsed_any;  /* libpg_query was used (pg_query_exit is only safe then) */
 };
 
 /* One linted file: owns its arena and everything in it. */
