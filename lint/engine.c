@@ -66,6 +66,11 @@ const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx)
 	return &ctx->effects;
 }
 
+const struct pgs_effect *pgs_check_main_effect(const struct pgs_check *ctx)
+{
+	return ctx->effects.n ? &ctx->effects.items[0] : NULL;
+}
+
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx)
 {
 	return &ctx->engine->model;

@@ -1,5 +1,6 @@
 #include "lint/parse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <pg_query.h>
@@ -32,77 +33,116 @@ static PgQuery__ParseResult *unpack(struct pgs_arena *arena, PgQueryProtobuf pbu
 	return pg_query__parse_result__unpack(&alloc, pbuf.len, (const uint8_t *)pbuf.data);
 }
 
-/* Whole-text fast path: true when the text parsed and its statements were added. */
-static bool parse_whole(struct pgs_parsed *out, struct pgs_arena *arena, const char *text,
-			uint32_t len)
-{
-	PgQueryProtobufParseResult r = pg_query_parse_protobuf(text);
-	bool ok = !r.error;
+/* Statements are parsed in batches of about this many bytes: one libpg_query
+ * call per batch keeps its per-call cost low, and a bounded batch keeps its
+ * internal memory and protobuf buffers small on huge schema dumps. */
+#define BATCH_BYTES ((uint32_t)64 * 1024)
 
-	if (ok) {
-		PgQuery__ParseResult *tree = unpack(arena, r.parse_tree);
-
-		for (size_t i = 0; tree && i < tree->n_stmts; i++) {
-			PgQuery__RawStmt *raw = tree->stmts[i];
-			uint32_t loc = (uint32_t)raw->stmt_location;
-			uint32_t end = raw->stmt_len ? loc + (uint32_t)raw->stmt_len : len;
-			struct pgs_stmt *s = new_stmt(out, arena);
-
-			s->node = raw->stmt;
-			s->raw_start = loc;
-			s->span.start = pgs_skip_space_and_comments(text, loc, end);
-			s->span.end = pgs_last_token_end(text, s->span.start, end);
-		}
-	}
-	pg_query_free_protobuf_parse_result(r);
-	return ok;
-}
-
-struct split_state {
+struct batcher {
 	struct pgs_parsed *out;
 	struct pgs_arena *arena;
 	const char *text;
+	struct pgs_chunk *chunks; /* the current batch */
+	size_t n_chunks, cap_chunks;
+	char *buf; /* NUL-terminated copy of the batch text (heap, reused) */
+	size_t cap_buf;
 };
 
-static void parse_chunk(void *data, const struct pgs_chunk *c)
+static void parse_error(struct pgs_stmt *s, struct pgs_arena *arena, const char *text,
+			const PgQueryError *error)
 {
-	struct split_state *st = data;
-	struct pgs_stmt *s = new_stmt(st->out, st->arena);
-	char *sql = pgs_arena_strndup(st->arena, st->text + c->start, c->end - c->start);
-	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+	s->error = pgs_arena_strdup(arena, error->message);
+	s->error_offset = error->cursorpos > 0
+				  ? cursor_to_offset(text, s->span.start, s->span.end, error->cursorpos)
+				  : s->span.start;
+}
+
+static const char *copy_range(struct batcher *b, uint32_t start, uint32_t end)
+{
+	size_t n = end - start;
+
+	if (n + 1 > b->cap_buf) {
+		b->cap_buf = (n + 1) * 2;
+		b->buf = pgs_xrealloc(b->buf, b->cap_buf);
+	}
+	memcpy(b->buf, b->text + start, n);
+	b->buf[n] = '\0';
+	return b->buf;
+}
+
+/* One statement on its own: the fallback that pinpoints syntax errors. */
+static void parse_one(struct batcher *b, const struct pgs_chunk *c)
+{
+	struct pgs_stmt *s = new_stmt(b->out, b->arena);
+	PgQueryProtobufParseResult r = pg_query_parse_protobuf(copy_range(b, c->start, c->end));
 
 	s->raw_start = c->raw_start;
 	s->span.start = c->start;
 	s->span.end = c->end;
 	s->base = c->start;
 	if (r.error) {
-		s->error = pgs_arena_strdup(st->arena, r.error->message);
-		s->error_offset = r.error->cursorpos > 0
-					  ? cursor_to_offset(st->text, c->start, c->end, r.error->cursorpos)
-					  : c->start;
+		parse_error(s, b->arena, b->text, r.error);
 	} else {
-		PgQuery__ParseResult *tree = unpack(st->arena, r.parse_tree);
+		PgQuery__ParseResult *tree = unpack(b->arena, r.parse_tree);
 
-		/* A chunk is one statement; the splitter and the parser agree on
-		 * that except in odd cases, where the first statement stands for all. */
+		/* The splitter and the parser agree on statement boundaries; if
+		 * they ever don't, the first statement stands for the chunk. */
 		if (tree && tree->n_stmts > 0)
 			s->node = tree->stmts[0]->stmt;
 		else
-			st->out->n_stmts--; /* nothing but a lone semicolon-free comment */
+			b->out->n_stmts--;
 	}
 	pg_query_free_protobuf_parse_result(r);
 }
 
+/* Parse the batch in one call; when it has a syntax error, statement by statement. */
+static void flush(struct batcher *b)
+{
+	if (b->n_chunks == 0)
+		return;
+	uint32_t start = b->chunks[0].start, end = b->chunks[b->n_chunks - 1].end;
+	PgQueryProtobufParseResult r = pg_query_parse_protobuf(copy_range(b, start, end));
+	PgQuery__ParseResult *tree = r.error ? NULL : unpack(b->arena, r.parse_tree);
+
+	if (tree && tree->n_stmts == b->n_chunks) {
+		for (size_t i = 0; i < tree->n_stmts; i++) {
+			struct pgs_stmt *s = new_stmt(b->out, b->arena);
+
+			s->node = tree->stmts[i]->stmt;
+			s->raw_start = b->chunks[i].raw_start;
+			s->span.start = b->chunks[i].start;
+			s->span.end = b->chunks[i].end;
+			s->base = start;
+		}
+	} else {
+		for (size_t i = 0; i < b->n_chunks; i++)
+			parse_one(b, &b->chunks[i]);
+	}
+	pg_query_free_protobuf_parse_result(r);
+	b->n_chunks = 0;
+}
+
+static void add_chunk(void *data, const struct pgs_chunk *c)
+{
+	struct batcher *b = data;
+
+	if (b->n_chunks && c->end - b->chunks[0].start > BATCH_BYTES)
+		flush(b);
+	if (b->n_chunks == b->cap_chunks) {
+		b->cap_chunks = b->cap_chunks ? b->cap_chunks * 2 : 64;
+		b->chunks = pgs_xrealloc(b->chunks, b->cap_chunks * sizeof(*b->chunks));
+	}
+	b->chunks[b->n_chunks++] = *c;
+}
+
 void pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text, uint32_t len)
 {
-	size_t before = out->n_stmts;
+	struct batcher b = {.out = out, .arena = arena, .text = text};
 
-	if (parse_whole(out, arena, text, len))
-		return;
-	out->n_stmts = before;
-
-	struct split_state st = {out, arena, text};
-	pgs_split(text, len, parse_chunk, &st);
+	pgs_split(text, len, add_chunk, &b);
+	flush(&b);
+	free(b.chunks);
+	free(b.buf);
 }
 
 uint32_t pgs_stmt_offset(const struct pgs_stmt *stmt, int32_t location)

@@ -46,6 +46,12 @@ const char *pgs_check_text(const struct pgs_check *ctx);
 /* What the statement does to each relation (see effects.h). */
 const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx);
 
+/*
+ * The effect on the relation the statement is about (the table of an
+ * ALTER TABLE or CREATE INDEX), or NULL when it touches none.
+ */
+const struct pgs_effect *pgs_check_main_effect(const struct pgs_check *ctx);
+
 /* The schema as it is before the statement runs. */
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx);
 

@@ -4,10 +4,11 @@ static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT || !node->alter_table_stmt->relation)
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
 		return;
-	const struct pgs_effect *e = &pgs_check_effects(ctx)->items[0];
-	if (pgs_check_created_in_this_file(ctx, e->relation) || !e->rewrite)
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation) || !e->rewrite)
 		return;
 	if (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11)
 		return;

@@ -22,8 +22,8 @@ static void check(struct pgs_check *ctx)
 
 	if (node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT || node->index_stmt->concurrent)
 		return;
-	const struct pgs_effect *e = &pgs_check_effects(ctx)->items[0];
-	if (pgs_check_created_in_this_file(ctx, e->relation))
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
 		return;
 
 	const char *label = pgs_check_relation_label(ctx, e->relation);

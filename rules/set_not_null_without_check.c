@@ -4,11 +4,12 @@ static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT || !node->alter_table_stmt->relation)
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
 		return;
 	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
-	const struct pgs_effect *e = &pgs_check_effects(ctx)->items[0];
-	if (pgs_check_created_in_this_file(ctx, e->relation))
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
 		return;
 
 	for (size_t i = 0; i < as->n_cmds; i++) {
