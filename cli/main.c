@@ -18,6 +18,8 @@ static const char usage[] =
 	"commands:\n"
 	"  lint PATH...     report statements that lock, rewrite or scan tables, with the\n"
 	"                   lock taken, what it blocks and the safe alternative\n"
+	"  explain PATH...  per statement: relations locked and in which mode, what that\n"
+	"                   blocks, rewrite / index rebuild / full scan, transaction rules\n"
 	"  rules [NAME]     list the rules, or print one rule's documentation\n"
 	"\n"
 	"  pgstage <command> --help   options of a command\n"
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "lint") == 0)
 		rc = pgs_cmd_lint(argc - 1, argv + 1);
+	else if (strcmp(cmd, "explain") == 0)
+		rc = pgs_cmd_explain(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = pgs_cmd_rules(argc - 1, argv + 1);
 	else {

@@ -39,6 +39,47 @@ const char *pgs_lock_blocks(enum pgs_lock lock)
 	}
 }
 
+/* Bit b set in conflicts[a]: mode a conflicts with mode b (explicit-locking docs). */
+#define L(m) (1u << PGS_LOCK_##m)
+static const unsigned conflicts[] = {
+	[PGS_LOCK_NONE] = 0,
+	[PGS_LOCK_ACCESS_SHARE] = L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_ROW_SHARE] = L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_ROW_EXCLUSIVE] = L(SHARE) | L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
+				   L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_SHARE_UPDATE_EXCLUSIVE] = L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+					    L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
+					    L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_SHARE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE_ROW_EXCLUSIVE) |
+			   L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_SHARE_ROW_EXCLUSIVE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+					 L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
+					 L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_EXCLUSIVE] = L(ROW_SHARE) | L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) |
+			       L(SHARE) | L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
+			       L(ACCESS_EXCLUSIVE),
+	[PGS_LOCK_ACCESS_EXCLUSIVE] = L(ACCESS_SHARE) | L(ROW_SHARE) | L(ROW_EXCLUSIVE) |
+				      L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+				      L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
+				      L(ACCESS_EXCLUSIVE),
+};
+#undef L
+
+bool pgs_lock_conflicts(enum pgs_lock a, enum pgs_lock b)
+{
+	return (conflicts[a] >> b) & 1u;
+}
+
+const struct pgs_lock_user pgs_lock_users[] = {
+	{"reads", PGS_LOCK_ACCESS_SHARE},           /* SELECT */
+	{"row-locks", PGS_LOCK_ROW_SHARE},          /* SELECT ... FOR UPDATE/SHARE */
+	{"writes", PGS_LOCK_ROW_EXCLUSIVE},         /* INSERT, UPDATE, DELETE, MERGE */
+	{"vacuum", PGS_LOCK_SHARE_UPDATE_EXCLUSIVE}, /* (auto)VACUUM, ANALYZE, CONCURRENTLY */
+	{"index-builds", PGS_LOCK_SHARE},           /* CREATE INDEX */
+	{"ddl", PGS_LOCK_ACCESS_EXCLUSIVE},         /* most ALTER TABLE, DROP, TRUNCATE */
+};
+const size_t pgs_n_lock_users = sizeof(pgs_lock_users) / sizeof(pgs_lock_users[0]);
+
 static struct pgs_effect *touch(struct pgs_effects *out, struct pgs_arena *arena,
 				struct pgs_model *model, const char *relation)
 {

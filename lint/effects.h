@@ -74,4 +74,15 @@ const char *pgs_lock_name(enum pgs_lock lock);
 /* What the lock stops other sessions doing: "reads and writes", "writes", ... or NULL. */
 const char *pgs_lock_blocks(enum pgs_lock lock);
 
+/* Whether two lock modes conflict (PostgreSQL's table-level conflict table). */
+bool pgs_lock_conflicts(enum pgs_lock a, enum pgs_lock b);
+
+/* Kinds of work other sessions do on a table, each with the lock it takes. */
+struct pgs_lock_user {
+	const char *name; /* stable id: "reads", "row-locks", "writes", ... */
+	enum pgs_lock lock;
+};
+extern const struct pgs_lock_user pgs_lock_users[];
+extern const size_t pgs_n_lock_users;
+
 #endif

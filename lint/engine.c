@@ -317,11 +317,14 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	ctx.txn.active = tool_txn == PGS_TXN_WRAPPED ||
 			 (tool_txn == PGS_TXN_MULTI_STATEMENT && file->parsed.n_stmts > 1);
 	ctx.txn.by_tool = ctx.txn.active;
+	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
+	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 
 	for (size_t i = 0; i < file->parsed.n_stmts; i++) {
 		const struct pgs_stmt *stmt = &file->parsed.stmts[i];
 
 		ctx.stmt = stmt;
+		file->txns[i] = ctx.txn;
 		if (!stmt->node) {
 			if (!file->context)
 				report_syntax_error(engine, file, stmt);
@@ -331,7 +334,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		if (!file->context) {
 			pgs_effects_compute(&ctx.effects, &file->arena, &engine->model, stmt->node,
 					    engine->opts.pg_version);
-			for (size_t r = 0; r < pgs_n_rules; r++) {
+			file->effects[i] = ctx.effects;
+			for (size_t r = 0; r < pgs_n_rules && !engine->opts.no_rules; r++) {
 				if (!pgs_rules[r]->check || !rule_enabled(engine, r))
 					continue;
 				ctx.rule = pgs_rules[r];

@@ -35,6 +35,7 @@ struct pgs_lint_options {
 	bool down;                       /* lint down parts instead of up parts */
 	enum pgs_txn_override txn;
 	bool *rule_disabled;             /* pgs_n_rules entries, or NULL: all enabled */
+	bool no_rules;                   /* compute effects only (explain) */
 };
 
 struct pgs_engine {
@@ -51,6 +52,8 @@ struct pgs_file_report {
 	struct pgs_sections sections;
 	struct pgs_parsed parsed;
 	struct pgs_diags diags; /* in statement order */
+	struct pgs_effects *effects; /* one per statement of parsed (empty for context files) */
+	struct pgs_txn *txns;        /* the transaction each statement runs in */
 	const char *analysed;   /* the text the parser saw (parts outside are blanked) */
 	bool context;           /* feeds the model only; not reported */
 };

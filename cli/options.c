@@ -1,0 +1,207 @@
+#include "cli/options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "rules/registry.h"
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_FAIL_ON,
+	OPT_PG_VERSION,
+	OPT_TOOL,
+	OPT_CONTEXT,
+	OPT_DOWN,
+	OPT_ASSUME_TXN,
+	OPT_NO_TXN,
+	OPT_RULE,
+	OPT_DISABLE,
+	OPT_COLOR,
+};
+
+static const struct option long_options[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"pg-version", required_argument, NULL, OPT_PG_VERSION},
+	{"tool", required_argument, NULL, OPT_TOOL},
+	{"context", required_argument, NULL, OPT_CONTEXT},
+	{"down", no_argument, NULL, OPT_DOWN},
+	{"assume-in-transaction", no_argument, NULL, OPT_ASSUME_TXN},
+	{"no-transaction", no_argument, NULL, OPT_NO_TXN},
+	{"rule", required_argument, NULL, OPT_RULE},
+	{"disable", required_argument, NULL, OPT_DISABLE},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int bad_value(const struct pgs_cli_options *o, const char *option, const char *value,
+		     const char *expected)
+{
+	pgs_cli_error("%s: invalid value '%s' for --%s (expected %s)", o->command, value, option,
+		      expected);
+	return -1;
+}
+
+static int parse_int(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < -1000000 || v > 1000000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int rule_option(struct pgs_cli_options *o, int opt, const char *name, bool *any_selected)
+{
+	const struct pgs_rule *rule = pgs_rule_find(name);
+
+	if (!rule) {
+		pgs_cli_error("%s: no rule named '%s' (pgstage rules lists them)", o->command, name);
+		return -1;
+	}
+	if (opt == OPT_RULE) {
+		o->selected[pgs_rule_index(rule)] = true;
+		*any_selected = true;
+	} else {
+		o->disabled[pgs_rule_index(rule)] = true;
+	}
+	return 0;
+}
+
+static int unknown(const struct pgs_cli_options *o, const char *arg)
+{
+	pgs_cli_error("%s: unknown option '%s' (pgstage %s --help lists them)", o->command, arg,
+		      o->command);
+	return -1;
+}
+
+int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned accepts, int argc,
+			  char **argv)
+{
+	const char *color = "auto";
+	bool any_selected = false;
+	int c, v;
+
+	memset(o, 0, sizeof(*o));
+	o->command = argv[0];
+	o->lint.pg_version = PGS_PG_VERSION_DEFAULT;
+	o->lint.tool = PGS_TOOL_AUTO;
+	o->fail_on = PGS_SEV_WARNING;
+	o->disabled = calloc(pgs_n_rules, sizeof(bool));
+	o->selected = calloc(pgs_n_rules, sizeof(bool));
+	o->context = calloc((size_t)argc, sizeof(char *));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
+
+		if (rules_only && !(accepts & PGS_ACCEPT_RULES))
+			return unknown(o, argv[optind - 1]);
+		switch (c) {
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->format = PGS_FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = PGS_FORMAT_JSON;
+			else
+				return bad_value(o, "format", optarg, "text or json");
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "none") == 0)
+				o->fail_on = PGS_SEV_ERROR + 1;
+			else if ((o->fail_on = pgs_severity_parse(optarg)) < 0)
+				return bad_value(o, "fail-on", optarg, "info, warning, error or none");
+			break;
+		case OPT_PG_VERSION:
+			if (parse_int(optarg, &v) < 0 || v < PGS_PG_VERSION_MIN || v > PGS_PG_VERSION_MAX)
+				return bad_value(o, "pg-version", optarg, "a major version from 11 to 18");
+			o->lint.pg_version = v;
+			break;
+		case OPT_TOOL:
+			if ((v = pgs_tool_parse(optarg)) < 0)
+				return bad_value(o, "tool", optarg,
+						 "auto, plain, goose, dbmate, golang-migrate or flyway");
+			o->lint.tool = (enum pgs_tool)v;
+			break;
+		case OPT_CONTEXT:
+			o->context[o->n_context++] = optarg;
+			break;
+		case OPT_DOWN:
+			o->lint.down = true;
+			break;
+		case OPT_ASSUME_TXN:
+			o->lint.txn = PGS_TXN_ALWAYS;
+			break;
+		case OPT_NO_TXN:
+			o->lint.txn = PGS_TXN_NEVER;
+			break;
+		case OPT_RULE:
+		case OPT_DISABLE:
+			if (rule_option(o, c, optarg, &any_selected) < 0)
+				return -1;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "always") != 0 &&
+			    strcmp(optarg, "never") != 0)
+				return bad_value(o, "color", optarg, "auto, always or never");
+			color = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case ':':
+			pgs_cli_error("%s: option '%s' needs a value", o->command, argv[optind - 1]);
+			return -1;
+		default:
+			return unknown(o, argv[optind - 1]);
+		}
+	}
+	for (size_t i = 0; i < pgs_n_rules; i++)
+		if (any_selected && !o->selected[i])
+			o->disabled[i] = true;
+	o->lint.rule_disabled = o->disabled;
+	if (strcmp(color, "always") == 0)
+		o->color = true;
+	else if (strcmp(color, "auto") == 0)
+		o->color = o->format == PGS_FORMAT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	o->paths = argv + optind;
+	o->n_paths = argc - optind;
+	if (o->n_paths == 0) {
+		pgs_cli_error("%s: no PATH given (use - for standard input)", o->command);
+		return -1;
+	}
+	return 0;
+}
+
+void pgs_cli_options_release(struct pgs_cli_options *o)
+{
+	free(o->disabled);
+	free(o->selected);
+	free(o->context);
+	memset(o, 0, sizeof(*o));
+}
+
+bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in)
+{
+	struct pgs_error err;
+	bool ok = true;
+
+	for (size_t i = 0; i < o->n_context; i++)
+		if (pgs_inputs_add(in, o->context[i], true, false, &err) < 0) {
+			pgs_cli_error("%s", err.message);
+			ok = false;
+		}
+	for (int i = 0; i < o->n_paths; i++)
+		if (pgs_inputs_add(in, o->paths[i], false, o->lint.down, &err) < 0) {
+			pgs_cli_error("%s", err.message);
+			ok = false;
+		}
+	return ok;
+}

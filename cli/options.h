@@ -1,0 +1,50 @@
+/*
+ * options: the options lint, explain (and later plan) share, parsed one way
+ * so they mean the same everywhere.
+ */
+#ifndef PGS_CLI_OPTIONS_H
+#define PGS_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lint/engine.h"
+#include "lint/inputs.h"
+
+enum pgs_cli_format { PGS_FORMAT_TEXT, PGS_FORMAT_JSON };
+
+/* Which of the optional options a command takes. */
+enum pgs_cli_accepts {
+	PGS_ACCEPT_RULES = 1 << 0,   /* --rule, --disable, --fail-on */
+};
+
+struct pgs_cli_options {
+	const char *command;
+	struct pgs_lint_options lint;
+	enum pgs_cli_format format;
+	int fail_on; /* a severity, or PGS_SEV_ERROR + 1 for "none" */
+	bool color;
+	bool *disabled, *selected; /* pgs_n_rules entries */
+	const char **context;
+	size_t n_context;
+	char **paths;
+	int n_paths;
+};
+
+/*
+ * Parse argv (argv[0] is the command name) against the shared option table.
+ * Returns 0 to go on, 1 when --help was printed, -1 after printing a usage
+ * error. Release with pgs_cli_options_release in every case.
+ */
+int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned accepts, int argc,
+			  char **argv);
+
+void pgs_cli_options_release(struct pgs_cli_options *o);
+
+/*
+ * Expand --context and PATH arguments into inputs in apply order (context
+ * first). Errors are printed; returns false when any path was bad.
+ */
+bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in);
+
+#endif
