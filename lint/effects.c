@@ -1,8 +1,10 @@
 #include "lint/effects.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#include "lint/volatility.h"
+#include "lint/effects_internal.h"
+#include "lint/walk.h"
 
 static const char *const lock_names[] = {
 	[PGS_LOCK_NONE] = "none",
@@ -80,245 +82,613 @@ const struct pgs_lock_user pgs_lock_users[] = {
 };
 const size_t pgs_n_lock_users = sizeof(pgs_lock_users) / sizeof(pgs_lock_users[0]);
 
-static struct pgs_effect *touch(struct pgs_effects *out, struct pgs_arena *arena,
-				struct pgs_model *model, const char *relation)
+struct pgs_effect *pgs_fx_touch(struct pgs_fx *fx, const char *relation)
 {
+	struct pgs_effects *out = fx->out;
+
 	for (size_t i = 0; i < out->n; i++)
 		if (strcmp(out->items[i].relation, relation) == 0)
 			return &out->items[i];
-	struct pgs_effect *e = pgs_arena_push(arena, (void **)&out->items, &out->n, &out->cap,
+	struct pgs_effect *e = pgs_arena_push(fx->arena, (void **)&out->items, &out->n, &out->cap,
 					      sizeof(*e));
-	struct pgs_table *t = pgs_strmap_get(&model->tables, relation);
-	e->relation = pgs_arena_strdup(arena, relation);
+	struct pgs_table *t = pgs_strmap_get(&fx->model->tables, relation);
+	e->relation = pgs_arena_strdup(fx->arena, relation);
 	e->is_new = t && t->created_in != 0;
 	return e;
 }
 
-static struct pgs_effect *touch_rv(struct pgs_effects *out, struct pgs_arena *arena,
-				   struct pgs_model *model, const PgQuery__RangeVar *rv)
+struct pgs_effect *pgs_fx_touch_rv(struct pgs_fx *fx, const PgQuery__RangeVar *rv)
 {
-	return touch(out, arena, model, pgs_model_key(model, rv));
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s.%s",
+			 rv->schemaname && *rv->schemaname ? rv->schemaname : "public", rv->relname);
+
+	if (n >= 0 && (size_t)n < sizeof(buf))
+		return pgs_fx_touch(fx, buf);
+	return pgs_fx_touch(fx, pgs_model_key(fx->model, rv));
 }
 
-static void lock_at_least(struct pgs_effect *e, enum pgs_lock lock)
+void pgs_fx_lock(struct pgs_effect *e, enum pgs_lock lock)
 {
 	if (lock > e->lock)
 		e->lock = lock;
 }
 
-static void mark(struct pgs_effect *e, bool rewrite, bool scan, enum pgs_effect_cause cause,
-		 const char *culprit)
+struct pgs_effect *pgs_fx_lock_key(struct pgs_fx *fx, const char *relation, enum pgs_lock lock)
 {
-	if (rewrite) {
-		e->rewrite = e->reindex = true;
-		e->scan = true;
-	}
-	if (scan)
-		e->scan = true;
-	if ((rewrite || scan) && e->cause == PGS_CAUSE_NONE) {
+	struct pgs_effect *e = pgs_fx_touch(fx, relation);
+
+	pgs_fx_lock(e, lock);
+	return e;
+}
+
+void pgs_fx_rewrite(struct pgs_effect *e, enum pgs_effect_cause cause, const char *culprit)
+{
+	if (!e->rewrite && (e->cause == PGS_CAUSE_NONE || !e->scan)) {
+		e->cause = cause;
+		e->culprit = culprit;
+	} else if (!e->rewrite) {
+		/* a rewrite outranks an earlier scan as the reason to report */
 		e->cause = cause;
 		e->culprit = culprit;
 	}
+	e->rewrite = e->reindex = e->scan = true;
 }
 
-/* ADD COLUMN: rewrites when the new column's value must be computed per row. */
-static void add_column(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
-		       struct pgs_effect *e, const PgQuery__ColumnDef *def, int pg_version)
+void pgs_fx_scan(struct pgs_effect *e, enum pgs_effect_cause cause, const char *culprit)
 {
-	const char *type = pgs_type_name_last(def->type_name);
-	const PgQuery__Node *dflt = def->raw_default;
+	if (!e->scan) {
+		e->cause = cause;
+		e->culprit = culprit;
+	}
+	e->scan = true;
+}
 
-	if (strcmp(type, "serial") == 0 || strcmp(type, "bigserial") == 0 ||
-	    strcmp(type, "smallserial") == 0 || strcmp(type, "serial4") == 0 ||
-	    strcmp(type, "serial8") == 0 || strcmp(type, "serial2") == 0)
-		mark(e, true, true, PGS_CAUSE_SERIAL, type);
-	for (size_t i = 0; i < def->n_constraints; i++) {
-		const PgQuery__Node *n = def->constraints[i];
-		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+struct referencing {
+	struct pgs_fx *fx;
+	const char *table;
+	enum pgs_lock lock;
+};
+
+static void lock_if_referencing(void *data, struct pgs_table *t)
+{
+	struct referencing *r = data;
+
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (!c->dropped && c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, r->table) == 0 && strcmp(t->key, r->table) != 0) {
+			pgs_fx_lock_key(r->fx, t->key, r->lock);
+			return;
+		}
+	}
+}
+
+void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock lock)
+{
+	struct referencing r = {fx, table, lock};
+
+	pgs_model_each_table(fx->model, lock_if_referencing, &r);
+}
+
+/* The tables a table's foreign keys point at (DROP TABLE locks them too). */
+static void lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_lock lock)
+{
+	for (size_t i = 0; t && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (!c->dropped && c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, t->key) != 0)
+			pgs_fx_lock_key(fx, c->referenced, lock);
+	}
+}
+
+/* Plain tables read by a query (FROM, JOIN, sub-selects): ACCESS SHARE. */
+static bool visit_read(void *data, const PgQuery__Node *node)
+{
+	struct pgs_fx *fx = data;
+
+	if (node->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+		const PgQuery__RangeVar *rv = node->range_var;
+		/* a CTE name would look like a table; skip unknown single names? no:
+		 * an unknown table still gets ACCESS SHARE, which blocks nothing */
+		pgs_fx_lock(pgs_fx_touch_rv(fx, rv), PGS_LOCK_ACCESS_SHARE);
+	}
+	return true;
+}
+
+static void reads(struct pgs_fx *fx, const PgQuery__Node *query)
+{
+	pgs_walk(query, visit_read, fx);
+}
+
+/* Whether a DefElem list (e.g. REINDEX/VACUUM options) turns an option on. */
+static bool option_on(PgQuery__Node **opts, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
 			continue;
-		const PgQuery__Constraint *c = n->constraint;
-		switch (c->contype) {
-		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-			dflt = c->raw_expr;
+		const PgQuery__DefElem *d = opts[i]->def_elem;
+		if (strcmp(d->defname, name) != 0)
+			continue;
+		if (!d->arg)
+			return true;
+		const PgQuery__Node *a = d->arg;
+		if (a->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
+			return a->boolean->boolval;
+		if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
+			return a->integer->ival != 0;
+		if (a->node_case == PG_QUERY__NODE__NODE_STRING)
+			return strcmp(a->string->sval, "false") != 0 &&
+			       strcmp(a->string->sval, "off") != 0 && strcmp(a->string->sval, "0") != 0;
+		if (a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+		    a->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL)
+			return a->a_const->boolval->boolval;
+		return true;
+	}
+	return false;
+}
+
+struct partitions {
+	struct pgs_fx *fx;
+	const char *parent;
+	enum pgs_lock lock;
+	bool scan;
+	bool default_only;
+};
+
+static void lock_partition(void *data, struct pgs_table *t)
+{
+	struct partitions *d = data;
+
+	if (!t->parent || strcmp(t->parent, d->parent) != 0 ||
+	    (d->default_only && !t->is_default_partition))
+		return;
+	struct pgs_effect *e = pgs_fx_lock_key(d->fx, t->key, d->lock);
+	if (d->scan)
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, t->name);
+}
+
+static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
+{
+	struct pgs_effect *e = pgs_fx_touch_rv(fx, cs->relation);
+	size_t self = (size_t)(e - fx->out->items);
+
+	pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+	e->is_new = true;
+	for (size_t i = 0; i < cs->n_inh_relations; i++) {
+		const PgQuery__Node *n = cs->inh_relations[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+			continue;
+		/* PARTITION OF locks the parent exclusively; INHERITS takes SUE */
+		struct pgs_effect *pe = pgs_fx_touch_rv(fx, n->range_var);
+		pgs_fx_lock(pe, cs->partbound ? PGS_LOCK_ACCESS_EXCLUSIVE
+					      : PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		/* rows of a default partition that belong in the new one are an error:
+		 * the default partition is locked and scanned */
+		if (cs->partbound) {
+			struct pgs_table *parent = pgs_model_table(fx->model, n->range_var);
+			struct partitions d = {fx, parent ? parent->key : "", PGS_LOCK_ACCESS_EXCLUSIVE,
+					       true, true};
+			if (parent)
+				pgs_model_each_table(fx->model, lock_partition, &d);
+		}
+	}
+	/* foreign keys lock the tables they reference; the new table is empty,
+	 * so there is nothing to validate */
+	for (size_t i = 0; i < cs->n_table_elts + cs->n_constraints; i++) {
+		const PgQuery__Node *n = i < cs->n_table_elts ? cs->table_elts[i]
+							      : cs->constraints[i - cs->n_table_elts];
+		PgQuery__Node **cons = NULL;
+		size_t n_cons = 0;
+		const PgQuery__Node *single = NULL;
+
+		if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+			cons = n->column_def->constraints;
+			n_cons = n->column_def->n_constraints;
+		} else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
+			single = n;
+		} else if (n->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE &&
+			   n->table_like_clause->relation) {
+			pgs_fx_lock(pgs_fx_touch_rv(fx, n->table_like_clause->relation),
+				    PGS_LOCK_ACCESS_SHARE);
+		}
+		for (size_t k = 0; k < n_cons + (single ? 1 : 0); k++) {
+			const PgQuery__Node *c = single ? single : cons[k];
+			if (c->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+			    c->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN &&
+			    c->constraint->pktable)
+				pgs_fx_lock(pgs_fx_touch_rv(fx, c->constraint->pktable),
+					    PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+		}
+	}
+	fx->out->items[self].is_new = true;
+}
+
+static void drop_stmt(struct pgs_fx *fx, const PgQuery__DropStmt *ds)
+{
+	for (size_t i = 0; i < ds->n_objects; i++) {
+		const PgQuery__Node *obj = ds->objects[i];
+		PgQuery__Node **names = NULL;
+		size_t n = 0;
+
+		if (obj->node_case == PG_QUERY__NODE__NODE_LIST) {
+			names = obj->list->items;
+			n = obj->list->n_items;
+		}
+		if (!n)
+			continue;
+		switch (ds->remove_type) {
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE: {
+			const char *key = pgs_model_key_from_names(fx->model, names, n);
+			struct pgs_table *t = key ? pgs_strmap_get(&fx->model->tables, key) : NULL;
+			if (!key)
+				break;
+			pgs_fx_lock_key(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+			lock_referenced(fx, t, PGS_LOCK_ACCESS_EXCLUSIVE);
+			if (t && t->parent)
+				pgs_fx_lock_key(fx, t->parent, PGS_LOCK_ACCESS_EXCLUSIVE);
+			if (ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+				pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
 			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
-			mark(e, true, true, PGS_CAUSE_IDENTITY, NULL);
+		}
+		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
+			const char *key = pgs_model_key_from_names(fx->model, names, n);
+			struct pgs_index *ix = key ? pgs_model_index(fx->model, key) : NULL;
+			if (ds->concurrent)
+				fx->out->no_transaction = true;
+			if (ix)
+				pgs_fx_lock_key(fx, ix->table, ds->concurrent
+								       ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+								       : PGS_LOCK_ACCESS_EXCLUSIVE);
 			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
-			mark(e, true, true, PGS_CAUSE_GENERATED, NULL);
+		}
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_RULE:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY: {
+			/* names: [schema,] table, object */
+			const char *key = pgs_model_key_from_names(fx->model, names, n - 1);
+			if (key)
+				pgs_fx_lock_key(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
 			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-			mark(e, false, true, PGS_CAUSE_CHECK_SCAN, NULL);
-			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-			mark(e, false, true, PGS_CAUSE_INDEX_BUILD, NULL);
-			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-			if (c->pktable)
-				lock_at_least(touch_rv(out, arena, model, c->pktable),
-					      PGS_LOCK_SHARE_ROW_EXCLUSIVE);
-			break;
+		}
 		default:
 			break;
 		}
 	}
-	bool null_default = !dflt || (dflt->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-				      dflt->a_const->isnull);
-	if (null_default)
-		return;
-	if (pg_version < 11) {
-		mark(e, true, true, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
-		return;
-	}
-	struct pgs_volatility v = pgs_expr_volatility(dflt);
-	if (v.level == 'v') {
-		mark(e, true, true, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
-		if (v.assumed)
-			e->assumed = true;
-	}
 }
 
-static enum pgs_lock alter_cmd_lock(const PgQuery__AlterTableCmd *cmd)
-{
-	switch (cmd->subtype) {
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetOptions:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetOptions:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ClusterOn:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropCluster:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
-		return PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysTrig:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaTrig:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigAll:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigUser:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigUser:
-		return PGS_LOCK_SHARE_ROW_EXCLUSIVE;
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse:
-		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-		    cmd->def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
-			return PGS_LOCK_SHARE_ROW_EXCLUSIVE;
-		return PGS_LOCK_ACCESS_EXCLUSIVE;
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
-		/* fillfactor, autovacuum_*, toast.* and parallel_workers take SUE;
-		 * other storage parameters take AEL. */
-		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_LIST) {
-			for (size_t i = 0; i < cmd->def->list->n_items; i++) {
-				const PgQuery__Node *o = cmd->def->list->items[i];
-				if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
-					return PGS_LOCK_ACCESS_EXCLUSIVE;
-				const PgQuery__DefElem *d = o->def_elem;
-				const char *ns = d->defnamespace ? d->defnamespace : "";
-				if (strcmp(ns, "toast") != 0 && strcmp(d->defname, "fillfactor") != 0 &&
-				    strncmp(d->defname, "autovacuum_", 11) != 0 &&
-				    strcmp(d->defname, "toast_tuple_target") != 0 &&
-				    strcmp(d->defname, "parallel_workers") != 0)
-					return PGS_LOCK_ACCESS_EXCLUSIVE;
-			}
-			return PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
-		}
-		return PGS_LOCK_ACCESS_EXCLUSIVE;
-	default:
-		return PGS_LOCK_ACCESS_EXCLUSIVE;
-	}
-}
-
-static void alter_table(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
-			const PgQuery__AlterTableStmt *as, int pg_version)
-{
-	if (!as->relation)
-		return;
-	struct pgs_effect *e = touch_rv(out, arena, model, as->relation);
-	struct pgs_table *t = pgs_model_table(model, as->relation);
-	size_t self = (size_t)(e - out->items);
-
-	for (size_t i = 0; i < as->n_cmds; i++) {
-		if (as->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-			continue;
-		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
-
-		e = &out->items[self]; /* touch() may have moved the array */
-		lock_at_least(e, alter_cmd_lock(cmd));
-		switch (cmd->subtype) {
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-			if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-				add_column(out, arena, model, e, cmd->def->column_def, pg_version);
-			break;
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-			if (pg_version >= 12 && t && pgs_table_has_valid_not_null_check(t, cmd->name))
-				break;
-			mark(e, false, true, PGS_CAUSE_NOT_NULL_SCAN, cmd->name);
-			break;
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse: {
-			if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
-				break;
-			const PgQuery__Constraint *c = cmd->def->constraint;
-			if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN && c->pktable) {
-				lock_at_least(touch_rv(out, arena, model, c->pktable),
-					      PGS_LOCK_SHARE_ROW_EXCLUSIVE);
-				e = &out->items[self];
-			}
-			if (c->skip_validation)
-				break;
-			if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK ||
-			    c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
-				mark(e, false, true, PGS_CAUSE_CHECK_SCAN, c->conname);
-			else if ((c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
-				  c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
-				  c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION) &&
-				 !(c->indexname && *c->indexname))
-				mark(e, false, true, PGS_CAUSE_INDEX_BUILD, c->conname);
-			break;
-		}
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:
-			mark(e, false, true, PGS_CAUSE_CHECK_SCAN, cmd->name);
-			break;
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
-			mark(e, true, true, PGS_CAUSE_OTHER, NULL);
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-static void index_stmt(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
-		       const PgQuery__IndexStmt *is)
+static void index_stmt(struct pgs_fx *fx, const PgQuery__IndexStmt *is)
 {
 	if (!is->relation)
 		return;
-	struct pgs_effect *e = touch_rv(out, arena, model, is->relation);
+	struct pgs_effect *e = pgs_fx_touch_rv(fx, is->relation);
+	struct pgs_table *t = pgs_model_table(fx->model, is->relation);
 
-	lock_at_least(e, is->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE);
-	mark(e, false, true, PGS_CAUSE_INDEX_BUILD, is->idxname);
-	out->no_transaction = is->concurrent;
+	pgs_fx_lock(e, is->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE);
+	pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, is->idxname);
+	fx->out->no_transaction = is->concurrent;
+	/* on a partitioned table every partition is locked and built too */
+	if (t && t->kind == 'p' && is->relation->inh) {
+		struct partitions d = {fx, t->key, PGS_LOCK_SHARE, true, false};
+		pgs_model_each_table(fx->model, lock_partition, &d);
+	}
+}
+
+static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
+{
+	bool concurrent = option_on(rs->params, rs->n_params, "concurrently");
+	enum pgs_lock lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE;
+
+	switch (rs->kind) {
+	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE:
+		if (rs->relation) {
+			struct pgs_effect *e = pgs_fx_touch_rv(fx, rs->relation);
+			pgs_fx_lock(e, lock);
+			e->reindex = true;
+			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
+		}
+		break;
+	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
+		if (rs->relation) {
+			const char *key = pgs_model_key(fx->model, rs->relation);
+			struct pgs_index *ix = pgs_model_index(fx->model, key);
+			if (ix) {
+				struct pgs_effect *e = pgs_fx_lock_key(fx, ix->table, lock);
+				e->reindex = true;
+				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
+			}
+		}
+		break;
+	default:
+		/* SCHEMA, DATABASE, SYSTEM: every table; never inside a transaction */
+		fx->out->no_transaction = true;
+		break;
+	}
+	if (concurrent)
+		fx->out->no_transaction = true;
+}
+
+static void vacuum_stmt(struct pgs_fx *fx, const PgQuery__VacuumStmt *vs)
+{
+	bool full = vs->is_vacuumcmd && option_on(vs->options, vs->n_options, "full");
+
+	if (vs->is_vacuumcmd)
+		fx->out->no_transaction = true;
+	for (size_t i = 0; i < vs->n_rels; i++) {
+		const PgQuery__Node *n = vs->rels[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION || !n->vacuum_relation->relation)
+			continue;
+		struct pgs_effect *e = pgs_fx_touch_rv(fx, n->vacuum_relation->relation);
+		if (full) {
+			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+			pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "VACUUM FULL");
+		} else {
+			pgs_fx_lock(e, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+			pgs_fx_scan(e, PGS_CAUSE_OTHER, vs->is_vacuumcmd ? "VACUUM" : "ANALYZE");
+		}
+	}
+}
+
+static void truncate_stmt(struct pgs_fx *fx, const PgQuery__TruncateStmt *ts)
+{
+	for (size_t i = 0; i < ts->n_relations; i++) {
+		const PgQuery__Node *n = ts->relations[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+			continue;
+		struct pgs_effect *e = pgs_fx_touch_rv(fx, n->range_var);
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* a new, empty file: the relfilenode changes, nothing is copied */
+		e->rewrite = true;
+		if (ts->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) {
+			const char *key = pgs_model_key(fx->model, n->range_var);
+			pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+		}
+	}
+}
+
+/* LOCK TABLE's mode numbers are PostgreSQL's lockmode constants (1..8). */
+static void lock_stmt(struct pgs_fx *fx, const PgQuery__LockStmt *ls)
+{
+	enum pgs_lock lock = ls->mode >= 1 && ls->mode <= 8 ? (enum pgs_lock)ls->mode
+							    : PGS_LOCK_ACCESS_EXCLUSIVE;
+
+	for (size_t i = 0; i < ls->n_relations; i++)
+		if (ls->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			pgs_fx_lock(pgs_fx_touch_rv(fx, ls->relations[i]->range_var), lock);
+}
+
+static void rename_stmt(struct pgs_fx *fx, const PgQuery__RenameStmt *rs)
+{
+	if (!rs->relation)
+		return;
+	switch (rs->rename_type) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
+		/* renaming an index takes SUE on the index only */
+		const char *key = pgs_model_key(fx->model, rs->relation);
+		pgs_fx_lock_key(fx, key, fx->pg_version >= 12 ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+							      : PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	}
+	default:
+		pgs_fx_lock(pgs_fx_touch_rv(fx, rs->relation), PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	}
+}
+
+static void comment_stmt(struct pgs_fx *fx, const PgQuery__CommentStmt *cs)
+{
+	const PgQuery__Node *obj = cs->object;
+
+	if (!obj || obj->node_case != PG_QUERY__NODE__NODE_LIST)
+		return;
+	PgQuery__Node **names = obj->list->items;
+	size_t n = obj->list->n_items;
+	switch (cs->objtype) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN:
+		n--; /* [schema,] table, column */
+		break;
+	default:
+		return;
+	}
+	const char *key = pgs_model_key_from_names(fx->model, names, n);
+	if (key)
+		pgs_fx_lock_key(fx, key, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+}
+
+struct domain_users {
+	struct pgs_fx *fx;
+	const char *domain; /* key */
+	const char *name;   /* last name */
+	bool scan;
+};
+
+static void lock_domain_users(void *data, struct pgs_table *t)
+{
+	struct domain_users *d = data;
+
+	for (size_t i = 0; i < t->n_columns; i++)
+		if (strcmp(t->columns[i].type, d->name) == 0) {
+			struct pgs_effect *e = pgs_fx_lock_key(d->fx, t->key, PGS_LOCK_SHARE);
+			if (d->scan)
+				pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, d->name);
+			return;
+		}
+}
+
+static void alter_domain(struct pgs_fx *fx, const PgQuery__AlterDomainStmt *ads)
+{
+	/* subtype: 'C' add constraint, 'V' validate, 'N'/'O' (drop/set) not null */
+	char sub = ads->subtype ? ads->subtype[0] : 0;
+	bool scan = false;
+
+	if (sub == 'C' && ads->def && ads->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+		scan = !ads->def->constraint->skip_validation;
+	else if (sub == 'V' || sub == 'O')
+		scan = true;
+	else
+		return;
+	struct domain_users d = {fx, NULL,
+				 ads->n_type_name ? pgs_node_string(ads->type_name[ads->n_type_name - 1])
+						  : NULL,
+				 scan};
+	if (!d.name || !scan)
+		return;
+	pgs_model_each_table(fx->model, lock_domain_users, &d);
+}
+
+static void refresh_stmt(struct pgs_fx *fx, const PgQuery__RefreshMatViewStmt *rs)
+{
+	struct pgs_effect *e = pgs_fx_touch_rv(fx, rs->relation);
+
+	if (rs->concurrent) {
+		pgs_fx_lock(e, PGS_LOCK_EXCLUSIVE);
+		pgs_fx_scan(e, PGS_CAUSE_OTHER, "REFRESH CONCURRENTLY");
+	} else {
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "REFRESH");
+	}
+}
+
+static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, bool whole_table)
+{
+	struct pgs_effect *e = pgs_fx_touch_rv(fx, rv);
+
+	pgs_fx_lock(e, PGS_LOCK_ROW_EXCLUSIVE);
+	if (whole_table)
+		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
 }
 
 void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
 			 const PgQuery__Node *stmt, int pg_version)
 {
+	struct pgs_fx fx = {out, arena, model, pg_version};
+
 	memset(out, 0, sizeof(*out));
 	if (!stmt)
 		return;
 	switch (stmt->node_case) {
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
-		if (stmt->alter_table_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
-			alter_table(out, arena, model, stmt->alter_table_stmt, pg_version);
+		pgs_fx_alter_table(&fx, stmt->alter_table_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
-		index_stmt(out, arena, model, stmt->index_stmt);
+		index_stmt(&fx, stmt->index_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_STMT:
+		create_table(&fx, stmt->create_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		drop_stmt(&fx, stmt->drop_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_REINDEX_STMT:
+		reindex_stmt(&fx, stmt->reindex_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_CLUSTER_STMT:
+		if (stmt->cluster_stmt->relation) {
+			struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->cluster_stmt->relation);
+			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+			pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "CLUSTER");
+		} else {
+			out->no_transaction = true; /* CLUSTER of every clustered table */
+		}
+		break;
+	case PG_QUERY__NODE__NODE_VACUUM_STMT:
+		vacuum_stmt(&fx, stmt->vacuum_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+		truncate_stmt(&fx, stmt->truncate_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_LOCK_STMT:
+		lock_stmt(&fx, stmt->lock_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
+		if (stmt->create_trig_stmt->relation)
+			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_trig_stmt->relation),
+				    PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_RULE_STMT:
+		if (stmt->rule_stmt->relation)
+			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->rule_stmt->relation),
+				    PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
+		if (stmt->create_policy_stmt->table)
+			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_policy_stmt->table),
+				    PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_POLICY_STMT:
+		if (stmt->alter_policy_stmt->table)
+			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_policy_stmt->table),
+				    PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_STATS_STMT:
+		for (size_t i = 0; i < stmt->create_stats_stmt->n_relations; i++)
+			if (stmt->create_stats_stmt->relations[i]->node_case ==
+			    PG_QUERY__NODE__NODE_RANGE_VAR)
+				pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_stats_stmt->relations[i]
+									  ->range_var),
+					    PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_COMMENT_STMT:
+		comment_stmt(&fx, stmt->comment_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		rename_stmt(&fx, stmt->rename_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
+		if (stmt->alter_object_schema_stmt->relation)
+			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_object_schema_stmt->relation),
+				    PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_VIEW_STMT:
+		reads(&fx, stmt->view_stmt->query);
+		pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->view_stmt->view), PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		reads(&fx, stmt->create_table_as_stmt->query);
+		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
+			struct pgs_effect *e =
+				pgs_fx_touch_rv(&fx, stmt->create_table_as_stmt->into->rel);
+			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+			e->is_new = true;
+		}
+		break;
+	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+		refresh_stmt(&fx, stmt->refresh_mat_view_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
+		/* ADD VALUE may run in a transaction block from PostgreSQL 12 */
+		if (!stmt->alter_enum_stmt->old_val || !*stmt->alter_enum_stmt->old_val)
+			out->no_transaction = pg_version < 12;
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
+		alter_domain(&fx, stmt->alter_domain_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+		reads(&fx, stmt);
+		dml_target(&fx, stmt->update_stmt->relation, !stmt->update_stmt->where_clause);
+		break;
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		reads(&fx, stmt);
+		dml_target(&fx, stmt->delete_stmt->relation, !stmt->delete_stmt->where_clause);
+		break;
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+		reads(&fx, stmt);
+		dml_target(&fx, stmt->insert_stmt->relation, false);
+		break;
+	case PG_QUERY__NODE__NODE_MERGE_STMT:
+		reads(&fx, stmt);
+		dml_target(&fx, stmt->merge_stmt->relation, true);
+		break;
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+		reads(&fx, stmt);
 		break;
 	default:
 		break;

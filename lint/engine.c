@@ -342,8 +342,11 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 				pgs_rules[r]->check(&ctx);
 			}
 		}
+		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
-		pgs_model_apply(&engine->model, stmt->node);
+		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
+		if (was_active && !ctx.txn.active)
+			pgs_model_end_transaction(&engine->model);
 	}
 }
 
@@ -385,7 +388,7 @@ static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, 
 	pgs_parse(&out->parsed, &out->arena, out->analysed, out->src.len);
 	engine->parsed_any = true;
 
-	engine->model.file_number = context ? 0 : ++engine->n_files;
+	pgs_model_begin_file(&engine->model, context ? 0 : ++engine->n_files);
 	lint_statements(engine, out);
 }
 

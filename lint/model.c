@@ -1,7 +1,10 @@
 #include "lint/model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "lint/walk.h"
 
 void pgs_model_init(struct pgs_model *model)
 {
@@ -9,12 +12,14 @@ void pgs_model_init(struct pgs_model *model)
 	pgs_arena_init(&model->arena);
 	pgs_strmap_init(&model->tables);
 	pgs_strmap_init(&model->indexes);
+	pgs_strmap_init(&model->domains);
 }
 
 void pgs_model_release(struct pgs_model *model)
 {
 	pgs_strmap_release(&model->tables);
 	pgs_strmap_release(&model->indexes);
+	pgs_strmap_release(&model->domains);
 	pgs_arena_release(&model->arena);
 }
 
@@ -43,6 +48,16 @@ const char *pgs_model_key(struct pgs_model *model, const PgQuery__RangeVar *rv)
 	return pgs_arena_printf(&model->arena, "%s.%s", schema_of(rv->schemaname), rv->relname);
 }
 
+const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **names, size_t n)
+{
+	const char *name = n ? pgs_node_string(names[n - 1]) : NULL;
+	const char *schema = n >= 2 ? pgs_node_string(names[n - 2]) : NULL;
+
+	if (!name)
+		return NULL;
+	return pgs_arena_printf(&model->arena, "%s.%s", schema_of(schema), name);
+}
+
 static struct pgs_table *table_by_key(struct pgs_model *model, const char *key)
 {
 	return pgs_strmap_get(&model->tables, key);
@@ -59,8 +74,52 @@ struct pgs_table *pgs_model_table(struct pgs_model *model, const PgQuery__RangeV
 	return table_by_key(model, pgs_model_key(model, rv));
 }
 
+struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key)
+{
+	return pgs_strmap_get(&model->indexes, key);
+}
+
+struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn)
+{
+	char buf[256];
+
+	if (!tn || tn->n_names == 0)
+		return NULL;
+	const char *name = pgs_type_name_last(tn);
+	const char *schema = tn->n_names >= 2 ? pgs_node_string(tn->names[tn->n_names - 2]) : NULL;
+	if (schema && strcmp(schema, "pg_catalog") == 0)
+		return NULL;
+	int n = snprintf(buf, sizeof(buf), "%s.%s", schema_of(schema), name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return NULL;
+	return pgs_strmap_get(&model->domains, buf);
+}
+
+struct each_table {
+	void (*fn)(void *data, struct pgs_table *t);
+	void *data;
+};
+
+static void each_table_entry(void *data, const char *key, void *value)
+{
+	struct each_table *e = data;
+
+	(void)key;
+	e->fn(e->data, value);
+}
+
+void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),
+			  void *data)
+{
+	struct each_table e = {fn, data};
+
+	pgs_strmap_each(&model->tables, each_table_entry, &e);
+}
+
 struct pgs_column *pgs_table_column(struct pgs_table *table, const char *name)
 {
+	if (!name)
+		return NULL;
 	for (size_t i = 0; i < table->n_columns; i++)
 		if (strcmp(table->columns[i].name, name) == 0)
 			return &table->columns[i];
@@ -69,6 +128,8 @@ struct pgs_column *pgs_table_column(struct pgs_table *table, const char *name)
 
 struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char *name)
 {
+	if (!name)
+		return NULL;
 	for (size_t i = 0; i < table->n_constraints; i++)
 		if (!table->constraints[i].dropped && strcmp(table->constraints[i].name, name) == 0)
 			return &table->constraints[i];
@@ -87,7 +148,7 @@ bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *col
 	return false;
 }
 
-static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__RangeVar *rv)
+static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__RangeVar *rv, char kind)
 {
 	struct pgs_table *t = pgs_arena_alloc(&model->arena, sizeof(*t));
 
@@ -95,6 +156,8 @@ static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__Range
 	t->schema = pgs_arena_strdup(&model->arena, schema_of(rv->schemaname));
 	t->name = pgs_arena_strdup(&model->arena, rv->relname);
 	t->created_in = model->file_number;
+	t->kind = kind;
+	t->unlogged = rv->relpersistence && rv->relpersistence[0] == 'u';
 	pgs_strmap_put(&model->tables, t->key, t);
 	return t;
 }
@@ -107,10 +170,18 @@ static void set_type(struct pgs_model *model, struct pgs_column *c, const PgQuer
 	for (size_t i = 0; tn && i < tn->n_typmods && c->n_mods < 2; i++) {
 		const PgQuery__Node *m = tn->typmods[i];
 
-		if (m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case ==
-								    PG_QUERY__A__CONST__VAL_IVAL)
+		if (m->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+		    m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
 			c->mods[c->n_mods++] = m->a_const->ival->ival;
 	}
+}
+
+static const char *collation_name(struct pgs_model *model, const PgQuery__CollateClause *cc)
+{
+	if (!cc || cc->n_collname == 0)
+		return NULL;
+	const char *name = pgs_node_string(cc->collname[cc->n_collname - 1]);
+	return name ? pgs_arena_strdup(&model->arena, name) : NULL;
 }
 
 /* "col IS NOT NULL" as a CHECK expression: the column name, or NULL. */
@@ -124,6 +195,51 @@ static const char *not_null_check_column(const PgQuery__Node *expr)
 		return NULL;
 	const PgQuery__ColumnRef *cr = nt->arg->column_ref;
 	return cr->n_fields == 1 ? pgs_node_string(cr->fields[0]) : NULL;
+}
+
+static const char **name_list(struct pgs_model *model, PgQuery__Node **items, size_t n,
+			      const char *single)
+{
+	const char **out = pgs_arena_array(&model->arena, n ? n : 1, sizeof(*out));
+
+	if (!n && single)
+		out[0] = pgs_arena_strdup(&model->arena, single);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = pgs_node_string(items[i]);
+		out[i] = s ? pgs_arena_strdup(&model->arena, s) : NULL;
+	}
+	return out;
+}
+
+struct column_refs {
+	struct pgs_model *model;
+	const char **names;
+	size_t n, cap;
+};
+
+static bool collect_column_ref(void *data, const PgQuery__Node *node)
+{
+	struct column_refs *refs = data;
+
+	if (node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		const PgQuery__ColumnRef *cr = node->column_ref;
+		const char *name = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+		if (name) {
+			const char **slot = pgs_arena_push(&refs->model->arena, (void **)&refs->names,
+							   &refs->n, &refs->cap, sizeof(*slot));
+			*slot = pgs_arena_strdup(&refs->model->arena, name);
+		}
+	}
+	return true;
+}
+
+static void mark_not_null(struct pgs_table *t, const char *const *columns, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pgs_column *c = pgs_table_column(t, columns[i]);
+		if (c)
+			c->not_null = true;
+	}
 }
 
 static void add_constraint(struct pgs_model *model, struct pgs_table *t,
@@ -148,11 +264,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 		kind = PGS_CON_EXCLUSION;
 		break;
 	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-		if (column) {
-			struct pgs_column *c = pgs_table_column(t, column);
-			if (c)
-				c->not_null = true;
-		}
+		mark_not_null(t, &column, column ? 1 : 0);
 		return;
 	default:
 		return;
@@ -163,29 +275,64 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	c->kind = kind;
 	c->created_in = model->file_number;
 	c->validated = !con->skip_validation;
+	if (kind == PGS_CON_FOREIGN_KEY) {
+		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
+		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
+		if (con->pktable)
+			c->referenced = pgs_model_key(model, con->pktable);
+	} else if (kind != PGS_CON_CHECK) {
+		c->columns = name_list(model, con->keys, con->n_keys, column);
+		c->n_columns = con->n_keys ? con->n_keys : (column ? 1 : 0);
+	} else {
+		/* the columns a CHECK reads: changing their type re-checks it */
+		struct column_refs refs = {.model = model};
+		pgs_walk(con->raw_expr, collect_column_ref, &refs);
+		c->columns = refs.names;
+		c->n_columns = refs.n;
+	}
+	/* PostgreSQL's default names: table_col_check, table_col_fkey, table_pkey, ... */
+	const char *first = c->n_columns && c->columns[0] ? c->columns[0] : column;
 	if (con->conname && *con->conname)
 		c->name = pgs_arena_strdup(&model->arena, con->conname);
+	else if (kind == PGS_CON_PRIMARY_KEY)
+		c->name = pgs_arena_printf(&model->arena, "%s_pkey", t->name);
 	else
-		c->name = pgs_arena_printf(&model->arena, "%s_%s_%s", t->name, column ? column : "",
-					   kind == PGS_CON_CHECK ? "check" : "key");
+		c->name = pgs_arena_printf(&model->arena, "%s_%s_%s", t->name, first ? first : "",
+					   kind == PGS_CON_CHECK	 ? "check"
+					   : kind == PGS_CON_FOREIGN_KEY ? "fkey"
+					   : kind == PGS_CON_EXCLUSION	 ? "excl"
+									 : "key");
 	if (kind == PGS_CON_CHECK) {
 		const char *col = not_null_check_column(con->raw_expr);
 		if (col)
 			c->not_null_column = pgs_arena_strdup(&model->arena, col);
 	}
-	if (kind == PGS_CON_FOREIGN_KEY && con->pktable)
-		c->referenced = pgs_model_key(model, con->pktable);
-	if (kind == PGS_CON_PRIMARY_KEY) {
-		for (size_t i = 0; i < con->n_keys; i++) {
-			struct pgs_column *pk = pgs_table_column(t, pgs_node_string(con->keys[i]));
-			if (pk)
-				pk->not_null = true;
+	if (kind == PGS_CON_PRIMARY_KEY)
+		mark_not_null(t, c->columns, c->n_columns);
+	if (kind == PGS_CON_UNIQUE || kind == PGS_CON_PRIMARY_KEY || kind == PGS_CON_EXCLUSION) {
+		/* the backing index: USING INDEX renames it to the constraint's name */
+		if (con->indexname && *con->indexname) {
+			const char *old = pgs_arena_printf(&model->arena, "%s.%s", t->schema,
+							   con->indexname);
+			struct pgs_index *ix = pgs_model_index(model, old);
+			if (ix) {
+				pgs_strmap_remove(&model->indexes, old);
+				ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
+				pgs_strmap_put(&model->indexes, ix->key, ix);
+				if (kind == PGS_CON_PRIMARY_KEY)
+					mark_not_null(t, ix->columns, ix->n_columns);
+			}
+		} else {
+			struct pgs_index *ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
+			ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
+			ix->table = t->key;
+			ix->unique = kind != PGS_CON_EXCLUSION;
+			ix->columns = c->columns;
+			ix->n_columns = c->n_columns;
+			ix->created_in = model->file_number;
+			pgs_strmap_put(&model->indexes, ix->key, ix);
 		}
-		if (column) {
-			struct pgs_column *pk = pgs_table_column(t, column);
-			if (pk)
-				pk->not_null = true;
-		}
+		c->index = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 	}
 }
 
@@ -196,23 +343,45 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 
 	c->name = pgs_arena_strdup(&model->arena, def->colname);
 	set_type(model, c, def->type_name);
+	c->collation = collation_name(model, def->coll_clause);
 	c->not_null = def->is_not_null;
 	c->has_default = def->raw_default != NULL;
+	const char *type = c->type;
+	if (strcmp(type, "serial") == 0 || strcmp(type, "bigserial") == 0 ||
+	    strcmp(type, "smallserial") == 0 || strncmp(type, "serial", 6) == 0)
+		c->not_null = c->has_default = true;
+	const char *name = c->name;
 	for (size_t i = 0; i < def->n_constraints; i++) {
 		const PgQuery__Node *n = def->constraints[i];
 
 		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
 			continue;
-		if (n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT)
+		switch (n->constraint->contype) {
+		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
 			c->has_default = true;
-		add_constraint(model, t, n->constraint, c->name);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+			c->has_default = c->not_null = true;
+			break;
+		default:
+			break;
+		}
+		/* c may move when constraints are added? no: they live elsewhere */
+		add_constraint(model, t, n->constraint, name);
 	}
 }
 
 static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 {
-	struct pgs_table *t = add_table(model, cs->relation);
+	char kind = cs->partspec ? 'p' : 'r';
+	struct pgs_table *t = add_table(model, cs->relation, kind);
 
+	if (cs->partbound && cs->n_inh_relations == 1 &&
+	    cs->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+		t->parent = pgs_model_key(model, cs->inh_relations[0]->range_var);
+		t->is_default_partition = cs->partbound->is_default;
+	}
 	for (size_t i = 0; i < cs->n_table_elts; i++) {
 		const PgQuery__Node *n = cs->table_elts[i];
 
@@ -223,6 +392,22 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 	}
 }
 
+/* A table first seen in an ALTER existed before the history began. */
+static struct pgs_table *table_for_alter(struct pgs_model *model, const PgQuery__RangeVar *rv,
+					 char kind)
+{
+	struct pgs_table *t = pgs_model_table(model, rv);
+
+	if (!t) {
+		unsigned file = model->file_number;
+		model->file_number = 0;
+		t = add_table(model, rv, kind);
+		t->partial = true;
+		model->file_number = file;
+	}
+	return t;
+}
+
 static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 			    const PgQuery__AlterTableCmd *cmd)
 {
@@ -231,7 +416,8 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 
 	switch (cmd->subtype) {
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF &&
+		    !pgs_table_column(t, cmd->def->column_def->colname))
 			add_column(model, t, cmd->def->column_def);
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
@@ -254,8 +440,10 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 			col->has_default = cmd->def != NULL;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-		if (col && cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+		if (col && cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
 			set_type(model, col, cmd->def->column_def->type_name);
+			col->collation = collation_name(model, cmd->def->column_def->coll_clause);
+		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
@@ -266,8 +454,35 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 			con->validated = true;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
-		if ((con = pgs_table_constraint(t, cmd->name)))
+		if ((con = pgs_table_constraint(t, cmd->name))) {
 			con->dropped = true;
+			if (con->index)
+				pgs_strmap_remove(&model->indexes, con->index);
+		}
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+		t->unlogged = false;
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+		t->unlogged = true;
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
+		    cmd->def->partition_cmd->name) {
+			struct pgs_table *part =
+				table_for_alter(model, cmd->def->partition_cmd->name, 'r');
+			part->parent = t->key;
+			part->is_default_partition = cmd->def->partition_cmd->bound &&
+						     cmd->def->partition_cmd->bound->is_default;
+		}
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
+		    cmd->def->partition_cmd->name) {
+			struct pgs_table *part = pgs_model_table(model, cmd->def->partition_cmd->name);
+			if (part)
+				part->parent = NULL;
+		}
 		break;
 	default:
 		break;
@@ -276,6 +491,17 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 {
+	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && rs->relation) {
+		const char *old = pgs_model_key(model, rs->relation);
+		struct pgs_index *ix = pgs_model_index(model, old);
+		if (ix) {
+			pgs_strmap_remove(&model->indexes, old);
+			ix->key = pgs_arena_printf(&model->arena, "%s.%s",
+						   schema_of(rs->relation->schemaname), rs->newname);
+			pgs_strmap_put(&model->indexes, ix->key, ix);
+		}
+		return;
+	}
 	if (!rs->relation)
 		return;
 	struct pgs_table *t = pgs_model_table(model, rs->relation);
@@ -285,7 +511,14 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		struct pgs_column *c = pgs_table_column(t, rs->subname);
 		if (c)
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
-	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
+	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
+		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
+		if (c)
+			c->name = pgs_arena_strdup(&model->arena, rs->newname);
+	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW ||
+		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ||
+		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE) {
 		pgs_strmap_remove(&model->tables, t->key);
 		t->name = pgs_arena_strdup(&model->arena, rs->newname);
 		t->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, t->name);
@@ -297,65 +530,254 @@ static void apply_drop(struct pgs_model *model, const PgQuery__DropStmt *ds)
 {
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		const char *names[3] = {0};
-		size_t n = 0;
+		const char *key = NULL;
 
-		if (obj->node_case != PG_QUERY__NODE__NODE_LIST)
+		if (obj->node_case == PG_QUERY__NODE__NODE_LIST)
+			key = pgs_model_key_from_names(model, obj->list->items, obj->list->n_items);
+		else if (obj->node_case == PG_QUERY__NODE__NODE_TYPE_NAME)
+			key = pgs_model_key_from_names(model, obj->type_name->names,
+						       obj->type_name->n_names);
+		if (!key)
 			continue;
-		for (size_t k = 0; k < obj->list->n_items && n < 3; k++)
-			names[n++] = pgs_node_string(obj->list->items[k]);
-		if (n == 0 || !names[n - 1])
-			continue;
-		const char *key = pgs_arena_printf(&model->arena, "%s.%s",
-						   n >= 2 && names[n - 2] ? names[n - 2] : "public",
-						   names[n - 1]);
-		if (ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		switch (ds->remove_type) {
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
 			pgs_strmap_remove(&model->tables, key);
-		else if (ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 			pgs_strmap_remove(&model->indexes, key);
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
+			pgs_strmap_remove(&model->domains, key);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
 static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 {
-	if (!is->idxname || !*is->idxname)
+	if (!is->relation)
 		return;
 	struct pgs_index *ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
-	ix->key = pgs_arena_printf(&model->arena, "%s.%s", schema_of(is->relation->schemaname),
-				   is->idxname);
+	const char *name = is->idxname && *is->idxname ? is->idxname : NULL;
+
 	ix->table = pgs_model_key(model, is->relation);
 	ix->unique = is->unique;
+	ix->partial = is->where_clause != NULL;
 	ix->created_in = model->file_number;
+	ix->n_columns = is->n_index_params;
+	ix->columns = pgs_arena_array(&model->arena, is->n_index_params ? is->n_index_params : 1,
+				      sizeof(*ix->columns));
+	for (size_t i = 0; i < is->n_index_params; i++) {
+		const PgQuery__Node *p = is->index_params[i];
+		if (p->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && p->index_elem->name &&
+		    *p->index_elem->name)
+			ix->columns[i] = pgs_arena_strdup(&model->arena, p->index_elem->name);
+	}
+	/* PostgreSQL names an unnamed index table_col_idx; close enough for lookups */
+	ix->key = pgs_arena_printf(&model->arena, "%s.%s", schema_of(is->relation->schemaname),
+				   name ? name
+					: pgs_arena_printf(&model->arena, "%s_%s_idx",
+							   is->relation->relname,
+							   ix->n_columns && ix->columns[0]
+								   ? ix->columns[0]
+								   : "expr"));
+	if (is->if_not_exists && pgs_model_index(model, ix->key))
+		return;
 	pgs_strmap_put(&model->indexes, ix->key, ix);
 }
 
-void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt)
+static void apply_domain(struct pgs_model *model, const PgQuery__CreateDomainStmt *ds)
+{
+	struct pgs_domain *d = pgs_arena_alloc(&model->arena, sizeof(*d));
+
+	d->key = pgs_model_key_from_names(model, ds->domainname, ds->n_domainname);
+	if (!d->key)
+		return;
+	d->base_type = pgs_arena_strdup(&model->arena, pgs_type_name_last(ds->type_name));
+	for (size_t i = 0; i < ds->n_constraints; i++)
+		if (ds->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    ds->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+			d->has_check = true;
+	pgs_strmap_put(&model->domains, d->key, d);
+}
+
+static void apply_alter_domain(struct pgs_model *model, const PgQuery__AlterDomainStmt *ads)
+{
+	const char *key = pgs_model_key_from_names(model, ads->type_name, ads->n_type_name);
+	struct pgs_domain *d = key ? pgs_strmap_get(&model->domains, key) : NULL;
+
+	/* subtype 'C': ADD CONSTRAINT */
+	if (d && ads->subtype && ads->subtype[0] == 'C' && ads->def &&
+	    ads->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+	    ads->def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+		d->has_check = true;
+}
+
+void pgs_model_begin_file(struct pgs_model *model, unsigned file_number)
+{
+	model->file_number = file_number;
+	memset(&model->settings, 0, sizeof(model->settings));
+}
+
+void pgs_model_end_transaction(struct pgs_model *model)
+{
+	struct pgs_setting *all[] = {&model->settings.lock_timeout,
+				     &model->settings.statement_timeout, &model->settings.timezone};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i]->local)
+			memset(all[i], 0, sizeof(*all[i]));
+}
+
+long pgs_setting_ms(const char *value)
+{
+	char *end;
+	double v = strtod(value, &end);
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000},
+		     {"d", 86400000}, {"us", 0.001}};
+
+	if (end == value)
+		return -1;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return (long)(v * units[i].ms);
+	return -1;
+}
+
+static struct pgs_setting *setting(struct pgs_model *model, const char *name)
+{
+	if (!name)
+		return NULL;
+	if (strcmp(name, "lock_timeout") == 0)
+		return &model->settings.lock_timeout;
+	if (strcmp(name, "statement_timeout") == 0)
+		return &model->settings.statement_timeout;
+	if (strcmp(name, "timezone") == 0)
+		return &model->settings.timezone;
+	return NULL;
+}
+
+/* A constant as text: 'x', 5, 1.5 */
+static const char *const_text(struct pgs_model *model, const PgQuery__Node *n)
+{
+	if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull)
+		return NULL;
+	const PgQuery__AConst *c = n->a_const;
+	switch (c->val_case) {
+	case PG_QUERY__A__CONST__VAL_SVAL:
+		return pgs_arena_strdup(&model->arena, c->sval->sval);
+	case PG_QUERY__A__CONST__VAL_IVAL:
+		return pgs_arena_printf(&model->arena, "%d", c->ival->ival);
+	case PG_QUERY__A__CONST__VAL_FVAL:
+		return pgs_arena_strdup(&model->arena, c->fval->fval);
+	default:
+		return NULL;
+	}
+}
+
+static void set_setting(struct pgs_model *model, const char *name, const char *value, bool local,
+			uint32_t offset)
+{
+	struct pgs_setting *s = setting(model, name);
+
+	if (!s)
+		return;
+	s->value = value;
+	s->local = local;
+	s->offset = offset;
+}
+
+static void apply_set(struct pgs_model *model, const PgQuery__VariableSetStmt *vs, uint32_t offset)
+{
+	switch (vs->kind) {
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+		set_setting(model, vs->name, vs->n_args ? const_text(model, vs->args[0]) : NULL,
+			    vs->is_local, offset);
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
+		set_setting(model, vs->name, NULL, false, offset);
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+		memset(&model->settings, 0, sizeof(model->settings));
+		break;
+	default:
+		break;
+	}
+}
+
+/* SELECT set_config('lock_timeout', '2s', is_local) */
+static bool visit_set_config(void *data, const PgQuery__Node *node)
+{
+	void **args = data;
+	struct pgs_model *model = args[0];
+
+	if (node->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+		return true;
+	const PgQuery__FuncCall *fc = node->func_call;
+	const char *name = fc->n_funcname ? pgs_node_string(fc->funcname[fc->n_funcname - 1]) : NULL;
+	if (!name || strcmp(name, "set_config") != 0 || fc->n_args != 3)
+		return true;
+	const char *setting_name = const_text(model, fc->args[0]);
+	const char *value = const_text(model, fc->args[1]);
+	const PgQuery__Node *local = fc->args[2];
+	bool is_local = local->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+			local->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL &&
+			local->a_const->boolval->boolval;
+	if (setting_name && value)
+		set_setting(model, setting_name, value, is_local, *(uint32_t *)args[1]);
+	return false;
+}
+
+void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_t offset)
 {
 	if (!stmt)
 		return;
 	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+		apply_set(model, stmt->variable_set_stmt, offset);
+		break;
+	case PG_QUERY__NODE__NODE_SELECT_STMT: {
+		void *args[2] = {model, &offset};
+		pgs_walk(stmt, visit_set_config, args);
+		break;
+	}
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
 		apply_create(model, stmt->create_stmt);
 		break;
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel)
-			add_table(model, stmt->create_table_as_stmt->into->rel);
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
+		const PgQuery__CreateTableAsStmt *ctas = stmt->create_table_as_stmt;
+		if (ctas->into && ctas->into->rel)
+			add_table(model, ctas->into->rel,
+				  ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? 'm' : 'r');
+		break;
+	}
+	case PG_QUERY__NODE__NODE_VIEW_STMT:
+		if (stmt->view_stmt->view)
+			add_table(model, stmt->view_stmt->view, 'v');
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
 		const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
-		struct pgs_table *t = as->relation ? pgs_model_table(model, as->relation) : NULL;
+		char kind = as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW	 ? 'm'
+			    : as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW	 ? 'v'
+			    : as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE ? 'f'
+											 : 'r';
 
-		/* A table the history never created existed before it: remember what
-		 * is learnt about it from here on. */
-		if (!t && as->relation && as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-			unsigned file = model->file_number;
-			model->file_number = 0;
-			t = add_table(model, as->relation);
-			t->partial = true;
-			model->file_number = file;
-		}
-
-		for (size_t i = 0; t && i < as->n_cmds; i++)
+		if (!as->relation || as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ||
+		    as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE)
+			break;
+		struct pgs_table *t = table_for_alter(model, as->relation, kind);
+		for (size_t i = 0; i < as->n_cmds; i++)
 			if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
 				apply_alter_cmd(model, t, as->cmds[i]->alter_table_cmd);
 		break;
@@ -368,6 +790,12 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt)
 		break;
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
 		apply_index(model, stmt->index_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT:
+		apply_domain(model, stmt->create_domain_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
+		apply_alter_domain(model, stmt->alter_domain_stmt);
 		break;
 	default:
 		break;

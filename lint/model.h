@@ -22,6 +22,7 @@
 struct pgs_column {
 	const char *name;
 	const char *type;   /* last name of the type, e.g. "int4", "varchar", "my_domain" */
+	const char *collation; /* explicit COLLATE, or NULL */
 	int32_t mods[2];    /* typmod arguments, e.g. varchar(20) -> {20} */
 	int n_mods;
 	bool is_array;
@@ -43,6 +44,9 @@ struct pgs_constraint {
 	bool validated;
 	const char *not_null_column; /* CHECK (col IS NOT NULL): that column */
 	const char *referenced;      /* foreign keys: "schema.table" */
+	const char **columns;        /* key / foreign key columns (CHECK: NULL) */
+	size_t n_columns;
+	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	bool dropped;
 };
@@ -52,6 +56,11 @@ struct pgs_table {
 	const char *schema, *name;
 	unsigned created_in; /* file number (1-based) of the CREATE, 0 when it existed before */
 	bool partial;        /* first seen in an ALTER: columns and constraints may be missing */
+	char kind;           /* 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view,
+			      * 'f' foreign table */
+	const char *parent;  /* partitions: the parent's key */
+	bool is_default_partition;
+	bool unlogged;
 	struct pgs_column *columns;
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
@@ -62,14 +71,45 @@ struct pgs_index {
 	const char *key;   /* "schema.name" */
 	const char *table; /* table key */
 	bool unique;
+	bool partial;      /* has a WHERE clause */
+	const char **columns; /* plain column keys in order; NULL entries are expressions */
+	size_t n_columns;
 	unsigned created_in;
+};
+
+/* A domain: whether values must pass a CHECK (adding a column of it rewrites). */
+struct pgs_domain {
+	const char *key; /* "schema.name" */
+	const char *base_type;
+	bool has_check;
+};
+
+/* A session setting as the migration left it (SET / SET LOCAL / RESET / set_config). */
+struct pgs_setting {
+	const char *value; /* NULL: not set in this file (the server's default applies) */
+	bool local;        /* SET LOCAL: ends with the transaction */
+	uint32_t offset;   /* where it was set */
+};
+
+struct pgs_settings {
+	struct pgs_setting lock_timeout, statement_timeout, timezone;
 };
 
 struct pgs_model {
 	struct pgs_arena arena; /* owns every name and object, for the whole run */
-	struct pgs_strmap tables, indexes;
+	struct pgs_strmap tables, indexes, domains;
 	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
+	struct pgs_settings settings;
 };
+
+/* A new file starts a new session: settings are forgotten. */
+void pgs_model_begin_file(struct pgs_model *model, unsigned file_number);
+
+/* A transaction ended: SET LOCAL values are gone. */
+void pgs_model_end_transaction(struct pgs_model *model);
+
+/* Milliseconds a timeout setting value means ("2s", "500", "1min"), or -1 when unparsable. */
+long pgs_setting_ms(const char *value);
 
 void pgs_model_init(struct pgs_model *model);
 void pgs_model_release(struct pgs_model *model);
@@ -91,8 +131,21 @@ struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char 
  */
 bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column);
 
-/* Record what a parsed statement does to the schema (after rules saw it). */
-void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt);
+/* The index of that key ("schema.name"), or NULL. */
+struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
+
+/* The domain a type name denotes, or NULL when it is not a known domain. */
+struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn);
+
+/* Calls fn for every known table; order is unspecified. */
+void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),
+			  void *data);
+
+/* "schema.name" from a list of String nodes (public when unqualified), or NULL. */
+const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **names, size_t n);
+
+/* Record what a parsed statement does to the schema and the session (after rules saw it). */
+void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_t offset);
 
 /* The last name of a TypeName, or "" when it has none. */
 const char *pgs_type_name_last(const PgQuery__TypeName *tn);

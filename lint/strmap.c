@@ -111,3 +111,12 @@ void pgs_strmap_remove(struct pgs_strmap *map, const char *key)
 		s->value = NULL;
 	}
 }
+
+void pgs_strmap_each(const struct pgs_strmap *map, void (*fn)(void *data, const char *key,
+							       void *value),
+		     void *data)
+{
+	for (size_t i = 0; i < map->cap; i++)
+		if (map->slots[i].key && map->slots[i].key != TOMBSTONE)
+			fn(data, map->slots[i].key, map->slots[i].value);
+}

@@ -26,6 +26,11 @@ void *pgs_strmap_get(const struct pgs_strmap *map, const char *key);
 /* Store value under key, replacing any previous value. */
 void pgs_strmap_put(struct pgs_strmap *map, const char *key, void *value);
 
+/* Call fn for every entry, in slot order (unspecified, but fixed for a given history). */
+void pgs_strmap_each(const struct pgs_strmap *map, void (*fn)(void *data, const char *key,
+							       void *value),
+		     void *data);
+
 /* Remove key if present. */
 void pgs_strmap_remove(struct pgs_strmap *map, const char *key);
 

@@ -1,0 +1,443 @@
+/*
+ * What each ALTER TABLE action does, from PostgreSQL's ALTER TABLE
+ * documentation and observed on a real server (the integration tests check
+ * these against pg_locks, relfilenodes and seq_scan counters).
+ */
+#include <string.h>
+
+#include "lint/effects_internal.h"
+#include "lint/type_change.h"
+#include "lint/volatility.h"
+
+static bool is_serial(const char *type)
+{
+	return strcmp(type, "serial") == 0 || strcmp(type, "bigserial") == 0 ||
+	       strcmp(type, "smallserial") == 0 || strcmp(type, "serial2") == 0 ||
+	       strcmp(type, "serial4") == 0 || strcmp(type, "serial8") == 0;
+}
+
+static bool is_null_const(const PgQuery__Node *n)
+{
+	while (n && n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+		n = n->type_cast->arg;
+	return n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull;
+}
+
+/* ADD COLUMN: rewrites when every row needs a value computed for it. */
+static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef *def)
+{
+	const char *type = pgs_type_name_last(def->type_name);
+	const PgQuery__Node *dflt = def->raw_default;
+	bool not_null = def->is_not_null;
+	struct pgs_effect *e = &fx->out->items[self];
+
+	if (is_serial(type))
+		pgs_fx_rewrite(e, PGS_CAUSE_SERIAL, type);
+	struct pgs_domain *dom = pgs_model_domain(fx->model, def->type_name);
+	if (dom && dom->has_check)
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "domain with a CHECK");
+	for (size_t i = 0; i < def->n_constraints; i++) {
+		const PgQuery__Node *n = def->constraints[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue;
+		const PgQuery__Constraint *c = n->constraint;
+		e = &fx->out->items[self];
+		switch (c->contype) {
+		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+			dflt = c->raw_expr;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+			not_null = true;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+			pgs_fx_rewrite(e, PGS_CAUSE_IDENTITY, NULL);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+			pgs_fx_rewrite(e, PGS_CAUSE_GENERATED, NULL);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->conname);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+			not_null = true;
+			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+			/* the new column is all NULL: nothing to validate */
+			if (c->pktable)
+				pgs_fx_lock(pgs_fx_touch_rv(fx, c->pktable),
+					    PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+			break;
+		default:
+			break;
+		}
+	}
+	e = &fx->out->items[self];
+	if (!dflt || is_null_const(dflt)) {
+		/* NOT NULL without a default fails on any row: it is checked by a scan */
+		if (not_null && !is_serial(type) && !e->rewrite)
+			pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, def->colname);
+		return;
+	}
+	if (fx->pg_version < 11) {
+		pgs_fx_rewrite(e, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
+		return;
+	}
+	struct pgs_volatility v = pgs_expr_volatility(dflt);
+	if (v.level == 'v') {
+		pgs_fx_rewrite(e, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
+		if (v.assumed)
+			e->assumed = true;
+	}
+}
+
+static enum pgs_lock reloptions_lock(const PgQuery__Node *def)
+{
+	if (!def || def->node_case != PG_QUERY__NODE__NODE_LIST)
+		return PGS_LOCK_ACCESS_EXCLUSIVE;
+	for (size_t i = 0; i < def->list->n_items; i++) {
+		const PgQuery__Node *o = def->list->items[i];
+		if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+			return PGS_LOCK_ACCESS_EXCLUSIVE;
+		const PgQuery__DefElem *d = o->def_elem;
+		const char *ns = d->defnamespace ? d->defnamespace : "";
+		/* fillfactor, toast.*, autovacuum_* and parallel_workers take SUE */
+		if (strcmp(ns, "toast") != 0 && strcmp(d->defname, "fillfactor") != 0 &&
+		    strncmp(d->defname, "autovacuum_", 11) != 0 &&
+		    strcmp(d->defname, "toast_tuple_target") != 0 &&
+		    strcmp(d->defname, "parallel_workers") != 0 &&
+		    strcmp(d->defname, "vacuum_index_cleanup") != 0 &&
+		    strcmp(d->defname, "vacuum_truncate") != 0 &&
+		    strcmp(d->defname, "log_autovacuum_min_duration") != 0)
+			return PGS_LOCK_ACCESS_EXCLUSIVE;
+	}
+	return PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
+}
+
+/* Whether any of the columns is nullable (unknown columns count as nullable). */
+static bool any_nullable(struct pgs_table *t, const char *const *columns, size_t n)
+{
+	if (!t || !n)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		struct pgs_column *c = columns[i] ? pgs_table_column(t, columns[i]) : NULL;
+		if (!c || !c->not_null)
+			return true;
+	}
+	return false;
+}
+
+static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+			   const PgQuery__Constraint *c)
+{
+	struct pgs_effect *e = &fx->out->items[self];
+
+	switch (c->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		pgs_fx_lock(e, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+		if (c->pktable) {
+			struct pgs_effect *pk = pgs_fx_touch_rv(fx, c->pktable);
+			pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+			/* validation joins both tables */
+			if (!c->skip_validation)
+				pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->conname);
+		}
+		e = &fx->out->items[self];
+		if (!c->skip_validation)
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->conname);
+		break;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (!c->skip_validation)
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->conname);
+		break;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION: {
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		bool using_index = c->indexname && *c->indexname;
+		if (!using_index) {
+			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
+			break;
+		}
+		/* USING INDEX: fast, except that a primary key makes its columns
+		 * NOT NULL, which scans when one is nullable */
+		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
+			const char *key = pgs_arena_printf(fx->arena, "%s.%s", t ? t->schema : "public",
+							   c->indexname);
+			struct pgs_index *ix = pgs_model_index(fx->model, key);
+			if (!ix || any_nullable(t, ix->columns, ix->n_columns)) {
+				pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, c->indexname);
+				if (!ix || !t || t->partial)
+					e->assumed = true;
+			}
+		}
+		break;
+	}
+	default:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	}
+}
+
+/* Columns of the table used by a CHECK or foreign key: changing their type re-checks them. */
+static bool column_in_constraint(struct pgs_table *t, const char *column)
+{
+	for (size_t i = 0; t && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || (c->kind != PGS_CON_CHECK && c->kind != PGS_CON_FOREIGN_KEY))
+			continue;
+		for (size_t k = 0; k < c->n_columns; k++)
+			if (c->columns[k] && strcmp(c->columns[k], column) == 0)
+				return true;
+	}
+	return false;
+}
+
+static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+		       const PgQuery__AlterTableCmd *cmd)
+{
+	struct pgs_effect *e = &fx->out->items[self];
+	struct pgs_column *col = t ? pgs_table_column(t, cmd->name) : NULL;
+
+	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return;
+	struct pgs_type_change tc = pgs_type_change_judge(
+		fx->model, col, cmd->def->column_def, fx->model->settings.timezone.value,
+		fx->pg_version);
+	if (tc.rewrite)
+		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, tc.why);
+	else if (tc.reindex) {
+		e->reindex = true;
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, tc.why);
+	}
+	if (!tc.rewrite && column_in_constraint(t, cmd->name))
+		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, cmd->name);
+	if (tc.assumed || (!col && t && t->partial))
+		e->assumed = true;
+}
+
+static struct pgs_constraint *constraint_of(struct pgs_table *t, const char *name)
+{
+	return t ? pgs_table_constraint(t, name) : NULL;
+}
+
+struct find_default {
+	const char *parent;
+	struct pgs_table *found;
+};
+
+static void find_default_partition(void *data, struct pgs_table *t)
+{
+	struct find_default *d = data;
+
+	if (t->is_default_partition && t->parent && strcmp(t->parent, d->parent) == 0)
+		d->found = t;
+}
+
+static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *parent,
+			  const PgQuery__AlterTableCmd *cmd)
+{
+	const PgQuery__PartitionCmd *pc = cmd->def && cmd->def->node_case ==
+							      PG_QUERY__NODE__NODE_PARTITION_CMD
+						  ? cmd->def->partition_cmd
+						  : NULL;
+	struct pgs_effect *e = &fx->out->items[self];
+
+	if (!pc || !pc->name)
+		return;
+	struct pgs_table *part = pgs_model_table(fx->model, pc->name);
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition) {
+		pgs_fx_lock(e, fx->pg_version >= 12 ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+						    : PGS_LOCK_ACCESS_EXCLUSIVE);
+		struct pgs_effect *pe = pgs_fx_touch_rv(fx, pc->name);
+		pgs_fx_lock(pe, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* the partition is scanned to prove its rows fit the bound, unless a
+		 * validated CHECK implies it (which pgstage can't prove: assumed) */
+		pgs_fx_scan(pe, PGS_CAUSE_CHECK_SCAN, pc->name->relname);
+		for (size_t i = 0; part && i < part->n_constraints; i++)
+			if (part->constraints[i].kind == PGS_CON_CHECK &&
+			    part->constraints[i].validated && !part->constraints[i].dropped)
+				pe->assumed = true;
+	} else {
+		bool concurrent = pc->concurrent && fx->pg_version >= 14;
+		pgs_fx_lock(e, concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+					  : PGS_LOCK_ACCESS_EXCLUSIVE);
+		pgs_fx_lock(pgs_fx_touch_rv(fx, pc->name),
+			    concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+				       : PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (concurrent)
+			fx->out->no_transaction = true;
+	}
+	/* the default partition is locked too, and scanned on ATTACH (its rows
+	 * must not belong in the new partition) */
+	if (parent) {
+		struct find_default d = {parent->key, NULL};
+		pgs_model_each_table(fx->model, find_default_partition, &d);
+		if (d.found && part != d.found) {
+			struct pgs_effect *de = pgs_fx_lock_key(fx, d.found->key,
+								PGS_LOCK_ACCESS_EXCLUSIVE);
+			if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition)
+				pgs_fx_scan(de, PGS_CAUSE_CHECK_SCAN, d.found->name);
+		}
+	}
+}
+
+static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+		      const PgQuery__AlterTableCmd *cmd)
+{
+	struct pgs_effect *e = &fx->out->items[self];
+	struct pgs_constraint *con;
+
+	switch (cmd->subtype) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+			add_column(fx, self, cmd->def->column_def);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (fx->pg_version >= 12 && t && pgs_table_has_valid_not_null_check(t, cmd->name))
+			break;
+		if (t && pgs_table_column(t, cmd->name) && pgs_table_column(t, cmd->name)->not_null)
+			break; /* already NOT NULL: nothing to check */
+		pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, cmd->name);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		alter_type(fx, self, t, cmd);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetOptions:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetOptions:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ClusterOn:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropCluster:
+		pgs_fx_lock(e, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ReplaceRelOptions:
+		pgs_fx_lock(e, reloptions_lock(cmd->def));
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigAll:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigUser:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigUser:
+		pgs_fx_lock(e, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse:
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+			add_constraint(fx, self, t, cmd->def->constraint);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:
+		pgs_fx_lock(e, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		con = constraint_of(t, cmd->name);
+		if (con && con->validated)
+			break; /* already valid: nothing to do */
+		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, cmd->name);
+		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced) {
+			struct pgs_effect *pk = pgs_fx_lock_key(fx, con->referenced,
+								PGS_LOCK_ROW_SHARE);
+			pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, cmd->name);
+		} else if (!con) {
+			fx->out->items[self].assumed = true;
+		}
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraintRecurse:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		con = constraint_of(t, cmd->name);
+		/* dropping a foreign key removes its triggers on the referenced table */
+		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced)
+			pgs_fx_lock_key(fx, con->referenced, PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumnRecurse:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		for (size_t i = 0; t && i < t->n_constraints; i++) {
+			const struct pgs_constraint *c = &t->constraints[i];
+			if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced)
+				continue;
+			for (size_t k = 0; k < c->n_columns; k++)
+				if (c->columns[k] && strcmp(c->columns[k], cmd->name) == 0)
+					pgs_fx_lock_key(fx, c->referenced, PGS_LOCK_ACCESS_EXCLUSIVE);
+		}
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* a no-op when the table already has that persistence */
+		if (t && !t->partial &&
+		    t->unlogged == (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged))
+			break;
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		if (!t || t->partial)
+			e->assumed = true;
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		e->reindex = false; /* indexes stay where they are */
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (cmd->name && strcmp(cmd->name, "heap") == 0 && t && !t->partial)
+			break;
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
+		partition_cmd(fx, self, t, cmd);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartitionFinalize:
+		pgs_fx_lock(e, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			pgs_fx_lock(pgs_fx_touch_rv(fx, cmd->def->range_var),
+				    PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropInherit:
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			pgs_fx_lock(pgs_fx_touch_rv(fx, cmd->def->range_var),
+				    PGS_LOCK_ACCESS_SHARE);
+		break;
+	default:
+		/* "An ACCESS EXCLUSIVE lock is acquired unless explicitly noted." */
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	}
+}
+
+void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
+{
+	if (!as->relation)
+		return;
+	struct pgs_effect *e = pgs_fx_touch_rv(fx, as->relation);
+	size_t self = (size_t)(e - fx->out->items);
+	struct pgs_table *t = pgs_model_table(fx->model, as->relation);
+
+	for (size_t i = 0; i < as->n_cmds; i++)
+		if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+			alter_cmd(fx, self, t, as->cmds[i]->alter_table_cmd);
+	/* an ALTER INDEX ... SET (...) / RENAME takes SUE, not the table default */
+	if (as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && as->n_cmds) {
+		const PgQuery__AlterTableCmd *cmd = as->cmds[0]->alter_table_cmd;
+		if (cmd && (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions ||
+			    cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions ||
+			    cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics))
+			fx->out->items[self].lock = PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
+	}
+}

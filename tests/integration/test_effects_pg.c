@@ -1,0 +1,665 @@
+/*
+ * test_effects_pg: pgstage's effects (lock mode, rewrite, scan per table)
+ * against what a real PostgreSQL server does.
+ *
+ * Method (as in /work/shared/reference/pg-lock-truth-table.md): a fixture
+ * database is built once; every case runs on a fresh copy of it (CREATE
+ * DATABASE ... TEMPLATE fixture). The case's setup statements (if any) are
+ * committed first; then, in one transaction that is rolled back, we snapshot
+ * the backend's relation locks, pg_relation_filenode and
+ * pg_stat_xact_user_tables.seq_scan (which, inside the transaction, counts the
+ * transaction's own scans), run the statement, and snapshot again. The
+ * observed lock is the strongest mode newly held on the table, rewrite means
+ * the filenode changed, scan means seq_scan went up.
+ *
+ * pgstage sees the same history: the fixture DDL and the case setup are
+ * applied to a model as pre-existing schema (file_number 0), then the case
+ * statement is parsed and pgs_effects_compute is asked about it.
+ *
+ * Every table pgstage predicts must match (a prediction marked `assumed` may
+ * be conservatively stronger), and every table the server locked in a mode
+ * stronger than ACCESS SHARE must be predicted. Indexes and sequences are
+ * not compared yet. Each mismatch is printed on one line starting MISMATCH.
+ *
+ * Needs PGHOST etc. in the environment (tests/pg/with-cluster.sh).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <pg_query.h>
+
+#include "lint/arena.h"
+#include "lint/effects.h"
+#include "lint/model.h"
+#include "lint/parse.h"
+
+#define FIXTURE_DB "pgs_fixture"
+
+/* The pre-existing schema: run on the server and fed to pgstage's model. */
+static const char fixture_sql[] =
+	"CREATE TABLE users (id bigint PRIMARY KEY, email text, name varchar(20),\n"
+	"                    n int CHECK (n > 0));\n"
+	"CREATE INDEX users_email_idx ON users (email);\n"
+	"INSERT INTO users SELECT i, 'user' || i || '@example.com', 'name ' || i, i\n"
+	"  FROM generate_series(1, 1000) AS i;\n"
+	"CREATE TABLE parent (id int PRIMARY KEY);\n"
+	"INSERT INTO parent SELECT generate_series(1, 100);\n"
+	"CREATE TABLE child (id int, parent_id int);\n"
+	"INSERT INTO child SELECT i, 1 + i % 100 FROM generate_series(1, 500) AS i;\n"
+	"ANALYZE;\n";
+
+struct effect_case {
+	const char *label; /* the cmocka test name */
+	const char *setup; /* committed before the case (NULL: none); also fed to the model */
+	const char *sql;   /* one statement */
+	int pg_version;
+};
+
+static const struct effect_case cases[] = {
+	{"create_index", NULL, "CREATE INDEX users_name_idx ON users (name)", 15},
+	{"create_unique_index", NULL, "CREATE UNIQUE INDEX users_email_uidx ON users (email)", 15},
+	{"add_column_nullable", NULL, "ALTER TABLE users ADD COLUMN c int", 15},
+	{"add_column_default_const", NULL, "ALTER TABLE users ADD COLUMN c int DEFAULT 0", 15},
+	{"add_column_default_now", NULL, "ALTER TABLE users ADD COLUMN c timestamptz DEFAULT now()",
+	 15},
+	{"add_column_default_gen_random_uuid", NULL,
+	 "ALTER TABLE users ADD COLUMN c uuid DEFAULT gen_random_uuid()", 15},
+	{"add_column_default_clock_timestamp", NULL,
+	 "ALTER TABLE users ADD COLUMN c timestamptz DEFAULT clock_timestamp()", 15},
+	{"add_column_serial", NULL, "ALTER TABLE users ADD COLUMN c serial", 15},
+	{"add_column_identity", NULL,
+	 "ALTER TABLE users ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", 15},
+	{"add_column_generated_stored", NULL,
+	 "ALTER TABLE users ADD COLUMN c bigint GENERATED ALWAYS AS (id * 2) STORED", 15},
+	{"add_column_check", NULL, "ALTER TABLE users ADD COLUMN c int CHECK (c > 0)", 15},
+	{"add_column_references", NULL, "ALTER TABLE child ADD COLUMN p2 int REFERENCES parent (id)",
+	 15},
+	{"set_not_null", NULL, "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 15},
+	{"set_not_null_after_valid_check",
+	 "ALTER TABLE users ADD CONSTRAINT users_n_not_null CHECK (n IS NOT NULL) NOT VALID;\n"
+	 "ALTER TABLE users VALIDATE CONSTRAINT users_n_not_null;\n",
+	 "ALTER TABLE users ALTER COLUMN n SET NOT NULL", 15},
+	{"add_check", NULL, "ALTER TABLE users ADD CONSTRAINT users_n_small CHECK (n < 1000000)",
+	 15},
+	{"add_check_not_valid", NULL,
+	 "ALTER TABLE users ADD CONSTRAINT users_n_small CHECK (n < 1000000) NOT VALID", 15},
+	{"validate_check",
+	 "ALTER TABLE users ADD CONSTRAINT users_n_small CHECK (n < 1000000) NOT VALID;\n",
+	 "ALTER TABLE users VALIDATE CONSTRAINT users_n_small", 15},
+	{"add_foreign_key", NULL,
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id)",
+	 15},
+	{"validate_foreign_key",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id) NOT VALID;\n",
+	 "ALTER TABLE child VALIDATE CONSTRAINT child_parent_fk", 15},
+	{"add_foreign_key_not_valid", NULL,
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id) NOT VALID",
+	 15},
+	{"add_unique", NULL, "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)", 15},
+	{"set_statistics", NULL, "ALTER TABLE users ALTER COLUMN name SET STATISTICS 500", 15},
+	{"set_fillfactor", NULL, "ALTER TABLE users SET (fillfactor = 70)", 15},
+	{"set_autovacuum_enabled", NULL, "ALTER TABLE users SET (autovacuum_enabled = false)", 15},
+	{"disable_trigger_all", NULL, "ALTER TABLE users DISABLE TRIGGER ALL", 15},
+	{"enable_trigger_all", NULL, "ALTER TABLE users ENABLE TRIGGER ALL", 15},
+	{"set_unlogged", NULL, "ALTER TABLE users SET UNLOGGED", 15},
+	/* SET LOGGED on a table that is already logged is a no-op: start unlogged. */
+	{"set_logged", "ALTER TABLE users SET UNLOGGED;\n", "ALTER TABLE users SET LOGGED", 15},
+	{"drop_column", NULL, "ALTER TABLE users DROP COLUMN name", 15},
+	{"rename_column", NULL, "ALTER TABLE users RENAME COLUMN name TO full_name", 15},
+	{"set_default", NULL, "ALTER TABLE users ALTER COLUMN n SET DEFAULT 1", 15},
+	{"drop_default", NULL, "ALTER TABLE users ALTER COLUMN n DROP DEFAULT", 15},
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* ---- libpq helpers ---- */
+
+static PGconn *admin; /* to the maintenance database, for CREATE/DROP DATABASE */
+static bool parsed_any; /* pg_query_exit crashes unless libpg_query was used */
+
+static PGconn *connect_db(const char *dbname)
+{
+	const char *const keys[] = {"dbname", "application_name", NULL};
+	const char *const values[] = {dbname, "pgstage-test_effects_pg", NULL};
+	PGconn *conn = PQconnectdbParams(keys, values, 0);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		printf("connect to database %s: %s", dbname ? dbname : "(default)",
+		       PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Run sql expecting success (no rows needed); prints the error and returns -1 on failure. */
+static int exec_ok(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		printf("SQL failed: %s\n  error: %s", sql, PQerrorMessage(conn));
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int create_copy(const char *dbname)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+	if (exec_ok(admin, sql) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE " FIXTURE_DB, dbname);
+	return exec_ok(admin, sql);
+}
+
+static void drop_db(const char *dbname)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+	(void)exec_ok(admin, sql);
+}
+
+/* ---- server observations ---- */
+
+#define MAX_RELS 64
+
+struct rel_obs {
+	char name[160]; /* "schema.name" */
+	unsigned long long filenode_before, filenode_after;
+	long long seq_before, seq_after;
+	unsigned locks_before, locks_after; /* bit per enum pgs_lock held */
+	bool in_before, in_after;
+};
+
+struct observed {
+	struct rel_obs rels[MAX_RELS];
+	size_t n;
+};
+
+static struct rel_obs *obs_rel(struct observed *o, const char *name)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->rels[i].name, name) == 0)
+			return &o->rels[i];
+	if (o->n == MAX_RELS)
+		return NULL;
+	struct rel_obs *r = &o->rels[o->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	return r;
+}
+
+static const struct rel_obs *obs_find(const struct observed *o, const char *name)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->rels[i].name, name) == 0)
+			return &o->rels[i];
+	return NULL;
+}
+
+static enum pgs_lock lock_from_pg(const char *mode)
+{
+	static const struct {
+		const char *name;
+		enum pgs_lock lock;
+	} map[] = {
+		{"AccessShareLock", PGS_LOCK_ACCESS_SHARE},
+		{"RowShareLock", PGS_LOCK_ROW_SHARE},
+		{"RowExclusiveLock", PGS_LOCK_ROW_EXCLUSIVE},
+		{"ShareUpdateExclusiveLock", PGS_LOCK_SHARE_UPDATE_EXCLUSIVE},
+		{"ShareLock", PGS_LOCK_SHARE},
+		{"ShareRowExclusiveLock", PGS_LOCK_SHARE_ROW_EXCLUSIVE},
+		{"ExclusiveLock", PGS_LOCK_EXCLUSIVE},
+		{"AccessExclusiveLock", PGS_LOCK_ACCESS_EXCLUSIVE},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].name, mode) == 0)
+			return map[i].lock;
+	return PGS_LOCK_NONE; /* SIReadLock and the like: not a table lock mode */
+}
+
+static enum pgs_lock strongest(unsigned mask)
+{
+	for (int l = PGS_LOCK_ACCESS_EXCLUSIVE; l > PGS_LOCK_NONE; l--)
+		if (mask & (1u << l))
+			return (enum pgs_lock)l;
+	return PGS_LOCK_NONE;
+}
+
+/* User tables (plain and partitioned), outside the system schemas. */
+#define USER_TABLE_FILTER                                                                          \
+	"c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "      \
+	"AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+
+static const char snapshot_sql[] =
+	"SELECT n.nspname || '.' || c.relname, coalesce(pg_relation_filenode(c.oid), 0),"
+	"       coalesce(s.seq_scan, 0)"
+	"  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	"  LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid"
+	" WHERE " USER_TABLE_FILTER;
+
+static const char locks_sql[] =
+	"SELECT n.nspname || '.' || c.relname, l.mode"
+	"  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+	"  JOIN pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted"
+	"   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+	"   AND " USER_TABLE_FILTER;
+
+static int snapshot(PGconn *conn, struct observed *o, bool after)
+{
+	PGresult *r = PQexec(conn, snapshot_sql);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		printf("snapshot failed: %s", PQerrorMessage(conn));
+		rc = -1;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct rel_obs *rel = obs_rel(o, PQgetvalue(r, i, 0));
+		if (!rel) {
+			printf("snapshot: more than %d tables\n", MAX_RELS);
+			rc = -1;
+			goto out;
+		}
+		unsigned long long fn = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+		long long seq = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		if (after) {
+			rel->filenode_after = fn;
+			rel->seq_after = seq;
+			rel->in_after = true;
+		} else {
+			rel->filenode_before = fn;
+			rel->seq_before = seq;
+			rel->in_before = true;
+		}
+	}
+	PQclear(r);
+	r = PQexec(conn, locks_sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		printf("pg_locks query failed: %s", PQerrorMessage(conn));
+		rc = -1;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct rel_obs *rel = obs_rel(o, PQgetvalue(r, i, 0));
+		enum pgs_lock l = lock_from_pg(PQgetvalue(r, i, 1));
+		if (!rel) {
+			rc = -1;
+			goto out;
+		}
+		if (l == PGS_LOCK_NONE)
+			continue;
+		if (after)
+			rel->locks_after |= 1u << l;
+		else
+			rel->locks_before |= 1u << l;
+	}
+out:
+	PQclear(r);
+	return rc;
+}
+
+/* The relkind of a relation by "schema.name", or 0 when it doesn't exist. */
+static char relkind_of(PGconn *conn, const char *relation)
+{
+	const char *params[1] = {relation};
+	PGresult *r = PQexecParams(conn,
+				   "SELECT c.relkind FROM pg_class c JOIN pg_namespace n"
+				   " ON n.oid = c.relnamespace WHERE n.nspname || '.' || c.relname = $1",
+				   1, NULL, params, NULL, NULL, 0);
+	char kind = 0;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		kind = PQgetvalue(r, 0, 0)[0];
+	PQclear(r);
+	return kind;
+}
+
+/*
+ * Run the case on a fresh copy of the fixture and record what the server
+ * did. known[] gets the relkind of each predicted relation (looked up inside
+ * the transaction, so relations the statement creates count too).
+ */
+static int observe(const struct effect_case *c, const char *dbname, struct observed *o,
+		   const struct pgs_effects *fx, char *kinds)
+{
+	PGconn *conn;
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (create_copy(dbname) != 0)
+		return -1;
+	if (!(conn = connect_db(dbname)))
+		goto drop;
+	if (c->setup && exec_ok(conn, c->setup) != 0)
+		goto finish;
+	if (exec_ok(conn, "BEGIN") != 0)
+		goto finish;
+	if (snapshot(conn, o, false) != 0 || exec_ok(conn, c->sql) != 0 ||
+	    snapshot(conn, o, true) != 0)
+		goto rollback;
+	for (size_t i = 0; i < fx->n; i++)
+		kinds[i] = relkind_of(conn, fx->items[i].relation);
+	rc = 0;
+rollback:
+	(void)exec_ok(conn, "ROLLBACK");
+finish:
+	PQfinish(conn);
+drop:
+	drop_db(dbname);
+	return rc;
+}
+
+/* ---- pgstage's prediction ---- */
+
+struct prediction {
+	struct pgs_arena arena;
+	struct pgs_model model;
+	struct pgs_parsed parsed;
+	struct pgs_effects fx;
+};
+
+/* Apply every statement of sql to the model as pre-existing schema. */
+static int feed_model(struct prediction *p, const char *sql, const char *what)
+{
+	struct pgs_parsed parsed = {0};
+
+	parsed_any = true;
+	pgs_parse(&parsed, &p->arena, sql, (uint32_t)strlen(sql));
+	p->model.file_number = 0;
+	for (size_t i = 0; i < parsed.n_stmts; i++) {
+		if (!parsed.stmts[i].node) {
+			printf("pgstage could not parse the %s: %s\n", what,
+			       parsed.stmts[i].error ? parsed.stmts[i].error : "?");
+			return -1;
+		}
+		pgs_model_apply(&p->model, parsed.stmts[i].node, 0);
+	}
+	return 0;
+}
+
+static int predict(struct prediction *p, const struct effect_case *c)
+{
+	pgs_arena_init(&p->arena);
+	pgs_model_init(&p->model);
+	memset(&p->parsed, 0, sizeof(p->parsed));
+	memset(&p->fx, 0, sizeof(p->fx));
+	if (feed_model(p, fixture_sql, "fixture") != 0)
+		return -1;
+	if (c->setup && feed_model(p, c->setup, "case setup") != 0)
+		return -1;
+	pgs_parse(&p->parsed, &p->arena, c->sql, (uint32_t)strlen(c->sql));
+	if (p->parsed.n_stmts != 1 || !p->parsed.stmts[0].node) {
+		printf("pgstage parsed %zu statements (want 1) from: %s\n", p->parsed.n_stmts,
+		       c->sql);
+		return -1;
+	}
+	p->model.file_number = 1;
+	pgs_effects_compute(&p->fx, &p->arena, &p->model, p->parsed.stmts[0].node, c->pg_version);
+	return 0;
+}
+
+static void prediction_release(struct prediction *p)
+{
+	pgs_model_release(&p->model);
+	pgs_arena_release(&p->arena);
+}
+
+/* ---- comparison ---- */
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void mismatch(const struct effect_case *c, const char *relation, const char *field,
+		     const char *predicted, const char *observed, bool assumed)
+{
+	printf("MISMATCH [%s] %s\n    relation %s, %s: pgstage predicts %s%s, server did %s\n",
+	       c->label, c->sql, relation, field, predicted, assumed ? " (assumed)" : "", observed);
+}
+
+/* Number of mismatches between the prediction and what the server did. */
+static int compare(const struct effect_case *c, const struct pgs_effects *fx,
+		   const struct observed *o, const char *kinds)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct pgs_effect *e = &fx->items[i];
+		char kind = kinds[i];
+
+		if (kind == 'i' || kind == 'I' || kind == 'S')
+			continue; /* indexes and sequences: not compared yet */
+		const struct rel_obs *r = obs_find(o, e->relation);
+		if (!r || !r->in_before || !r->in_after) {
+			mismatch(c, e->relation, "relation", "an existing table",
+				 kind ? "something that is not a user table" : "no such relation",
+				 e->assumed);
+			bad++;
+			continue;
+		}
+		enum pgs_lock got = strongest(r->locks_after & ~r->locks_before);
+		bool rewrote = r->filenode_before != r->filenode_after;
+		bool scanned = r->seq_after > r->seq_before;
+
+		if (e->lock != got && !(e->assumed && e->lock > got)) {
+			mismatch(c, e->relation, "lock", pgs_lock_name(e->lock), pgs_lock_name(got),
+				 e->assumed);
+			bad++;
+		}
+		if (e->rewrite != rewrote && !(e->assumed && e->rewrite)) {
+			mismatch(c, e->relation, "rewrite", yes_no(e->rewrite), yes_no(rewrote),
+				 e->assumed);
+			bad++;
+		}
+		if (e->scan != scanned && !(e->assumed && e->scan)) {
+			char obs[64];
+			snprintf(obs, sizeof(obs), "%s (seq_scan %lld -> %lld)", yes_no(scanned),
+				 r->seq_before, r->seq_after);
+			mismatch(c, e->relation, "scan", yes_no(e->scan), obs, e->assumed);
+			bad++;
+		}
+	}
+	/* Tables the server locked beyond ACCESS SHARE must all be predicted. */
+	for (size_t i = 0; i < o->n; i++) {
+		const struct rel_obs *r = &o->rels[i];
+		enum pgs_lock got = strongest(r->locks_after & ~r->locks_before);
+
+		if (got > PGS_LOCK_ACCESS_SHARE && !pgs_effects_find(fx, r->name)) {
+			char obs[96];
+			snprintf(obs, sizeof(obs), "%s (rewrite %s, scan %s)", pgs_lock_name(got),
+				 yes_no(r->filenode_before != r->filenode_after),
+				 yes_no(r->seq_after > r->seq_before));
+			mismatch(c, r->name, "lock", "nothing (relation missing)", obs, false);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void test_effect_case(void **state)
+{
+	const struct effect_case *c = *state;
+	size_t idx = (size_t)(c - cases);
+	char dbname[32];
+	struct prediction p;
+	struct observed *o = calloc(1, sizeof(*o));
+	char kinds[MAX_RELS] = {0};
+	int bad = -1;
+
+	assert_non_null(o);
+	snprintf(dbname, sizeof(dbname), "pgs_case_%02zu", idx + 1);
+	if (predict(&p, c) == 0) {
+		if (p.fx.n > MAX_RELS)
+			printf("pgstage predicts too many relations (%zu)\n", p.fx.n);
+		else if (observe(c, dbname, o, &p.fx, kinds) == 0)
+			bad = compare(c, &p.fx, o, kinds);
+	}
+	if (bad == 0) {
+		for (size_t i = 0; i < p.fx.n; i++)
+			printf("    ok: %s lock %s, rewrite %s, scan %s%s\n", p.fx.items[i].relation,
+			       pgs_lock_name(p.fx.items[i].lock), yes_no(p.fx.items[i].rewrite),
+			       yes_no(p.fx.items[i].scan), p.fx.items[i].assumed ? " (assumed)" : "");
+	}
+	fflush(stdout);
+	prediction_release(&p);
+	free(o);
+	if (bad < 0)
+		fail_msg("case %s could not be run: %s", c->label, c->sql);
+	if (bad > 0)
+		fail_msg("case %s: %d mismatch(es) between pgstage and PostgreSQL", c->label, bad);
+}
+
+/* ---- CREATE INDEX CONCURRENTLY and transaction blocks ---- */
+
+static bool failed_in_txn_block(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	bool ok = PQresultStatus(r) == PGRES_FATAL_ERROR &&
+		  strstr(PQerrorMessage(conn), "cannot run inside a transaction block") != NULL;
+
+	printf("    %s\n      -> %s: %s", sql, PQresStatus(PQresultStatus(r)),
+	       PQresultStatus(r) == PGRES_FATAL_ERROR ? PQerrorMessage(conn) : "(no error)\n");
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * The claim behind concurrently-in-transaction: CIC fails in an explicit
+ * block and in a multi-statement simple query (golang-migrate sends a whole
+ * file that way), and works alone. pgstage must flag it as no_transaction.
+ */
+static void test_cic_transaction_block(void **state)
+{
+	(void)state;
+	static const char cic[] = "CREATE INDEX CONCURRENTLY users_name_cic ON users (name)";
+	static const char multi[] = "SELECT 1; CREATE INDEX CONCURRENTLY users_name_cic ON users (name)";
+	const char *db = "pgs_case_cic";
+	bool explicit_fails = false, multi_fails = false, alone_ok = false, valid = false;
+	bool flagged = false;
+
+	/* pgstage's side */
+	struct pgs_arena arena;
+	struct pgs_model model;
+	struct pgs_parsed parsed = {0};
+	struct pgs_effects fx;
+
+	pgs_arena_init(&arena);
+	pgs_model_init(&model);
+	parsed_any = true;
+	pgs_parse(&parsed, &arena, cic, (uint32_t)strlen(cic));
+	if (parsed.n_stmts == 1 && parsed.stmts[0].node) {
+		pgs_effects_compute(&fx, &arena, &model, parsed.stmts[0].node, 15);
+		flagged = fx.no_transaction;
+	}
+	pgs_model_release(&model);
+	pgs_arena_release(&arena);
+
+	/* the server's side */
+	PGconn *conn = NULL;
+	if (create_copy(db) == 0 && (conn = connect_db(db))) {
+		if (exec_ok(conn, "BEGIN") == 0) {
+			explicit_fails = failed_in_txn_block(conn, cic);
+			(void)exec_ok(conn, "ROLLBACK");
+		}
+		multi_fails = failed_in_txn_block(conn, multi);
+
+		PGresult *r = PQexec(conn, cic);
+		alone_ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		printf("    %s\n      -> %s%s%s", cic, PQresStatus(PQresultStatus(r)),
+		       alone_ok ? "" : ": ", alone_ok ? "\n" : PQerrorMessage(conn));
+		PQclear(r);
+		r = PQexec(conn, "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+				 "'users_name_cic'::regclass");
+		valid = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+			strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+	}
+	PQfinish(conn);
+	drop_db(db);
+	fflush(stdout);
+
+	if (!flagged)
+		printf("MISMATCH [cic] %s\n    pgstage: no_transaction = false, server: cannot "
+		       "run inside a transaction block\n",
+		       cic);
+	assert_true(flagged);
+	assert_true(explicit_fails);
+	assert_true(multi_fails);
+	assert_true(alone_ok);
+	assert_true(valid);
+}
+
+/* ---- group setup ---- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (!getenv("PGHOST")) {
+		printf("PGHOST is not set: run under tests/pg/with-cluster.sh\n");
+		return -1;
+	}
+	if (!(admin = connect_db(NULL)))
+		return -1;
+	/* no "database ... does not exist, skipping" notices for every case */
+	if (exec_ok(admin, "SET client_min_messages = warning") != 0)
+		return -1;
+	if (exec_ok(admin, "DROP DATABASE IF EXISTS " FIXTURE_DB " WITH (FORCE)") != 0 ||
+	    exec_ok(admin, "CREATE DATABASE " FIXTURE_DB) != 0)
+		return -1;
+	PGconn *conn = connect_db(FIXTURE_DB);
+	if (!conn)
+		return -1;
+	int rc = exec_ok(conn, fixture_sql);
+	PQfinish(conn); /* a template must have no connections */
+	return rc;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (admin) {
+		drop_db(FIXTURE_DB);
+		PQfinish(admin);
+		admin = NULL;
+	}
+	if (parsed_any)
+		pg_query_exit();
+	return 0;
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[N_CASES + 1];
+
+	for (size_t i = 0; i < N_CASES; i++) {
+		tests[i] = (struct CMUnitTest){.name = cases[i].label,
+					       .test_func = test_effect_case,
+					       .initial_state = (void *)&cases[i]};
+	}
+	tests[N_CASES] = (struct CMUnitTest){.name = "cic_transaction_block",
+					     .test_func = test_cic_transaction_block};
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return _cmocka_run_group_tests("effects_pg", tests, N_CASES + 1, group_setup,
+				       group_teardown);
+}
