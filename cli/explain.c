@@ -145,11 +145,11 @@ int pgs_cmd_explain(int argc, char **argv)
 		pgs_cli_options_release(&cli);
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
-	pgs_inputs_init(&inputs);
-	bool input_error = !pgs_cli_collect_inputs(&cli, &inputs);
 	bool json = cli.format == PGS_FORMAT_JSON;
 	json_t *stmts = json ? json_array() : NULL;
 	json_t *errors = json ? json_array() : NULL;
+	pgs_inputs_init(&inputs);
+	bool input_error = !pgs_cli_collect_inputs(&cli, &inputs, errors);
 	struct pgs_engine engine;
 
 	cli.lint.no_rules = true;
@@ -160,11 +160,7 @@ int pgs_cmd_explain(int argc, char **argv)
 
 		if (pgs_engine_lint_file(&engine, inputs.items[i].path, inputs.items[i].context,
 					 &report, &err) < 0) {
-			pgs_cli_error("%s", err.message);
-			if (errors)
-				json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
-									inputs.items[i].path,
-									"message", err.message));
+			pgs_cli_input_error(errors, inputs.items[i].path, err.message);
 			input_error = true;
 			continue;
 		}

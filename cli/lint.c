@@ -54,11 +54,7 @@ static void lint_one(struct pgs_engine *engine, const struct pgs_input *in, stru
 	struct pgs_error err;
 
 	if (pgs_engine_lint_file(engine, in->path, in->context, &report, &err) < 0) {
-		pgs_cli_error("%s", err.message);
-		if (json_errors)
-			json_array_append_new(json_errors,
-					      json_pack("{s:s, s:s}", "path", in->path, "message",
-							err.message));
+		pgs_cli_input_error(json_errors, in->path, err.message);
 		t->input_error = true;
 		return;
 	}
@@ -103,12 +99,12 @@ int pgs_cmd_lint(int argc, char **argv)
 		pgs_cli_options_release(&cli);
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
-	pgs_inputs_init(&inputs);
-	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs);
-
 	bool json = cli.format == PGS_FORMAT_JSON;
 	json_t *json_diags = json ? json_array() : NULL;
 	json_t *json_errors = json ? json_array() : NULL;
+	pgs_inputs_init(&inputs);
+	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs, json_errors);
+
 	struct pgs_engine engine;
 	pgs_engine_init(&engine, &cli.lint);
 	for (size_t i = 0; i < inputs.n; i++)

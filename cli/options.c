@@ -75,6 +75,19 @@ static int rule_option(struct pgs_cli_options *o, int opt, const char *name, boo
 	return 0;
 }
 
+/* The option getopt stopped at: "-x" inside a group of short options, else the argument. */
+static const char *offending(char **argv)
+{
+	static char short_opt[3];
+
+	if (optopt > 0 && optopt < 256) {
+		short_opt[0] = '-';
+		short_opt[1] = (char)optopt;
+		return short_opt;
+	}
+	return argv[optind - 1];
+}
+
 static int unknown(const struct pgs_cli_options *o, const char *arg)
 {
 	pgs_cli_error("%s: unknown option '%s' (pgstage %s --help lists them)", o->command, arg,
@@ -99,11 +112,16 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	o->context = calloc((size_t)argc, sizeof(char *));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	/* optopt is only set for short options: clear it so a long one isn't misnamed */
+	int longindex = 0;
+	while ((optopt = 0, c = getopt_long(argc, argv, ":h", long_options, &longindex)) != -1) {
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
 
-		if (rules_only && !(accepts & PGS_ACCEPT_RULES))
-			return unknown(o, argv[optind - 1]);
+		if (rules_only && !(accepts & PGS_ACCEPT_RULES)) {
+			pgs_cli_error("%s: unknown option '--%s' (pgstage %s --help lists them)",
+				      o->command, long_options[longindex].name, o->command);
+			return -1;
+		}
 		switch (c) {
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
@@ -157,10 +175,10 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 			fputs(usage, stdout);
 			return 1;
 		case ':':
-			pgs_cli_error("%s: option '%s' needs a value", o->command, argv[optind - 1]);
+			pgs_cli_error("%s: option '%s' needs a value", o->command, offending(argv));
 			return -1;
 		default:
-			return unknown(o, argv[optind - 1]);
+			return unknown(o, offending(argv));
 		}
 	}
 	for (size_t i = 0; i < pgs_n_rules; i++)
@@ -188,19 +206,28 @@ void pgs_cli_options_release(struct pgs_cli_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
-bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in)
+void pgs_cli_input_error(json_t *errors, const char *path, const char *message)
+{
+	pgs_cli_error("%s", message);
+	if (errors)
+		json_array_append_new(errors,
+				      json_pack("{s:s, s:s}", "path", path, "message", message));
+}
+
+bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in,
+			    json_t *errors)
 {
 	struct pgs_error err;
 	bool ok = true;
 
 	for (size_t i = 0; i < o->n_context; i++)
 		if (pgs_inputs_add(in, o->context[i], true, false, &err) < 0) {
-			pgs_cli_error("%s", err.message);
+			pgs_cli_input_error(errors, o->context[i], err.message);
 			ok = false;
 		}
 	for (int i = 0; i < o->n_paths; i++)
 		if (pgs_inputs_add(in, o->paths[i], false, o->lint.down, &err) < 0) {
-			pgs_cli_error("%s", err.message);
+			pgs_cli_input_error(errors, o->paths[i], err.message);
 			ok = false;
 		}
 	return ok;

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "lint/engine.h"
 #include "lint/inputs.h"
 
@@ -43,8 +45,13 @@ void pgs_cli_options_release(struct pgs_cli_options *o);
 
 /*
  * Expand --context and PATH arguments into inputs in apply order (context
- * first). Errors are printed; returns false when any path was bad.
+ * first). Errors are printed (and added to errors, a JSON array, when not
+ * NULL); returns false when any path was bad.
  */
-bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in);
+bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in,
+			    json_t *errors);
+
+/* Print an input error and record it in errors (may be NULL). */
+void pgs_cli_input_error(json_t *errors, const char *path, const char *message);
 
 #endif

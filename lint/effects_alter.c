@@ -86,7 +86,7 @@ static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef 
 		pgs_fx_rewrite(e, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
 		return;
 	}
-	struct pgs_volatility v = pgs_expr_volatility(dflt);
+	struct pgs_volatility v = pgs_expr_volatility(dflt, fx->arena);
 	if (v.level == 'v') {
 		pgs_fx_rewrite(e, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
 		if (v.assumed)

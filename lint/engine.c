@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lint/lexer.h"
+#include "lint/quote.h"
 #include "rules/registry.h"
 
 struct pgs_check {
@@ -69,6 +70,11 @@ const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx)
 const struct pgs_effect *pgs_check_main_effect(const struct pgs_check *ctx)
 {
 	return ctx->effects.n ? &ctx->effects.items[0] : NULL;
+}
+
+struct pgs_arena *pgs_check_arena(const struct pgs_check *ctx)
+{
+	return &ctx->file->arena;
 }
 
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx)
@@ -192,9 +198,39 @@ void pgs_diag_edit(struct pgs_check *ctx, struct pgs_diag *d, struct pgs_span sp
 
 const char *pgs_check_relation_label(struct pgs_check *ctx, const char *relation)
 {
-	if (strncmp(relation, "public.", 7) == 0)
-		return pgs_arena_strdup(&ctx->file->arena, relation + 7);
-	return pgs_arena_strdup(&ctx->file->arena, relation);
+	return pgs_quote_relation(&ctx->file->arena, relation);
+}
+
+const char *pgs_check_quote(struct pgs_check *ctx, const char *name)
+{
+	return pgs_quote_ident(&ctx->file->arena, name);
+}
+
+struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
+{
+	const char *text = ctx->file->analysed;
+	struct pgs_span stmt = ctx->stmt->span, clause = stmt;
+	struct pgs_token tok;
+	uint32_t pos = stmt.start;
+	int depth = 0;
+	size_t n = 0;
+
+	while (pos < stmt.end) {
+		pos = pgs_lex(text, pos, stmt.end, &tok);
+		if (tok.kind == PGS_TOK_OPEN)
+			depth++;
+		else if (tok.kind == PGS_TOK_CLOSE)
+			depth--;
+		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
+			if (n == index) {
+				clause.end = pgs_last_token_end(text, clause.start, tok.start);
+				return clause;
+			}
+			n++;
+			clause.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+		}
+	}
+	return n == index ? clause : stmt;
 }
 
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)
@@ -205,39 +241,73 @@ void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct 
 	if (!blocks)
 		return;
 	if (e->rewrite)
-		pgs_diag_note(ctx, d,
-			      "rewrites \"%s\" and its indexes under %s: blocks %s until done",
+		pgs_diag_note(ctx, d, "rewrites %s and its indexes under %s: blocks %s until done",
 			      label, pgs_lock_name(e->lock), blocks);
 	else if (e->scan)
-		pgs_diag_note(ctx, d, "scans all of \"%s\" under %s: blocks %s until done", label,
+		pgs_diag_note(ctx, d, "scans all of %s under %s: blocks %s until done", label,
 			      pgs_lock_name(e->lock), blocks);
 	else
-		pgs_diag_note(ctx, d, "takes %s on \"%s\": blocks %s while held", pgs_lock_name(e->lock),
+		pgs_diag_note(ctx, d, "takes %s on %s: blocks %s while held", pgs_lock_name(e->lock),
 			      label, blocks);
 }
 
 /* ---- linting a file ---- */
 
-/* Words of PostgreSQL 16+ syntax that the 15 grammar rejects. */
+/*
+ * Words of PostgreSQL 16+ syntax the 15 grammar rejects (VIRTUAL generated
+ * columns, NOT ENFORCED, WITHOUT OVERLAPS, PERIOD, SET EXPRESSION, the
+ * MAINTAIN privilege, SQL/JSON constructors and IS JSON, SPLIT/MERGE
+ * PARTITION). Only words at or just before the error count, so a column
+ * named "period" elsewhere in the statement does not.
+ */
 static const char *const newer_syntax[] = {
-	"system_user", "json_array",  "json_arrayagg", "json_object", "json_objectagg",
-	"json_table",  "json_query",  "json_value",    "json_exists", "json_serialize",
-	"json_scalar", "enforced",    "virtual",       "overlaps",    "period",
-	"maintain",    "split",       "storage",       "expression",  "returning",
+	"virtual",	"enforced",	 "overlaps",	   "period",	 "expression",
+	"maintain",	"json_table",	 "json_object",	   "json_array", "json_objectagg",
+	"json_arrayagg", "json_query",	 "json_value",	   "json_exists", "json_serialize",
+	"json_scalar",	"json",		 "split",	   "partitions",
 };
 
-static const char *newer_syntax_word(const char *text, struct pgs_span span)
-{
-	struct pgs_token tok;
-	uint32_t pos = span.start;
+#define NEWER_SYNTAX_WINDOW 4 /* tokens before the error that are looked at */
 
-	while (pos < span.end) {
-		pos = pgs_lex(text, pos, span.end, &tok);
-		for (size_t i = 0; i < sizeof(newer_syntax) / sizeof(newer_syntax[0]); i++)
-			if (pgs_token_is(text, &tok, newer_syntax[i]))
-				return newer_syntax[i];
+static const char *newer_word(const char *text, const struct pgs_token *tok)
+{
+	for (size_t i = 0; i < sizeof(newer_syntax) / sizeof(newer_syntax[0]); i++)
+		if (pgs_token_is(text, tok, newer_syntax[i]))
+			return newer_syntax[i];
+	return NULL;
+}
+
+/* The newer-syntax word at the error or among the few tokens before it, if any. */
+static const char *newer_syntax_word(const char *text, struct pgs_span stmt, uint32_t at)
+{
+	struct pgs_token window[NEWER_SYNTAX_WINDOW + 1], tok;
+	size_t n = 0;
+
+	for (uint32_t pos = stmt.start; pos < stmt.end;) {
+		pos = pgs_lex(text, pos, stmt.end, &tok);
+		if (tok.kind == PGS_TOK_SPACE || tok.kind == PGS_TOK_COMMENT)
+			continue;
+		if (tok.start > at)
+			break;
+		window[n++ % (NEWER_SYNTAX_WINDOW + 1)] = tok;
+	}
+	for (size_t i = 0; i < n && i <= NEWER_SYNTAX_WINDOW; i++) {
+		const char *word = newer_word(text, &window[(n - 1 - i) % (NEWER_SYNTAX_WINDOW + 1)]);
+		if (word)
+			return word;
 	}
 	return NULL;
+}
+
+/* The parser's message on one line: a quoted unterminated string may run on. */
+static const char *one_line(struct pgs_arena *arena, const char *message)
+{
+	const char *nl = strpbrk(message, "\r\n");
+
+	if (!nl)
+		return message;
+	/* keep the closing quote of 'at or near "..."' readable */
+	return pgs_arena_printf(arena, "%.*s...\"", (int)(nl - message), message);
 }
 
 static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_report *file,
@@ -252,9 +322,9 @@ static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_repor
 		span.end = tok.kind == PGS_TOK_UNTERMINATED ? at + 1 : tok.end;
 	}
 	struct pgs_diag *d = new_diag(file, &pgs_rule_syntax_error, span);
-	d->message = stmt->error;
+	d->message = one_line(&file->arena, stmt->error);
 
-	const char *word = newer_syntax_word(file->analysed, stmt->span);
+	const char *word = newer_syntax_word(file->analysed, stmt->span, at);
 	if (word || engine->opts.pg_version >= 16) {
 		d->notes[d->n_notes++] =
 			word ? pgs_arena_printf(&file->arena,
@@ -280,7 +350,11 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		if (!txn->active || txn->by_tool) {
 			txn->active = true;
-			txn->by_tool = false;
+			txn->by_tool = txn->by_option = false;
+			txn->opened_by = stmt->node->transaction_stmt->kind ==
+							 PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START
+						 ? "START TRANSACTION"
+						 : "BEGIN";
 			txn->began_at = stmt->span.start;
 			txn->n_statements = 0;
 		}
@@ -317,6 +391,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	ctx.txn.active = tool_txn == PGS_TXN_WRAPPED ||
 			 (tool_txn == PGS_TXN_MULTI_STATEMENT && file->parsed.n_stmts > 1);
 	ctx.txn.by_tool = ctx.txn.active;
+	ctx.txn.by_option = ctx.txn.active && engine->opts.txn == PGS_TXN_ALWAYS;
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 
@@ -326,7 +401,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		ctx.stmt = stmt;
 		file->txns[i] = ctx.txn;
 		if (!stmt->node) {
-			if (!file->context)
+			if (!file->context &&
+			    rule_enabled(engine, pgs_rule_index(&pgs_rule_syntax_error)))
 				report_syntax_error(engine, file, stmt);
 			track_transaction(&ctx.txn, stmt, tool_txn);
 			continue;
@@ -385,8 +461,8 @@ static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, 
 	}
 	out->context = context;
 	out->analysed = pgs_sections_mask(&out->src, &out->arena, parts, n_parts);
-	pgs_parse(&out->parsed, &out->arena, out->analysed, out->src.len);
-	engine->parsed_any = true;
+	if (pgs_parse(&out->parsed, &out->arena, out->analysed, out->src.len))
+		engine->parsed_any = true;
 
 	pgs_model_begin_file(&engine->model, context ? 0 : ++engine->n_files);
 	lint_statements(engine, out);

@@ -155,5 +155,11 @@ int pgs_inputs_add(struct pgs_inputs *in, const char *path, bool context, bool d
 		return pgs_error_set(err, "%s: directory holds no .sql migration files%s", path,
 				     down ? " with a down part" : "");
 	qsort(in->items + first, in->n - first, sizeof(*in->items), by_apply_order);
+	/* down migrations run newest first */
+	for (size_t i = first, j = in->n - 1; down && i < j; i++, j--) {
+		struct pgs_input tmp = in->items[i];
+		in->items[i] = in->items[j];
+		in->items[j] = tmp;
+	}
 	return 0;
 }

@@ -46,6 +46,7 @@ struct batcher {
 	size_t n_chunks, cap_chunks;
 	char *buf; /* NUL-terminated copy of the batch text (heap, reused) */
 	size_t cap_buf;
+	bool parser_used;
 };
 
 static void parse_error(struct pgs_stmt *s, struct pgs_arena *arena, const char *text,
@@ -101,6 +102,7 @@ static void flush(struct batcher *b)
 	if (b->n_chunks == 0)
 		return;
 	uint32_t start = b->chunks[0].start, end = b->chunks[b->n_chunks - 1].end;
+	b->parser_used = true;
 	PgQueryProtobufParseResult r = pg_query_parse_protobuf(copy_range(b, start, end));
 	PgQuery__ParseResult *tree = r.error ? NULL : unpack(b->arena, r.parse_tree);
 
@@ -135,7 +137,7 @@ static void add_chunk(void *data, const struct pgs_chunk *c)
 	b->chunks[b->n_chunks++] = *c;
 }
 
-void pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text, uint32_t len)
+bool pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text, uint32_t len)
 {
 	struct batcher b = {.out = out, .arena = arena, .text = text};
 
@@ -143,6 +145,7 @@ void pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text
 	flush(&b);
 	free(b.chunks);
 	free(b.buf);
+	return b.parser_used;
 }
 
 uint32_t pgs_stmt_offset(const struct pgs_stmt *stmt, int32_t location)

@@ -7,6 +7,7 @@
 #ifndef PGS_PARSE_H
 #define PGS_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,9 +35,10 @@ struct pgs_parsed {
  * Parse text[0..len) (NUL-terminated; offsets are those of the original
  * file, see pgs_sections_mask) and append its statements to out. Tries one
  * parse of the whole text first; on a syntax error it splits the text and
- * parses statement by statement. Cost is linear in len.
+ * parses statement by statement. Cost is linear in len. Returns whether
+ * libpg_query was called (text without statements never calls it).
  */
-void pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text, uint32_t len);
+bool pgs_parse(struct pgs_parsed *out, struct pgs_arena *arena, const char *text, uint32_t len);
 
 /* Source offset of a node location inside stmt (-1 locations give the statement start). */
 uint32_t pgs_stmt_offset(const struct pgs_stmt *stmt, int32_t location);

@@ -34,6 +34,8 @@ struct pgs_rule {
 struct pgs_txn {
 	bool active;
 	bool by_tool;         /* opened by the migration tool, not by BEGIN */
+	bool by_option;       /* --assume-in-transaction (by_tool is set too) */
+	const char *opened_by; /* "BEGIN" or "START TRANSACTION" for explicit ones */
 	uint32_t began_at;    /* source offset of BEGIN, or of the file start */
 	size_t n_statements;  /* statements run in it so far */
 };
@@ -51,6 +53,9 @@ const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx);
  * ALTER TABLE or CREATE INDEX), or NULL when it touches none.
  */
 const struct pgs_effect *pgs_check_main_effect(const struct pgs_check *ctx);
+
+/* The file's arena, for strings a rule builds (freed with the file's report). */
+struct pgs_arena *pgs_check_arena(const struct pgs_check *ctx);
 
 /* The schema as it is before the statement runs. */
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx);
@@ -91,7 +96,16 @@ void pgs_diag_edit(struct pgs_check *ctx, struct pgs_diag *d, struct pgs_span sp
 /* "the lock blocks X" note, shared wording for every locking rule. */
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e);
 
-/* Display form of "schema.name": the bare name for public, as written otherwise. */
+/* Display form of a "schema.name" key: SQL-quoted where needed, without "public.". */
 const char *pgs_check_relation_label(struct pgs_check *ctx, const char *relation);
+
+/* An identifier as SQL, quoted where needed (for help text and fixes). */
+const char *pgs_check_quote(struct pgs_check *ctx, const char *name);
+
+/*
+ * The span of the i-th action of an ALTER TABLE statement (actions are the
+ * comma-separated clauses, in the order of the statement's cmds).
+ */
+struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t i);
 
 #endif

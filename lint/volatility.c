@@ -41,10 +41,14 @@ static void walk_call(const PgQuery__FuncCall *fc, struct pgs_volatility *v)
 	 * same name in another schema is unknown. */
 	if (name && (!schema || strcmp(schema, "pg_catalog") == 0))
 		level = pgs_pgdata_volatility(name, (int)fc->n_args);
+	/* name the function as written, schema included: util.now is not now */
+	const char *shown = name && schema && strcmp(schema, "pg_catalog") != 0
+				    ? pgs_arena_printf(v->arena, "%s.%s", schema, name)
+				    : name;
 	if (level)
-		raise(v, level, false, name);
+		raise(v, level, false, shown);
 	else
-		raise(v, 'v', true, name ? name : "?");
+		raise(v, 'v', true, shown ? shown : "?");
 	walk_list(fc->args, fc->n_args, v);
 }
 
@@ -114,9 +118,9 @@ static void walk(const PgQuery__Node *n, struct pgs_volatility *v)
 	}
 }
 
-struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr)
+struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena)
 {
-	struct pgs_volatility v = {.level = 'i'};
+	struct pgs_volatility v = {.level = 'i', .arena = arena};
 
 	walk(expr, &v);
 	return v;

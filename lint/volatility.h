@@ -10,13 +10,16 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
+#include "lint/arena.h"
+
 struct pgs_volatility {
 	char level;        /* 'i', 's' or 'v' */
 	bool assumed;      /* an unknown function made the answer conservative */
 	const char *culprit; /* the (first) volatile or unknown function, or NULL */
+	struct pgs_arena *arena; /* where a schema-qualified culprit name is made */
 };
 
-/* The volatility of a default or other expression tree. */
-struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr);
+/* The volatility of a default or other expression tree; names are made in arena. */
+struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena);
 
 #endif

@@ -1,4 +1,26 @@
 #include "lint/rule.h"
+#include "lint/volatility.h"
+
+/* The default of an ADD COLUMN definition, or NULL. */
+static const PgQuery__Node *column_default(const PgQuery__ColumnDef *def)
+{
+	const PgQuery__Node *dflt = def->raw_default;
+
+	for (size_t i = 0; i < def->n_constraints; i++) {
+		const PgQuery__Node *n = def->constraints[i];
+		if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT)
+			dflt = n->constraint->raw_expr;
+	}
+	const PgQuery__Node *inner = dflt;
+	while (inner && inner->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+		inner = inner->type_cast->arg;
+	if (inner && inner->node_case == PG_QUERY__NODE__NODE_A_CONST && inner->a_const->isnull)
+		return NULL;
+	if (dflt && dflt->node_case == PG_QUERY__NODE__NODE_A_CONST && dflt->a_const->isnull)
+		return NULL;
+	return dflt;
+}
 
 static void check(struct pgs_check *ctx)
 {
@@ -10,11 +32,12 @@ static void check(struct pgs_check *ctx)
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
 	if (!e || pgs_check_created_in_this_file(ctx, e->relation) || !e->rewrite)
 		return;
-	if (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11)
-		return;
 
 	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
 	const char *label = pgs_check_relation_label(ctx, e->relation);
+	bool before_11 = pgs_check_pg_version(ctx) < 11;
+
+	/* each column with its own default: the rewrite may come from any of them */
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
 
@@ -22,30 +45,34 @@ static void check(struct pgs_check *ctx)
 		    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 			continue;
 		const PgQuery__ColumnDef *def = cmd->def->column_def;
-		struct pgs_span span = pgs_check_clause_span(ctx, pgs_stmt_offset(pgs_check_stmt(ctx),
-										      def->location));
-		struct pgs_diag *d;
+		const PgQuery__Node *dflt = column_default(def);
+		if (!dflt)
+			continue;
+		struct pgs_volatility v = pgs_expr_volatility(dflt, pgs_check_arena(ctx));
+		if (!before_11 && v.level != 'v')
+			continue;
 
-		if (e->cause == PGS_CAUSE_DEFAULT_BEFORE_11)
+		struct pgs_span span = pgs_check_cmd_span(ctx, i);
+		const char *column = pgs_check_quote(ctx, def->colname);
+		struct pgs_diag *d;
+		if (before_11)
 			d = pgs_report(ctx, span,
-				       "adding column \"%s\" with a default rewrites \"%s\" before "
+				       "adding column %s with a default rewrites %s before "
 				       "PostgreSQL 11",
-				       def->colname, label);
+				       column, label);
 		else
 			d = pgs_report(ctx, span,
-				       "adding column \"%s\" with a volatile default (%s()) rewrites "
-				       "\"%s\"",
-				       def->colname, e->culprit ? e->culprit : "?", label);
+				       "adding column %s with a volatile default (%s()) rewrites %s",
+				       column, v.culprit ? v.culprit : "?", label);
 		pgs_diag_note_lock(ctx, d, e);
-		if (e->assumed)
+		if (!before_11 && v.assumed)
 			pgs_diag_note(ctx, d,
 				      "%s() is not a built-in function of known volatility; assumed "
 				      "volatile",
-				      e->culprit ? e->culprit : "the default");
+				      v.culprit ? v.culprit : "the default");
 		pgs_diag_help(ctx, d,
 			      "add the column without a default, SET DEFAULT for new rows, then "
 			      "backfill existing rows in batches (pgstage plan does this)");
-		break;
 	}
 }
 

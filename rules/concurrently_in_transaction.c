@@ -32,20 +32,26 @@ static void check(struct pgs_check *ctx)
 				   : "this statement";
 	struct pgs_diag *d;
 
-	if (txn->by_tool)
+	if (txn->by_option)
+		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+			       "%s cannot run inside a transaction block, and "
+			       "--assume-in-transaction says this file runs in one",
+			       what);
+	else if (txn->by_tool)
 		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 			       "%s cannot run inside a transaction block, and %s runs this file "
 			       "in one",
 			       what, pgs_tool_name(pgs_check_tool(ctx)));
 	else
 		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
-			       "%s cannot run inside a transaction block (opened by BEGIN on line "
+			       "%s cannot run inside a transaction block (opened by %s on line "
 			       "%u)",
-			       what, pgs_check_pos(ctx, txn->began_at).line);
+			       what, txn->opened_by, pgs_check_pos(ctx, txn->began_at).line);
 	pgs_diag_note(ctx, d, "PostgreSQL rejects it with \"cannot run inside a transaction block\" "
 			      "and the migration fails");
-	pgs_diag_help(ctx, d, "%s", txn->by_tool ? how_to_leave(pgs_check_tool(ctx))
-						: how_to_leave(PGS_TOOL_PLAIN));
+	pgs_diag_help(ctx, d, "%s",
+		      txn->by_tool && !txn->by_option ? how_to_leave(pgs_check_tool(ctx))
+						      : how_to_leave(PGS_TOOL_PLAIN));
 }
 
 const struct pgs_rule pgs_rule_concurrently_in_transaction = {

@@ -28,8 +28,8 @@ static void check(struct pgs_check *ctx)
 
 	const char *label = pgs_check_relation_label(ctx, e->relation);
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
-					"CREATE INDEX on \"%s\" without CONCURRENTLY blocks writes to "
-					"it until the index is built",
+					"CREATE INDEX on %s without CONCURRENTLY blocks writes to it "
+					"until the index is built",
 					label);
 	pgs_diag_note_lock(ctx, d, e);
 	pgs_diag_help(ctx, d,

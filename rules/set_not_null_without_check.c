@@ -23,23 +23,24 @@ static void check(struct pgs_check *ctx)
 			continue;
 
 		const char *label = pgs_check_relation_label(ctx, e->relation);
+		const char *column = pgs_check_quote(ctx, cmd->name);
 		struct pgs_diag *d = pgs_report(
-			ctx, pgs_check_stmt(ctx)->span,
-			"SET NOT NULL on \"%s\".\"%s\" scans the whole table under ACCESS EXCLUSIVE",
-			label, cmd->name);
+			ctx, pgs_check_cmd_span(ctx, i),
+			"SET NOT NULL on %s.%s scans the whole table under ACCESS EXCLUSIVE", label,
+			column);
 		pgs_diag_note_lock(ctx, d, e);
 		if (pgs_check_pg_version(ctx) >= 12)
 			pgs_diag_help(ctx, d,
 				      "add CHECK (%s IS NOT NULL) NOT VALID, VALIDATE it in a later "
 				      "transaction (reads and writes continue), then SET NOT NULL "
 				      "skips the scan and the check can be dropped",
-				      cmd->name);
+				      column);
 		else
 			pgs_diag_help(ctx, d,
 				      "before PostgreSQL 12 SET NOT NULL always scans; keep a "
 				      "validated CHECK (%s IS NOT NULL) instead, added NOT VALID and "
 				      "validated separately",
-				      cmd->name);
+				      column);
 	}
 }
 

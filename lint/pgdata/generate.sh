@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate lint/pgdata/functions.c and lint/pgdata/casts.c from the catalog
+# Regenerate lint/pgdata/functions.c, casts.c and keywords.c from the catalog
 # of a real PostgreSQL server, so that facts about PostgreSQL are never typed
 # by hand.
 #
@@ -73,6 +73,13 @@ where c.castmethod = 'b'
 order by s.typname collate \"C\", t.typname collate \"C\"
 "
 
+# SQL key words and their category: U unreserved, C unreserved (cannot be a
+# function or type name), T reserved (can be a function or type name), R
+# reserved. Identifiers that are key words of any category but U need quotes.
+readonly KEYWORDS_SQL="
+select word, catcode from pg_catalog.pg_get_keywords() order by word collate \"C\"
+"
+
 header() {
 	cat <<-HDR
 		/*
@@ -127,6 +134,23 @@ emit_casts() {
 	printf '\tsizeof pgs_pgdata_casts / sizeof pgs_pgdata_casts[0];\n'
 }
 
+emit_keywords() {
+	header "SQL key words and their categories (pg_get_keywords()); see pgdata.h."
+	echo "const struct pgs_pgdata_keyword pgs_pgdata_keywords[] = {"
+	psql_rows "$KEYWORDS_SQL" | awk -F'|' -v q="'" '
+		NF != 2 || $1 !~ /^[a-z_]+$/ || $2 !~ /^[UCTR]$/ {
+			print "generate.sh: unexpected keyword row: " $0 > "/dev/stderr"
+			bad = 1
+			exit 1
+		}
+		{ printf "\t{\"%s\", %s%s%s},\n", $1, q, $2, q; n++ }
+		END { if (!bad && n == 0) { print "generate.sh: no keywords" > "/dev/stderr"; exit 1 } }'
+	echo "};"
+	echo
+	echo "const size_t pgs_pgdata_n_keywords ="
+	printf '\tsizeof pgs_pgdata_keywords / sizeof pgs_pgdata_keywords[0];\n'
+}
+
 # Internal entry point, run by with-cluster.sh with PG* pointing at the server.
 if [[ ${1:-} == --connected ]]; then
 	(($# == 2)) || die "usage: $0 --connected OUTDIR"
@@ -136,12 +160,15 @@ if [[ ${1:-} == --connected ]]; then
 	# Write to temporaries and rename, so a failure never leaves half a table.
 	tmp_f=$(mktemp "$outdir/.functions.c.XXXXXX")
 	tmp_c=$(mktemp "$outdir/.casts.c.XXXXXX")
-	trap 'rm -f "$tmp_f" "$tmp_c"' EXIT
+	tmp_k=$(mktemp "$outdir/.keywords.c.XXXXXX")
+	trap 'rm -f "$tmp_f" "$tmp_c" "$tmp_k"' EXIT
 	emit_functions >"$tmp_f"
 	emit_casts >"$tmp_c"
-	chmod 644 "$tmp_f" "$tmp_c"
+	emit_keywords >"$tmp_k"
+	chmod 644 "$tmp_f" "$tmp_c" "$tmp_k"
 	mv -f "$tmp_f" "$outdir/functions.c"
 	mv -f "$tmp_c" "$outdir/casts.c"
+	mv -f "$tmp_k" "$outdir/keywords.c"
 	exit 0
 fi
 

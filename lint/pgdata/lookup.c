@@ -120,3 +120,20 @@ bool pgs_pgdata_tables_ok(void)
 	}
 	return true;
 }
+
+static int compare_keyword(const void *key, const void *elem)
+{
+	const struct pgs_pgdata_keyword *k = elem;
+
+	return strcmp(key, k->word);
+}
+
+char pgs_pgdata_keyword_category(const char *word)
+{
+	const struct pgs_pgdata_keyword *k;
+
+	if (!word)
+		return 0;
+	k = bsearch(word, pgs_pgdata_keywords, pgs_pgdata_n_keywords, sizeof(*k), compare_keyword);
+	return k ? k->category : 0;
+}

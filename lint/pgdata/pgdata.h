@@ -100,4 +100,20 @@ bool pgs_pgdata_binary_coercible(const char *source, const char *target);
  */
 bool pgs_pgdata_tables_ok(void);
 
+/*
+ * SQL key words: word (lowercase) and category, 'U' unreserved, 'C' unreserved
+ * but not a function or type name, 'T' reserved but allowed as a function or
+ * type name, 'R' reserved. Sorted by word.
+ */
+struct pgs_pgdata_keyword {
+	const char *word;
+	char category;
+};
+
+extern const struct pgs_pgdata_keyword pgs_pgdata_keywords[];
+extern const size_t pgs_pgdata_n_keywords;
+
+/* The category of a key word, or 0 when word is not one. */
+char pgs_pgdata_keyword_category(const char *word);
+
 #endif

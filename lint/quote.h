@@ -1,0 +1,23 @@
+/*
+ * quote: identifiers as PostgreSQL's quote_ident writes them: bare when
+ * they are lower-case simple names and not key words, double-quoted (with
+ * inner quotes doubled) otherwise. Used for every name pgstage prints or
+ * generates.
+ */
+#ifndef PGS_QUOTE_H
+#define PGS_QUOTE_H
+
+#include <stdbool.h>
+
+#include "lint/arena.h"
+
+/* Whether name must be quoted to mean itself. */
+bool pgs_ident_needs_quotes(const char *name);
+
+/* name, quoted when needed; in the arena. */
+const char *pgs_quote_ident(struct pgs_arena *arena, const char *name);
+
+/* "schema.name" key as a qualified SQL name, dropping the public schema. */
+const char *pgs_quote_relation(struct pgs_arena *arena, const char *key);
+
+#endif

@@ -1,0 +1,970 @@
+#!/usr/bin/env bash
+# End-to-end tests of the pgstage command line: exit codes, the exact error
+# lines of bad usage and bad input (and that the other files of the run are
+# still linted), directory order, --context, migration-tool conventions, JSON
+# output, colour and the rules/--version/--help commands.
+#
+# usage: PGSTAGE=./pgstage tests/cli.sh    (from the repository root)
+# Every case runs pgstage inside its own temporary directory, so the paths in
+# its output are short and relative ("warn.sql", "migrations/1_a.sql").
+set -euo pipefail
+
+pgstage=${PGSTAGE:-./pgstage}
+if [[ $pgstage == */* ]]; then
+	pgstage=$(cd "$(dirname "$pgstage")" && pwd)/$(basename "$pgstage")
+else
+	pgstage=$(command -v "$pgstage" || true)
+fi
+if [[ ! -x $pgstage ]]; then
+	echo "cli: ${PGSTAGE:-./pgstage} is not an executable (set PGSTAGE)" >&2
+	exit 2
+fi
+if [[ ! -f rules/rules.def ]]; then
+	echo "cli: run from the repository root (rules/rules.def not found)" >&2
+	exit 2
+fi
+repo=$(pwd)
+
+tmp=$(mktemp -d)
+cleanup() {
+	chmod -R u+rwx "$tmp" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+out=$tmp/stdout
+err=$tmp/stderr
+passed=0
+failed=0
+skipped=0
+n_cases=0
+current=""
+case_ok=true
+work=""
+rc=0
+last_cmd=""
+
+# ---- the harness ----
+
+# finish the running case and count it
+finish() {
+	if [[ -n $current ]]; then
+		if $case_ok; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	fi
+	current=""
+}
+
+# begin NAME: start a case in a fresh empty directory ($work)
+begin() {
+	finish
+	n_cases=$((n_cases + 1))
+	current=$1
+	case_ok=true
+	work=$tmp/case$n_cases
+	mkdir -p "$work"
+}
+
+skip() {
+	echo "skip: $current: $*"
+	skipped=$((skipped + 1))
+	current=""
+}
+
+fail() {
+	if $case_ok; then
+		echo "FAIL $current"
+		echo "     \$ $last_cmd  (exit $rc)"
+		sed -n '1,12s/^/     stdout| /p' "$out"
+		sed -n '1,6s/^/     stderr| /p' "$err"
+	fi
+	echo "     - $*"
+	case_ok=false
+}
+
+# file PATH [CONTENT]: create $work/PATH (and its directories) holding CONTENT
+file() {
+	mkdir -p "$(dirname "$work/$1")"
+	printf '%s' "${2-}" >"$work/$1"
+}
+
+# run ARGS...: pgstage ARGS in $work, stdin from /dev/null (or $stdin_file)
+run() {
+	last_cmd="pgstage $*"
+	set +e
+	(cd "$work" && exec "$pgstage" "$@") <"${stdin_file:-/dev/null}" >"$out" 2>"$err"
+	rc=$?
+	set -e
+	if ((rc > 128)); then
+		fail "pgstage was killed by signal $((rc - 128))"
+	fi
+}
+
+# run_stdin FILE ARGS...: pgstage ARGS with FILE (in $work) on standard input
+run_stdin() {
+	local stdin_file=$work/$1
+	shift
+	run "$@"
+	last_cmd="$last_cmd < $(basename "$stdin_file")"
+}
+
+assert_rc() {
+	[[ $rc == "$1" ]] || fail "exit code $rc, expected $1"
+}
+
+assert_stdout_has() {
+	grep -qF -- "$1" "$out" || fail "stdout lacks: $1"
+}
+
+assert_stdout_lacks() {
+	! grep -qF -- "$1" "$out" || fail "stdout should not have: $1"
+}
+
+assert_stdout_line() {
+	grep -qxF -- "$1" "$out" || fail "stdout lacks the line: $1"
+}
+
+assert_stdout_empty() {
+	[[ ! -s $out ]] || fail "stdout should be empty"
+}
+
+assert_stderr_empty() {
+	[[ ! -s $err ]] || fail "stderr should be empty"
+}
+
+# the exact line on stderr, and nothing else
+assert_stderr_is() {
+	local got
+	got=$(cat "$err")
+	[[ $got == "$1" ]] || fail "stderr should be exactly: $1"
+}
+
+assert_stderr_line() {
+	grep -qxF -- "$1" "$err" || fail "stderr lacks the line: $1"
+}
+
+assert_stderr_lines() {
+	local n
+	n=$(wc -l <"$err")
+	((n == $1)) || fail "stderr has $n lines, expected $1"
+}
+
+# number of finding headers "PATH:L:C: severity[rule]: ..." on stdout
+assert_findings() {
+	local n
+	n=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: (error|warning|info)\[[a-z0-9-]+\]: ' "$out" || true)
+	((n == $1)) || fail "$n findings on stdout, expected $1"
+}
+
+# assert_order S1 S2 ...: the first lines holding each fixed string come in this order
+assert_order() {
+	local prev=0 s at
+	for s in "$@"; do
+		at=$(grep -nF -- "$s" "$out" | head -n 1 | cut -d: -f1)
+		if [[ -z $at ]]; then
+			fail "stdout lacks: $s"
+			return 0
+		fi
+		if ((at <= prev)); then
+			fail "'$s' comes too early (line $at) in: $*"
+			return 0
+		fi
+		prev=$at
+	done
+}
+
+assert_eq() {
+	[[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
+}
+
+# json EXPR: evaluate a Python expression over the JSON document on stdout (d)
+json() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$out" "$1" 2>&1 || true
+}
+
+# ---- inputs shared by many cases ----
+
+CLEAN='SELECT 1;
+'
+WARN='CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+'
+ERROR='BEGIN;
+CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
+COMMIT;
+'
+WARN_HEADER='warn.sql:1:1: warning[require-concurrent-index]: CREATE INDEX on orders without CONCURRENTLY blocks writes to it until the index is built'
+
+# ---- exit codes ----
+
+begin "clean file: exit 0, no output"
+file clean.sql "$CLEAN"
+run lint clean.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "warning: exit 1, finding and summary"
+file warn.sql "$WARN"
+run lint warn.sql
+assert_rc 1
+assert_stdout_line "$WARN_HEADER"
+assert_stdout_line "1 finding (0 errors, 1 warning, 0 info) in 1 of 1 file"
+assert_stderr_empty
+
+begin "--fail-on error with only warnings: exit 0, findings still printed"
+file warn.sql "$WARN"
+run lint --fail-on error warn.sql
+assert_rc 0
+assert_stdout_line "$WARN_HEADER"
+
+begin "--fail-on error with an error: exit 1"
+file error.sql "$ERROR"
+run lint --fail-on error error.sql
+assert_rc 1
+assert_stdout_has "error.sql:2:1: error[concurrently-in-transaction]: "
+
+begin "--fail-on info with a warning: exit 1"
+file warn.sql "$WARN"
+run lint --fail-on info warn.sql
+assert_rc 1
+
+begin "--fail-on info on a clean file: exit 0"
+file clean.sql "$CLEAN"
+run lint --fail-on info clean.sql
+assert_rc 0
+
+begin "--fail-on none with an error: exit 0, findings still printed"
+file error.sql "$ERROR"
+run lint --fail-on none error.sql
+assert_rc 0
+assert_findings 1
+
+begin "--fail-on none does not hide an input error: exit 2"
+file warn.sql "$WARN"
+run lint --fail-on none missing.sql warn.sql
+assert_rc 2
+
+begin "summary counts files and severities"
+file a.sql "$WARN"
+file b.sql "$ERROR"
+file c.sql "$CLEAN"
+run lint a.sql b.sql c.sql
+assert_rc 1
+assert_stdout_line "2 findings (1 error, 1 warning, 0 info) in 2 of 3 files"
+
+# ---- bad input: one line on stderr naming the file, exit 2, others still linted ----
+
+begin "missing file"
+file warn.sql "$WARN"
+run lint missing.sql warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: missing.sql: cannot read: No such file or directory"
+assert_stdout_line "$WARN_HEADER"
+
+begin "unreadable file"
+if (($(id -u) == 0)); then
+	skip "running as root, who can read a mode 000 file"
+else
+	file warn.sql "$WARN"
+	file secret.sql "$CLEAN"
+	chmod 000 "$work/secret.sql"
+	run lint secret.sql warn.sql
+	assert_rc 2
+	assert_stderr_is "pgstage: error: secret.sql: cannot read: Permission denied"
+	assert_stdout_line "$WARN_HEADER"
+fi
+
+begin "directory with no .sql files"
+file warn.sql "$WARN"
+file notes/README.md "# notes"
+file notes/schema.txt "CREATE TABLE t (a int);"
+run lint notes warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: notes: directory holds no .sql migration files"
+assert_stdout_line "$WARN_HEADER"
+
+begin "binary file (an executable, NUL bytes)"
+file warn.sql "$WARN"
+head -c 4096 /bin/true >"$work/true.sql"
+run lint true.sql warn.sql
+assert_rc 2
+assert_stderr_lines 1
+grep -qE '^pgstage: error: true\.sql:[0-9]+:[0-9]+: file holds a NUL byte \(a binary file\?\); not linted$' "$err" ||
+	fail "stderr is not the NUL byte error for true.sql"
+if [[ $(head -c 4 /bin/true | od -An -tx1 | tr -d ' ') == 7f454c46 ]]; then
+	# an ELF header: 7f 'E' 'L' 'F' class data version, then the first NUL
+	assert_stderr_line "pgstage: error: true.sql:1:8: file holds a NUL byte (a binary file?); not linted"
+fi
+assert_stdout_line "$WARN_HEADER"
+
+begin "NUL byte in SQL text: line:col of the byte"
+file warn.sql "$WARN"
+printf 'CREATE TABLE t (a int);\nSELECT \0 1;\n' >"$work/nul.sql"
+run lint warn.sql nul.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: nul.sql:2:8: file holds a NUL byte (a binary file?); not linted"
+assert_stdout_line "$WARN_HEADER"
+
+begin "invalid UTF-8 (a Latin-1 file): line:col of the byte"
+file warn.sql "$WARN"
+printf -- '-- r\xe9sum\xe9 of the change\nSELECT 1;\n' >"$work/latin1.sql"
+run lint latin1.sql warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: latin1.sql:1:5: invalid UTF-8 (byte 0xe9 at offset 4); not linted"
+assert_stdout_line "$WARN_HEADER"
+
+begin "invalid UTF-8 after multi-byte characters: column counts code points"
+file warn.sql "$WARN"
+printf 'SELECT 1;\n-- caf\xc3\xa9 \xe2\x9c\x93 \xc3\x28\n' >"$work/mixed.sql"
+run lint mixed.sql warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: mixed.sql:2:11: invalid UTF-8 (byte 0xc3 at offset 23); not linted"
+assert_stdout_line "$WARN_HEADER"
+
+begin "file over 64 MiB"
+file warn.sql "$WARN"
+truncate -s 65M "$work/huge.sql"
+run lint huge.sql warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: huge.sql: file is larger than 64 MiB; refusing to read it"
+assert_stdout_line "$WARN_HEADER"
+
+begin "several bad inputs: one line each, good files between them still linted"
+file warn.sql "$WARN"
+file error.sql "$ERROR"
+printf 'SELECT \xff;\n' >"$work/bad.sql"
+run lint missing.sql warn.sql bad.sql error.sql
+assert_rc 2
+assert_stderr_lines 2
+assert_stderr_line "pgstage: error: missing.sql: cannot read: No such file or directory"
+assert_stderr_line "pgstage: error: bad.sql:1:8: invalid UTF-8 (byte 0xff at offset 7); not linted"
+assert_findings 2
+assert_stdout_line "2 findings (1 error, 1 warning, 0 info) in 2 of 2 files"
+
+# ---- usage errors: exit 2, one line naming the problem, nothing linted ----
+
+usage_error() {
+	local expected=$1
+	shift
+	file warn.sql "$WARN"
+	run lint "$@"
+	assert_rc 2
+	assert_stderr_is "$expected"
+	assert_stdout_empty
+}
+
+begin "unknown option"
+usage_error "pgstage: error: lint: unknown option '--frobnicate' (pgstage lint --help lists them)" \
+	--frobnicate warn.sql
+
+begin "unknown option after the PATH"
+usage_error "pgstage: error: lint: unknown option '--frobnicate' (pgstage lint --help lists them)" \
+	warn.sql --frobnicate
+
+begin "unknown short option"
+usage_error "pgstage: error: lint: unknown option '-x' (pgstage lint --help lists them)" \
+	-x warn.sql
+
+begin "unknown short options grouped: names the option, not the command"
+usage_error "pgstage: error: lint: unknown option '-x' (pgstage lint --help lists them)" \
+	-xy warn.sql
+
+begin "--pg-version 9"
+usage_error "pgstage: error: lint: invalid value '9' for --pg-version (expected a major version from 11 to 18)" \
+	--pg-version 9 warn.sql
+
+begin "--pg-version 19"
+usage_error "pgstage: error: lint: invalid value '19' for --pg-version (expected a major version from 11 to 18)" \
+	--pg-version 19 warn.sql
+
+begin "--pg-version 15.2"
+usage_error "pgstage: error: lint: invalid value '15.2' for --pg-version (expected a major version from 11 to 18)" \
+	--pg-version 15.2 warn.sql
+
+begin "--format xml"
+usage_error "pgstage: error: lint: invalid value 'xml' for --format (expected text or json)" \
+	--format xml warn.sql
+
+begin "--tool foo"
+usage_error "pgstage: error: lint: invalid value 'foo' for --tool (expected auto, plain, goose, dbmate, golang-migrate or flyway)" \
+	--tool foo warn.sql
+
+begin "--rule no-such-rule"
+usage_error "pgstage: error: lint: no rule named 'no-such-rule' (pgstage rules lists them)" \
+	--rule no-such-rule warn.sql
+
+begin "--disable no-such-rule"
+usage_error "pgstage: error: lint: no rule named 'no-such-rule' (pgstage rules lists them)" \
+	--disable no-such-rule warn.sql
+
+begin "--fail-on bogus"
+usage_error "pgstage: error: lint: invalid value 'bogus' for --fail-on (expected info, warning, error or none)" \
+	--fail-on bogus warn.sql
+
+begin "--color sometimes"
+usage_error "pgstage: error: lint: invalid value 'sometimes' for --color (expected auto, always or never)" \
+	--color sometimes warn.sql
+
+begin "option missing its value"
+usage_error "pgstage: error: lint: option '--pg-version' needs a value" \
+	warn.sql --pg-version
+
+begin "no PATH"
+usage_error "pgstage: error: lint: no PATH given (use - for standard input)" \
+	--color never
+
+begin "unknown command"
+file warn.sql "$WARN"
+run frobnicate warn.sql
+assert_rc 2
+assert_stderr_line "pgstage: error: unknown command 'frobnicate'"
+assert_stdout_empty
+
+begin "no command: usage on stderr, exit 2"
+run
+assert_rc 2
+assert_stdout_empty
+grep -q '^usage: pgstage' "$err" || fail "stderr lacks the usage"
+
+# ---- valid edge cases ----
+
+begin "empty file: exit 0, no output"
+file empty.sql ""
+run lint empty.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "comment-only file: exit 0, no output"
+file comments.sql '-- nothing to do here
+/* the column was added by hand */
+'
+run lint comments.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "empty file beside a file with statements"
+file empty.sql ""
+file clean.sql "$CLEAN"
+run lint empty.sql clean.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "standard input as -: path shown as <stdin>"
+file input.sql "$WARN"
+run_stdin input.sql lint -
+assert_rc 1
+assert_stdout_line "${WARN_HEADER/warn.sql/<stdin>}"
+assert_stdout_line "1 | CREATE INDEX orders_customer_id_idx ON orders (customer_id);"
+
+begin "empty standard input: exit 0"
+file input.sql ""
+run_stdin input.sql lint -
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "standard input with invalid UTF-8: error names <stdin>"
+printf 'SELECT \xff;\n' >"$work/input.sql"
+run_stdin input.sql lint -
+assert_rc 2
+assert_stderr_is "pgstage: error: <stdin>:1:8: invalid UTF-8 (byte 0xff at offset 7); not linted"
+
+begin "UTF-8 BOM: valid SQL is clean"
+printf '\xef\xbb\xbfCREATE TABLE t (a int);\n' >"$work/bom.sql"
+run lint bom.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "UTF-8 BOM: a finding on line 1 starts at column 1, BOM not shown"
+printf '\xef\xbb\xbf%s' "$WARN" >"$work/bom.sql"
+run lint bom.sql
+assert_rc 1
+assert_stdout_line "${WARN_HEADER/warn.sql/bom.sql}"
+assert_stdout_line "1 | CREATE INDEX orders_customer_id_idx ON orders (customer_id);"
+assert_stdout_line "  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"
+
+begin "CRLF line endings: no carriage return in the code frame"
+printf 'SELECT 1;\r\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);\r\n' >"$work/crlf.sql"
+run lint crlf.sql
+assert_rc 1
+assert_stdout_has "crlf.sql:2:1: warning[require-concurrent-index]"
+assert_stdout_line "2 | CREATE INDEX orders_customer_id_idx ON orders (customer_id);"
+if grep -q $'\r' "$out"; then fail "stdout holds a carriage return"; fi
+
+# ---- rule selection ----
+
+begin "--rule runs only that rule"
+file warn.sql "$WARN"
+run lint --rule set-not-null-without-check warn.sql
+assert_rc 0
+assert_stdout_empty
+
+begin "--rule takes a rule id"
+file warn.sql "$WARN"
+run lint --rule M101 warn.sql
+assert_rc 1
+assert_stdout_line "$WARN_HEADER"
+
+begin "--disable a rule"
+file warn.sql "$WARN"
+run lint --disable require-concurrent-index warn.sql
+assert_rc 0
+assert_stdout_empty
+
+begin "--disable syntax-error hides syntax errors"
+file typo.sql 'SELEC 1;
+'
+run lint --disable syntax-error typo.sql
+assert_rc 0
+assert_stdout_empty
+
+# ---- directories: one history in apply order ----
+
+begin "directory: natural version order (1, 2, 10), files not .sql and hidden ones ignored"
+file migrations/10_b.sql 'CREATE INDEX b_idx ON b (x);
+'
+file migrations/2_a.sql 'CREATE INDEX a_idx ON a (x);
+'
+file migrations/1_c.sql 'CREATE INDEX c_idx ON c (x);
+'
+file migrations/README.md 'CREATE INDEX readme_idx ON readme (x);
+'
+file migrations/.draft.sql 'CREATE INDEX draft_idx ON draft (x);
+'
+run lint migrations
+assert_rc 1
+assert_findings 3
+assert_order "migrations/1_c.sql:1:1: " "migrations/2_a.sql:1:1: " "migrations/10_b.sql:1:1: "
+assert_stdout_line "3 findings (0 errors, 3 warnings, 0 info) in 3 of 3 files"
+
+begin "directory: subdirectories are searched"
+file migrations/2024/1_a.sql "$WARN"
+run lint migrations
+assert_rc 1
+assert_stdout_has "migrations/2024/1_a.sql:1:1: warning[require-concurrent-index]"
+
+begin "directory given with a trailing slash: paths have no double slash"
+file migrations/1_a.sql "$WARN"
+run lint migrations/
+assert_rc 1
+assert_stdout_has "migrations/1_a.sql:1:1: warning[require-concurrent-index]"
+
+begin "directory: timestamp versions compare as numbers"
+file migrations/20240105093000_b.sql 'CREATE INDEX b_idx ON b (x);
+'
+file migrations/20231231235959_a.sql 'CREATE INDEX a_idx ON a (x);
+'
+file migrations/9_legacy.sql 'CREATE INDEX legacy_idx ON legacy (x);
+'
+run lint migrations
+assert_order "migrations/9_legacy.sql:" "migrations/20231231235959_a.sql:" "migrations/20240105093000_b.sql:"
+
+begin "a table created in an earlier file is not new: its index is reported"
+file migrations/1_c.sql 'CREATE TABLE invoices (id bigint PRIMARY KEY, due date);
+'
+file migrations/2_a.sql 'CREATE INDEX invoices_due_idx ON invoices (due);
+'
+run lint migrations
+assert_rc 1
+assert_findings 1
+assert_stdout_has 'migrations/2_a.sql:1:1: warning[require-concurrent-index]: CREATE INDEX on invoices'
+
+begin "a table created and indexed in the same file: not reported"
+file migrations/1_c.sql 'CREATE TABLE invoices (id bigint PRIMARY KEY, due date);
+CREATE INDEX invoices_due_idx ON invoices (due);
+'
+run lint migrations
+assert_rc 0
+assert_stdout_empty
+
+begin "files given one by one keep their order"
+file b.sql 'CREATE INDEX b_idx ON b (x);
+'
+file a.sql 'CREATE INDEX a_idx ON a (x);
+'
+run lint b.sql a.sql
+assert_order "b.sql:1:1: " "a.sql:1:1: "
+
+# ---- --context ----
+
+CHECKED='ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;
+CREATE INDEX users_name_idx ON users (name);
+'
+SET_NOT_NULL='ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+'
+
+begin "--context: its findings are not printed, its validated check makes SET NOT NULL clean"
+file history/1_checked.sql "$CHECKED"
+file 2_not_null.sql "$SET_NOT_NULL"
+run lint --context history/1_checked.sql 2_not_null.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "without --context the same SET NOT NULL is reported"
+file 2_not_null.sql "$SET_NOT_NULL"
+run lint 2_not_null.sql
+assert_rc 1
+assert_stdout_has '2_not_null.sql:1:1: warning[set-not-null-without-check]: SET NOT NULL on users.email'
+
+begin "--context takes a directory"
+file history/1_checked.sql "$CHECKED"
+file 2_not_null.sql "$SET_NOT_NULL"
+run lint --context history 2_not_null.sql
+assert_rc 0
+assert_stdout_empty
+
+begin "--context: a table it creates already exists, so indexing it is reported"
+file schema.sql 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+'
+file 1_index.sql 'CREATE INDEX accounts_email_idx ON accounts (email);
+'
+run lint --context schema.sql 1_index.sql
+assert_rc 1
+assert_findings 1
+assert_stdout_has "1_index.sql:1:1: warning[require-concurrent-index]"
+assert_stdout_line "1 finding (0 errors, 1 warning, 0 info) in 1 of 1 file"
+
+begin "--context that does not exist: exit 2, the PATHs still linted"
+file warn.sql "$WARN"
+run lint --context nowhere.sql warn.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: nowhere.sql: cannot read: No such file or directory"
+assert_stdout_line "$WARN_HEADER"
+
+# ---- migration tools ----
+
+GOOSE_DOWN_INDEX='-- +goose Up
+ALTER TABLE orders DROP COLUMN legacy_ref;
+
+-- +goose Down
+ALTER TABLE orders ADD COLUMN legacy_ref text;
+CREATE INDEX orders_legacy_ref_idx ON orders (legacy_ref);
+'
+
+begin "goose: an unsafe statement only in the Down part is not linted"
+file 1_drop.sql "$GOOSE_DOWN_INDEX"
+run lint 1_drop.sql
+assert_rc 0
+assert_stdout_empty
+
+begin "goose: --down lints the Down part, at its line in the file"
+file 1_drop.sql "$GOOSE_DOWN_INDEX"
+run lint --down 1_drop.sql
+assert_rc 1
+assert_findings 1
+assert_stdout_has "1_drop.sql:6:1: warning[require-concurrent-index]"
+
+begin "--tool plain on a goose file: the annotations mean nothing, Down is linted too"
+file 1_drop.sql "$GOOSE_DOWN_INDEX"
+run lint --tool plain 1_drop.sql
+assert_rc 1
+assert_stdout_has "1_drop.sql:6:1: warning[require-concurrent-index]"
+
+begin "golang-migrate: .down.sql skipped by default"
+file migrations/1_a.up.sql 'CREATE INDEX up_idx ON t (a);
+'
+file migrations/1_a.down.sql 'CREATE INDEX down_idx ON t (a);
+'
+run lint migrations
+assert_rc 1
+assert_findings 1
+assert_stdout_has "migrations/1_a.up.sql:1:1: "
+assert_stdout_lacks "1_a.down.sql"
+
+begin "golang-migrate: --down lints .down.sql, not .up.sql"
+file migrations/1_a.up.sql 'CREATE INDEX up_idx ON t (a);
+'
+file migrations/1_a.down.sql 'CREATE INDEX down_idx ON t (a);
+'
+run lint --down migrations
+assert_rc 1
+assert_findings 1
+assert_stdout_has "migrations/1_a.down.sql:1:1: "
+assert_stdout_lacks "1_a.up.sql"
+
+begin "golang-migrate: a .down.sql named on the command line is linted"
+file migrations/1_a.down.sql 'CREATE INDEX down_idx ON t (a);
+'
+run lint migrations/1_a.down.sql
+assert_rc 1
+assert_stdout_has "migrations/1_a.down.sql:1:1: warning[require-concurrent-index]"
+
+begin "golang-migrate: an up file of one CREATE INDEX CONCURRENTLY is clean"
+file migrations/2_idx.up.sql 'CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
+'
+run lint migrations
+assert_rc 0
+assert_stdout_empty
+
+begin "golang-migrate: CONCURRENTLY plus another statement is one transaction"
+file migrations/2_idx.up.sql 'ALTER TABLE orders ADD COLUMN ref text;
+CREATE INDEX CONCURRENTLY orders_ref_idx ON orders (ref);
+'
+run lint migrations
+assert_rc 1
+assert_findings 1
+assert_stdout_has "migrations/2_idx.up.sql:2:1: error[concurrently-in-transaction]: CREATE INDEX CONCURRENTLY cannot run inside a transaction block, and golang-migrate runs this file in one"
+
+begin "flyway: versioned scripts in version order, repeatable R__ last"
+file sql/V1__a.sql 'CREATE INDEX v1_idx ON t (a);
+'
+file sql/V2__b.sql 'CREATE INDEX v2_idx ON t (a);
+'
+file sql/R__c.sql 'CREATE INDEX r_idx ON t (a);
+'
+run lint sql
+assert_rc 1
+assert_findings 3
+assert_order "sql/V1__a.sql:1:1: " "sql/V2__b.sql:1:1: " "sql/R__c.sql:1:1: "
+
+begin "flyway: undo scripts U<n>__ are skipped unless --down"
+file sql/V1__a.sql 'ALTER TABLE t ADD COLUMN a int;
+'
+file sql/U1__a.sql 'CREATE INDEX u1_idx ON t (a);
+'
+run lint sql
+assert_rc 0
+assert_stdout_empty
+run lint --down sql
+assert_rc 1
+assert_stdout_has "sql/U1__a.sql:1:1: warning[require-concurrent-index]"
+assert_stdout_lacks "V1__a.sql"
+
+begin "flyway: CREATE INDEX CONCURRENTLY in a versioned script is an error"
+file sql/V3__x.sql 'CREATE INDEX CONCURRENTLY orders_ref_idx ON orders (ref);
+'
+run lint sql
+assert_rc 1
+assert_stdout_has "sql/V3__x.sql:1:1: error[concurrently-in-transaction]: CREATE INDEX CONCURRENTLY cannot run inside a transaction block, and flyway runs this file in one"
+
+begin "flyway: executeInTransaction=false in V3__x.sql.conf makes it clean"
+file sql/V3__x.sql 'CREATE INDEX CONCURRENTLY orders_ref_idx ON orders (ref);
+'
+file sql/V3__x.sql.conf 'executeInTransaction=false
+'
+run lint sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_empty
+
+begin "dbmate: the down part is not linted"
+file 1_x.sql '-- migrate:up
+ALTER TABLE orders ADD COLUMN ref text;
+
+-- migrate:down
+CREATE INDEX orders_x_idx ON orders (x);
+'
+run lint 1_x.sql
+assert_rc 0
+assert_stdout_empty
+
+# ---- JSON ----
+
+begin "--format json: valid JSON, version 1, the diagnostic and its fix"
+file 1_idx.sql 'SELECT 1;
+  CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+'
+run lint --format json 1_idx.sql
+assert_rc 1
+python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
+assert_eq "$(json 'd["version"]')" 1 "version"
+assert_eq "$(json 'len(d["diagnostics"])')" 1 "number of diagnostics"
+assert_eq "$(json 'd["errors"]')" "[]" "errors"
+assert_eq "$(json 'd["diagnostics"][0]["path"]')" "1_idx.sql" "path"
+assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "require-concurrent-index" "rule"
+assert_eq "$(json 'd["diagnostics"][0]["id"]')" "M101" "id"
+assert_eq "$(json 'd["diagnostics"][0]["severity"]')" "warning" "severity"
+assert_eq "$(json 'd["diagnostics"][0]["start"]')" "{'line': 2, 'column': 3, 'offset': 12}" "start"
+assert_eq "$(json 'd["diagnostics"][0]["end"]')" "{'line': 2, 'column': 62, 'offset': 71}" "end"
+assert_eq "$(json 'd["diagnostics"][0]["fix"]["title"]')" "add CONCURRENTLY" "fix title"
+assert_eq "$(json 'd["diagnostics"][0]["fix"]["safe"]')" "True" "fix safe"
+assert_eq "$(json 'd["diagnostics"][0]["fix"]["edits"]')" \
+	"[{'start': {'line': 2, 'column': 15, 'offset': 24}, 'end': {'line': 2, 'column': 15, 'offset': 24}, 'text': ' CONCURRENTLY'}]" \
+	"fix edits"
+assert_eq "$(json 'type(d["diagnostics"][0]["notes"]).__name__')" "list" "notes"
+assert_eq "$(json 'type(d["diagnostics"][0]["help"]).__name__')" "str" "help"
+assert_stderr_empty
+
+begin "--format json: columns count code points, offsets count bytes"
+file 1_idx.sql 'CREATE INDEX "größe_idx" ON "straße" ("größe");
+'
+run lint --format json 1_idx.sql
+assert_eq "$(json 'd["diagnostics"][0]["end"]')" "{'line': 1, 'column': 47, 'offset': 51}" "end"
+
+begin "--format json: the fix applied to the file gives CREATE INDEX CONCURRENTLY"
+file 1_idx.sql '-- é
+create unique index users_email_key on users (email);
+'
+run lint --format json 1_idx.sql
+fixed=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+src = open(sys.argv[2], "rb").read()
+for e in sorted(d["diagnostics"][0]["fix"]["edits"], key=lambda e: -e["start"]["offset"]):
+    src = src[:e["start"]["offset"]] + e["text"].encode() + src[e["end"]["offset"]:]
+sys.stdout.write(src.decode())' "$out" "$work/1_idx.sql" 2>&1 || true)
+assert_eq "$fixed" '-- é
+create unique index CONCURRENTLY users_email_key on users (email);' "fixed text"
+
+begin "--format json: input errors listed in errors, exit 2, other files still linted"
+file warn.sql "$WARN"
+run lint --format json missing.sql warn.sql
+assert_rc 2
+python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
+assert_eq "$(json 'd["errors"]')" \
+	"[{'path': 'missing.sql', 'message': 'missing.sql: cannot read: No such file or directory'}]" "errors"
+assert_eq "$(json '[x["path"] for x in d["diagnostics"]]')" "['warn.sql']" "diagnostics paths"
+assert_stderr_is "pgstage: error: missing.sql: cannot read: No such file or directory"
+
+begin "--format json: a directory without .sql files is listed in errors"
+file warn.sql "$WARN"
+file notes/README.md "# notes"
+run lint --format json notes warn.sql
+assert_rc 2
+assert_eq "$(json '[x["path"] for x in d["errors"]]')" "['notes']" "errors paths"
+
+begin "--format json on a clean file: empty lists, exit 0"
+file clean.sql "$CLEAN"
+run lint --format json clean.sql
+assert_rc 0
+assert_eq "$(json 'd')" "{'version': 1, 'diagnostics': [], 'errors': []}" "document"
+
+begin "--format json: syntax error messages keep the file's text in one JSON string"
+file bad.sql "INSERT INTO t VALUES ('x);
+SELECT 1;
+"
+run lint --format json bad.sql
+assert_rc 1
+python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
+assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "syntax-error" "rule"
+
+# ---- colour ----
+
+begin "--color always: ANSI escapes"
+file warn.sql "$WARN"
+run lint --color always warn.sql
+assert_rc 1
+grep -q $'\033\\[' "$out" || fail "no ESC[ sequence on stdout"
+
+begin "default colour when stdout is not a terminal: none"
+file warn.sql "$WARN"
+run lint warn.sql
+assert_rc 1
+if grep -q $'\033' "$out"; then fail "ESC on stdout"; fi
+
+# run_tty ENV ARGS...: pgstage ARGS on a pseudo-terminal (script), with ENV set
+run_tty() {
+	local env_assign=$1 q
+	shift
+	q=$(printf ' %q' "$@")
+	last_cmd="$env_assign pgstage$q  (on a terminal)"
+	set +e
+	(cd "$work" && script -qec "env $env_assign $(printf '%q' "$pgstage")$q" /dev/null) \
+		</dev/null >"$out" 2>"$err"
+	rc=$?
+	set -e
+}
+
+begin "on a terminal, --color auto: ANSI escapes"
+if ! command -v script >/dev/null; then
+	skip "script(1) not installed"
+else
+	file warn.sql "$WARN"
+	run_tty "TERM=xterm" lint --color auto warn.sql
+	assert_rc 1
+	grep -q $'\033\\[' "$out" || fail "no ESC[ sequence on the terminal"
+fi
+
+begin "on a terminal, NO_COLOR=1 with --color auto: none"
+if ! command -v script >/dev/null; then
+	skip "script(1) not installed"
+else
+	file warn.sql "$WARN"
+	run_tty "NO_COLOR=1" lint --color auto warn.sql
+	assert_rc 1
+	grep -qF "warning[require-concurrent-index]" "$out" || fail "no finding on the terminal"
+	if grep -q $'\033' "$out"; then fail "ESC on the terminal"; fi
+fi
+
+begin "--format json never has colour, even with --color always"
+file warn.sql "$WARN"
+run lint --format json --color always warn.sql
+python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
+
+# ---- rules, --version, --help ----
+
+begin "pgstage rules lists every rule of rules/rules.def"
+run rules
+assert_rc 0
+while read -r id; do
+	grep -qE "^$id " "$out" || fail "rule $id is not listed"
+done < <(grep -oE '^RULE\(M[0-9]+' "$repo/rules/rules.def" | cut -c6-)
+[[ -s $out ]] || fail "no rules listed"
+
+begin "pgstage rules M101 and pgstage rules require-concurrent-index: the same docs"
+run rules M101
+assert_rc 0
+assert_stdout_line "# require-concurrent-index (M101)"
+assert_stdout_line "## Bad"
+assert_stdout_line "## Good"
+cp "$out" "$work/by-id"
+run rules require-concurrent-index
+assert_rc 0
+cmp -s "$out" "$work/by-id" || fail "docs by name differ from docs by id"
+
+begin "every rule's docs have a Bad and a Good example"
+while read -r id; do
+	run rules "$id"
+	assert_rc 0
+	assert_stdout_line "## Bad"
+	assert_stdout_line "## Good"
+done < <(grep -oE '^RULE\(M[0-9]+' "$repo/rules/rules.def" | cut -c6-)
+
+begin "pgstage rules no-such-rule: exit 2"
+run rules no-such-rule
+assert_rc 2
+assert_stderr_is "pgstage: error: no rule named 'no-such-rule' (pgstage rules lists them)"
+assert_stdout_empty
+
+begin "pgstage rules with two names: exit 2"
+run rules M101 M102
+assert_rc 2
+assert_stderr_is "pgstage: error: rules takes at most one rule name"
+
+begin "pgstage --version names the PostgreSQL grammar"
+run --version
+assert_rc 0
+grep -qE '^pgstage [^ ]+ .*PostgreSQL [0-9]+(\.[0-9]+)? grammar' "$out" ||
+	fail "no 'PostgreSQL N grammar' in: $(head -n 1 "$out")"
+
+begin "pgstage --help lists the exit codes"
+run --help
+assert_rc 0
+assert_stdout_has "exit codes:"
+for code in 0 1 2 3; do
+	grep -qE "^  $code  " "$out" || fail "exit code $code not described"
+done
+
+begin "pgstage lint --help: usage on stdout, exit 0"
+run lint --help
+assert_rc 0
+grep -q '^usage: pgstage lint' "$out" || fail "no lint usage"
+assert_stdout_has "exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error,"
+assert_stderr_empty
+
+finish
+if ((skipped > 0)); then
+	echo "($skipped skipped)"
+fi
+echo "cli: $passed passed, $failed failed"
+((failed == 0))
