@@ -42,6 +42,7 @@ struct pgs_diag {
 	size_t n_notes;
 	const char *help;   /* may be NULL */
 	struct pgs_fix *fix; /* may be NULL */
+	size_t seq;          /* report order, to keep sorting stable */
 };
 
 struct pgs_diags {

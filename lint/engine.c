@@ -2,8 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lint/ignore.h"
 #include "lint/lexer.h"
 #include "lint/quote.h"
 #include "rules/registry.h"
@@ -146,6 +148,7 @@ static struct pgs_diag *new_diag(struct pgs_file_report *file, const struct pgs_
 	d->rule = rule;
 	d->severity = rule->severity;
 	d->span = span;
+	d->seq = file->diags.n;
 	return d;
 }
 
@@ -379,6 +382,66 @@ static bool rule_enabled(const struct pgs_engine *engine, size_t i)
 	return !engine->opts.rule_disabled || !engine->opts.rule_disabled[i];
 }
 
+static bool enabled(const struct pgs_engine *engine, const struct pgs_rule *rule)
+{
+	return rule_enabled(engine, pgs_rule_index(rule));
+}
+
+static int by_position(const void *pa, const void *pb)
+{
+	const struct pgs_diag *a = pa, *b = pb;
+
+	if (a->span.start != b->span.start)
+		return a->span.start < b->span.start ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Drop the diagnostics from index first on that a directive suppresses. */
+static void suppress(struct pgs_file_report *file, size_t first, struct pgs_ignores *stmt_ignores,
+		     struct pgs_ignores *file_ignores)
+{
+	size_t kept = first;
+
+	for (size_t i = first; i < file->diags.n; i++) {
+		const struct pgs_rule *rule = file->diags.items[i].rule;
+		bool by_stmt = pgs_ignore_match(stmt_ignores, rule);
+		bool by_file = pgs_ignore_match(file_ignores, rule);
+
+		if (!by_stmt && !by_file)
+			file->diags.items[kept++] = file->diags.items[i];
+	}
+	file->diags.n = kept;
+}
+
+/* invalid-ignore for malformed directives, unused-ignore for idle ones. */
+static void report_directives(struct pgs_engine *engine, struct pgs_file_report *file,
+			      struct pgs_ignores *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct pgs_ignore *ig = &list->items[i];
+
+		if (ig->error) {
+			if (enabled(engine, &pgs_rule_invalid_ignore))
+				new_diag(file, &pgs_rule_invalid_ignore, ig->span)->message = ig->error;
+			continue;
+		}
+		for (size_t k = 0; k < ig->n_rules; k++) {
+			if (ig->used[k] || !enabled(engine, ig->rules[k]) ||
+			    !enabled(engine, &pgs_rule_unused_ignore))
+				continue;
+			struct pgs_diag *d = new_diag(file, &pgs_rule_unused_ignore, ig->span);
+			d->message = pgs_arena_printf(
+				&file->arena, "%s suppresses %s, which reports nothing %s",
+				ig->file_wide ? "pgstage-ignore-file" : "pgstage-ignore",
+				ig->rules[k]->name,
+				ig->file_wide ? "in this file" : "for the next statement");
+			d->help = ig->file_wide ? "remove the comment"
+						: "remove the comment, or move it above the statement "
+						  "it is for";
+		}
+	}
+}
+
 static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *file)
 {
 	struct pgs_check ctx = {.engine = engine, .file = file};
@@ -395,15 +458,25 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 
+	struct pgs_ignores file_ignores = {0};
+	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
+		pgs_ignore_scan(&file_ignores, &file->arena, file->analysed, 0, file->src.len, true);
+
 	for (size_t i = 0; i < file->parsed.n_stmts; i++) {
 		const struct pgs_stmt *stmt = &file->parsed.stmts[i];
+		struct pgs_ignores stmt_ignores = {0};
+		size_t first_diag = file->diags.n;
 
 		ctx.stmt = stmt;
 		file->txns[i] = ctx.txn;
+		if (!file->context)
+			pgs_ignore_scan(&stmt_ignores, &file->arena, file->analysed, stmt->raw_start,
+					stmt->span.start, false);
 		if (!stmt->node) {
-			if (!file->context &&
-			    rule_enabled(engine, pgs_rule_index(&pgs_rule_syntax_error)))
+			if (!file->context && enabled(engine, &pgs_rule_syntax_error))
 				report_syntax_error(engine, file, stmt);
+			suppress(file, first_diag, &stmt_ignores, &file_ignores);
+			report_directives(engine, file, &stmt_ignores);
 			track_transaction(&ctx.txn, stmt, tool_txn);
 			continue;
 		}
@@ -417,6 +490,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 				ctx.rule = pgs_rules[r];
 				pgs_rules[r]->check(&ctx);
 			}
+			suppress(file, first_diag, &stmt_ignores, &file_ignores);
+			report_directives(engine, file, &stmt_ignores);
 		}
 		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
@@ -424,6 +499,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		if (was_active && !ctx.txn.active)
 			pgs_model_end_transaction(&engine->model);
 	}
+	report_directives(engine, file, &file_ignores);
+	qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
 }
 
 /* flyway: "<file>.conf" beside a script may say executeInTransaction=false. */

@@ -12,8 +12,10 @@
 extern const struct pgs_rule *const pgs_rules[];
 extern const size_t pgs_n_rules;
 
-/* The built-in rule for statements that don't parse. */
+/* The built-in rules the engine reports itself. */
 extern const struct pgs_rule pgs_rule_syntax_error;
+extern const struct pgs_rule pgs_rule_unused_ignore;
+extern const struct pgs_rule pgs_rule_invalid_ignore;
 
 /* A rule by id ("M101") or name ("require-concurrent-index"); NULL if none. */
 const struct pgs_rule *pgs_rule_find(const char *id_or_name);
