@@ -500,7 +500,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			pgs_model_end_transaction(&engine->model);
 	}
 	report_directives(engine, file, &file_ignores);
-	qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
+	if (file->diags.n > 1)
+		qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
 }
 
 /* flyway: "<file>.conf" beside a script may say executeInTransaction=false. */

@@ -67,6 +67,14 @@ int pgs_natural_compare(const char *a, const char *b)
 	return *a ? 1 : *b ? -1 : 0;
 }
 
+/* Natural order, then byte order, so "001_a" and "1_a" still have a fixed order. */
+static int natural_then_bytes(const char *a, const char *b)
+{
+	int c = pgs_natural_compare(a, b);
+
+	return c ? c : strcmp(a, b);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -110,7 +118,7 @@ static int by_apply_order(const void *pa, const void *pb)
 
 	if (ra != rb)
 		return ra ? 1 : -1;
-	return pgs_natural_compare(a->path, b->path);
+	return natural_then_bytes(a->path, b->path);
 }
 
 static void walk(struct pgs_inputs *in, const char *dir, bool context, bool down)
@@ -128,7 +136,8 @@ static void walk(struct pgs_inputs *in, const char *dir, bool context, bool down
 		size_t n = strlen(dir) + strlen(ent->d_name) + 2;
 		char *path = pgs_xmalloc(n);
 		snprintf(path, n, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", ent->d_name);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* symbolic links to directories are not followed: no loops */
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			walk(in, path, context, down);
 			free(path);
 		} else if (wanted(ent->d_name, down)) {

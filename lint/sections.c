@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const tool_names[] = {
 	[PGS_TOOL_AUTO] = "auto",
@@ -143,11 +144,11 @@ static void find_annotated(struct pgs_sections *out, struct pgs_arena *arena,
 		if (goose && (rest = annotation(line, eol, "+goose "))) {
 			while (rest < eol && *rest == ' ')
 				rest++;
-			if (strncmp(rest, "Up", 2) == 0)
+			if (strncasecmp(rest, "Up", 2) == 0)
 				next = PGS_DIR_UP;
-			else if (strncmp(rest, "Down", 4) == 0)
+			else if (strncasecmp(rest, "Down", 4) == 0)
 				next = PGS_DIR_DOWN;
-			else if (strncmp(rest, "NO TRANSACTION", 14) == 0)
+			else if (strncasecmp(rest, "NO TRANSACTION", 14) == 0)
 				out->txn = PGS_TXN_NONE;
 		} else if (!goose && (rest = annotation(line, eol, "migrate:up"))) {
 			next = PGS_DIR_UP;

@@ -80,6 +80,8 @@ int pgs_source_from_memory(struct pgs_source *src, struct pgs_arena *arena, cons
 				     PGS_SOURCE_MAX_BYTES >> 20);
 	src->text = pgs_arena_strndup(arena, text, len);
 	src->len = (uint32_t)len;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		src->bom = 3; /* before any position is computed: the BOM is no column */
 	build_line_map(src, arena);
 
 	const char *nul = memchr(text, '\0', len);
@@ -94,8 +96,6 @@ int pgs_source_from_memory(struct pgs_source *src, struct pgs_arena *arena, cons
 		return pgs_error_set(err, "%s:%u:%u: invalid UTF-8 (byte 0x%02x at offset %ld); not linted",
 				     path, p.line, p.column, (unsigned char)text[bad], bad);
 	}
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		src->bom = 3;
 	return 0;
 }
 
