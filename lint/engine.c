@@ -341,6 +341,33 @@ static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_repor
 	d->help = "the statement is skipped; the rest of the file is still checked";
 }
 
+/* Remember the strong locks a statement took, for the rest of its transaction. */
+static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine,
+			 struct pgs_txn *txn, const struct pgs_effects *fx, uint32_t offset)
+{
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct pgs_effect *e = &fx->items[i];
+		if (e->lock < PGS_LOCK_SHARE)
+			continue;
+		struct pgs_txn_lock *l = pgs_arena_push(&file->arena, (void **)&txn->locks,
+							&txn->n_locks, &txn->cap_locks,
+							sizeof(*l));
+		struct pgs_table *t = pgs_strmap_get(&engine->model.tables, e->relation);
+		l->relation = e->relation;
+		l->lock = e->lock;
+		l->rewrite = e->rewrite;
+		l->scan = e->scan;
+		l->new_here = t && t->created_in && t->created_in == engine->model.file_number;
+		l->offset = offset;
+	}
+}
+
+static void forget_locks(struct pgs_txn *txn)
+{
+	txn->locks = NULL;
+	txn->n_locks = txn->cap_locks = 0;
+}
+
 /* Update the transaction state after a statement ran. */
 static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 			      enum pgs_tool_txn tool_txn)
@@ -352,6 +379,8 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		if (!txn->active || txn->by_tool) {
+			if (!txn->active)
+				forget_locks(txn);
 			txn->active = true;
 			txn->by_tool = txn->by_option = false;
 			txn->opened_by = stmt->node->transaction_stmt->kind ==
@@ -371,6 +400,7 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 		txn->by_tool = txn->active;
 		txn->began_at = stmt->span.end;
 		txn->n_statements = 0;
+		forget_locks(txn);
 		break;
 	default:
 		break;
@@ -455,6 +485,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			 (tool_txn == PGS_TXN_MULTI_STATEMENT && file->parsed.n_stmts > 1);
 	ctx.txn.by_tool = ctx.txn.active;
 	ctx.txn.by_option = ctx.txn.active && engine->opts.txn == PGS_TXN_ALWAYS;
+	if (ctx.txn.active)
+		engine->model.txn_id++;
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 
@@ -468,6 +500,12 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		size_t first_diag = file->diags.n;
 
 		ctx.stmt = stmt;
+		/* a statement outside any transaction is a transaction of its own */
+		if (!ctx.txn.active) {
+			forget_locks(&ctx.txn);
+			engine->model.txn_id++;
+		}
+		ctx.txn.id = engine->model.txn_id;
 		file->txns[i] = ctx.txn;
 		if (!file->context)
 			pgs_ignore_scan(&stmt_ignores, &file->arena, file->analysed, stmt->raw_start,
@@ -494,10 +532,24 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			report_directives(engine, file, &stmt_ignores);
 		}
 		bool was_active = ctx.txn.active;
+		if (!file->context)
+			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
 		track_transaction(&ctx.txn, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
 		if (was_active && !ctx.txn.active)
 			pgs_model_end_transaction(&engine->model);
+		/* BEGIN (or COMMIT in a multi-statement query) starts a new transaction */
+		if (ctx.txn.active && (!was_active || ctx.txn.n_statements == 0)) {
+			engine->model.txn_id++;
+			ctx.txn.id = engine->model.txn_id;
+		}
+	}
+	ctx.stmt = NULL;
+	for (size_t r = 0; r < pgs_n_rules && !file->context && !engine->opts.no_rules; r++) {
+		if (!pgs_rules[r]->end_of_file || !rule_enabled(engine, r))
+			continue;
+		ctx.rule = pgs_rules[r];
+		pgs_rules[r]->end_of_file(&ctx);
 	}
 	report_directives(engine, file, &file_ignores);
 	if (file->diags.n > 1)

@@ -274,6 +274,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 						  sizeof(*c));
 	c->kind = kind;
 	c->created_in = model->file_number;
+	c->txn_id = model->txn_id;
 	c->validated = !con->skip_validation;
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
@@ -797,6 +798,23 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
 		apply_alter_domain(model, stmt->alter_domain_stmt);
 		break;
+	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT: {
+		const PgQuery__AlterEnumStmt *es = stmt->alter_enum_stmt;
+		if (es->old_val && *es->old_val)
+			break; /* RENAME VALUE */
+		const char *key = pgs_model_key_from_names(model, es->type_name, es->n_type_name);
+		if (!key || !es->new_val)
+			break;
+		struct pgs_enum_value *v = pgs_arena_push(&model->arena, (void **)&model->enum_values,
+							  &model->n_enum_values,
+							  &model->cap_enum_values, sizeof(*v));
+		v->type = key;
+		v->value = pgs_arena_strdup(&model->arena, es->new_val);
+		v->txn_id = model->txn_id;
+		v->offset = offset;
+		v->file_number = model->file_number;
+		break;
+	}
 	default:
 		break;
 	}

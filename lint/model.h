@@ -48,6 +48,7 @@ struct pgs_constraint {
 	size_t n_columns;
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
 	unsigned created_in;         /* file number that added it, 0 before the history */
+	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
 	bool dropped;
 };
 
@@ -95,11 +96,23 @@ struct pgs_settings {
 	struct pgs_setting lock_timeout, statement_timeout, timezone;
 };
 
+/* An enum value added by ALTER TYPE ... ADD VALUE in the history. */
+struct pgs_enum_value {
+	const char *type;  /* "schema.name" */
+	const char *value;
+	unsigned txn_id;   /* it can't be used before that transaction commits */
+	uint32_t offset;
+	unsigned file_number;
+};
+
 struct pgs_model {
 	struct pgs_arena arena; /* owns every name and object, for the whole run */
 	struct pgs_strmap tables, indexes, domains;
 	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
+	unsigned txn_id;        /* current transaction; each autocommit statement is one */
 	struct pgs_settings settings;
+	struct pgs_enum_value *enum_values; /* ALTER TYPE ... ADD VALUE, in order */
+	size_t n_enum_values, cap_enum_values;
 };
 
 /* A new file starts a new session: settings are forgotten. */

@@ -28,6 +28,18 @@ struct pgs_rule {
 	const char *example_bad, *example_good; /* the registry test lints both */
 	/* Called for every parsed statement; NULL for built-ins (syntax-error). */
 	void (*check)(struct pgs_check *ctx);
+	/* Optional: called once after the file's last statement, with the
+	 * transaction state at the end of the file (pgs_check_stmt is NULL). */
+	void (*end_of_file)(struct pgs_check *ctx);
+};
+
+/* A lock taken earlier in the current transaction (held until it ends). */
+struct pgs_txn_lock {
+	const char *relation; /* "schema.name" */
+	enum pgs_lock lock;
+	bool rewrite, scan;   /* the statement that took it rewrote / scanned the table */
+	bool new_here;        /* the relation was created earlier in this file */
+	uint32_t offset;      /* start of the statement that took it */
 };
 
 /* Transaction the statement runs in, as the engine tracked it. */
@@ -38,6 +50,11 @@ struct pgs_txn {
 	const char *opened_by; /* "BEGIN" or "START TRANSACTION" for explicit ones */
 	uint32_t began_at;    /* source offset of BEGIN, or of the file start */
 	size_t n_statements;  /* statements run in it so far */
+	unsigned id;          /* model transaction id (see pgs_model.txn_id) */
+	/* locks of SHARE or stronger taken by earlier statements of this
+	 * transaction (outside a transaction: none) */
+	struct pgs_txn_lock *locks;
+	size_t n_locks, cap_locks;
 };
 
 /* The statement being checked, its node, and its source text. */
