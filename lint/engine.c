@@ -7,6 +7,7 @@
 
 #include "lint/ignore.h"
 #include "lint/lexer.h"
+#include "lint/plpgsql.h"
 #include "lint/quote.h"
 #include "rules/registry.h"
 
@@ -472,6 +473,115 @@ static void report_directives(struct pgs_engine *engine, struct pgs_file_report 
 	}
 }
 
+static void run_rules(struct pgs_engine *engine, struct pgs_check *ctx)
+{
+	for (size_t r = 0; r < pgs_n_rules && !engine->opts.no_rules; r++) {
+		if (!pgs_rules[r]->check || !rule_enabled(engine, r))
+			continue;
+		ctx->rule = pgs_rules[r];
+		pgs_rules[r]->check(ctx);
+	}
+}
+
+/* Fold a nested statement's effects into the effects of the DO block holding it. */
+static void merge_effects(struct pgs_arena *arena, struct pgs_effects *into,
+			  const struct pgs_effects *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		const struct pgs_effect *e = &from->items[i];
+		struct pgs_effect *m = NULL;
+
+		for (size_t k = 0; k < into->n && !m; k++)
+			if (strcmp(into->items[k].relation, e->relation) == 0)
+				m = &into->items[k];
+		if (!m) {
+			m = pgs_arena_push(arena, (void **)&into->items, &into->n, &into->cap,
+					   sizeof(*m));
+			*m = *e;
+			continue;
+		}
+		if (e->lock > m->lock)
+			m->lock = e->lock;
+		m->rewrite |= e->rewrite;
+		m->reindex |= e->reindex;
+		m->scan |= e->scan;
+		m->assumed |= e->assumed;
+	}
+	into->no_transaction |= from->no_transaction;
+}
+
+/*
+ * The SQL inside a DO block or PL/pgSQL function: each statement is checked
+ * by the rules like a top-level one. A DO block runs now, in the current
+ * transaction, so its statements change the model and hold their locks; a
+ * function body runs only when called, so it is checked but not applied.
+ */
+static void lint_embedded(struct pgs_engine *engine, struct pgs_file_report *file,
+			  struct pgs_check *ctx, size_t index, struct pgs_ignores *stmt_ignores,
+			  struct pgs_ignores *file_ignores)
+{
+	const struct pgs_stmt *outer = &file->parsed.stmts[index];
+	struct pgs_embedded emb;
+
+	if (!pgs_plpgsql_find(&emb, &file->arena, file->analysed, outer->span.start,
+			      outer->span.end, outer->node))
+		return;
+	struct pgs_pos where = pgs_source_pos(&file->src, outer->span.start);
+	for (size_t k = 0; k < emb.n; k++) {
+		struct pgs_parsed nested = {0};
+		pgs_parse(&nested, &file->arena, emb.items[k].sql,
+			  (uint32_t)strlen(emb.items[k].sql));
+		for (size_t j = 0; j < nested.n_stmts; j++) {
+			struct pgs_stmt *st = &nested.stmts[j];
+			size_t first_diag = file->diags.n;
+
+			st->span.start += emb.items[k].offset;
+			st->span.end += emb.items[k].offset;
+			st->raw_start += emb.items[k].offset;
+			st->base += emb.items[k].offset;
+			st->error_offset += emb.items[k].offset;
+			if (!st->node)
+				continue; /* PL/pgSQL already checked the syntax */
+			ctx->stmt = st;
+			if (!file->context) {
+				pgs_effects_compute(&ctx->effects, &file->arena, &engine->model,
+						    st->node, engine->opts.pg_version);
+				run_rules(engine, ctx);
+				for (size_t d = first_diag; d < file->diags.n; d++) {
+					struct pgs_diag *diag = &file->diags.items[d];
+					/* byte edits inside procedural code are not
+					 * single-statement fixes (CONCURRENTLY can't run
+					 * in a DO block or function) */
+					diag->fix = NULL;
+					if (diag->n_notes == PGS_DIAG_MAX_NOTES)
+						continue;
+					diag->notes[diag->n_notes++] =
+						emb.executed
+							? pgs_arena_printf(&file->arena,
+									   "inside the DO block on line %u",
+									   where.line)
+							: pgs_arena_printf(
+								  &file->arena,
+								  "inside function %s (line %u): runs "
+								  "when the function is called",
+								  emb.function ? emb.function : "?",
+								  where.line);
+				}
+				suppress(file, first_diag, stmt_ignores, file_ignores);
+				if (emb.executed) {
+					merge_effects(&file->arena, &file->effects[index], &ctx->effects);
+					record_locks(file, engine, &ctx->txn, &ctx->effects,
+						     st->span.start);
+				}
+			}
+			if (emb.executed)
+				pgs_model_apply(&engine->model, st->node, st->span.start);
+		}
+	}
+	ctx->stmt = outer;
+	ctx->effects = file->effects[index];
+}
+
 static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *file)
 {
 	struct pgs_check ctx = {.engine = engine, .file = file};
@@ -522,18 +632,16 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			pgs_effects_compute(&ctx.effects, &file->arena, &engine->model, stmt->node,
 					    engine->opts.pg_version);
 			file->effects[i] = ctx.effects;
-			for (size_t r = 0; r < pgs_n_rules && !engine->opts.no_rules; r++) {
-				if (!pgs_rules[r]->check || !rule_enabled(engine, r))
-					continue;
-				ctx.rule = pgs_rules[r];
-				pgs_rules[r]->check(&ctx);
-			}
+			run_rules(engine, &ctx);
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
-			report_directives(engine, file, &stmt_ignores);
-		}
-		bool was_active = ctx.txn.active;
-		if (!file->context)
 			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
+		}
+		if (stmt->node->node_case == PG_QUERY__NODE__NODE_DO_STMT ||
+		    stmt->node->node_case == PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT)
+			lint_embedded(engine, file, &ctx, i, &stmt_ignores, &file_ignores);
+		if (!file->context)
+			report_directives(engine, file, &stmt_ignores);
+		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
 		if (was_active && !ctx.txn.active)
