@@ -69,9 +69,11 @@ unit: $(UNIT_BIN)
 
 golden: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh
+	@PGSTAGE=./$(BIN) tests/golden-command.sh explain
 
 bless: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh --bless $(RULE)
+	@if [ -z "$(RULE)" ]; then PGSTAGE=./$(BIN) tests/golden-command.sh explain --bless; fi
 
 cli-tests: $(BIN)
 	@PGSTAGE=./$(BIN) tests/cli.sh

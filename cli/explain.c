@@ -93,7 +93,7 @@ static void explain_text(const struct pgs_file_report *f, bool color)
 			if (e->scan)
 				printf(", scans the whole table");
 			if (e->is_new)
-				printf(", created earlier in this history");
+				printf(", new in this migration history");
 			if (e->assumed)
 				printf(" [assumed: the input lacks facts; conservative answer]");
 			fputc('\n', stdout);

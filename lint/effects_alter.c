@@ -208,11 +208,17 @@ static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	struct pgs_type_change tc = pgs_type_change_judge(
 		fx->model, col, cmd->def->column_def, fx->model->settings.timezone.value,
 		fx->pg_version);
-	if (tc.rewrite)
+	if (tc.rewrite) {
 		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, tc.why);
-	else if (tc.reindex) {
-		e->reindex = true;
-		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, tc.why);
+	} else if (tc.reindex) {
+		/* only the indexes on the column are rebuilt; with none, nothing is */
+		bool known = t && !t->partial;
+		if (!known || pgs_model_column_indexed(fx->model, t->key, cmd->name)) {
+			e->reindex = true;
+			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, tc.why);
+			if (!known)
+				e->assumed = true;
+		}
 	}
 	if (!tc.rewrite && column_in_constraint(t, cmd->name))
 		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, cmd->name);

@@ -95,6 +95,32 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
 	return pgs_strmap_get(&model->domains, buf);
 }
 
+struct column_index {
+	const char *table, *column;
+	bool found;
+};
+
+static void match_index(void *data, const char *key, void *value)
+{
+	struct column_index *ci = data;
+	const struct pgs_index *ix = value;
+
+	(void)key;
+	if (ci->found || strcmp(ix->table, ci->table) != 0)
+		return;
+	for (size_t i = 0; i < ix->n_columns; i++)
+		if (ix->columns[i] && strcmp(ix->columns[i], ci->column) == 0)
+			ci->found = true;
+}
+
+bool pgs_model_column_indexed(struct pgs_model *model, const char *table, const char *column)
+{
+	struct column_index ci = {table, column, false};
+
+	pgs_strmap_each(&model->indexes, match_index, &ci);
+	return ci.found;
+}
+
 struct each_table {
 	void (*fn)(void *data, struct pgs_table *t);
 	void *data;

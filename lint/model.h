@@ -147,6 +147,9 @@ bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *col
 /* The index of that key ("schema.name"), or NULL. */
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 
+/* Whether a known index of the table covers the column (any position). */
+bool pgs_model_column_indexed(struct pgs_model *model, const char *table, const char *column);
+
 /* The domain a type name denotes, or NULL when it is not a known domain. */
 struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn);
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Golden fixtures of a command other than lint: fixtures/<command>/<case>.sql,
+# each with an expected <case>.out holding the exact stdout of
+#     pgstage <command> --color never [ARGS] fixtures/<command>/<case>.sql
+# and a last line "exit: N". An optional first line "-- args: ..." adds ARGS
+# (e.g. --format json, --pg-version 11, --context fixtures/<command>/schema.sql).
+# Files named context_*.sql are inputs for --context, not cases.
+#
+# usage: PGSTAGE=./pgstage tests/golden-command.sh COMMAND [--bless]
+set -euo pipefail
+
+pgstage=${PGSTAGE:-./pgstage}
+command=${1:?usage: $0 COMMAND [--bless]}
+bless=false
+[[ ${2:-} == --bless ]] && bless=true
+dir=fixtures/$command
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for sql in "$dir"/*.sql; do
+	[[ -e $sql ]] || continue
+	case ${sql##*/} in context_*) continue ;; esac
+	expected=${sql%.sql}.out
+	args=()
+	first=$(head -n 1 "$sql")
+	if [[ $first == "-- args: "* ]]; then
+		read -r -a args <<<"${first#-- args: }"
+	fi
+	actual=$tmp/out
+	set +e
+	"$pgstage" "$command" --color never "${args[@]}" "$sql" >"$actual" 2>"$tmp/err"
+	rc=$?
+	set -e
+	echo "exit: $rc" >>"$actual"
+	problem=""
+	if [[ -s $tmp/err ]]; then
+		problem="wrote to stderr: $(head -c 300 "$tmp/err")"
+	elif $bless; then
+		if [[ ! -e $expected ]] || ! cmp -s "$expected" "$actual"; then
+			cp "$actual" "$expected"
+			echo "blessed $expected"
+		fi
+	elif [[ ! -e $expected ]]; then
+		problem="no expected output $expected (run make bless)"
+	elif ! cmp -s "$expected" "$actual"; then
+		problem="output differs from $expected"
+		diff -u --label "$expected" --label "actual" "$expected" "$actual" || true
+	fi
+	if [[ -n $problem ]]; then
+		echo "FAIL $sql: $problem"
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+done
+for out in "$dir"/*.out; do
+	[[ -e $out ]] || continue
+	if [[ ! -e ${out%.out}.sql ]]; then
+		echo "FAIL $out: orphan expected output"
+		failed=$((failed + 1))
+	fi
+done
+echo "golden $command: $passed passed, $failed failed"
+((failed == 0))
