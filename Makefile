@@ -5,6 +5,8 @@ CC ?= cc
 BUILD ?= build
 BIN ?= pgstage
 PGSTAGE_VERSION ?= 0.1.0-dev
+# Where rule documentation links (SARIF helpUri, ...) point.
+DOCS_URL ?= https://github.com/pgstage/pgstage/blob/main/docs/rules.md
 
 # Development builds treat warnings as errors; `make RELEASE=1` does not.
 WARNINGS = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -16,7 +18,7 @@ endif
 
 OPT ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
-	     -DPGS_VERSION='"$(PGSTAGE_VERSION)"' $(SANITIZE) $(CFLAGS)
+	     -DPGS_VERSION='"$(PGSTAGE_VERSION)"' -DPGS_DOCS_URL='"$(DOCS_URL)"' $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 LIBS = -lpg_query -lprotobuf-c -ljansson
 
@@ -70,10 +72,12 @@ unit: $(UNIT_BIN)
 golden: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh
 	@PGSTAGE=./$(BIN) tests/golden-command.sh explain
+	@PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats
 
 bless: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh --bless $(RULE)
-	@if [ -z "$(RULE)" ]; then PGSTAGE=./$(BIN) tests/golden-command.sh explain --bless; fi
+	@if [ -z "$(RULE)" ]; then PGSTAGE=./$(BIN) tests/golden-command.sh explain --bless; \
+		PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats --bless; fi
 
 cli-tests: $(BIN)
 	@PGSTAGE=./$(BIN) tests/cli.sh

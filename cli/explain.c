@@ -145,7 +145,7 @@ int pgs_cmd_explain(int argc, char **argv)
 		pgs_cli_options_release(&cli);
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
-	bool json = cli.format == PGS_FORMAT_JSON;
+	bool json = strcmp(cli.format, "json") == 0;
 	json_t *stmts = json ? json_array() : NULL;
 	json_t *errors = json ? json_array() : NULL;
 	pgs_inputs_init(&inputs);

@@ -10,6 +10,10 @@
 #include "lint/engine.h"
 #include "lint/inputs.h"
 #include "lint/report.h"
+
+#ifndef PGS_DOCS_URL
+#define PGS_DOCS_URL "https://github.com/pgstage/pgstage/blob/main/docs/rules.md"
+#endif
 #include "rules/registry.h"
 
 static const char lint_usage[] =
@@ -20,7 +24,8 @@ static const char lint_usage[] =
 	"one migration history: later files see what earlier ones created.\n"
 	"\n"
 	"options:\n"
-	"  --format FORMAT          text (default) or json\n"
+	"  --format FORMAT          text (default), json, sarif, github (workflow\n"
+	"                           annotations), gitlab (Code Quality), junit, gcc\n"
 	"  --fail-on LEVEL          exit 1 for findings at or above LEVEL: info, warning\n"
 	"                           (default), error; or none\n"
 	"  --pg-version N           target PostgreSQL major version, 11 to 18 (default 15)\n"
@@ -41,51 +46,37 @@ static const char lint_usage[] =
 	"3 internal error\n";
 
 struct totals {
-	size_t by_severity[3];
-	size_t files, files_with_findings;
+	struct pgs_report_totals report;
 	bool input_error;
 	int max_severity;
 };
 
-static void lint_one(struct pgs_engine *engine, const struct pgs_input *in, struct pgs_cli_options *cli,
-		     json_t *json_diags, json_t *json_errors, struct totals *t)
+static void lint_one(struct pgs_engine *engine, const struct pgs_input *in,
+		     const struct pgs_reporter *reporter, struct pgs_report_ctx *rctx,
+		     struct totals *t)
 {
 	struct pgs_file_report report;
 	struct pgs_error err;
 
 	if (pgs_engine_lint_file(engine, in->path, in->context, &report, &err) < 0) {
-		pgs_cli_input_error(json_errors, in->path, err.message);
+		pgs_cli_error("%s", err.message);
+		if (reporter->input_error)
+			reporter->input_error(rctx, in->path, err.message);
 		t->input_error = true;
 		return;
 	}
 	if (!in->context) {
-		t->files++;
+		t->report.files++;
 		if (report.diags.n)
-			t->files_with_findings++;
+			t->report.files_with_findings++;
 		for (size_t i = 0; i < report.diags.n; i++)
-			t->by_severity[report.diags.items[i].severity]++;
+			t->report.by_severity[report.diags.items[i].severity]++;
 		int max = pgs_file_report_max_severity(&report);
 		if (max > t->max_severity)
 			t->max_severity = max;
-		if (cli->format == PGS_FORMAT_JSON)
-			pgs_report_json_append(json_diags, &report);
-		else
-			pgs_report_text(stdout, &report, cli->color);
+		reporter->file(rctx, &report);
 	}
 	pgs_file_report_release(&report);
-}
-
-static void print_summary(const struct totals *t)
-{
-	size_t total = t->by_severity[0] + t->by_severity[1] + t->by_severity[2];
-
-	if (!total)
-		return;
-	printf("\n%zu finding%s (%zu error%s, %zu warning%s, %zu info) in %zu of %zu file%s\n", total,
-	       total == 1 ? "" : "s", t->by_severity[PGS_SEV_ERROR],
-	       t->by_severity[PGS_SEV_ERROR] == 1 ? "" : "s", t->by_severity[PGS_SEV_WARNING],
-	       t->by_severity[PGS_SEV_WARNING] == 1 ? "" : "s", t->by_severity[PGS_SEV_INFO],
-	       t->files_with_findings, t->files, t->files == 1 ? "" : "s");
 }
 
 int pgs_cmd_lint(int argc, char **argv)
@@ -93,37 +84,40 @@ int pgs_cmd_lint(int argc, char **argv)
 	struct pgs_cli_options cli;
 	struct pgs_inputs inputs;
 	struct totals totals = {.max_severity = -1};
-	int rc = pgs_cli_options_parse(&cli, lint_usage, PGS_ACCEPT_RULES, argc, argv);
+	int rc = pgs_cli_options_parse(&cli, lint_usage, PGS_ACCEPT_RULES | PGS_ACCEPT_REPORTERS,
+				       argc, argv);
 
 	if (rc != 0) {
 		pgs_cli_options_release(&cli);
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
-	bool json = cli.format == PGS_FORMAT_JSON;
-	json_t *json_diags = json ? json_array() : NULL;
-	json_t *json_errors = json ? json_array() : NULL;
+	const struct pgs_reporter *reporter = pgs_reporter_find(cli.format);
+	struct pgs_report_ctx rctx = {.out = stdout, .color = cli.color, .docs_url = PGS_DOCS_URL};
+	if (reporter->begin)
+		reporter->begin(&rctx);
+
+	json_t *path_errors = json_array();
 	pgs_inputs_init(&inputs);
-	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs, json_errors);
+	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs, path_errors);
+	size_t i;
+	json_t *e;
+	json_array_foreach(path_errors, i, e)
+		if (reporter->input_error)
+			reporter->input_error(&rctx, json_string_value(json_object_get(e, "path")),
+					      json_string_value(json_object_get(e, "message")));
+	json_decref(path_errors);
 
 	struct pgs_engine engine;
 	pgs_engine_init(&engine, &cli.lint);
-	for (size_t i = 0; i < inputs.n; i++)
-		lint_one(&engine, &inputs.items[i], &cli, json_diags, json_errors, &totals);
+	for (i = 0; i < inputs.n; i++)
+		lint_one(&engine, &inputs.items[i], reporter, &rctx, &totals);
 	/* libpg_query's top memory context, so valgrind sees no leak; only
 	 * safe once the parser has run. */
 	if (engine.parsed_any)
 		pg_query_exit();
 	pgs_engine_release(&engine);
-
-	if (json) {
-		json_t *doc = json_pack("{s:i, s:o, s:o}", "version", 1, "diagnostics", json_diags,
-					"errors", json_errors);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else {
-		print_summary(&totals);
-	}
+	if (reporter->end)
+		reporter->end(&rctx, &totals.report);
 
 	pgs_inputs_release(&inputs);
 	int fail_on = cli.fail_on;

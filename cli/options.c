@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lint/report.h"
 #include "rules/registry.h"
 
 enum {
@@ -107,6 +108,7 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	o->lint.pg_version = PGS_PG_VERSION_DEFAULT;
 	o->lint.tool = PGS_TOOL_AUTO;
 	o->fail_on = PGS_SEV_WARNING;
+	o->format = "text";
 	o->disabled = calloc(pgs_n_rules, sizeof(bool));
 	o->selected = calloc(pgs_n_rules, sizeof(bool));
 	o->context = calloc((size_t)argc, sizeof(char *));
@@ -124,12 +126,13 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 		}
 		switch (c) {
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o->format = PGS_FORMAT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->format = PGS_FORMAT_JSON;
-			else
+			if (accepts & PGS_ACCEPT_REPORTERS) {
+				if (!pgs_reporter_find(optarg))
+					return bad_value(o, "format", optarg, pgs_reporter_names());
+			} else if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
 				return bad_value(o, "format", optarg, "text or json");
+			}
+			o->format = optarg;
 			break;
 		case OPT_FAIL_ON:
 			if (strcmp(optarg, "none") == 0)
@@ -188,7 +191,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	if (strcmp(color, "always") == 0)
 		o->color = true;
 	else if (strcmp(color, "auto") == 0)
-		o->color = o->format == PGS_FORMAT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		o->color = strcmp(o->format, "text") == 0 && isatty(STDOUT_FILENO) &&
+			   !getenv("NO_COLOR");
 	o->paths = argv + optind;
 	o->n_paths = argc - optind;
 	if (o->n_paths == 0) {

@@ -13,17 +13,16 @@
 #include "lint/engine.h"
 #include "lint/inputs.h"
 
-enum pgs_cli_format { PGS_FORMAT_TEXT, PGS_FORMAT_JSON };
-
 /* Which of the optional options a command takes. */
 enum pgs_cli_accepts {
 	PGS_ACCEPT_RULES = 1 << 0,   /* --rule, --disable, --fail-on */
+	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
 };
 
 struct pgs_cli_options {
 	const char *command;
 	struct pgs_lint_options lint;
-	enum pgs_cli_format format;
+	const char *format; /* "text", "json", or another reporter's name */
 	int fail_on; /* a severity, or PGS_SEV_ERROR + 1 for "none" */
 	bool color;
 	bool *disabled, *selected; /* pgs_n_rules entries */

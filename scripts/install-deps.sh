@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	gcc clang make pkg-config
 	libpg-query-dev libprotobuf-c-dev libjansson-dev libcmocka-dev libpq-dev
-	postgresql git diffutils
+	postgresql git diffutils python3
 )
 
 missing=()

@@ -6,14 +6,21 @@
 # (e.g. --format json, --pg-version 11, --context fixtures/<command>/schema.sql).
 # Files named context_*.sql are inputs for --context, not cases.
 #
-# usage: PGSTAGE=./pgstage tests/golden-command.sh COMMAND [--bless]
+# usage: PGSTAGE=./pgstage tests/golden-command.sh COMMAND [DIR] [--bless]
+#   DIR defaults to fixtures/COMMAND.
 set -euo pipefail
 
 pgstage=${PGSTAGE:-./pgstage}
-command=${1:?usage: $0 COMMAND [--bless]}
-bless=false
-[[ ${2:-} == --bless ]] && bless=true
+command=${1:?usage: $0 COMMAND [DIR] [--bless]}
+shift
 dir=fixtures/$command
+bless=false
+for arg in "$@"; do
+	case $arg in
+	--bless) bless=true ;;
+	*) dir=$arg ;;
+	esac
+done
 passed=0
 failed=0
 tmp=$(mktemp -d)
@@ -62,5 +69,5 @@ for out in "$dir"/*.out; do
 		failed=$((failed + 1))
 	fi
 done
-echo "golden $command: $passed passed, $failed failed"
+echo "golden ${dir#fixtures/}: $passed passed, $failed failed"
 ((failed == 0))

@@ -9,8 +9,8 @@
 # Checked besides the diff: a bad_ case has at least one finding of its rule;
 # an ok_ case has none and exits 0; nothing goes to stderr; every .sql has a
 # .out and every .out a .sql; every rule of `pgstage rules` has a directory
-# with a bad_ case; every directory is named after a rule (fixtures/explain/
-# and fixtures/plan/ belong to tests/golden-command.sh).
+# with a bad_ case; every directory is named after a rule (fixtures/explain/,
+# fixtures/formats/ and fixtures/plan/ belong to tests/golden-command.sh).
 #
 # usage: PGSTAGE=./pgstage tests/golden.sh [--bless [RULE]]
 #   --bless  rewrite the expected .out files (of RULE's directory only, if given);
@@ -98,7 +98,7 @@ for dir in fixtures/*/; do
 	dir=${dir%/}
 	rule=${dir#fixtures/}
 	# other commands' fixtures have runners of their own (tests/golden-command.sh)
-	[[ $rule == explain || $rule == plan ]] && continue
+	[[ $rule == explain || $rule == plan || $rule == formats ]] && continue
 	[[ -n $only && $rule != "$only" ]] && continue
 	if ! is_rule "$rule"; then
 		fail "$dir/: not the name of a rule ('$pgstage rules' lists them)"

@@ -1,3 +1,5 @@
+#include <stdlib.h>
+
 #include "lint/report.h"
 #include "lint/rule.h"
 
@@ -44,3 +46,52 @@ void pgs_report_json_append(json_t *diags, const struct pgs_file_report *file)
 		json_array_append_new(diags, o);
 	}
 }
+
+struct json_state {
+	json_t *diags, *errors;
+};
+
+static void json_begin(struct pgs_report_ctx *ctx)
+{
+	struct json_state *st = pgs_xmalloc(sizeof(*st));
+
+	st->diags = json_array();
+	st->errors = json_array();
+	ctx->state = st;
+}
+
+static void json_file(struct pgs_report_ctx *ctx, const struct pgs_file_report *file)
+{
+	struct json_state *st = ctx->state;
+
+	pgs_report_json_append(st->diags, file);
+}
+
+static void json_input_error(struct pgs_report_ctx *ctx, const char *path, const char *message)
+{
+	struct json_state *st = ctx->state;
+
+	json_array_append_new(st->errors, json_pack("{s:s, s:s}", "path", path, "message", message));
+}
+
+static void json_end(struct pgs_report_ctx *ctx, const struct pgs_report_totals *t)
+{
+	struct json_state *st = ctx->state;
+
+	(void)t;
+	json_t *doc = json_pack("{s:i, s:o, s:o}", "version", 1, "diagnostics", st->diags, "errors",
+				st->errors);
+	json_dumpf(doc, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', ctx->out);
+	json_decref(doc);
+	free(st);
+	ctx->state = NULL;
+}
+
+const struct pgs_reporter pgs_reporter_json = {
+	.name = "json",
+	.begin = json_begin,
+	.file = json_file,
+	.input_error = json_input_error,
+	.end = json_end,
+};

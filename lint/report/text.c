@@ -107,3 +107,27 @@ void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color)
 		frame(out, &file->src, d, start, end, &st);
 	}
 }
+
+static void text_file(struct pgs_report_ctx *ctx, const struct pgs_file_report *file)
+{
+	pgs_report_text(ctx->out, file, ctx->color);
+}
+
+static void text_end(struct pgs_report_ctx *ctx, const struct pgs_report_totals *t)
+{
+	size_t total = t->by_severity[0] + t->by_severity[1] + t->by_severity[2];
+
+	if (!total)
+		return;
+	fprintf(ctx->out, "\n%zu finding%s (%zu error%s, %zu warning%s, %zu info) in %zu of %zu file%s\n",
+		total, total == 1 ? "" : "s", t->by_severity[PGS_SEV_ERROR],
+		t->by_severity[PGS_SEV_ERROR] == 1 ? "" : "s", t->by_severity[PGS_SEV_WARNING],
+		t->by_severity[PGS_SEV_WARNING] == 1 ? "" : "s", t->by_severity[PGS_SEV_INFO],
+		t->files_with_findings, t->files, t->files == 1 ? "" : "s");
+}
+
+const struct pgs_reporter pgs_reporter_text = {
+	.name = "text",
+	.file = text_file,
+	.end = text_end,
+};
