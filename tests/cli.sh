@@ -387,7 +387,7 @@ usage_error "pgstage: error: lint: invalid value '15.2' for --pg-version (expect
 	--pg-version 15.2 warn.sql
 
 begin "--format xml"
-usage_error "pgstage: error: lint: invalid value 'xml' for --format (expected text or json)" \
+usage_error "pgstage: error: lint: invalid value 'xml' for --format (expected text, json, sarif, github, gitlab, junit or gcc)" \
 	--format xml warn.sql
 
 begin "--tool foo"
