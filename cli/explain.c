@@ -26,6 +26,8 @@ static const char explain_usage[] =
 	"  --assume-in-transaction  treat every file as run inside one transaction\n"
 	"  --no-transaction         treat every file as run without a transaction\n"
 	"  --color WHEN             auto (default), always, never\n"
+	"  --config FILE            settings file (default: .pgstage.json here or in a parent)\n"
+	"  --no-config              ignore .pgstage.json\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"exit codes: 0 done, 2 usage or input error, 3 internal error\n";

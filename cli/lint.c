@@ -40,6 +40,8 @@ static const char lint_usage[] =
 	"  --disable NAME           do not run this rule (repeatable; name or id)\n"
 	"  --color WHEN             auto (default: on a terminal, unless NO_COLOR is set),\n"
 	"                           always, never\n"
+	"  --config FILE            settings file (default: .pgstage.json here or in a parent)\n"
+	"  --no-config              ignore .pgstage.json\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error,\n"

@@ -22,6 +22,8 @@ enum {
 	OPT_RULE,
 	OPT_DISABLE,
 	OPT_COLOR,
+	OPT_CONFIG,
+	OPT_NO_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +38,8 @@ static const struct option long_options[] = {
 	{"rule", required_argument, NULL, OPT_RULE},
 	{"disable", required_argument, NULL, OPT_DISABLE},
 	{"color", required_argument, NULL, OPT_COLOR},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -96,11 +100,65 @@ static int unknown(const struct pgs_cli_options *o, const char *arg)
 	return -1;
 }
 
+/* Settings of .pgstage.json that the command line did not give. */
+static int apply_config(struct pgs_cli_options *o, const char *config_path, bool no_config,
+			bool pg_version_given, bool tool_given, bool fail_on_given)
+{
+	struct pgs_error err;
+	int rc = 0;
+
+	if (no_config)
+		return 0;
+	rc = config_path ? pgs_config_load(&o->config, config_path, &err)
+			 : pgs_config_discover(&o->config, ".", &err);
+	if (rc < 0) {
+		pgs_cli_error("%s", err.message);
+		return -1;
+	}
+	struct pgs_config *c = &o->config;
+	if (!c->path)
+		return 0;
+	if (!pg_version_given && c->pg_version)
+		o->lint.pg_version = c->pg_version;
+	if (!tool_given && c->tool >= 0)
+		o->lint.tool = (enum pgs_tool)c->tool;
+	if (!fail_on_given && c->fail_on >= 0)
+		o->fail_on = c->fail_on;
+	for (size_t i = 0; i < c->n_disable; i++)
+		o->disabled[pgs_rule_index(pgs_rule_find(c->disable[i]))] = true;
+	for (size_t i = 0; i < c->n_severity; i++)
+		o->severity[pgs_rule_index(pgs_rule_find(c->severity_rules[i]))] =
+			c->severity_levels[i];
+	return 0;
+}
+
+/* PATHs from the config's "include", relative to the config file's directory. */
+static void config_paths(struct pgs_cli_options *o)
+{
+	struct pgs_config *c = &o->config;
+
+	o->config_paths = calloc(c->n_include + 1, sizeof(char *));
+	for (size_t i = 0; i < c->n_include; i++) {
+		const char *inc = c->include[i];
+		if (inc[0] == '/' || strcmp(c->dir, ".") == 0) {
+			o->config_paths[i] = pgs_xstrdup(inc);
+		} else {
+			size_t n = strlen(c->dir) + strlen(inc) + 2;
+			o->config_paths[i] = pgs_xmalloc(n);
+			snprintf(o->config_paths[i], n, "%s/%s", c->dir, inc);
+		}
+	}
+	o->paths = o->config_paths;
+	o->n_paths = (int)c->n_include;
+}
+
 int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned accepts, int argc,
 			  char **argv)
 {
 	const char *color = "auto";
-	bool any_selected = false;
+	const char *config_path = NULL;
+	bool any_selected = false, no_config = false;
+	bool pg_version_given = false, tool_given = false, fail_on_given = false;
 	int c, v;
 
 	memset(o, 0, sizeof(*o));
@@ -110,6 +168,10 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	o->fail_on = PGS_SEV_WARNING;
 	o->format = "text";
 	o->disabled = calloc(pgs_n_rules, sizeof(bool));
+	o->severity = malloc(pgs_n_rules * sizeof(int));
+	for (size_t i = 0; i < pgs_n_rules; i++)
+		o->severity[i] = -1;
+	pgs_config_init(&o->config);
 	o->selected = calloc(pgs_n_rules, sizeof(bool));
 	o->context = calloc((size_t)argc, sizeof(char *));
 	opterr = 0;
@@ -139,17 +201,20 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 				o->fail_on = PGS_SEV_ERROR + 1;
 			else if ((o->fail_on = pgs_severity_parse(optarg)) < 0)
 				return bad_value(o, "fail-on", optarg, "info, warning, error or none");
+			fail_on_given = true;
 			break;
 		case OPT_PG_VERSION:
 			if (parse_int(optarg, &v) < 0 || v < PGS_PG_VERSION_MIN || v > PGS_PG_VERSION_MAX)
 				return bad_value(o, "pg-version", optarg, "a major version from 11 to 18");
 			o->lint.pg_version = v;
+			pg_version_given = true;
 			break;
 		case OPT_TOOL:
 			if ((v = pgs_tool_parse(optarg)) < 0)
 				return bad_value(o, "tool", optarg,
 						 "auto, plain, goose, dbmate, golang-migrate or flyway");
 			o->lint.tool = (enum pgs_tool)v;
+			tool_given = true;
 			break;
 		case OPT_CONTEXT:
 			o->context[o->n_context++] = optarg;
@@ -174,6 +239,12 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 				return bad_value(o, "color", optarg, "auto, always or never");
 			color = optarg;
 			break;
+		case OPT_CONFIG:
+			config_path = optarg;
+			break;
+		case OPT_NO_CONFIG:
+			no_config = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -184,10 +255,13 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 			return unknown(o, offending(argv));
 		}
 	}
+	if (apply_config(o, config_path, no_config, pg_version_given, tool_given, fail_on_given) < 0)
+		return -1;
 	for (size_t i = 0; i < pgs_n_rules; i++)
 		if (any_selected && !o->selected[i])
 			o->disabled[i] = true;
 	o->lint.rule_disabled = o->disabled;
+	o->lint.severity = o->severity;
 	if (strcmp(color, "always") == 0)
 		o->color = true;
 	else if (strcmp(color, "auto") == 0)
@@ -195,8 +269,11 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 			   !getenv("NO_COLOR");
 	o->paths = argv + optind;
 	o->n_paths = argc - optind;
+	if (o->n_paths == 0 && o->config.n_include)
+		config_paths(o);
 	if (o->n_paths == 0) {
-		pgs_cli_error("%s: no PATH given (use - for standard input)", o->command);
+		pgs_cli_error("%s: no PATH given (use - for standard input, or \"include\" in %s)",
+			      o->command, PGS_CONFIG_NAME);
 		return -1;
 	}
 	return 0;
@@ -206,7 +283,12 @@ void pgs_cli_options_release(struct pgs_cli_options *o)
 {
 	free(o->disabled);
 	free(o->selected);
+	free(o->severity);
 	free(o->context);
+	for (int i = 0; o->config_paths && i < o->n_paths; i++)
+		free(o->config_paths[i]);
+	free(o->config_paths);
+	pgs_config_release(&o->config);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -224,6 +306,9 @@ bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *
 	struct pgs_error err;
 	bool ok = true;
 
+	in->exclude = o->config.exclude;
+	in->n_exclude = o->config.n_exclude;
+	in->exclude_base = o->config.dir;
 	for (size_t i = 0; i < o->n_context; i++)
 		if (pgs_inputs_add(in, o->context[i], true, false, &err) < 0) {
 			pgs_cli_input_error(errors, o->context[i], err.message);

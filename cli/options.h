@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "lint/config.h"
 #include "lint/engine.h"
 #include "lint/inputs.h"
 
@@ -26,6 +27,9 @@ struct pgs_cli_options {
 	int fail_on; /* a severity, or PGS_SEV_ERROR + 1 for "none" */
 	bool color;
 	bool *disabled, *selected; /* pgs_n_rules entries */
+	int *severity;             /* pgs_n_rules entries: -1, or the configured severity */
+	struct pgs_config config;  /* .pgstage.json, when there is one */
+	char **config_paths;       /* PATHs taken from the config's "include" (heap) */
 	const char **context;
 	size_t n_context;
 	char **paths;

@@ -660,6 +660,11 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		pgs_rules[r]->end_of_file(&ctx);
 	}
 	report_directives(engine, file, &file_ignores);
+	for (size_t i = 0; engine->opts.severity && i < file->diags.n; i++) {
+		int sev = engine->opts.severity[pgs_rule_index(file->diags.items[i].rule)];
+		if (sev >= 0)
+			file->diags.items[i].severity = (enum pgs_severity)sev;
+	}
 	if (file->diags.n > 1)
 		qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
 }

@@ -36,6 +36,7 @@ struct pgs_lint_options {
 	enum pgs_txn_override txn;
 	bool *rule_disabled;             /* pgs_n_rules entries, or NULL: all enabled */
 	bool no_rules;                   /* compute effects only (explain) */
+	const int *severity;             /* pgs_n_rules entries, -1 keeps the rule's own; or NULL */
 };
 
 struct pgs_engine {

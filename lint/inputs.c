@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "lint/arena.h"
+#include "lint/config.h"
 
 void pgs_inputs_init(struct pgs_inputs *in)
 {
@@ -23,6 +24,19 @@ void pgs_inputs_release(struct pgs_inputs *in)
 
 static void push(struct pgs_inputs *in, char *path, bool context)
 {
+	/* globs are relative to the configuration's directory; "./x" is "x" */
+	const char *plain = path;
+	size_t nb = in->exclude_base ? strlen(in->exclude_base) : 0;
+	if (nb && strcmp(in->exclude_base, ".") != 0 && strncmp(plain, in->exclude_base, nb) == 0 &&
+	    plain[nb] == '/')
+		plain += nb + 1;
+	while (strncmp(plain, "./", 2) == 0)
+		plain += 2;
+	for (size_t i = 0; i < in->n_exclude; i++)
+		if (pgs_glob_match(in->exclude[i], plain)) {
+			free(path);
+			return;
+		}
 	if (in->n == in->cap) {
 		in->cap = in->cap ? in->cap * 2 : 16;
 		in->items = pgs_xrealloc(in->items, in->cap * sizeof(*in->items));

@@ -21,6 +21,9 @@ struct pgs_input {
 struct pgs_inputs {
 	struct pgs_input *items;
 	size_t n, cap;
+	char *const *exclude; /* globs of paths to leave out (borrowed), see pgs_glob_match */
+	size_t n_exclude;
+	const char *exclude_base; /* the globs are relative to this directory ("." or NULL: as given) */
 };
 
 void pgs_inputs_init(struct pgs_inputs *in);

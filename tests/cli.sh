@@ -415,7 +415,7 @@ usage_error "pgstage: error: lint: option '--pg-version' needs a value" \
 	warn.sql --pg-version
 
 begin "no PATH"
-usage_error "pgstage: error: lint: no PATH given (use - for standard input)" \
+usage_error "pgstage: error: lint: no PATH given (use - for standard input, or \"include\" in .pgstage.json)" \
 	--color never
 
 begin "unknown command"
@@ -961,6 +961,105 @@ assert_rc 0
 grep -q '^usage: pgstage lint' "$out" || fail "no lint usage"
 assert_stdout_has "exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error,"
 assert_stderr_empty
+
+# ---- .pgstage.json ----
+
+config_project() {
+	file db/migrations/1_users.sql 'CREATE TABLE users (id bigint PRIMARY KEY, email text);
+'
+	file db/migrations/2_index.sql 'CREATE INDEX users_email_idx ON users (email);
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+'
+	file db/migrations/legacy/0_old.sql 'CREATE INDEX old_idx ON users (id);
+'
+}
+
+begin "config: found by walking up; include, exclude, disable, severity, fail_on"
+config_project
+file .pgstage.json '{
+  "//": "test project",
+  "include": ["db/migrations"],
+  "exclude": ["db/migrations/legacy/**"],
+  "disable": ["set-not-null-without-check"],
+  "severity": {"require-concurrent-index": "error"},
+  "fail_on": "error"
+}
+'
+mkdir -p "$work/sub/dir"
+last_cmd="pgstage lint (in sub/dir)"
+set +e
+(cd "$work/sub/dir" && exec "$pgstage" lint --color never) </dev/null >"$out" 2>"$err"
+rc=$?
+set -e
+assert_rc 1
+assert_findings 1
+assert_stdout_has "../../db/migrations/2_index.sql:1:1: error[require-concurrent-index]: CREATE INDEX on users"
+assert_stdout_lacks "legacy"
+assert_stdout_lacks "set-not-null-without-check"
+assert_stderr_empty
+
+begin "config: command-line options win (--fail-on, --pg-version)"
+config_project
+file .pgstage.json '{"include": ["db/migrations"], "fail_on": "none", "pg_version": 11}
+'
+run lint --fail-on warning --pg-version 15
+assert_rc 1
+assert_stdout_has "2_index.sql:1:1: warning[require-concurrent-index]"
+
+begin "config: --config FILE, and --no-config ignores .pgstage.json"
+config_project
+file .pgstage.json '{"disable": ["require-concurrent-index"]}
+'
+file other.json '{"severity": {"M101": "info"}}
+'
+run lint --config other.json --fail-on warning db/migrations/2_index.sql
+assert_stdout_has "info[require-concurrent-index]"
+run lint db/migrations/2_index.sql
+assert_stdout_lacks "require-concurrent-index"
+run lint --no-config db/migrations/2_index.sql
+assert_stdout_has "warning[require-concurrent-index]"
+
+begin "config: unknown key, with file:line:col"
+file .pgstage.json '{
+  "pg_version": 15,
+  "colour": "always"
+}
+'
+file a.sql 'SELECT 1;'
+run lint a.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "colour" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, "//" for notes)'
+
+begin "config: wrong types and values, with file:line:col"
+file a.sql 'SELECT 1;'
+file .pgstage.json '{
+  "pg_version": "15"
+}'
+run lint a.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:2:3: "pg_version" must be an integer'
+file .pgstage.json '{"disable": "M101"}'
+run lint a.sql
+assert_stderr_is 'pgstage: error: .pgstage.json:1:2: "disable" must be a list of strings'
+file .pgstage.json '{
+  "severity": {
+    "no-such-rule": "error"
+  }
+}'
+run lint a.sql
+assert_stderr_is "pgstage: error: .pgstage.json:3:5: no rule named 'no-such-rule' (pgstage rules lists them)"
+file .pgstage.json '{"severity": {"M101": "fatal"}}'
+run lint a.sql
+assert_stderr_is "pgstage: error: .pgstage.json:1:15: the severity of 'M101' must be \"info\", \"warning\" or \"error\""
+
+begin "config: invalid JSON, with file:line:col"
+file a.sql 'SELECT 1;'
+file .pgstage.json '{
+  "tool": "goose",,
+}'
+run lint a.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: .pgstage.json:2:19: string or '}' expected near ','"
 
 finish
 if ((skipped > 0)); then

@@ -37,7 +37,7 @@ for sql in "$dir"/*.sql; do
 	fi
 	actual=$tmp/out
 	set +e
-	"$pgstage" "$command" --color never "${args[@]}" "$sql" >"$actual" 2>"$tmp/err"
+	"$pgstage" "$command" --no-config --color never "${args[@]}" "$sql" >"$actual" 2>"$tmp/err"
 	rc=$?
 	set -e
 	echo "exit: $rc" >>"$actual"

@@ -145,7 +145,7 @@ for sql in fixtures/*/*.sql; do
 	if [[ $first == "-- args:"* ]]; then
 		read -r -a args <<<"${first#-- args:}"
 	fi
-	cmd=("$pgstage" lint)
+	cmd=("$pgstage" lint --no-config)
 	[[ $rule != syntax-error ]] && cmd+=(--rule "$rule")
 	cmd+=(--color never)
 	cmd+=("${args[@]}")
