@@ -1,6 +1,10 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <pg_query.h>
@@ -8,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "lint/engine.h"
+#include "lint/fix.h"
 #include "lint/inputs.h"
 #include "lint/report.h"
 
@@ -40,6 +45,9 @@ static const char lint_usage[] =
 	"  --disable NAME           do not run this rule (repeatable; name or id)\n"
 	"  --color WHEN             auto (default: on a terminal, unless NO_COLOR is set),\n"
 	"                           always, never\n"
+	"  --fix                    apply the safe single-statement fixes in place\n"
+	"  --unsafe-fixes           with --fix: also the fixes that change behaviour\n"
+	"  --dry-run                with --fix: print the changes as a diff, change nothing\n"
 	"  --config FILE            settings file (default: .pgstage.json here or in a parent)\n"
 	"  --no-config              ignore .pgstage.json\n"
 	"  -h, --help               this help\n"
@@ -53,9 +61,92 @@ struct totals {
 	int max_severity;
 };
 
+/* Write text to path through a temporary file and a rename: never half a file. */
+static int write_atomically(const char *path, const char *text)
+{
+	size_t n = strlen(path) + 16;
+	char *tmp = pgs_xmalloc(n);
+	struct stat st;
+	int rc = -1;
+
+	snprintf(tmp, n, "%s.pgstage~", path);
+	FILE *f = fopen(tmp, "wb");
+	if (f) {
+		size_t len = strlen(text);
+		bool ok = fwrite(text, 1, len, f) == len;
+		ok = fclose(f) == 0 && ok;
+		if (ok && stat(path, &st) == 0)
+			chmod(tmp, st.st_mode & 07777);
+		if (ok && rename(tmp, path) == 0)
+			rc = 0;
+	}
+	if (rc < 0) {
+		pgs_cli_error("%s: cannot write the fixed file: %s", path, strerror(errno));
+		remove(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* --fix --dry-run: the change as a unified diff (diff(1) does the layout). */
+static void print_diff(const char *path, const char *fixed)
+{
+	char tmp[] = "/tmp/pgstage-fix-XXXXXX";
+	int fd = mkstemp(tmp);
+
+	if (fd < 0)
+		return;
+	size_t len = strlen(fixed);
+	bool ok = write(fd, fixed, len) == (ssize_t)len;
+	close(fd);
+	if (ok) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			char a[4096], b[4096];
+			snprintf(a, sizeof(a), "a/%s", path);
+			snprintf(b, sizeof(b), "b/%s", path);
+			execlp("diff", "diff", "-u", "--label", a, "--label", b, path, tmp, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	unlink(tmp);
+}
+
+/* Apply the file's fixes (or show them); drop the findings they fix from the report. */
+static void fix_file(struct pgs_file_report *report, const struct pgs_cli_options *cli)
+{
+	if (strcmp(report->src.path, "<stdin>") == 0) {
+		if (report->diags.n)
+			pgs_cli_error("<stdin>: --fix changes files; standard input is left as is");
+		return;
+	}
+	bool *applied = pgs_xmalloc(report->diags.n + 1);
+	size_t n_applied = 0;
+	char *fixed = pgs_fix_apply(report, cli->unsafe_fixes, applied, &n_applied);
+
+	if (fixed) {
+		if (cli->dry_run) {
+			print_diff(report->src.path, fixed);
+		} else if (write_atomically(report->src.path, fixed) == 0) {
+			fprintf(stderr, "pgstage: %s: fixed %zu finding%s\n", report->src.path,
+				n_applied, n_applied == 1 ? "" : "s");
+			size_t kept = 0;
+			for (size_t i = 0; i < report->diags.n; i++)
+				if (!applied[i])
+					report->diags.items[kept++] = report->diags.items[i];
+			report->diags.n = kept;
+		}
+	}
+	free(fixed);
+	free(applied);
+}
+
 static void lint_one(struct pgs_engine *engine, const struct pgs_input *in,
 		     const struct pgs_reporter *reporter, struct pgs_report_ctx *rctx,
-		     struct totals *t)
+		     struct totals *t, const struct pgs_cli_options *cli)
 {
 	struct pgs_file_report report;
 	struct pgs_error err;
@@ -67,6 +158,8 @@ static void lint_one(struct pgs_engine *engine, const struct pgs_input *in,
 		t->input_error = true;
 		return;
 	}
+	if (!in->context && cli->fix)
+		fix_file(&report, cli);
 	if (!in->context) {
 		t->report.files++;
 		if (report.diags.n)
@@ -86,8 +179,9 @@ int pgs_cmd_lint(int argc, char **argv)
 	struct pgs_cli_options cli;
 	struct pgs_inputs inputs;
 	struct totals totals = {.max_severity = -1};
-	int rc = pgs_cli_options_parse(&cli, lint_usage, PGS_ACCEPT_RULES | PGS_ACCEPT_REPORTERS,
-				       argc, argv);
+	int rc = pgs_cli_options_parse(&cli, lint_usage,
+				       PGS_ACCEPT_RULES | PGS_ACCEPT_REPORTERS | PGS_ACCEPT_FIX, argc,
+				       argv);
 
 	if (rc != 0) {
 		pgs_cli_options_release(&cli);
@@ -112,7 +206,7 @@ int pgs_cmd_lint(int argc, char **argv)
 	struct pgs_engine engine;
 	pgs_engine_init(&engine, &cli.lint);
 	for (i = 0; i < inputs.n; i++)
-		lint_one(&engine, &inputs.items[i], reporter, &rctx, &totals);
+		lint_one(&engine, &inputs.items[i], reporter, &rctx, &totals, &cli);
 	/* libpg_query's top memory context, so valgrind sees no leak; only
 	 * safe once the parser has run. */
 	if (engine.parsed_any)

@@ -24,6 +24,9 @@ enum {
 	OPT_COLOR,
 	OPT_CONFIG,
 	OPT_NO_CONFIG,
+	OPT_FIX,
+	OPT_UNSAFE_FIXES,
+	OPT_DRY_RUN,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +43,9 @@ static const struct option long_options[] = {
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
+	{"fix", no_argument, NULL, OPT_FIX},
+	{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE_FIXES},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -180,8 +186,10 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	int longindex = 0;
 	while ((optopt = 0, c = getopt_long(argc, argv, ":h", long_options, &longindex)) != -1) {
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
+		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN;
 
-		if (rules_only && !(accepts & PGS_ACCEPT_RULES)) {
+		if ((rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
+		    (fix_only && !(accepts & PGS_ACCEPT_FIX))) {
 			pgs_cli_error("%s: unknown option '--%s' (pgstage %s --help lists them)",
 				      o->command, long_options[longindex].name, o->command);
 			return -1;
@@ -245,6 +253,15 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 		case OPT_NO_CONFIG:
 			no_config = true;
 			break;
+		case OPT_FIX:
+			o->fix = true;
+			break;
+		case OPT_UNSAFE_FIXES:
+			o->unsafe_fixes = true;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -254,6 +271,11 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 		default:
 			return unknown(o, offending(argv));
 		}
+	}
+	if ((o->unsafe_fixes || o->dry_run) && !o->fix) {
+		pgs_cli_error("%s: %s needs --fix", o->command,
+			      o->dry_run ? "--dry-run" : "--unsafe-fixes");
+		return -1;
 	}
 	if (apply_config(o, config_path, no_config, pg_version_given, tool_given, fail_on_given) < 0)
 		return -1;

@@ -18,6 +18,7 @@
 enum pgs_cli_accepts {
 	PGS_ACCEPT_RULES = 1 << 0,   /* --rule, --disable, --fail-on */
 	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
+	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
 };
 
 struct pgs_cli_options {
@@ -30,6 +31,7 @@ struct pgs_cli_options {
 	int *severity;             /* pgs_n_rules entries: -1, or the configured severity */
 	struct pgs_config config;  /* .pgstage.json, when there is one */
 	char **config_paths;       /* PATHs taken from the config's "include" (heap) */
+	bool fix, unsafe_fixes, dry_run;
 	const char **context;
 	size_t n_context;
 	char **paths;

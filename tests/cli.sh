@@ -1061,6 +1061,61 @@ run lint a.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: .pgstage.json:2:19: string or '}' expected near ','"
 
+# ---- --fix ----
+
+begin "--fix applies safe fixes in place; the fixed file parses and lints clean"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+CREATE UNIQUE INDEX IF NOT EXISTS b_idx ON users (b);
+'
+run lint --fix m.sql
+assert_rc 0
+assert_stdout_empty
+assert_stderr_is "pgstage: m.sql: fixed 2 findings"
+assert_eq "$(cat "$work/m.sql")" 'CREATE INDEX CONCURRENTLY a_idx ON users (a);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON users (b);' "fixed file"
+run lint m.sql
+assert_rc 0
+assert_findings 0
+
+begin "--fix --dry-run prints a diff and changes nothing"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run lint --fix --dry-run --fail-on none m.sql
+assert_rc 0
+assert_stdout_line "-CREATE INDEX a_idx ON users (a);"
+assert_stdout_line "+CREATE INDEX CONCURRENTLY a_idx ON users (a);"
+assert_stdout_line "--- a/m.sql"
+assert_eq "$(cat "$work/m.sql")" 'CREATE INDEX a_idx ON users (a);' "file after --dry-run"
+
+begin "--fix leaves unsafe fixes (inside a transaction) unless --unsafe-fixes"
+file t.sql 'BEGIN;
+CREATE INDEX a_idx ON users (a);
+COMMIT;
+'
+run lint --fix t.sql
+assert_rc 1
+assert_findings 1
+assert_eq "$(sed -n 2p "$work/t.sql")" 'CREATE INDEX a_idx ON users (a);' "unsafe fix not applied"
+run lint --fix --unsafe-fixes t.sql
+assert_eq "$(sed -n 2p "$work/t.sql")" 'CREATE INDEX CONCURRENTLY a_idx ON users (a);' "unsafe fix applied"
+
+begin "--fix keeps CRLF line endings and the file mode"
+printf 'CREATE INDEX a_idx ON users (a);\r\n-- done\r\n' >"$work/c.sql"
+chmod 640 "$work/c.sql"
+run lint --fix c.sql
+assert_rc 0
+assert_eq "$(od -An -c "$work/c.sql" | tr -d ' \n')" "$(printf 'CREATE INDEX CONCURRENTLY a_idx ON users (a);\r\n-- done\r\n' | od -An -c | tr -d ' \n')" "bytes after the fix"
+assert_eq "$(stat -c %a "$work/c.sql")" "640" "mode after the fix"
+
+begin "--dry-run and --unsafe-fixes need --fix; explain has no --fix"
+file m.sql 'SELECT 1;'
+run lint --dry-run m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: lint: --dry-run needs --fix"
+run explain --fix m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: explain: unknown option '--fix' (pgstage explain --help lists them)"
+
 finish
 if ((skipped > 0)); then
 	echo "($skipped skipped)"
