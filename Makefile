@@ -34,7 +34,10 @@ INTEGRATION_SRC = $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 
 .PHONY: all deps check unit golden cli-tests integration pgdata-check docs check-docs lint-src \
-	bless demo asan clean format format-check
+	bless demo asan clean format format-check install install-check
+
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 all: $(BIN)
 
@@ -63,7 +66,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) | deps
 
 # ---- tests ----
 
-check: $(BIN) lint-src check-docs unit golden cli-tests pgdata-check integration
+check: $(BIN) lint-src check-docs unit golden cli-tests install-check pgdata-check integration
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -90,10 +93,24 @@ pgdata-check: | deps
 
 docs: $(BIN)
 	@PGSTAGE=./$(BIN) scripts/gen-rule-docs.sh > docs/rules.md
+	@./$(BIN) --man > docs/pgstage.1
 
 check-docs: $(BIN)
 	@PGSTAGE=./$(BIN) scripts/gen-rule-docs.sh | diff -u docs/rules.md - \
 		|| { echo "docs/rules.md is stale: run make docs"; exit 1; }
+	@./$(BIN) --man | diff -u docs/pgstage.1 - \
+		|| { echo "docs/pgstage.1 is stale: run make docs"; exit 1; }
+
+# The binary, the man page and the bash completion, all from this build.
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pgstage
+	./$(BIN) --man > $(DESTDIR)$(PREFIX)/share/man/man1/pgstage.1
+	./$(BIN) --completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pgstage
+
+install-check: $(BIN)
+	@tests/install.sh
 
 lint-src:
 	@scripts/lint-src.sh

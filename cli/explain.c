@@ -5,32 +5,11 @@
 #include <pg_query.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/options.h"
 #include "lint/effects.h"
 #include "lint/engine.h"
 #include "lint/report.h"
-
-static const char explain_usage[] =
-	"usage: pgstage explain [options] PATH...\n"
-	"\n"
-	"For every statement: each relation it touches, the lock mode taken, what that\n"
-	"lock blocks, whether the table is rewritten, its indexes rebuilt or the whole\n"
-	"table scanned, and whether the statement may run inside a transaction block.\n"
-	"\n"
-	"options:\n"
-	"  --format FORMAT          text (default) or json\n"
-	"  --pg-version N           target PostgreSQL major version, 11 to 18 (default 15)\n"
-	"  --tool TOOL              auto (default), plain, goose, dbmate, golang-migrate, flyway\n"
-	"  --context PATH           earlier migrations or a schema dump (repeatable)\n"
-	"  --down                   explain the down migrations instead of the up ones\n"
-	"  --assume-in-transaction  treat every file as run inside one transaction\n"
-	"  --no-transaction         treat every file as run without a transaction\n"
-	"  --color WHEN             auto (default), always, never\n"
-	"  --config FILE            settings file (default: .pgstage.json here or in a parent)\n"
-	"  --no-config              ignore .pgstage.json\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"exit codes: 0 done, 2 usage or input error, 3 internal error\n";
 
 /* The statement's SQL, on one line and shortened, for the text header. */
 static void print_sql_line(const char *text, struct pgs_span span)
@@ -141,7 +120,7 @@ int pgs_cmd_explain(int argc, char **argv)
 {
 	struct pgs_cli_options cli;
 	struct pgs_inputs inputs;
-	int rc = pgs_cli_options_parse(&cli, explain_usage, 0, argc, argv);
+	int rc = pgs_cli_options_parse(&cli, PGS_CMD_EXPLAIN, 0, argc, argv);
 
 	if (rc != 0) {
 		pgs_cli_options_release(&cli);

@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <pg_query.h>
 
+#include "cli/changed.h"
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/options.h"
 #include "lint/engine.h"
 #include "lint/fix.h"
@@ -20,40 +22,6 @@
 #define PGS_DOCS_URL "https://github.com/pgstage/pgstage/blob/main/docs/rules.md"
 #endif
 #include "rules/registry.h"
-
-static const char lint_usage[] =
-	"usage: pgstage lint [options] PATH...\n"
-	"\n"
-	"Lint migration files. PATHs are files, directories (searched for .sql files,\n"
-	"applied in natural version order) or - for standard input; together they are\n"
-	"one migration history: later files see what earlier ones created.\n"
-	"\n"
-	"options:\n"
-	"  --format FORMAT          text (default), json, sarif, github (workflow\n"
-	"                           annotations), gitlab (Code Quality), junit, gcc\n"
-	"  --fail-on LEVEL          exit 1 for findings at or above LEVEL: info, warning\n"
-	"                           (default), error; or none\n"
-	"  --pg-version N           target PostgreSQL major version, 11 to 18 (default 15)\n"
-	"  --tool TOOL              migration tool conventions: auto (default), plain, goose,\n"
-	"                           dbmate, golang-migrate, flyway\n"
-	"  --context PATH           earlier migrations or a schema dump: feed the model, not\n"
-	"                           reported (repeatable)\n"
-	"  --down                   lint the down migrations instead of the up ones\n"
-	"  --assume-in-transaction  treat every file as run inside one transaction\n"
-	"  --no-transaction         treat every file as run without a transaction\n"
-	"  --rule NAME              run only this rule (repeatable; name or id)\n"
-	"  --disable NAME           do not run this rule (repeatable; name or id)\n"
-	"  --color WHEN             auto (default: on a terminal, unless NO_COLOR is set),\n"
-	"                           always, never\n"
-	"  --fix                    apply the safe single-statement fixes in place\n"
-	"  --unsafe-fixes           with --fix: also the fixes that change behaviour\n"
-	"  --dry-run                with --fix: print the changes as a diff, change nothing\n"
-	"  --config FILE            settings file (default: .pgstage.json here or in a parent)\n"
-	"  --no-config              ignore .pgstage.json\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error,\n"
-	"3 internal error\n";
 
 struct totals {
 	struct pgs_report_totals report;
@@ -179,7 +147,7 @@ int pgs_cmd_lint(int argc, char **argv)
 	struct pgs_cli_options cli;
 	struct pgs_inputs inputs;
 	struct totals totals = {.max_severity = -1};
-	int rc = pgs_cli_options_parse(&cli, lint_usage,
+	int rc = pgs_cli_options_parse(&cli, PGS_CMD_LINT,
 				       PGS_ACCEPT_RULES | PGS_ACCEPT_REPORTERS | PGS_ACCEPT_FIX, argc,
 				       argv);
 
@@ -195,6 +163,12 @@ int pgs_cmd_lint(int argc, char **argv)
 	json_t *path_errors = json_array();
 	pgs_inputs_init(&inputs);
 	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs, path_errors);
+	if (cli.diff_ref && pgs_changed_mark_context(&inputs, cli.diff_ref) < 0) {
+		json_decref(path_errors);
+		pgs_inputs_release(&inputs);
+		pgs_cli_options_release(&cli);
+		return PGS_EXIT_USAGE;
+	}
 	size_t i;
 	json_t *e;
 	json_array_foreach(path_errors, i, e)

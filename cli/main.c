@@ -5,31 +5,11 @@
 #include <pg_query.h> /* PG_VERSION */
 
 #include "cli/cli.h"
+#include "cli/help.h"
 
 #ifndef PGS_VERSION
 #define PGS_VERSION "0.1.0-dev"
 #endif
-
-static const char usage[] =
-	"usage: pgstage <command> [options] [PATH...]\n"
-	"\n"
-	"Make PostgreSQL schema migrations safe to ship to busy databases.\n"
-	"\n"
-	"commands:\n"
-	"  lint PATH...     report statements that lock, rewrite or scan tables, with the\n"
-	"                   lock taken, what it blocks and the safe alternative\n"
-	"  explain PATH...  per statement: relations locked and in which mode, what that\n"
-	"                   blocks, rewrite / index rebuild / full scan, transaction rules\n"
-	"  rules [NAME]     list the rules, or print one rule's documentation\n"
-	"\n"
-	"  pgstage <command> --help   options of a command\n"
-	"  pgstage --version          version and SQL grammar version\n"
-	"\n"
-	"exit codes:\n"
-	"  0  no finding at or above --fail-on\n"
-	"  1  findings at or above --fail-on (default: warning)\n"
-	"  2  usage error, or a file that can't be read or isn't SQL text\n"
-	"  3  internal error\n";
 
 void pgs_cli_error(const char *fmt, ...)
 {
@@ -47,12 +27,21 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 2) {
-		fputs(usage, stderr);
+		pgs_help_main(stderr);
 		return PGS_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		fputs(usage, stdout);
+		pgs_help_main(stdout);
+		return PGS_EXIT_CLEAN;
+	}
+	/* generated documents, for make install */
+	if (strcmp(cmd, "--man") == 0) {
+		pgs_help_man(stdout);
+		return PGS_EXIT_CLEAN;
+	}
+	if (strcmp(cmd, "--completion") == 0 && argc == 3 && strcmp(argv[2], "bash") == 0) {
+		pgs_help_bash_completion(stdout);
 		return PGS_EXIT_CLEAN;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
@@ -63,11 +52,13 @@ int main(int argc, char **argv)
 		rc = pgs_cmd_lint(argc - 1, argv + 1);
 	else if (strcmp(cmd, "explain") == 0)
 		rc = pgs_cmd_explain(argc - 1, argv + 1);
+	else if (strcmp(cmd, "init") == 0)
+		rc = pgs_cmd_init(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = pgs_cmd_rules(argc - 1, argv + 1);
 	else {
 		pgs_cli_error("unknown command '%s'", cmd);
-		fputs(usage, stderr);
+		pgs_help_main(stderr);
 		rc = PGS_EXIT_USAGE;
 	}
 	return rc;

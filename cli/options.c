@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "lint/report.h"
 #include "rules/registry.h"
 
@@ -27,6 +28,7 @@ enum {
 	OPT_FIX,
 	OPT_UNSAFE_FIXES,
 	OPT_DRY_RUN,
+	OPT_DIFF,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +48,7 @@ static const struct option long_options[] = {
 	{"fix", no_argument, NULL, OPT_FIX},
 	{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE_FIXES},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"diff", required_argument, NULL, OPT_DIFF},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -158,7 +161,7 @@ static void config_paths(struct pgs_cli_options *o)
 	o->n_paths = (int)c->n_include;
 }
 
-int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned accepts, int argc,
+int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned accepts, int argc,
 			  char **argv)
 {
 	const char *color = "auto";
@@ -186,7 +189,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 	int longindex = 0;
 	while ((optopt = 0, c = getopt_long(argc, argv, ":h", long_options, &longindex)) != -1) {
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
-		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN;
+		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN ||
+				c == OPT_DIFF;
 
 		if ((rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
 		    (fix_only && !(accepts & PGS_ACCEPT_FIX))) {
@@ -262,8 +266,11 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned
 		case OPT_DRY_RUN:
 			o->dry_run = true;
 			break;
+		case OPT_DIFF:
+			o->diff_ref = optarg;
+			break;
 		case 'h':
-			fputs(usage, stdout);
+			pgs_help_command(stdout, command);
 			return 1;
 		case ':':
 			pgs_cli_error("%s: option '%s' needs a value", o->command, offending(argv));

@@ -32,6 +32,7 @@ struct pgs_cli_options {
 	struct pgs_config config;  /* .pgstage.json, when there is one */
 	char **config_paths;       /* PATHs taken from the config's "include" (heap) */
 	bool fix, unsafe_fixes, dry_run;
+	const char *diff_ref; /* --diff REF: lint only what changed since REF */
 	const char **context;
 	size_t n_context;
 	char **paths;
@@ -43,7 +44,7 @@ struct pgs_cli_options {
  * Returns 0 to go on, 1 when --help was printed, -1 after printing a usage
  * error. Release with pgs_cli_options_release in every case.
  */
-int pgs_cli_options_parse(struct pgs_cli_options *o, const char *usage, unsigned accepts, int argc,
+int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned accepts, int argc,
 			  char **argv);
 
 void pgs_cli_options_release(struct pgs_cli_options *o);

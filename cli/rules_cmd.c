@@ -2,15 +2,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "rules/registry.h"
 
 /* pgstage rules [NAME]: the catalogue, or one rule's documentation. */
 int pgs_cmd_rules(int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		puts("usage: pgstage rules [NAME|ID]\n\n"
-		     "Without NAME, list every rule: id, name, default severity, summary.\n"
-		     "With NAME (or id), print the rule's documentation with examples.");
+		pgs_help_command(stdout, PGS_CMD_RULES);
 		return PGS_EXIT_CLEAN;
 	}
 	if (argc > 2) {

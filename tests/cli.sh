@@ -1116,6 +1116,36 @@ run explain --fix m.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: explain: unknown option '--fix' (pgstage explain --help lists them)"
 
+# ---- init ----
+
+begin "init writes a starter config for the detected tool, which lint then reads"
+file db/migrations/20240101_a.sql '-- +goose Up
+CREATE TABLE users (id bigint PRIMARY KEY, email text);
+-- +goose Down
+DROP TABLE users;
+'
+file db/migrations/20240102_b.sql '-- +goose Up
+CREATE INDEX users_email_idx ON users (email);
+'
+run init
+assert_rc 0
+assert_stdout_line "wrote .pgstage.json (tool: goose, migrations: db/migrations)"
+grep -q '"tool": "goose"' "$work/.pgstage.json" || fail "no goose tool in the config"
+grep -q '"include": \["db/migrations"\]' "$work/.pgstage.json" || fail "no include"
+run lint
+assert_rc 1
+assert_stdout_has "db/migrations/20240102_b.sql:2:1: warning[require-concurrent-index]"
+
+begin "init keeps an existing config unless --force"
+file .pgstage.json '{}'
+run init
+assert_rc 2
+assert_stderr_is "pgstage: error: init: .pgstage.json exists; --force replaces it"
+assert_eq "$(cat "$work/.pgstage.json")" "{}" "config after a refused init"
+run init --force
+assert_rc 0
+grep -q '"//":' "$work/.pgstage.json" || fail "no note in the rewritten config"
+
 finish
 if ((skipped > 0)); then
 	echo "($skipped skipped)"

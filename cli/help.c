@@ -1,0 +1,251 @@
+#include "cli/help.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <pg_query.h>
+
+struct option_doc {
+	const char *name, *arg;
+	unsigned commands;
+	const char *help;
+};
+
+static const struct option_doc options[] = {
+#define DOC(name, arg, commands, help) {name, arg, commands, help},
+#include "cli/options.def"
+#undef DOC
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+struct command_doc {
+	const char *name;
+	unsigned mask;
+	const char *synopsis;    /* after "pgstage NAME " */
+	const char *summary;     /* one line for the command list */
+	const char *description; /* paragraph for --help and the man page */
+	const char *exit_codes;  /* one line */
+};
+
+static const struct command_doc commands[] = {
+	{"lint", PGS_CMD_LINT, "[options] PATH...",
+	 "report statements that lock, rewrite or scan tables, with the lock, what it blocks and "
+	 "the safe alternative",
+	 "Lint migration files. PATHs are files, directories (searched for .sql files, applied in "
+	 "natural version order) or - for standard input; together they are one migration "
+	 "history: later files see what earlier ones created. Without PATH, the \"include\" paths "
+	 "of .pgstage.json are linted.",
+	 "0 clean, 1 findings at or above --fail-on, 2 usage or input error, 3 internal error"},
+	{"explain", PGS_CMD_EXPLAIN, "[options] PATH...",
+	 "per statement: relations locked and in which mode, what that blocks, rewrite / index "
+	 "rebuild / full scan, transaction rules",
+	 "For every statement: each relation it touches, the lock mode taken, what that lock "
+	 "blocks, whether the table is rewritten, its indexes rebuilt or the whole table scanned, "
+	 "and whether the statement may run inside a transaction block.",
+	 "0 done, 2 usage or input error, 3 internal error"},
+	{"rules", PGS_CMD_RULES, "[NAME]", "list the rules, or print one rule's documentation",
+	 "Without NAME, list every rule: id, name, default severity, summary. With NAME (or id), "
+	 "print the rule's documentation with a bad and a good example.",
+	 "0 done, 2 unknown rule"},
+	{"init", PGS_CMD_INIT, "[--force] [DIR]",
+	 "write a commented starter .pgstage.json for the detected migration tool",
+	 "Write .pgstage.json in DIR (default: the current directory), with the migration tool "
+	 "and directory detected from the files found there. An existing file is kept unless "
+	 "--force is given.",
+	 "0 written, 2 the file exists or can't be written"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define WIDTH 88
+#define COLUMN 27
+
+/* Print text wrapped at WIDTH, continuation lines indented by indent. */
+static void wrap(FILE *out, const char *text, int indent, int used)
+{
+	int col = used;
+	bool first = true;
+
+	while (*text) {
+		const char *end = text;
+		while (*end && *end != ' ')
+			end++;
+		int len = (int)(end - text);
+		if (!first && col + 1 + len > WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', out);
+			col++;
+		}
+		first = false;
+		fwrite(text, 1, (size_t)len, out);
+		col += len;
+		text = *end ? end + 1 : end;
+	}
+	fputc('\n', out);
+}
+
+static const struct command_doc *command_by_mask(unsigned mask)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].mask == mask)
+			return &commands[i];
+	return &commands[0];
+}
+
+void pgs_help_command(FILE *out, unsigned mask)
+{
+	const struct command_doc *c = command_by_mask(mask);
+
+	fprintf(out, "usage: pgstage %s %s\n\n", c->name, c->synopsis);
+	wrap(out, c->description, 0, 0);
+	fputs("\noptions:\n", out);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		char head[64];
+		if (!(options[i].commands & mask))
+			continue;
+		int n = snprintf(head, sizeof(head), "  --%s%s%s", options[i].name,
+				 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+		if (n >= COLUMN - 1) {
+			fprintf(out, "%s\n%*s", head, COLUMN, "");
+			wrap(out, options[i].help, COLUMN, COLUMN);
+		} else {
+			fprintf(out, "%-*s", COLUMN, head);
+			wrap(out, options[i].help, COLUMN, COLUMN);
+		}
+	}
+	fputs("\n", out);
+	wrap(out, c->exit_codes, 0, fprintf(out, "exit codes: "));
+}
+
+void pgs_help_main(FILE *out)
+{
+	fputs("usage: pgstage <command> [options] [PATH...]\n\n"
+	      "Make PostgreSQL schema migrations safe to ship to busy databases.\n\ncommands:\n",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char head[64];
+		const char *syn = commands[i].synopsis;
+		if (strncmp(syn, "[options] ", 10) == 0)
+			syn += 10; /* the list is about what each command takes */
+		snprintf(head, sizeof(head), "  %s %s", commands[i].name, syn);
+		if (strlen(head) >= 18) {
+			fprintf(out, "%s\n%*s", head, 19, "");
+			wrap(out, commands[i].summary, 19, 19);
+		} else {
+			fprintf(out, "%-19s", head);
+			wrap(out, commands[i].summary, 19, 19);
+		}
+	}
+	fputs("\n  pgstage <command> --help   options of a command\n"
+	      "  pgstage --version          version and SQL grammar version\n"
+	      "\nexit codes:\n"
+	      "  0  no finding at or above --fail-on\n"
+	      "  1  findings at or above --fail-on (default: warning)\n"
+	      "  2  usage error, or a file that can't be read or isn't SQL text\n"
+	      "  3  internal error\n",
+	      out);
+}
+
+/* troff: escape backslashes and leading dots/quotes; hyphens in options are \- */
+static void man_text(FILE *out, const char *s, bool option)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-' && option)
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void pgs_help_man(FILE *out)
+{
+	fputs(".\\\" generated by pgstage --man from cli/options.def; do not edit\n"
+	      ".TH PGSTAGE 1 \"\" \"pgstage\" \"User Commands\"\n"
+	      ".SH NAME\npgstage \\- make PostgreSQL schema migrations safe to ship\n"
+	      ".SH SYNOPSIS\n",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, ".B pgstage %s\n", commands[i].name);
+		man_text(out, commands[i].synopsis, true);
+		fputs("\n.br\n", out);
+	}
+	fputs(".SH DESCRIPTION\n"
+	      "pgstage parses migration SQL with libpg_query, PostgreSQL's own parser (PostgreSQL "
+	      PG_MAJORVERSION " grammar), and tells for every statement which tables it locks in which "
+	      "mode, whether it rewrites or scans them, what that blocks, and what to write instead.\n"
+	      ".SH COMMANDS\n",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, ".SS %s\n", commands[i].name);
+		man_text(out, commands[i].description, false);
+		fputc('\n', out);
+		for (size_t k = 0; k < N_OPTIONS; k++) {
+			if (!(options[k].commands & commands[i].mask))
+				continue;
+			fputs(".TP\n.B \\-\\-", out);
+			man_text(out, options[k].name, true);
+			if (options[k].arg)
+				fprintf(out, " \\fI%s\\fR", options[k].arg);
+			fputc('\n', out);
+			man_text(out, options[k].help, false);
+			fputc('\n', out);
+		}
+		fputs(".PP\nExit codes: ", out);
+		man_text(out, commands[i].exit_codes, false);
+		fputs(".\n", out);
+	}
+	fputs(".SH FILES\n.TP\n.I .pgstage.json\nproject settings, found in the current directory or "
+	      "the nearest parent.\n"
+	      ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nno colour in text output.\n"
+	      ".SH SEE ALSO\nThe rule reference: \\fBpgstage rules\\fR.\n",
+	      out);
+}
+
+void pgs_help_bash_completion(FILE *out)
+{
+	fputs("# bash completion for pgstage; generated by pgstage --completion bash\n"
+	      "_pgstage() {\n"
+	      "\tlocal cur prev cmd\n"
+	      "\tcur=${COMP_WORDS[COMP_CWORD]}\n"
+	      "\tprev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	      "\tcmd=${COMP_WORDS[1]}\n"
+	      "\tif ((COMP_CWORD == 1)); then\n"
+	      "\t\tCOMPREPLY=($(compgen -W '",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "%s ", commands[i].name);
+	fputs("--help --version' -- \"$cur\"))\n\t\treturn\n\tfi\n"
+	      "\tcase $prev in\n"
+	      "\t--format) COMPREPLY=($(compgen -W 'text json sarif github gitlab junit gcc' -- "
+	      "\"$cur\")); return ;;\n"
+	      "\t--fail-on) COMPREPLY=($(compgen -W 'info warning error none' -- \"$cur\")); return ;;\n"
+	      "\t--tool) COMPREPLY=($(compgen -W 'auto plain goose dbmate golang-migrate flyway' -- "
+	      "\"$cur\")); return ;;\n"
+	      "\t--color) COMPREPLY=($(compgen -W 'auto always never' -- \"$cur\")); return ;;\n"
+	      "\t--pg-version) COMPREPLY=($(compgen -W '11 12 13 14 15 16 17 18' -- \"$cur\")); "
+	      "return ;;\n"
+	      "\t--rule|--disable) COMPREPLY=($(compgen -W \"$(pgstage rules 2>/dev/null | awk "
+	      "'{print $2}')\" -- \"$cur\")); return ;;\n"
+	      "\tesac\n"
+	      "\tcase $cmd in\n",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, "\t%s) COMPREPLY=($(compgen -W '", commands[i].name);
+		for (size_t k = 0; k < N_OPTIONS; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < k; j++)
+				dup |= strcmp(options[j].name, options[k].name) == 0 &&
+				       (options[j].commands & commands[i].mask);
+			if ((options[k].commands & commands[i].mask) && !dup)
+				fprintf(out, "--%s ", options[k].name);
+		}
+		fputs("' -- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n", out);
+	}
+	fputs("\tesac\n}\ncomplete -o filenames -F _pgstage pgstage\n", out);
+}
