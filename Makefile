@@ -33,7 +33,8 @@ UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 INTEGRATION_SRC = $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit golden cli-tests integration pgdata-check docs check-docs lint-src \
+.PHONY: all deps check unit golden cli-tests integration integrations pgdata-check docs \
+	check-docs lint-src \
 	bless demo asan clean format format-check install install-check
 
 PREFIX ?= /usr/local
@@ -41,8 +42,9 @@ DESTDIR ?=
 
 all: $(BIN)
 
+# DEPS_ARGS=--build-only installs just what building needs (CI actions that only lint).
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh $(DEPS_ARGS)
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -66,7 +68,8 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) | deps
 
 # ---- tests ----
 
-check: $(BIN) lint-src check-docs unit golden cli-tests install-check pgdata-check integration
+check: $(BIN) lint-src check-docs unit golden cli-tests install-check integrations pgdata-check \
+	integration
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -111,6 +114,9 @@ install: $(BIN)
 
 install-check: $(BIN)
 	@tests/install.sh
+
+integrations: $(BIN)
+	@PGSTAGE=./$(BIN) tests/integrations.sh
 
 lint-src:
 	@scripts/lint-src.sh

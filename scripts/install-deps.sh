@@ -4,11 +4,14 @@
 # without touching apt (this runs in CI and before every fresh build).
 set -euo pipefail
 
-packages=(
-	gcc clang make pkg-config
-	libpg-query-dev libprotobuf-c-dev libjansson-dev libcmocka-dev libpq-dev
-	postgresql git diffutils python3
-)
+# --build-only: just what building ./pgstage needs (for CI actions that only lint)
+packages=(gcc make libpg-query-dev libprotobuf-c-dev libjansson-dev)
+build_only=false
+if [[ ${1:-} == --build-only ]]; then
+	build_only=true
+else
+	packages+=(clang pkg-config libcmocka-dev libpq-dev postgresql git diffutils python3)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -41,6 +44,9 @@ fi
 # PATH under /usr/lib/postgresql/<major>/bin; pg_config --bindir would point at
 # the client-side libpq-dev layout, so look for initdb directly (prefer 15, the
 # major version of the libpg_query grammar).
+if $build_only; then
+	exit 0
+fi
 initdb=""
 for cand in /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/*/bin/initdb; do
 	if [[ -x $cand ]]; then

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What the GitHub Action runs after building pgstage: lint the migrations
+# changed relative to the pull request's base, as workflow annotations.
+#
+# Environment (set by action.yml from its inputs):
+#   PGSTAGE          the pgstage binary
+#   PGSTAGE_PATHS    migration files or directories (space separated; empty:
+#                    the "include" paths of .pgstage.json)
+#   PGSTAGE_BASE     git ref to compare with (empty: lint everything)
+#   PGSTAGE_FORMAT   output format (default github)
+#   PGSTAGE_ARGS     extra arguments for pgstage lint
+set -euo pipefail
+
+pgstage=${PGSTAGE:?set PGSTAGE}
+args=(lint --format "${PGSTAGE_FORMAT:-github}")
+if [[ -n ${PGSTAGE_BASE:-} ]]; then
+	# the base may not be fetched in a shallow checkout
+	if ! git rev-parse --verify --quiet "$PGSTAGE_BASE^{commit}" >/dev/null; then
+		git fetch --quiet --depth=1 origin "${PGSTAGE_BASE#origin/}" || true
+	fi
+	args+=(--diff "$PGSTAGE_BASE")
+fi
+read -r -a extra <<<"${PGSTAGE_ARGS:-}"
+read -r -a paths <<<"${PGSTAGE_PATHS:-}"
+exec "$pgstage" "${args[@]}" "${extra[@]}" "${paths[@]}"
