@@ -22,7 +22,7 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 LIBS = -lpg_query -lprotobuf-c -ljansson
 
-LIB_SRC = $(wildcard lint/*.c lint/report/*.c lint/pgdata/*.c rules/*.c)
+LIB_SRC = $(wildcard lint/*.c lint/report/*.c lint/pgdata/*.c rules/*.c planner/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -79,11 +79,13 @@ golden: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh
 	@PGSTAGE=./$(BIN) tests/golden-command.sh explain
 	@PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats
+	@PGSTAGE=./$(BIN) tests/golden-command.sh plan
 
 bless: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh --bless $(RULE)
 	@if [ -z "$(RULE)" ]; then PGSTAGE=./$(BIN) tests/golden-command.sh explain --bless; \
-		PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats --bless; fi
+		PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats --bless; \
+		PGSTAGE=./$(BIN) tests/golden-command.sh plan --bless; fi
 
 cli-tests: $(BIN)
 	@PGSTAGE=./$(BIN) tests/cli.sh

@@ -44,6 +44,14 @@ static const struct command_doc commands[] = {
 	 "blocks, whether the table is rewritten, its indexes rebuilt or the whole table scanned, "
 	 "and whether the statement may run inside a transaction block.",
 	 "0 done, 2 usage or input error, 3 internal error"},
+	{"plan", PGS_CMD_PLAN, "[options] PATH...",
+	 "rewrite an unsafe migration into a safe staged plan (one psql script)",
+	 "Rewrite the migration into stages that reach the same schema without long blocking "
+	 "locks: CREATE/DROP INDEX CONCURRENTLY alone outside a transaction, foreign keys and "
+	 "CHECKs added NOT VALID and validated separately, SET NOT NULL through a validated "
+	 "CHECK. Statements that need no rewrite pass through verbatim. Prints one annotated "
+	 "script that psql can run as is.",
+	 "0 planned, 2 usage or input error (or syntax errors in the input), 3 internal error"},
 	{"rules", PGS_CMD_RULES, "[NAME]", "list the rules, or print one rule's documentation",
 	 "Without NAME, list every rule: id, name, default severity, summary. With NAME (or id), "
 	 "print the rule's documentation with a bad and a good example.",

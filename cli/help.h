@@ -12,6 +12,7 @@ enum pgs_command_mask {
 	PGS_CMD_EXPLAIN = 1 << 1,
 	PGS_CMD_RULES = 1 << 2,
 	PGS_CMD_INIT = 1 << 3,
+	PGS_CMD_PLAN = 1 << 4,
 };
 
 /* The top-level usage: commands, exit codes. */

@@ -102,6 +102,11 @@ enum pgs_tool pgs_check_tool(const struct pgs_check *ctx)
 	return ctx->file->sections.tool;
 }
 
+const char *pgs_check_path(const struct pgs_check *ctx)
+{
+	return ctx->file->src.path;
+}
+
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset)
 {
 	return pgs_source_pos(&ctx->file->src, offset);
@@ -633,6 +638,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 					    engine->opts.pg_version);
 			file->effects[i] = ctx.effects;
 			run_rules(engine, &ctx);
+			if (engine->opts.on_statement)
+				engine->opts.on_statement(engine->opts.on_statement_data, &ctx);
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
 			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
 		}

@@ -37,6 +37,10 @@ struct pgs_lint_options {
 	bool *rule_disabled;             /* pgs_n_rules entries, or NULL: all enabled */
 	bool no_rules;                   /* compute effects only (explain) */
 	const int *severity;             /* pgs_n_rules entries, -1 keeps the rule's own; or NULL */
+	/* Called for every parsed top-level statement of a reported file, after the
+	 * rules and before the model records it (the planner builds on this). */
+	void (*on_statement)(void *data, struct pgs_check *ctx);
+	void *on_statement_data;
 };
 
 struct pgs_engine {

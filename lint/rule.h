@@ -86,6 +86,9 @@ const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx);
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx);
 int pgs_check_pg_version(const struct pgs_check *ctx);
 
+/* The path of the file being linted, as shown to the user. */
+const char *pgs_check_path(const struct pgs_check *ctx);
+
 /* Line and column of a source offset of the file being linted. */
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset);
 

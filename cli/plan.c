@@ -1,0 +1,88 @@
+/* pgstage plan: the safe staged rewrite of a migration, as one psql script. */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <pg_query.h>
+
+#include "cli/cli.h"
+#include "cli/help.h"
+#include "cli/options.h"
+#include "planner/plan.h"
+#include "planner/render.h"
+
+int pgs_cmd_plan(int argc, char **argv)
+{
+	struct pgs_cli_options cli;
+	struct pgs_inputs inputs;
+	int rc = pgs_cli_options_parse(&cli, PGS_CMD_PLAN, 0, argc, argv);
+
+	if (rc != 0) {
+		pgs_cli_options_release(&cli);
+		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
+	}
+	struct pgs_plan_options popts = {
+		.lock_timeout = cli.config.lock_timeout ? cli.config.lock_timeout : "2s",
+		.statement_timeout = cli.config.statement_timeout ? cli.config.statement_timeout
+								  : "5min",
+		.batch_size = 1000,
+	};
+	struct pgs_plan plan;
+	pgs_plan_init(&plan, &popts);
+	pgs_inputs_init(&inputs);
+	bool input_error = !pgs_cli_collect_inputs(&cli, &inputs, NULL);
+
+	struct pgs_engine engine;
+	cli.lint.no_rules = true;
+	cli.lint.on_statement = pgs_plan_statement;
+	cli.lint.on_statement_data = &plan;
+	pgs_engine_init(&engine, &cli.lint);
+	for (size_t i = 0; i < inputs.n && !input_error; i++) {
+		struct pgs_file_report report;
+		struct pgs_error err;
+
+		if (pgs_engine_lint_file(&engine, inputs.items[i].path, inputs.items[i].context,
+					 &report, &err) < 0) {
+			pgs_cli_error("%s", err.message);
+			input_error = true;
+			continue;
+		}
+		for (size_t k = 0; k < report.parsed.n_stmts && !report.context; k++)
+			if (!report.parsed.stmts[k].node) {
+				struct pgs_pos p = pgs_source_pos(&report.src,
+								  report.parsed.stmts[k].error_offset);
+				pgs_cli_error("%s:%u:%u: %s; a file with syntax errors is not planned",
+					      report.src.path, p.line, p.column,
+					      report.parsed.stmts[k].error);
+				input_error = true;
+				break;
+			}
+		pgs_plan_end_file(&plan);
+		pgs_file_report_release(&report);
+	}
+	if (engine.parsed_any)
+		pg_query_exit();
+	pgs_engine_release(&engine);
+
+	struct pgs_error err;
+	if (!input_error && plan.failed) {
+		pgs_cli_error("internal error: %s", plan.error.message);
+		rc = PGS_EXIT_INTERNAL;
+	} else if (!input_error && pgs_plan_check(&plan, &err) < 0) {
+		pgs_cli_error("internal error: %s", err.message);
+		rc = PGS_EXIT_INTERNAL;
+	} else if (!input_error) {
+		if (strcmp(cli.format, "json") == 0) {
+			json_t *doc = pgs_plan_render_json(&plan);
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(doc);
+		} else {
+			pgs_plan_render_sql(stdout, &plan);
+		}
+	}
+	pgs_plan_release(&plan);
+	pgs_inputs_release(&inputs);
+	pgs_cli_options_release(&cli);
+	return input_error ? PGS_EXIT_USAGE : rc;
+}

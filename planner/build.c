@@ -1,0 +1,148 @@
+#include "planner/build.h"
+
+#include <string.h>
+
+#define NAMEDATALEN 64
+
+static PgQuery__Node *node(struct pgs_arena *a)
+{
+	PgQuery__Node *n = pgs_arena_alloc(a, sizeof(*n));
+	PgQuery__Node init = PG_QUERY__NODE__INIT;
+
+	*n = init;
+	return n;
+}
+
+PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__String *str = pgs_arena_alloc(a, sizeof(*str));
+	PgQuery__String init = PG_QUERY__STRING__INIT;
+
+	*str = init;
+	str->sval = pgs_arena_strdup(a, s);
+	n->node_case = PG_QUERY__NODE__NODE_STRING;
+	n->string = str;
+	return n;
+}
+
+PgQuery__Node *pgs_build_column_ref(struct pgs_arena *a, const char *column)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__ColumnRef *cr = pgs_arena_alloc(a, sizeof(*cr));
+	PgQuery__ColumnRef init = PG_QUERY__COLUMN_REF__INIT;
+
+	*cr = init;
+	cr->n_fields = 1;
+	cr->fields = pgs_arena_array(a, 1, sizeof(*cr->fields));
+	cr->fields[0] = pgs_build_string(a, column);
+	cr->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_COLUMN_REF;
+	n->column_ref = cr;
+	return n;
+}
+
+PgQuery__Node *pgs_build_is_not_null(struct pgs_arena *a, const char *column)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__NullTest *nt = pgs_arena_alloc(a, sizeof(*nt));
+	PgQuery__NullTest init = PG_QUERY__NULL_TEST__INIT;
+
+	*nt = init;
+	nt->arg = pgs_build_column_ref(a, column);
+	nt->nulltesttype = PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+	nt->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_NULL_TEST;
+	n->null_test = nt;
+	return n;
+}
+
+PgQuery__Node *pgs_build_check(struct pgs_arena *a, const char *name, PgQuery__Node *expr,
+			       bool not_valid)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__Constraint *c = pgs_arena_alloc(a, sizeof(*c));
+	PgQuery__Constraint init = PG_QUERY__CONSTRAINT__INIT;
+
+	*c = init;
+	c->contype = PG_QUERY__CONSTR_TYPE__CONSTR_CHECK;
+	c->conname = pgs_arena_strdup(a, name);
+	c->raw_expr = expr;
+	c->skip_validation = not_valid;
+	c->initially_valid = !not_valid;
+	c->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+	n->constraint = c;
+	return n;
+}
+
+PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType subtype,
+				   const char *name, PgQuery__Node *def)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__AlterTableCmd *cmd = pgs_arena_alloc(a, sizeof(*cmd));
+	PgQuery__AlterTableCmd init = PG_QUERY__ALTER_TABLE_CMD__INIT;
+
+	*cmd = init;
+	cmd->subtype = subtype;
+	cmd->name = pgs_arena_strdup(a, name ? name : "");
+	cmd->def = def;
+	cmd->behavior = PG_QUERY__DROP_BEHAVIOR__DROP_RESTRICT;
+	n->node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_CMD;
+	n->alter_table_cmd = cmd;
+	return n;
+}
+
+PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
+				     PgQuery__Node **cmds, size_t n_cmds)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__AlterTableStmt *as = pgs_arena_alloc(a, sizeof(*as));
+	PgQuery__AlterTableStmt init = PG_QUERY__ALTER_TABLE_STMT__INIT;
+
+	*as = init;
+	as->relation = relation;
+	as->objtype = PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+	as->n_cmds = n_cmds;
+	as->cmds = pgs_arena_array(a, n_cmds ? n_cmds : 1, sizeof(*as->cmds));
+	memcpy(as->cmds, cmds, n_cmds * sizeof(*cmds));
+	n->node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
+	n->alter_table_stmt = as;
+	return n;
+}
+
+/* Bytes of s that fit in n without cutting a UTF-8 character. */
+static size_t fit(const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len <= n)
+		return len;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/*
+ * PostgreSQL's makeObjectName: table_column_suffix, shortening the longer
+ * of table and column until it fits in NAMEDATALEN - 1 bytes.
+ */
+const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
+			   const char *suffix)
+{
+	size_t t = strlen(table), c = column ? strlen(column) : 0;
+	size_t overhead = strlen(suffix) + 1 + (column ? 1 : 0);
+	size_t avail = NAMEDATALEN - 1 - overhead;
+
+	while (t + c > avail) {
+		if (t > c)
+			t--;
+		else
+			c--;
+	}
+	t = fit(table, t);
+	c = column ? fit(column, c) : 0;
+	if (column)
+		return pgs_arena_printf(a, "%.*s_%.*s_%s", (int)t, table, (int)c, column, suffix);
+	return pgs_arena_printf(a, "%.*s_%s", (int)t, table, suffix);
+}

@@ -1,0 +1,36 @@
+/*
+ * build: parse-tree nodes for the statements the planner writes, allocated
+ * in the plan's arena (never freed one by one).
+ */
+#ifndef PGS_BUILD_H
+#define PGS_BUILD_H
+
+#include <stdbool.h>
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include "lint/arena.h"
+
+PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s);
+PgQuery__Node *pgs_build_column_ref(struct pgs_arena *a, const char *column);
+
+/* col IS NOT NULL */
+PgQuery__Node *pgs_build_is_not_null(struct pgs_arena *a, const char *column);
+
+/* CHECK (expr) [NOT VALID] named name. */
+PgQuery__Node *pgs_build_check(struct pgs_arena *a, const char *name, PgQuery__Node *expr,
+			       bool not_valid);
+
+/* One ALTER TABLE action: subtype with an optional name and definition. */
+PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType subtype,
+				   const char *name, PgQuery__Node *def);
+
+/* ALTER TABLE relation cmd1, cmd2, ... */
+PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
+				     PgQuery__Node **cmds, size_t n_cmds);
+
+/* A name made of parts joined by "_", cut to PostgreSQL's 63 bytes the way it cuts them. */
+const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
+			   const char *suffix);
+
+#endif

@@ -1,0 +1,188 @@
+#include "planner/plan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lint/lexer.h"
+#include "lint/rule.h"
+#include "planner/deparse.h"
+
+static const char *const kind_names[] = {
+	[PGS_STAGE_TRANSACTIONAL] = "transactional",
+	[PGS_STAGE_NON_TRANSACTIONAL] = "non-transactional",
+	[PGS_STAGE_BACKFILL] = "backfill",
+	[PGS_STAGE_CHECKPOINT] = "checkpoint",
+};
+
+const char *pgs_stage_kind_name(enum pgs_stage_kind kind)
+{
+	return kind_names[kind];
+}
+
+void pgs_plan_init(struct pgs_plan *plan, const struct pgs_plan_options *opts)
+{
+	memset(plan, 0, sizeof(*plan));
+	pgs_arena_init(&plan->arena);
+	plan->opts = *opts;
+}
+
+void pgs_plan_release(struct pgs_plan *plan)
+{
+	pgs_arena_release(&plan->arena);
+	memset(plan, 0, sizeof(*plan));
+}
+
+struct pgs_plan_stage *pgs_plan_stage(struct pgs_plan *plan, enum pgs_stage_kind kind,
+				      const char *why, const char *locks)
+{
+	struct pgs_plan_stage *st = pgs_arena_push(&plan->arena, (void **)&plan->stages,
+						   &plan->n_stages, &plan->cap_stages, sizeof(*st));
+	st->kind = kind;
+	st->why = why ? pgs_arena_strdup(&plan->arena, why) : NULL;
+	st->locks = locks ? pgs_arena_strdup(&plan->arena, locks) : NULL;
+	plan->open = false;
+	return st;
+}
+
+static struct pgs_plan_step *add_step(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+	struct pgs_plan_step *step = pgs_arena_push(&plan->arena, (void **)&st->steps,
+						    &st->n_steps, &st->cap_steps, sizeof(*step));
+	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
+
+	step->origin = stmt->span;
+	step->line = pgs_check_pos(ctx, stmt->span.start).line;
+	step->path = pgs_arena_strdup(&plan->arena, pgs_check_path(ctx));
+	return step;
+}
+
+void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql, bool verbatim)
+{
+	struct pgs_plan_step *step = add_step(plan, ctx);
+
+	step->sql = pgs_arena_strdup(&plan->arena, sql);
+	step->verbatim = verbatim;
+}
+
+void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__Node *node)
+{
+	struct pgs_error err;
+	const char *sql = pgs_deparse(&plan->arena, node, &err);
+
+	if (!sql) {
+		if (!plan->failed) {
+			plan->error = err;
+			plan->failed = true;
+		}
+		return;
+	}
+	pgs_plan_sql(plan, ctx, sql, false);
+}
+
+void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	const char **slot = pgs_arena_push(&plan->arena, (void **)&plan->notes, &plan->n_notes,
+					   &plan->cap_notes, sizeof(*slot));
+	struct pgs_pos pos = pgs_check_pos(ctx, pgs_check_stmt(ctx)->span.start);
+
+	va_start(ap, fmt);
+	const char *what = pgs_arena_vprintf(&plan->arena, fmt, ap);
+	va_end(ap);
+	*slot = pgs_arena_printf(&plan->arena, "%s:%u: %s", pgs_check_path(ctx), pos.line, what);
+}
+
+/* The statement's text as written, with the comments that lead it. */
+static const char *verbatim_text(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
+	const char *text = pgs_check_text(ctx);
+	uint32_t start = stmt->raw_start;
+
+	while (start < stmt->span.start && (text[start] == ' ' || text[start] == '\t' ||
+					     text[start] == '\n' || text[start] == '\r'))
+		start++;
+	return pgs_arena_strndup(&plan->arena, text + start, stmt->span.end - start);
+}
+
+static bool is_transaction_control(const PgQuery__Node *node)
+{
+	return node->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT;
+}
+
+/* SET [LOCAL] lock_timeout / statement_timeout: the plan sets its own per stage. */
+static bool is_timeout_setting(const PgQuery__Node *node)
+{
+	if (node->node_case != PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
+		return false;
+	const char *name = node->variable_set_stmt->name;
+	return name && (strcmp(name, "lock_timeout") == 0 || strcmp(name, "statement_timeout") == 0);
+}
+
+void pgs_plan_statement(void *data, struct pgs_check *ctx)
+{
+	struct pgs_plan *plan = data;
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (plan->failed)
+		return;
+	/* the plan draws its own transaction boundaries and timeouts */
+	if (is_transaction_control(node) || is_timeout_setting(node))
+		return;
+	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
+	    pgs_rewrite_alter_table(plan, ctx))
+		return;
+
+	const struct pgs_effects *fx = pgs_check_effects(ctx);
+	/* the plan never hides a danger: what stays as written and still rewrites
+	 * or scans an existing table under a lock that blocks writes is said */
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct pgs_effect *e = &fx->items[i];
+		if ((e->rewrite || e->scan) && e->lock >= PGS_LOCK_SHARE &&
+		    !pgs_check_created_in_this_file(ctx, e->relation)) {
+			pgs_plan_note(plan, ctx,
+				      "stays as written and still %s %s under %s%s",
+				      e->rewrite ? "rewrites" : "scans",
+				      pgs_check_relation_label(ctx, e->relation), pgs_lock_name(e->lock),
+				      pgs_check_pg_version(ctx) < 12 &&
+						      e->cause == PGS_CAUSE_NOT_NULL_SCAN
+					      ? " (no way around the scan before PostgreSQL 12)"
+					      : "");
+			break;
+		}
+	}
+	if (fx->no_transaction) {
+		pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
+			       "runs outside a transaction block, alone", NULL);
+		pgs_plan_sql(plan, ctx, verbatim_text(plan, ctx), true);
+		return;
+	}
+	if (!plan->open) {
+		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, "statements that need no rewrite",
+			       NULL);
+		plan->open = true;
+	}
+	pgs_plan_sql(plan, ctx, verbatim_text(plan, ctx), true);
+}
+
+void pgs_plan_end_file(struct pgs_plan *plan)
+{
+	plan->open = false;
+}
+
+int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err)
+{
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		const struct pgs_plan_stage *st = &plan->stages[i];
+
+		if (st->kind == PGS_STAGE_NON_TRANSACTIONAL && st->n_steps != 1)
+			return pgs_error_set(err, "plan stage %zu: a non-transactional stage holds %zu "
+						  "statements, not one",
+					     i + 1, st->n_steps);
+		if (st->kind != PGS_STAGE_CHECKPOINT && st->n_steps == 0)
+			return pgs_error_set(err, "plan stage %zu is empty", i + 1);
+	}
+	return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * plan: a safe staged rewrite of a migration. A plan is a list of stages:
+ *
+ *   transactional      DDL in one transaction, after SET LOCAL lock_timeout and
+ *                      statement_timeout; retried by `apply` when the lock times out
+ *   non-transactional  exactly one statement that can't run in a transaction
+ *                      block (CREATE/DROP INDEX CONCURRENTLY, ...), no short
+ *                      lock_timeout (it would leave an INVALID index behind)
+ *   backfill           batched, idempotent DML, each batch its own transaction
+ *   checkpoint         stop: deploy application code before going on
+ *
+ * Every stage says why it exists and what lock it takes for how long.
+ */
+#ifndef PGS_PLAN_H
+#define PGS_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lint/arena.h"
+#include "lint/engine.h"
+#include "lint/error.h"
+
+enum pgs_stage_kind {
+	PGS_STAGE_TRANSACTIONAL,
+	PGS_STAGE_NON_TRANSACTIONAL,
+	PGS_STAGE_BACKFILL,
+	PGS_STAGE_CHECKPOINT,
+};
+
+struct pgs_plan_step {
+	const char *sql;      /* without the final semicolon */
+	bool verbatim;        /* copied from the input (comments kept) */
+	const char *path;     /* where it came from */
+	struct pgs_span origin;
+	unsigned line;
+};
+
+struct pgs_plan_stage {
+	enum pgs_stage_kind kind;
+	const char *why;   /* one line: the reason this stage exists */
+	const char *locks; /* one line: what it locks, and how long */
+	struct pgs_plan_step *steps;
+	size_t n_steps, cap_steps;
+};
+
+struct pgs_plan_options {
+	const char *lock_timeout;      /* e.g. "2s" */
+	const char *statement_timeout; /* e.g. "5min" */
+	size_t batch_size;             /* rows per backfill batch */
+};
+
+struct pgs_plan {
+	struct pgs_arena arena;
+	struct pgs_plan_options opts;
+	struct pgs_plan_stage *stages;
+	size_t n_stages, cap_stages;
+	bool open; /* the last stage is transactional and takes more verbatim statements */
+	const char **notes; /* statements left as they are, with why (no safe rewrite) */
+	size_t n_notes, cap_notes;
+	struct pgs_error error; /* first planning error */
+	bool failed;
+};
+
+void pgs_plan_init(struct pgs_plan *plan, const struct pgs_plan_options *opts);
+void pgs_plan_release(struct pgs_plan *plan);
+
+/*
+ * The engine hook (pgs_lint_options.on_statement) that plans each statement:
+ * data is the struct pgs_plan.
+ */
+void pgs_plan_statement(void *data, struct pgs_check *ctx);
+
+/* Finish the file's plan: the statements after the last one close their stage. */
+void pgs_plan_end_file(struct pgs_plan *plan);
+
+/* Invariants every plan keeps; 0, or -1 with a message (a planner bug). */
+int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err);
+
+/* Stage kind names used in output: "transactional", "non-transactional", ... */
+const char *pgs_stage_kind_name(enum pgs_stage_kind kind);
+
+/* --- for the rewriters (planner/rewrite_*.c) --- */
+
+/* Start a new stage. */
+struct pgs_plan_stage *pgs_plan_stage(struct pgs_plan *plan, enum pgs_stage_kind kind,
+				      const char *why, const char *locks);
+
+/* Add a generated statement to the last stage (deparsed from node). */
+void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__Node *node);
+
+/* Add SQL text to the last stage. */
+void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql, bool verbatim);
+
+/* Record that a statement stays as written although it is unsafe, and why. */
+void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
+bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
+
+#endif

@@ -1,0 +1,79 @@
+#include <string.h>
+
+#include "planner/render.h"
+
+static void put_step(FILE *out, const struct pgs_plan_step *step)
+{
+	if (!step->verbatim)
+		fprintf(out, "-- from %s:%u\n", step->path, step->line);
+	fprintf(out, "%s;\n", step->sql);
+}
+
+void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
+{
+	fprintf(out, "-- pgstage plan: %zu stage%s. Run with psql; each stage commits before the "
+		     "next begins.\n",
+		plan->n_stages, plan->n_stages == 1 ? "" : "s");
+	for (size_t i = 0; i < plan->n_notes; i++)
+		fprintf(out, "-- note: %s\n", plan->notes[i]);
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		const struct pgs_plan_stage *st = &plan->stages[i];
+
+		fprintf(out, "\n-- stage %zu/%zu: %s", i + 1, plan->n_stages,
+			pgs_stage_kind_name(st->kind));
+		if (st->why)
+			fprintf(out, ": %s", st->why);
+		fputc('\n', out);
+		if (st->locks)
+			fprintf(out, "-- locks: %s\n", st->locks);
+		switch (st->kind) {
+		case PGS_STAGE_TRANSACTIONAL:
+			fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = '%s';\n"
+				     "SET LOCAL statement_timeout = '%s';\n",
+				plan->opts.lock_timeout, plan->opts.statement_timeout);
+			for (size_t k = 0; k < st->n_steps; k++)
+				put_step(out, &st->steps[k]);
+			fputs("COMMIT;\n", out);
+			break;
+		case PGS_STAGE_NON_TRANSACTIONAL:
+		case PGS_STAGE_BACKFILL:
+			/* a short lock_timeout would leave an INVALID index behind */
+			fputs("SET lock_timeout = 0;\n", out);
+			for (size_t k = 0; k < st->n_steps; k++)
+				put_step(out, &st->steps[k]);
+			break;
+		case PGS_STAGE_CHECKPOINT:
+			fputs("-- CHECKPOINT: deploy the application change before running the rest.\n",
+			      out);
+			break;
+		}
+	}
+}
+
+json_t *pgs_plan_render_json(const struct pgs_plan *plan)
+{
+	json_t *stages = json_array(), *notes = json_array();
+
+	for (size_t i = 0; i < plan->n_notes; i++)
+		json_array_append_new(notes, json_string(plan->notes[i]));
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		const struct pgs_plan_stage *st = &plan->stages[i];
+		json_t *steps = json_array();
+
+		for (size_t k = 0; k < st->n_steps; k++) {
+			const struct pgs_plan_step *s = &st->steps[k];
+			json_array_append_new(steps,
+					      json_pack("{s:s, s:b, s:{s:s, s:I}}", "sql", s->sql,
+							"verbatim", s->verbatim, "origin", "path",
+							s->path, "line", (json_int_t)s->line));
+		}
+		json_t *o = json_pack("{s:s, s:o}", "kind", pgs_stage_kind_name(st->kind), "steps",
+				      steps);
+		json_object_set_new(o, "why", st->why ? json_string(st->why) : json_null());
+		json_object_set_new(o, "locks", st->locks ? json_string(st->locks) : json_null());
+		json_array_append_new(stages, o);
+	}
+	return json_pack("{s:i, s:s, s:s, s:o, s:o}", "version", 1, "lock_timeout",
+			 plan->opts.lock_timeout, "statement_timeout", plan->opts.statement_timeout,
+			 "stages", stages, "notes", notes);
+}

@@ -1,0 +1,196 @@
+/*
+ * ALTER TABLE on an existing table: the actions that scan under a strong
+ * lock are split so the scan runs under SHARE UPDATE EXCLUSIVE instead.
+ *
+ *   ADD FOREIGN KEY / CHECK   ->  ADD ... NOT VALID; then VALIDATE CONSTRAINT
+ *   SET NOT NULL (12+)        ->  ADD CHECK (c IS NOT NULL) NOT VALID; VALIDATE;
+ *                                 SET NOT NULL (no scan); DROP the check
+ *
+ * The other actions of the statement stay together in the first stage.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lint/quote.h"
+#include "lint/rule.h"
+#include "lint/walk.h"
+#include "planner/build.h"
+#include "planner/plan.h"
+
+/* PostgreSQL's name for an unnamed foreign key (ChooseConstraintName). */
+static const char *constraint_name(struct pgs_arena *a, const char *table,
+				   const PgQuery__Constraint *c)
+{
+	if (c->conname && *c->conname)
+		return c->conname;
+	if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+		/* table_col1_col2_fkey */
+		char cols[256] = "";
+		for (size_t i = 0; i < c->n_fk_attrs; i++) {
+			const char *col = pgs_node_string(c->fk_attrs[i]);
+			size_t used = strlen(cols);
+			snprintf(cols + used, sizeof(cols) - used, "%s%s", i ? "_" : "",
+				 col ? col : "");
+		}
+		return pgs_build_name(a, table, cols[0] ? cols : NULL, "fkey");
+	}
+	return NULL; /* CHECK names depend on the expression: the caller names those */
+}
+
+/* The first column a CHECK expression reads, for its default name. */
+static bool first_column(void *data, const PgQuery__Node *n)
+{
+	const char **out = data;
+
+	if (*out)
+		return false;
+	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		const PgQuery__ColumnRef *cr = n->column_ref;
+		*out = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+		return false;
+	}
+	return true;
+}
+
+enum action { KEEP, NOT_VALID_THEN_VALIDATE, NOT_NULL_VIA_CHECK };
+
+static enum action classify(struct pgs_check *ctx, const PgQuery__AlterTableCmd *cmd,
+			    struct pgs_table *t)
+{
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && cmd->def &&
+	    cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
+		const PgQuery__Constraint *c = cmd->def->constraint;
+		if (!c->skip_validation && (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+					    c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK))
+			return NOT_VALID_THEN_VALIDATE;
+	}
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull &&
+	    pgs_check_pg_version(ctx) >= 12) {
+		struct pgs_column *col = t ? pgs_table_column(t, cmd->name) : NULL;
+		if (col && col->not_null)
+			return KEEP;
+		if (t && pgs_table_has_valid_not_null_check(t, cmd->name))
+			return KEEP;
+		return NOT_NULL_VIA_CHECK;
+	}
+	return KEEP;
+}
+
+/* SET NOT NULL, then DROP the checks, in one stage but two statements. */
+static void set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			 const char *table, const char **cols, const char **checks, size_t n)
+{
+	struct pgs_arena *a = &plan->arena;
+	PgQuery__Node **set = pgs_arena_array(a, n, sizeof(*set));
+	PgQuery__Node **drop = pgs_arena_array(a, n, sizeof(*drop));
+
+	for (size_t i = 0; i < n; i++) {
+		set[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull, cols[i],
+					     NULL);
+		drop[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint,
+					      checks[i], NULL);
+	}
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       "SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL 12+); "
+		       "the CHECK is then dropped",
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
+	/* two statements: in one, DROP CONSTRAINT would run before the NOT NULL check
+	 * (ALTER TABLE drops in an earlier pass) and the scan would be back */
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, set, n));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, drop, n));
+}
+
+bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		return false;
+	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
+		return false;
+	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), as->relation);
+	struct pgs_arena *a = &plan->arena;
+	size_t n = as->n_cmds;
+	enum action *what = pgs_arena_array(a, n ? n : 1, sizeof(*what));
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		what[i] = as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
+				  ? classify(ctx, as->cmds[i]->alter_table_cmd, t)
+				  : KEEP;
+		any |= what[i] != KEEP;
+	}
+	if (!any)
+		return false;
+
+	const char *table = pgs_check_relation_label(ctx, e->relation);
+	const char *relname = as->relation->relname;
+	PgQuery__Node **first = pgs_arena_array(a, n, sizeof(*first));
+	const char **validate = pgs_arena_array(a, n, sizeof(*validate));
+	const char **not_null_cols = pgs_arena_array(a, n, sizeof(*not_null_cols));
+	const char **not_null_checks = pgs_arena_array(a, n, sizeof(*not_null_checks));
+	size_t n_first = 0, n_validate = 0, n_not_null = 0;
+	bool fk = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
+
+		if (what[i] == KEEP) {
+			first[n_first++] = as->cmds[i];
+		} else if (what[i] == NOT_VALID_THEN_VALIDATE) {
+			PgQuery__Constraint *c = pgs_arena_alloc(a, sizeof(*c));
+			*c = *cmd->def->constraint;
+			const char *name = constraint_name(a, relname, c);
+			if (!name) {
+				const char *col = NULL;
+				pgs_walk(c->raw_expr, first_column, &col);
+				name = pgs_build_name(a, relname, col, "check");
+			}
+			c->conname = (char *)name;
+			c->skip_validation = true;
+			c->initially_valid = false;
+			fk |= c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN;
+			PgQuery__Node *def = pgs_arena_alloc(a, sizeof(*def));
+			*def = *cmd->def;
+			def->constraint = c;
+			first[n_first++] = pgs_build_alter_cmd(
+				a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, def);
+			validate[n_validate++] = name;
+		} else {
+			const char *check = pgs_build_name(a, relname, cmd->name, "not_null");
+			first[n_first++] = pgs_build_alter_cmd(
+				a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+				pgs_build_check(a, check, pgs_build_is_not_null(a, cmd->name), true));
+			validate[n_validate++] = check;
+			not_null_cols[n_not_null] = cmd->name;
+			not_null_checks[n_not_null++] = check;
+		}
+	}
+
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       "add the constraints NOT VALID: the check of existing rows moves to the "
+		       "next stage",
+		       pgs_arena_printf(a, "%s on %s%s, brief: no scan",
+					fk ? "SHARE ROW EXCLUSIVE or stronger" : "ACCESS EXCLUSIVE",
+					table, fk ? " and the referenced table" : ""));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, first, n_first));
+
+	for (size_t i = 0; i < n_validate; i++) {
+		PgQuery__Node *cmd = pgs_build_alter_cmd(
+			a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, validate[i], NULL);
+		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+			       pgs_arena_printf(a, "validate %s: scans the table without blocking "
+						   "reads or writes",
+						pgs_quote_ident(a, validate[i])),
+			       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan%s",
+						table, fk ? " (ROW SHARE on a referenced table)" : ""));
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, &cmd, 1));
+	}
+	if (n_not_null)
+		set_not_null(plan, ctx, as->relation, table, not_null_cols, not_null_checks,
+			     n_not_null);
+	return true;
+}
