@@ -1,6 +1,7 @@
 #include "lint/engine.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,18 +118,20 @@ int pgs_check_pg_version(const struct pgs_check *ctx)
 	return ctx->engine->opts.pg_version;
 }
 
-struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset)
+/*
+ * The top-level comma-separated parts of the statement (the actions of an
+ * ALTER TABLE): the index-th one, or with index SIZE_MAX the one holding
+ * offset. The whole statement when there is no such part.
+ */
+static struct pgs_span clause(const struct pgs_check *ctx, size_t index, uint32_t offset)
 {
 	const char *text = ctx->file->analysed;
-	struct pgs_span stmt = ctx->stmt->span, clause = stmt;
+	struct pgs_span stmt = ctx->stmt->span, part = stmt;
 	struct pgs_token tok;
 	uint32_t pos = stmt.start;
 	int depth = 0;
-	bool alter_table = ctx->stmt->node &&
-			   ctx->stmt->node->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
+	size_t n = 0;
 
-	if (!alter_table || offset < stmt.start || offset >= stmt.end)
-		return stmt;
 	while (pos < stmt.end) {
 		pos = pgs_lex(text, pos, stmt.end, &tok);
 		if (tok.kind == PGS_TOK_OPEN)
@@ -136,14 +139,26 @@ struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offs
 		else if (tok.kind == PGS_TOK_CLOSE)
 			depth--;
 		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
-			if (tok.start >= offset) {
-				clause.end = pgs_last_token_end(text, clause.start, tok.start);
-				return clause;
+			if (index == SIZE_MAX ? tok.start >= offset : n == index) {
+				part.end = pgs_last_token_end(text, part.start, tok.start);
+				return part;
 			}
-			clause.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+			n++;
+			part.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
 		}
 	}
-	return clause;
+	return index == SIZE_MAX || n == index ? part : stmt;
+}
+
+struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset)
+{
+	struct pgs_span stmt = ctx->stmt->span;
+	bool alter_table = ctx->stmt->node &&
+			   ctx->stmt->node->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
+
+	if (!alter_table || offset < stmt.start || offset >= stmt.end)
+		return stmt;
+	return clause(ctx, SIZE_MAX, offset);
 }
 
 static struct pgs_diag *new_diag(struct pgs_file_report *file, const struct pgs_rule *rule,
@@ -217,29 +232,7 @@ const char *pgs_check_quote(struct pgs_check *ctx, const char *name)
 
 struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
 {
-	const char *text = ctx->file->analysed;
-	struct pgs_span stmt = ctx->stmt->span, clause = stmt;
-	struct pgs_token tok;
-	uint32_t pos = stmt.start;
-	int depth = 0;
-	size_t n = 0;
-
-	while (pos < stmt.end) {
-		pos = pgs_lex(text, pos, stmt.end, &tok);
-		if (tok.kind == PGS_TOK_OPEN)
-			depth++;
-		else if (tok.kind == PGS_TOK_CLOSE)
-			depth--;
-		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
-			if (n == index) {
-				clause.end = pgs_last_token_end(text, clause.start, tok.start);
-				return clause;
-			}
-			n++;
-			clause.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
-		}
-	}
-	return n == index ? clause : stmt;
+	return clause(ctx, index, 0);
 }
 
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)

@@ -8,6 +8,7 @@
 
 #include "lint/arena.h"
 #include "lint/config.h"
+#include "lint/sections.h"
 
 void pgs_inputs_init(struct pgs_inputs *in)
 {
@@ -89,19 +90,6 @@ static int natural_then_bytes(const char *a, const char *b)
 	return c ? c : strcmp(a, b);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
 
 static bool is_flyway_undo(const char *base)
 {
@@ -116,19 +104,19 @@ static bool is_flyway_repeatable(const char *base)
 /* Whether a file found in a directory belongs to the direction being linted. */
 static bool wanted(const char *base, bool down)
 {
-	bool down_file = ends_with(base, ".down.sql") || is_flyway_undo(base);
+	bool down_file = pgs_path_ends_with(base, ".down.sql") || is_flyway_undo(base);
 
-	if (!ends_with(base, ".sql"))
+	if (!pgs_path_ends_with(base, ".sql"))
 		return false;
-	return down ? down_file || !(ends_with(base, ".up.sql") || (base[0] == 'V' && strstr(base, "__")))
+	return down ? down_file || !(pgs_path_ends_with(base, ".up.sql") || (base[0] == 'V' && strstr(base, "__")))
 		    : !down_file;
 }
 
 static int by_apply_order(const void *pa, const void *pb)
 {
 	const struct pgs_input *a = pa, *b = pb;
-	bool ra = is_flyway_repeatable(base_name(a->path));
-	bool rb = is_flyway_repeatable(base_name(b->path));
+	bool ra = is_flyway_repeatable(pgs_path_base(a->path));
+	bool rb = is_flyway_repeatable(pgs_path_base(b->path));
 
 	if (ra != rb)
 		return ra ? 1 : -1;
@@ -149,7 +137,7 @@ static void walk(struct pgs_inputs *in, const char *dir, bool context, bool down
 			continue; /* ., .., .git and other hidden entries */
 		size_t n = strlen(dir) + strlen(ent->d_name) + 2;
 		char *path = pgs_xmalloc(n);
-		snprintf(path, n, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", ent->d_name);
+		snprintf(path, n, "%s%s%s", dir, pgs_path_ends_with(dir, "/") ? "" : "/", ent->d_name);
 		/* symbolic links to directories are not followed: no loops */
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			walk(in, path, context, down);

@@ -13,6 +13,20 @@ static const char *const tool_names[] = {
 	[PGS_TOOL_FLYWAY] = "flyway",
 };
 
+const char *pgs_path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+bool pgs_path_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
 const char *pgs_tool_name(enum pgs_tool tool)
 {
 	return tool_names[tool];
@@ -26,19 +40,6 @@ int pgs_tool_parse(const char *name)
 	return -1;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
 
 /* flyway names: V<version>__<desc>.sql, U<version>__<desc>.sql, R__<desc>.sql */
 static bool is_flyway_name(const char *base, char *kind)
@@ -90,7 +91,7 @@ static bool line_has_word(const char *p, const char *end, const char *word)
 
 enum pgs_tool pgs_tool_detect(const char *path, const char *text, size_t len)
 {
-	const char *base = base_name(path);
+	const char *base = pgs_path_base(path);
 	const char *end = text + len;
 	char kind;
 
@@ -104,7 +105,7 @@ enum pgs_tool pgs_tool_detect(const char *path, const char *text, size_t len)
 			return PGS_TOOL_DBMATE;
 		line = nl ? nl + 1 : end;
 	}
-	if (ends_with(base, ".up.sql") || ends_with(base, ".down.sql"))
+	if (pgs_path_ends_with(base, ".up.sql") || pgs_path_ends_with(base, ".down.sql"))
 		return PGS_TOOL_GOLANG_MIGRATE;
 	if (is_flyway_name(base, &kind))
 		return PGS_TOOL_FLYWAY;
@@ -184,7 +185,7 @@ static void find_annotated(struct pgs_sections *out, struct pgs_arena *arena,
 void pgs_sections_find(struct pgs_sections *out, struct pgs_arena *arena,
 		       const struct pgs_source *src, enum pgs_tool tool, bool flyway_no_txn)
 {
-	const char *base = base_name(src->path);
+	const char *base = pgs_path_base(src->path);
 	size_t cap = 0;
 	char kind = 0;
 
@@ -199,7 +200,7 @@ void pgs_sections_find(struct pgs_sections *out, struct pgs_arena *arena,
 		return;
 	case PGS_TOOL_GOLANG_MIGRATE:
 		out->txn = PGS_TXN_MULTI_STATEMENT;
-		out->file_direction = ends_with(base, ".down.sql") ? PGS_DIR_DOWN : PGS_DIR_UP;
+		out->file_direction = pgs_path_ends_with(base, ".down.sql") ? PGS_DIR_DOWN : PGS_DIR_UP;
 		break;
 	case PGS_TOOL_FLYWAY:
 		out->txn = flyway_no_txn ? PGS_TXN_NONE : PGS_TXN_WRAPPED;

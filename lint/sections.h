@@ -40,6 +40,12 @@ struct pgs_sections {
 	const char *note;           /* e.g. a goose file without annotations; may be NULL */
 };
 
+/* The file name part of a path. */
+const char *pgs_path_base(const char *path);
+
+/* Whether s ends with suffix (file name conventions: ".up.sql", ...). */
+bool pgs_path_ends_with(const char *s, const char *suffix);
+
 /* Tool name for messages and options ("goose", "golang-migrate", ...). */
 const char *pgs_tool_name(enum pgs_tool tool);
 
