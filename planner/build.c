@@ -111,6 +111,30 @@ PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *rel
 	return n;
 }
 
+PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr)
+{
+	PgQuery__Node *n = node(a), *t = node(a);
+	PgQuery__SelectStmt *sel = pgs_arena_alloc(a, sizeof(*sel));
+	PgQuery__ResTarget *rt = pgs_arena_alloc(a, sizeof(*rt));
+	PgQuery__SelectStmt sinit = PG_QUERY__SELECT_STMT__INIT;
+	PgQuery__ResTarget rinit = PG_QUERY__RES_TARGET__INIT;
+
+	*sel = sinit;
+	*rt = rinit;
+	rt->val = expr;
+	rt->location = -1;
+	t->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
+	t->res_target = rt;
+	sel->n_target_list = 1;
+	sel->target_list = pgs_arena_array(a, 1, sizeof(*sel->target_list));
+	sel->target_list[0] = t;
+	sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+	sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+	n->node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+	n->select_stmt = sel;
+	return n;
+}
+
 /* Bytes of s that fit in n without cutting a UTF-8 character. */
 static size_t fit(const char *s, size_t n)
 {

@@ -29,6 +29,9 @@ PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType 
 PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
 				     PgQuery__Node **cmds, size_t n_cmds);
 
+/* SELECT expr (to deparse an expression on its own). */
+PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr);
+
 /* A name made of parts joined by "_", cut to PostgreSQL's 63 bytes the way it cuts them. */
 const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
 			   const char *suffix);

@@ -96,7 +96,15 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
 void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * The last stage of the NOT NULL sequence: SET NOT NULL on cols (proven by the
+ * validated CHECKs named checks, so no scan), then DROP those CHECKs.
+ */
+void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			   const char *table, const char **cols, const char **checks, size_t n);
+
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
+bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);

@@ -76,9 +76,8 @@ static enum action classify(struct pgs_check *ctx, const PgQuery__AlterTableCmd 
 	return KEEP;
 }
 
-/* SET NOT NULL, then DROP the checks, in one stage but two statements. */
-static void set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-			 const char *table, const char **cols, const char **checks, size_t n)
+void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			   const char *table, const char **cols, const char **checks, size_t n)
 {
 	struct pgs_arena *a = &plan->arena;
 	PgQuery__Node **set = pgs_arena_array(a, n, sizeof(*set));
@@ -190,7 +189,7 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, &cmd, 1));
 	}
 	if (n_not_null)
-		set_not_null(plan, ctx, as->relation, table, not_null_cols, not_null_checks,
-			     n_not_null);
+		pgs_plan_set_not_null(plan, ctx, as->relation, table, not_null_cols,
+				      not_null_checks, n_not_null);
 	return true;
 }
