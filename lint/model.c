@@ -429,6 +429,15 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+		/* a table first seen in an ALTER: remember the column, type unknown,
+		 * so that a later primary key on it knows it has no NULLs */
+		if (!col && t->partial && cmd->name && *cmd->name) {
+			struct pgs_column stub = {.name = pgs_arena_strdup(&model->arena, cmd->name),
+						  .type = ""};
+			col = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
+					     &t->cap_columns, sizeof(*col));
+			*col = stub;
+		}
 		if (col)
 			col->not_null = true;
 		break;
