@@ -316,6 +316,14 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			const char *old = pgs_arena_printf(&model->arena, "%s.%s", t->schema,
 							   con->indexname);
 			struct pgs_index *ix = pgs_model_index(model, old);
+			if (!ix) {
+				/* an index from before the history: known now, columns unknown */
+				ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
+				ix->key = old;
+				ix->table = t->key;
+				ix->unique = true;
+				pgs_strmap_put(&model->indexes, ix->key, ix);
+			}
 			if (ix) {
 				pgs_strmap_remove(&model->indexes, old);
 				ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
