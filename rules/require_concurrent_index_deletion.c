@@ -109,7 +109,7 @@ static void check(struct pgs_check *ctx)
 							       table_list)
 					    : table_list;
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
-					"DROP INDEX %s without CONCURRENTLY blocks %s of %s", index_list,
+					"DROP INDEX %s without CONCURRENTLY blocks %s on %s", index_list,
 					pgs_lock_blocks(lock->lock), whose);
 
 	if (n_tables) {
