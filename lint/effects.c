@@ -248,6 +248,13 @@ static void lock_partition(void *data, struct pgs_table *t)
 		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, t->name);
 }
 
+void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan)
+{
+	struct partitions d = {fx, parent, lock, scan, false};
+
+	pgs_model_each_table(fx->model, lock_partition, &d);
+}
+
 static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 {
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, cs->relation);
@@ -373,12 +380,14 @@ static void index_stmt(struct pgs_fx *fx, const PgQuery__IndexStmt *is)
 	struct pgs_table *t = pgs_model_table(fx->model, is->relation);
 
 	pgs_fx_lock(e, is->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE);
-	pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, is->idxname);
 	fx->out->no_transaction = is->concurrent;
-	/* on a partitioned table every partition is locked and built too */
-	if (t && t->kind == 'p' && is->relation->inh) {
-		struct partitions d = {fx, t->key, PGS_LOCK_SHARE, true, false};
-		pgs_model_each_table(fx->model, lock_partition, &d);
+	/* a partitioned table has no rows of its own: every partition is locked
+	 * and gets its index built (ON ONLY builds nothing yet) */
+	if (t && t->kind == 'p') {
+		if (is->relation->inh)
+			pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, true);
+	} else {
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, is->idxname);
 	}
 }
 

@@ -168,7 +168,13 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		bool using_index = c->indexname && *c->indexname;
 		if (!using_index) {
-			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
+			/* a partitioned table has no rows of its own: the index is built
+			 * on every partition, under SHARE (matching existing indexes are
+			 * not reused) */
+			if (t && t->kind == 'p')
+				pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, true);
+			else
+				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
 			break;
 		}
 		/* USING INDEX: fast, except that a primary key makes its columns

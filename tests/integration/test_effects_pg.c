@@ -154,6 +154,28 @@ static const struct effect_case cases[] = {
 	 "ALTER TABLE child ADD CONSTRAINT child_pkey PRIMARY KEY USING INDEX child_id_uidx", 15},
 	{"add_unique_using_index", "CREATE UNIQUE INDEX users_name_uidx ON users (name);\n",
 	 "ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE USING INDEX users_name_uidx", 15},
+	/* on a partitioned table every partition is locked and gets its own index */
+	{"add_unique_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO "
+	 "('2026-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01'), (2, '2025-05-01');\n"
+	 "CREATE UNIQUE INDEX events_2024_id_at ON events_2024 (id, at);\n",
+	 "ALTER TABLE events ADD CONSTRAINT events_id_at_key UNIQUE (id, at)", 15},
+	{"create_index_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01');\n",
+	 "CREATE INDEX events_at_idx ON events (at)", 15},
+	{"create_index_on_only_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01');\n",
+	 "CREATE INDEX events_at_idx ON ONLY events (at)", 15},
 	{"add_exclusion", NULL,
 	 "ALTER TABLE child ADD CONSTRAINT child_id_excl EXCLUDE USING btree (id WITH =)", 15},
 	{"create_trigger",
