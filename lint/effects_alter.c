@@ -416,6 +416,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (cmd->name && strcmp(cmd->name, "heap") == 0 && t && !t->partial)
 			break;
 		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		/* heap on a table the history doesn't show may well be a no-op */
+		if (cmd->name && strcmp(cmd->name, "heap") == 0)
+			e->assumed = true;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
