@@ -47,7 +47,8 @@ static void check(struct pgs_check *ctx)
 	pgs_diag_note(ctx, d, "TRUNCATE is not MVCC-safe: transactions whose snapshot is older "
 			      "see the table empty once it commits");
 	if (ts->restart_seqs)
-		pgs_diag_note(ctx, d, "RESTART IDENTITY also resets the sequences owned by the truncated columns");
+		pgs_diag_note(ctx, d, "RESTART IDENTITY also resets the sequences owned by columns "
+				      "of the truncated tables");
 	pgs_diag_help(ctx, d,
 		      "if the table is in use, DELETE the rows in batches instead (ROW EXCLUSIVE: "
 		      "reads and other writes go on); if it must be emptied at once, keep the "
