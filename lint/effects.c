@@ -248,6 +248,13 @@ static void lock_partition(void *data, struct pgs_table *t)
 		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, t->name);
 }
 
+void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan)
+{
+	struct partitions d = {fx, parent, lock, scan, false};
+
+	pgs_model_each_table(fx->model, lock_partition, &d);
+}
+
 static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 {
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, cs->relation);
@@ -337,12 +344,17 @@ static void drop_stmt(struct pgs_fx *fx, const PgQuery__DropStmt *ds)
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
 			const char *key = pgs_model_key_from_names(fx->model, names, n);
 			struct pgs_index *ix = key ? pgs_model_index(fx->model, key) : NULL;
+			enum pgs_lock lock = ds->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+							    : PGS_LOCK_ACCESS_EXCLUSIVE;
 			if (ds->concurrent)
 				fx->out->no_transaction = true;
+			/* the table first (the main effect), then the index itself, which
+			 * is locked the same way; an index the history doesn't know has
+			 * only its own entry: its table is unknown */
 			if (ix)
-				pgs_fx_lock_key(fx, ix->table, ds->concurrent
-								       ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
-								       : PGS_LOCK_ACCESS_EXCLUSIVE);
+				pgs_fx_lock_key(fx, ix->table, lock);
+			if (key)
+				pgs_fx_lock_key(fx, key, lock);
 			break;
 		}
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
@@ -368,19 +380,40 @@ static void index_stmt(struct pgs_fx *fx, const PgQuery__IndexStmt *is)
 	struct pgs_table *t = pgs_model_table(fx->model, is->relation);
 
 	pgs_fx_lock(e, is->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE);
-	pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, is->idxname);
 	fx->out->no_transaction = is->concurrent;
-	/* on a partitioned table every partition is locked and built too */
-	if (t && t->kind == 'p' && is->relation->inh) {
-		struct partitions d = {fx, t->key, PGS_LOCK_SHARE, true, false};
-		pgs_model_each_table(fx->model, lock_partition, &d);
+	/* a partitioned table has no rows of its own: every partition is locked
+	 * and gets its index built (ON ONLY builds nothing yet) */
+	if (t && t->kind == 'p') {
+		if (is->relation->inh)
+			pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, true);
+	} else {
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, is->idxname);
 	}
+}
+
+struct table_indexes {
+	struct pgs_fx *fx;
+	const char *table;
+	enum pgs_lock lock;
+};
+
+static void lock_index_of_table(void *data, const char *key, void *value)
+{
+	struct table_indexes *d = data;
+	const struct pgs_index *ix = value;
+
+	if (strcmp(ix->table, d->table) == 0)
+		pgs_fx_lock_key(d->fx, key, d->lock);
 }
 
 static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 {
 	bool concurrent = option_on(rs->params, rs->n_params, "concurrently");
 	enum pgs_lock lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE;
+	/* a plain REINDEX locks each index it rebuilds exclusively; since the
+	 * planner locks every index of a table, queries on the table wait too */
+	enum pgs_lock index_lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+					      : PGS_LOCK_ACCESS_EXCLUSIVE;
 
 	switch (rs->kind) {
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE:
@@ -389,17 +422,22 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 			pgs_fx_lock(e, lock);
 			e->reindex = true;
 			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
+			struct table_indexes d = {fx, e->relation, index_lock};
+			pgs_strmap_each(&fx->model->indexes, lock_index_of_table, &d);
 		}
 		break;
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
 		if (rs->relation) {
 			const char *key = pgs_model_key(fx->model, rs->relation);
 			struct pgs_index *ix = pgs_model_index(fx->model, key);
+			/* the table first (the main effect), then the index; an index the
+			 * history doesn't know has only its own entry */
 			if (ix) {
 				struct pgs_effect *e = pgs_fx_lock_key(fx, ix->table, lock);
 				e->reindex = true;
 				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
 			}
+			pgs_fx_lock_key(fx, key, index_lock);
 		}
 		break;
 	default:
@@ -442,10 +480,16 @@ static void truncate_stmt(struct pgs_fx *fx, const PgQuery__TruncateStmt *ts)
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		/* a new, empty file: the relfilenode changes, nothing is copied */
 		e->rewrite = true;
-		if (ts->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) {
-			const char *key = pgs_model_key(fx->model, n->range_var);
-			pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
-		}
+	}
+	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+		return;
+	/* CASCADE truncates the tables referencing a truncated one, and the
+	 * tables referencing those, and so on: the list grows as we go */
+	for (size_t i = 0; i < fx->out->n; i++) {
+		size_t before = fx->out->n;
+		pgs_fx_lock_referencing(fx, fx->out->items[i].relation, PGS_LOCK_ACCESS_EXCLUSIVE);
+		for (size_t k = before; k < fx->out->n; k++)
+			fx->out->items[k].rewrite = true;
 	}
 }
 

@@ -117,15 +117,23 @@ static enum pgs_lock reloptions_lock(const PgQuery__Node *def)
 	return PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
 }
 
-/* Whether any of the columns is nullable (unknown columns count as nullable). */
-static bool any_nullable(struct pgs_table *t, const char *const *columns, size_t n)
+/*
+ * Whether making the columns NOT NULL must scan: some column is nullable
+ * (unknown columns count as nullable) and, from PostgreSQL 12, no validated
+ * CHECK (col IS NOT NULL) proves it has no NULLs.
+ */
+static bool any_nullable(struct pgs_table *t, const char *const *columns, size_t n,
+			 int pg_version)
 {
 	if (!t || !n)
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		struct pgs_column *c = columns[i] ? pgs_table_column(t, columns[i]) : NULL;
-		if (!c || !c->not_null)
-			return true;
+		if (c && c->not_null)
+			continue;
+		if (columns[i] && pg_version >= 12 && pgs_table_has_valid_not_null_check(t, columns[i]))
+			continue;
+		return true;
 	}
 	return false;
 }
@@ -160,7 +168,13 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		bool using_index = c->indexname && *c->indexname;
 		if (!using_index) {
-			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
+			/* a partitioned table has no rows of its own: the index is built
+			 * on every partition, under SHARE (matching existing indexes are
+			 * not reused) */
+			if (t && t->kind == 'p')
+				pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, true);
+			else
+				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
 			break;
 		}
 		/* USING INDEX: fast, except that a primary key makes its columns
@@ -169,7 +183,7 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			const char *key = pgs_arena_printf(fx->arena, "%s.%s", t ? t->schema : "public",
 							   c->indexname);
 			struct pgs_index *ix = pgs_model_index(fx->model, key);
-			if (!ix || any_nullable(t, ix->columns, ix->n_columns)) {
+			if (!ix || any_nullable(t, ix->columns, ix->n_columns, fx->pg_version)) {
 				pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, c->indexname);
 				if (!ix || !t || t->partial)
 					e->assumed = true;
@@ -286,8 +300,16 @@ static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *pare
 		if (d.found && part != d.found) {
 			struct pgs_effect *de = pgs_fx_lock_key(fx, d.found->key,
 								PGS_LOCK_ACCESS_EXCLUSIVE);
-			if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition)
+			if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition) {
 				pgs_fx_scan(de, PGS_CAUSE_CHECK_SCAN, d.found->name);
+				/* a validated CHECK excluding the new bound skips it (unprovable
+				 * here, as for the partition) */
+				for (size_t i = 0; i < d.found->n_constraints; i++)
+					if (d.found->constraints[i].kind == PGS_CON_CHECK &&
+					    d.found->constraints[i].validated &&
+					    !d.found->constraints[i].dropped)
+						de->assumed = true;
+			}
 		}
 	}
 }
@@ -400,6 +422,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (cmd->name && strcmp(cmd->name, "heap") == 0 && t && !t->partial)
 			break;
 		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		/* heap on a table the history doesn't show may well be a no-op */
+		if (cmd->name && strcmp(cmd->name, "heap") == 0)
+			e->assumed = true;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:

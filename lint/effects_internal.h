@@ -31,6 +31,9 @@ void pgs_fx_scan(struct pgs_effect *e, enum pgs_effect_cause cause, const char *
 /* ALTER TABLE (and ALTER INDEX / VIEW / MATERIALIZED VIEW / FOREIGN TABLE). */
 void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as);
 
+/* Lock every partition of parent the model knows (and mark it scanned, for index builds). */
+void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan);
+
 /* The foreign keys of other tables that reference table (for DROP / TRUNCATE spill-over). */
 void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock lock);
 

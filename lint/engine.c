@@ -242,9 +242,12 @@ void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct 
 
 	if (!blocks)
 		return;
-	if (e->rewrite)
+	if (e->rewrite && e->reindex)
 		pgs_diag_note(ctx, d, "rewrites %s and its indexes under %s: blocks %s until done",
 			      label, pgs_lock_name(e->lock), blocks);
+	else if (e->rewrite) /* SET TABLESPACE copies the table; its indexes stay */
+		pgs_diag_note(ctx, d, "rewrites %s under %s: blocks %s until done", label,
+			      pgs_lock_name(e->lock), blocks);
 	else if (e->scan)
 		pgs_diag_note(ctx, d, "scans all of %s under %s: blocks %s until done", label,
 			      pgs_lock_name(e->lock), blocks);

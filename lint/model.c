@@ -342,6 +342,14 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			const char *old = pgs_arena_printf(&model->arena, "%s.%s", t->schema,
 							   con->indexname);
 			struct pgs_index *ix = pgs_model_index(model, old);
+			if (!ix) {
+				/* an index from before the history: known now, columns unknown */
+				ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
+				ix->key = old;
+				ix->table = t->key;
+				ix->unique = true;
+				pgs_strmap_put(&model->indexes, ix->key, ix);
+			}
 			if (ix) {
 				pgs_strmap_remove(&model->indexes, old);
 				ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
@@ -455,6 +463,15 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+		/* a table first seen in an ALTER: remember the column, type unknown,
+		 * so that a later primary key on it knows it has no NULLs */
+		if (!col && t->partial && cmd->name && *cmd->name) {
+			struct pgs_column stub = {.name = pgs_arena_strdup(&model->arena, cmd->name),
+						  .type = ""};
+			col = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
+					     &t->cap_columns, sizeof(*col));
+			*col = stub;
+		}
 		if (col)
 			col->not_null = true;
 		break;

@@ -118,6 +118,95 @@ static const struct effect_case cases[] = {
 	{"rename_column", NULL, "ALTER TABLE users RENAME COLUMN name TO full_name", 15},
 	{"set_default", NULL, "ALTER TABLE users ALTER COLUMN n SET DEFAULT 1", 15},
 	{"drop_default", NULL, "ALTER TABLE users ALTER COLUMN n DROP DEFAULT", 15},
+	/* the locking rules (M103..M124) */
+	{"drop_index", NULL, "DROP INDEX users_email_idx", 15},
+	{"reindex_index", NULL, "REINDEX INDEX users_email_idx", 15},
+	{"reindex_table", NULL, "REINDEX TABLE users", 15},
+	{"reindex_concurrently_false", NULL, "REINDEX (CONCURRENTLY false) TABLE users", 15},
+	{"truncate", NULL, "TRUNCATE child", 15},
+	{"truncate_indexed_table", NULL, "TRUNCATE users", 15},
+	/* CASCADE goes on through the tables referencing the referencing ones */
+	{"truncate_cascade",
+	 "ALTER TABLE child ADD PRIMARY KEY (id);\n"
+	 "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);\n"
+	 "CREATE TABLE grandchild (id int, child_id int REFERENCES child (id));\n"
+	 "INSERT INTO grandchild VALUES (1, 1);\n",
+	 "TRUNCATE parent CASCADE", 15},
+	{"truncate_referencing_table_only",
+	 "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);\n",
+	 "TRUNCATE child", 15},
+	{"lock_table", NULL, "LOCK TABLE users", 15},
+	{"lock_table_share", NULL, "LOCK TABLE users IN SHARE MODE", 15},
+	{"lock_table_row_exclusive", NULL, "LOCK TABLE users IN ROW EXCLUSIVE MODE", 15},
+	{"cluster", NULL, "CLUSTER users USING users_pkey", 15},
+	{"add_primary_key", NULL, "ALTER TABLE child ADD PRIMARY KEY (id)", 15},
+	{"add_primary_key_using_index_nullable", "CREATE UNIQUE INDEX child_id_uidx ON child (id);\n",
+	 "ALTER TABLE child ADD CONSTRAINT child_pkey PRIMARY KEY USING INDEX child_id_uidx", 15},
+	/* a validated CHECK (id IS NOT NULL) lets the implicit SET NOT NULL skip its scan */
+	{"add_primary_key_using_index_not_null_check",
+	 "CREATE UNIQUE INDEX child_id_uidx ON child (id);\n"
+	 "ALTER TABLE child ADD CONSTRAINT child_id_nn CHECK (id IS NOT NULL) NOT VALID;\n"
+	 "ALTER TABLE child VALIDATE CONSTRAINT child_id_nn;\n",
+	 "ALTER TABLE child ADD CONSTRAINT child_pkey PRIMARY KEY USING INDEX child_id_uidx", 15},
+	{"add_primary_key_using_index_not_null",
+	 "CREATE UNIQUE INDEX child_id_uidx ON child (id);\n"
+	 "ALTER TABLE child ALTER COLUMN id SET NOT NULL;\n",
+	 "ALTER TABLE child ADD CONSTRAINT child_pkey PRIMARY KEY USING INDEX child_id_uidx", 15},
+	{"add_unique_using_index", "CREATE UNIQUE INDEX users_name_uidx ON users (name);\n",
+	 "ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE USING INDEX users_name_uidx", 15},
+	/* on a partitioned table every partition is locked and gets its own index */
+	{"add_unique_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO "
+	 "('2026-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01'), (2, '2025-05-01');\n"
+	 "CREATE UNIQUE INDEX events_2024_id_at ON events_2024 (id, at);\n",
+	 "ALTER TABLE events ADD CONSTRAINT events_id_at_key UNIQUE (id, at)", 15},
+	{"create_index_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01');\n",
+	 "CREATE INDEX events_at_idx ON events (at)", 15},
+	{"create_index_on_only_partitioned",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n"
+	 "INSERT INTO events VALUES (1, '2024-05-01');\n",
+	 "CREATE INDEX events_at_idx ON ONLY events (at)", 15},
+	{"add_exclusion", NULL,
+	 "ALTER TABLE child ADD CONSTRAINT child_id_excl EXCLUDE USING btree (id WITH =)", 15},
+	{"create_trigger",
+	 "CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n",
+	 "CREATE TRIGGER users_noop BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION noop()",
+	 15},
+	{"disable_trigger",
+	 "CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+	 "CREATE TRIGGER users_noop BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION noop();\n",
+	 "ALTER TABLE users DISABLE TRIGGER users_noop", 15},
+	{"attach_partition",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 (id int, at date);\n"
+	 "INSERT INTO events_2024 VALUES (1, '2024-05-01');\n",
+	 "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01')",
+	 15},
+	{"attach_partition_with_default",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_default PARTITION OF events DEFAULT;\n"
+	 "INSERT INTO events VALUES (2, '2023-01-01');\n"
+	 "CREATE TABLE events_2024 (id int, at date);\n"
+	 "INSERT INTO events_2024 VALUES (1, '2024-05-01');\n",
+	 "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01')",
+	 15},
+	{"detach_partition",
+	 "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+	 "('2025-01-01');\n",
+	 "ALTER TABLE events DETACH PARTITION events_2024", 15},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -354,11 +443,17 @@ static int observe(const struct effect_case *c, const char *dbname, struct obser
 		goto finish;
 	if (exec_ok(conn, "BEGIN") != 0)
 		goto finish;
+	/* relations the statement drops (DROP INDEX) are only there before it */
+	for (size_t i = 0; i < fx->n; i++)
+		kinds[i] = relkind_of(conn, fx->items[i].relation);
 	if (snapshot(conn, o, false) != 0 || exec_ok(conn, c->sql) != 0 ||
 	    snapshot(conn, o, true) != 0)
 		goto rollback;
-	for (size_t i = 0; i < fx->n; i++)
-		kinds[i] = relkind_of(conn, fx->items[i].relation);
+	for (size_t i = 0; i < fx->n; i++) {
+		char kind = relkind_of(conn, fx->items[i].relation);
+		if (kind)
+			kinds[i] = kind;
+	}
 	rc = 0;
 rollback:
 	(void)exec_ok(conn, "ROLLBACK");
@@ -461,6 +556,12 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 		enum pgs_lock got = strongest(r->locks_after & ~r->locks_before);
 		bool rewrote = r->filenode_before != r->filenode_after;
 		bool scanned = r->seq_after > r->seq_before;
+
+		/* TRUNCATE (a new file, nothing copied: rewrite without a pass over
+		 * the data) rebuilds the indexes on the new, empty heap, and each
+		 * build counts a seq_scan of those zero rows */
+		if (e->rewrite && !e->scan && rewrote)
+			scanned = false;
 
 		if (e->lock != got && !(e->assumed && e->lock > got)) {
 			mismatch(c, e->relation, "lock", pgs_lock_name(e->lock), pgs_lock_name(got),

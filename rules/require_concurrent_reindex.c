@@ -1,0 +1,161 @@
+#include "lint/rule.h"
+#include "rules/util.h"
+
+/* Whether the REINDEX options name CONCURRENTLY at all (on or off). */
+static bool names_concurrently(const PgQuery__ReindexStmt *rs)
+{
+	for (size_t i = 0; i < rs->n_params; i++)
+		if (rs->params[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
+		    strcmp(rs->params[i]->def_elem->defname, "concurrently") == 0)
+			return true;
+	return false;
+}
+
+/* An exclusion constraint's index: REINDEX CONCURRENTLY refuses (TABLE skips) it. */
+static const struct pgs_constraint *exclusion_of(struct pgs_model *model, const char *table,
+						 const char *index)
+{
+	struct pgs_table *t = pgs_strmap_get(&model->tables, table);
+
+	for (size_t i = 0; t && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (!c->dropped && c->kind == PGS_CON_EXCLUSION && c->index &&
+		    (!index || strcmp(c->index, index) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+static void check(struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT || !node->reindex_stmt->relation)
+		return;
+	const PgQuery__ReindexStmt *rs = node->reindex_stmt;
+	bool is_index = rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX;
+	if (!is_index && rs->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE)
+		return;
+
+	struct pgs_model *model = pgs_check_model(ctx);
+	const struct pgs_effects *fx = pgs_check_effects(ctx);
+	const char *key = pgs_model_key(model, rs->relation);
+	struct pgs_index *ix = is_index ? pgs_model_index(model, key) : NULL;
+	const char *table = is_index ? (ix ? ix->table : NULL) : key;
+	const struct pgs_effect *te = table ? pgs_effects_find(fx, table) : NULL;
+	const struct pgs_effect *ie = is_index ? pgs_effects_find(fx, key) : NULL;
+	/* the lock that says whether it is concurrent: the table's, else the index's */
+	const struct pgs_effect *e = te ? te : ie;
+
+	if (!e || e->lock <= PGS_LOCK_SHARE_UPDATE_EXCLUSIVE ||
+	    (table && pgs_check_created_in_this_file(ctx, table)))
+		return;
+
+	int pg = pgs_check_pg_version(ctx);
+	const char *what = is_index ? "INDEX" : "TABLE";
+	const char *target = pgs_check_relation_label(ctx, key);
+	const char *of = te ? pgs_check_relation_label(ctx, table) : "its table";
+	struct pgs_diag *d;
+
+	if (te)
+		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+			       "REINDEX %s %s without CONCURRENTLY blocks %s on %s until the "
+			       "rebuild is done",
+			       what, target, pgs_lock_blocks(te->lock), of);
+	else
+		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+			       "REINDEX %s %s without CONCURRENTLY holds %s on the index until the "
+			       "rebuild is done",
+			       what, target, pgs_lock_name(ie->lock));
+	if (te)
+		pgs_diag_note_lock(ctx, d, te);
+	if (is_index && ie)
+		pgs_diag_note(ctx, d,
+			      "takes %s on %s: the planner locks every index of a table, so "
+			      "nearly every query on %s waits too",
+			      pgs_lock_name(ie->lock), target, of);
+	else if (!is_index) {
+		/* the indexes the history knows have their own effects */
+		const struct pgs_effect *index_lock = NULL;
+		for (size_t i = 0; i < fx->n; i++)
+			if (&fx->items[i] != te)
+				index_lock = &fx->items[i];
+		pgs_diag_note(ctx, d,
+			      "%s%s each index of %s while it is rebuilt: the planner locks every "
+			      "index of a table, so nearly every query on %s waits too",
+			      index_lock ? "takes " : "locks",
+			      index_lock ? pgs_arena_printf(pgs_check_arena(ctx), "%s on",
+							    pgs_lock_name(index_lock->lock))
+					 : "",
+			      target, target);
+	}
+	if (names_concurrently(rs))
+		pgs_diag_note(ctx, d, "the CONCURRENTLY option is set to false here");
+
+	if (pg < 12) {
+		d->severity = PGS_SEV_INFO;
+		pgs_diag_note(ctx, d, "REINDEX CONCURRENTLY needs PostgreSQL 12 or later");
+		pgs_diag_help(ctx, d,
+			      "before 12, rebuild an index online by hand: CREATE INDEX "
+			      "CONCURRENTLY a copy, DROP INDEX CONCURRENTLY the old one, and "
+			      "rename the copy (not possible for a constraint's index)");
+		return;
+	}
+	const struct pgs_constraint *excl =
+		table ? exclusion_of(model, table, is_index ? key : NULL) : NULL;
+	if (excl && is_index) {
+		pgs_diag_note(ctx, d,
+			      "%s backs exclusion constraint %s: PostgreSQL can't reindex it "
+			      "concurrently",
+			      target, pgs_check_quote(ctx, excl->name));
+		pgs_diag_help(ctx, d, "there is no concurrent form for this index: set a short "
+				      "lock_timeout and run it at a quiet time");
+		return;
+	}
+	pgs_diag_help(ctx, d,
+		      "use REINDEX %s CONCURRENTLY, alone and outside a transaction block; it "
+		      "takes SHARE UPDATE EXCLUSIVE, so reads and writes go on (a failure leaves an "
+		      "invalid _ccnew index to drop)",
+		      what);
+	if (names_concurrently(rs))
+		return; /* the edit would repeat the option: let the author change it */
+
+	const char *text = pgs_check_text(ctx);
+	struct pgs_span span = pgs_check_stmt(ctx)->span;
+	struct pgs_token kw = pgs_util_find_word(text, span.start, span.end, is_index ? "index"
+											   : "table");
+	if (kw.kind == PGS_TOK_EOF)
+		return;
+	/* Inside a transaction block it fails; REINDEX TABLE CONCURRENTLY skips
+	 * exclusion constraints' indexes. */
+	pgs_diag_fix(ctx, d, "add CONCURRENTLY", !pgs_check_txn(ctx)->active && !excl);
+	pgs_diag_edit(ctx, d, (struct pgs_span){kw.end, kw.end}, " CONCURRENTLY");
+}
+
+const struct pgs_rule pgs_rule_require_concurrent_reindex = {
+	.id = "M104",
+	.name = "require-concurrent-reindex",
+	.severity = PGS_SEV_WARNING,
+	.summary = "REINDEX without CONCURRENTLY blocks writes to the table and locks its indexes",
+	.docs = "## Problem\n\n"
+		"`REINDEX INDEX` and `REINDEX TABLE` take a SHARE lock on the table (writes wait)\n"
+		"and an ACCESS EXCLUSIVE lock on each index being rebuilt. The planner locks\n"
+		"every index of a table when it plans a query on it, so in practice nearly\n"
+		"every query on the table waits until the rebuild is done.\n"
+		"`REINDEX (CONCURRENTLY false)` is a plain REINDEX.\n\n"
+		"## Safe alternative\n\n"
+		"From PostgreSQL 12, `REINDEX INDEX CONCURRENTLY` / `REINDEX TABLE CONCURRENTLY`\n"
+		"(or `REINDEX (CONCURRENTLY) ...`) builds a new index next to the old one under\n"
+		"SHARE UPDATE EXCLUSIVE and swaps them: reads and writes go on. It cannot run\n"
+		"inside a transaction block, can't rebuild an exclusion constraint's index\n"
+		"(`REINDEX TABLE CONCURRENTLY` skips them), and a failure leaves an invalid\n"
+		"`_ccnew` index to drop.\n\n"
+		"Before 12 there is no concurrent REINDEX: the finding is info, and the way\n"
+		"around it is `CREATE INDEX CONCURRENTLY` of a copy, `DROP INDEX CONCURRENTLY`\n"
+		"of the old index and a rename.\n\n"
+		"The fix adds CONCURRENTLY; it is unsafe inside a transaction block. REINDEX\n"
+		"SCHEMA / DATABASE / SYSTEM are not checked.\n",
+	.example_bad = "REINDEX INDEX users_email_idx;",
+	.example_good = "REINDEX INDEX CONCURRENTLY users_email_idx;",
+	.check = check,
+};
