@@ -34,7 +34,7 @@ static const char *fill(struct pgs_arena *a, const char *template, const char *c
 			const char *const *values, size_t n)
 {
 	size_t len = 0;
-	char *out;
+	char *out = NULL;
 
 	for (int pass = 0; pass < 2; pass++) {
 		size_t o = 0;
