@@ -82,8 +82,10 @@ struct pgs_column_add {
 	bool needs_value;
 };
 
+/* cmd is an AT_AddColumn action on table (NULL when the model doesn't know it). */
 struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs_arena *arena,
-					     const PgQuery__ColumnDef *def, int pg_version);
+					     struct pgs_table *table,
+					     const PgQuery__AlterTableCmd *cmd, int pg_version);
 
 /*
  * What ALTER COLUMN ... TYPE does for one column of table (NULL when the

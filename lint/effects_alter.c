@@ -35,9 +35,17 @@ static void column_rewrite(struct pgs_column_add *r, enum pgs_effect_cause cause
 
 /* ADD COLUMN: rewrites when every row needs a value computed for it. */
 struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs_arena *arena,
-					     const PgQuery__ColumnDef *def, int pg_version)
+					     struct pgs_table *table,
+					     const PgQuery__AlterTableCmd *cmd, int pg_version)
 {
 	struct pgs_column_add r = {0};
+
+	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return r;
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
+	/* ADD COLUMN IF NOT EXISTS of a column that exists does nothing */
+	if (cmd->missing_ok && table && pgs_table_column(table, def->colname))
+		return r;
 	const char *type = pgs_type_name_last(def->type_name);
 	const PgQuery__Node *dflt = def->raw_default;
 	bool not_null = def->is_not_null;
@@ -92,10 +100,16 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 	return r;
 }
 
-static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef *def)
+static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+		       const PgQuery__AlterTableCmd *cmd)
 {
-	struct pgs_column_add a = pgs_effects_add_column(fx->model, fx->arena, def, fx->pg_version);
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
 	struct pgs_effect *e = &fx->out->items[self];
+
+	if (cmd->missing_ok && t && pgs_table_column(t, def->colname))
+		return; /* IF NOT EXISTS, and it exists: nothing happens */
+	struct pgs_column_add a = pgs_effects_add_column(fx->model, fx->arena, t, cmd,
+							 fx->pg_version);
 
 	if (a.rewrite) {
 		pgs_fx_rewrite(e, a.cause, a.culprit);
@@ -420,7 +434,7 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-			add_column(fx, self, cmd->def->column_def);
+			add_column(fx, self, t, cmd);
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);

@@ -254,6 +254,19 @@ void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct 
 			      label, blocks);
 }
 
+void pgs_diag_note_other_locks(struct pgs_check *ctx, struct pgs_diag *d,
+			       const struct pgs_effect *main)
+{
+	for (size_t i = 0; i < ctx->effects.n; i++) {
+		const struct pgs_effect *e = &ctx->effects.items[i];
+
+		if (e == main || !pgs_lock_blocks(e->lock) ||
+		    pgs_check_created_in_this_file(ctx, e->relation))
+			continue;
+		pgs_diag_note_lock(ctx, d, e);
+	}
+}
+
 /* ---- linting a file ---- */
 
 /*
