@@ -517,20 +517,22 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (t && !t->partial &&
 		    t->unlogged == (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged))
 			break;
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER,
+			       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ? "SET UNLOGGED"
+											  : "SET LOGGED");
 		if (!t || t->partial)
 			e->assumed = true;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "SET TABLESPACE");
 		e->reindex = false; /* indexes stay where they are */
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (cmd->name && strcmp(cmd->name, "heap") == 0 && t && !t->partial)
 			break;
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "SET ACCESS METHOD");
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:

@@ -244,8 +244,8 @@ void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct 
 	if (!blocks)
 		return;
 	if (e->rewrite)
-		pgs_diag_note(ctx, d, "rewrites %s and its indexes under %s: blocks %s until done",
-			      label, pgs_lock_name(e->lock), blocks);
+		pgs_diag_note(ctx, d, "rewrites %s%s under %s: blocks %s until done", label,
+			      e->reindex ? " and its indexes" : "", pgs_lock_name(e->lock), blocks);
 	else if (e->scan)
 		pgs_diag_note(ctx, d, "scans all of %s under %s: blocks %s until done", label,
 			      pgs_lock_name(e->lock), blocks);
