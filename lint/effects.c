@@ -442,11 +442,17 @@ static void truncate_stmt(struct pgs_fx *fx, const PgQuery__TruncateStmt *ts)
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		/* a new, empty file: the relfilenode changes, nothing is copied */
 		e->rewrite = true;
-		if (ts->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) {
-			const char *key = pgs_model_key(fx->model, n->range_var);
-			pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
-		}
 	}
+	/* CASCADE truncates the tables that reference these, and those that
+	 * reference them, and so on (the list grows while it is walked) */
+	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+		return;
+	for (size_t i = 0; i < fx->out->n; i++) {
+		const char *key = fx->out->items[i].relation;
+		pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+	}
+	for (size_t i = 0; i < fx->out->n; i++)
+		fx->out->items[i].rewrite = true;
 }
 
 /* LOCK TABLE's mode numbers are PostgreSQL's lockmode constants (1..8). */

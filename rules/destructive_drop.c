@@ -128,6 +128,50 @@ static void drop_cascade(struct pgs_check *ctx, const PgQuery__DropStmt *ds)
 		      what);
 }
 
+/* TRUNCATE ... CASCADE empties the tables that reference the named ones too. */
+static void truncate_cascade(struct pgs_check *ctx, const PgQuery__TruncateStmt *ts)
+{
+	const struct pgs_effects *fx = pgs_check_effects(ctx);
+	const char *named = "", *others = "";
+
+	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+		return;
+	for (size_t i = 0; i < fx->n; i++) {
+		bool is_named = false;
+		for (size_t k = 0; k < ts->n_relations; k++)
+			if (ts->relations[k]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR &&
+			    strcmp(pgs_model_key(pgs_check_model(ctx), ts->relations[k]->range_var),
+				   fx->items[i].relation) == 0)
+				is_named = true;
+		const char *label = pgs_check_relation_label(ctx, fx->items[i].relation);
+		if (is_named)
+			named = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", named,
+						 *named ? ", " : "", label);
+		else
+			others = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", others,
+						  *others ? ", " : "", label);
+	}
+	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+					"TRUNCATE %s CASCADE also empties every table whose foreign "
+					"keys reference %s%s%s",
+					named, ts->n_relations > 1 ? "them" : "it",
+					*others ? ": " : "", others);
+	if (!*others)
+		pgs_diag_note(ctx, d,
+			      "pgstage doesn't know which tables reference %s: none of the files "
+			      "it read declares such a foreign key",
+			      named);
+	for (size_t i = 0; i < fx->n; i++)
+		if (pgs_lock_blocks(fx->items[i].lock))
+			pgs_diag_note(ctx, d, "takes %s on %s: blocks %s until the transaction ends",
+				      pgs_lock_name(fx->items[i].lock),
+				      pgs_check_relation_label(ctx, fx->items[i].relation),
+				      pgs_lock_blocks(fx->items[i].lock));
+	pgs_diag_help(ctx, d,
+		      "drop CASCADE and name every table to empty: PostgreSQL then refuses if "
+		      "another table still references them");
+}
+
 static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
@@ -136,6 +180,9 @@ static void check(struct pgs_check *ctx)
 	switch (node->node_case) {
 	case PG_QUERY__NODE__NODE_DROP_STMT:
 		drop_cascade(ctx, node->drop_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+		truncate_cascade(ctx, node->truncate_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_DROPDB_STMT:
 		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
@@ -175,8 +222,8 @@ const struct pgs_rule pgs_rule_destructive_drop = {
 	.id = "M209",
 	.name = "destructive-drop",
 	.severity = PGS_SEV_ERROR,
-	.summary = "DROP DATABASE, DROP OWNED, and DROP ... CASCADE of a schema, type or "
-		   "function can delete tables or columns that the migration doesn't name",
+	.summary = "DROP DATABASE, DROP OWNED, TRUNCATE ... CASCADE and DROP ... CASCADE of a "
+		   "schema, type or function delete data the migration doesn't name",
 	.docs = "## Problem\n\n"
 		"Some DROP statements delete far more than they name:\n\n"
 		"- `DROP DATABASE` deletes every table in it, and can't run in a\n"
@@ -188,14 +235,16 @@ const struct pgs_rule pgs_rule_destructive_drop = {
 		"- `DROP FUNCTION ... CASCADE` drops the triggers, defaults, indexes, views\n"
 		"  and generated columns that use it; `DROP SEQUENCE ... CASCADE` the\n"
 		"  column defaults that call it;\n"
-		"- `DROP OWNED BY role` drops every object the role owns.\n\n"
+		"- `DROP OWNED BY role` drops every object the role owns;\n"
+		"- `TRUNCATE t CASCADE` also empties every table with a foreign key to `t`\n"
+		"  (and the tables referencing those).\n\n"
 		"PostgreSQL lists what CASCADE dropped only as NOTICE messages.\n"
 		"`DROP TABLE` and `DROP COLUMN` (with or without CASCADE) are reported by\n"
 		"`dropping-table` and `dropping-column`.\n\n"
 		"## Safe alternative\n\n"
-		"Drop without CASCADE: PostgreSQL then refuses and lists the dependent\n"
-		"objects, and each can be removed on purpose, after the application\n"
-		"stopped using it. Drop databases by hand, after a backup; before `DROP\n"
+		"Drop (or truncate) without CASCADE: PostgreSQL then refuses and lists the\n"
+		"dependent objects, and each can be removed on purpose, after the\n"
+		"application stopped using it. Drop databases by hand, after a backup; before `DROP\n"
 		"OWNED`, `REASSIGN OWNED BY old_role TO new_role`.\n",
 	.example_bad = "DROP TYPE order_status CASCADE;",
 	.example_good = "DROP TYPE order_status;",

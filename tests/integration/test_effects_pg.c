@@ -196,6 +196,14 @@ static const struct effect_case cases[] = {
 	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
 	 "REFERENCES parent (id);\n",
 	 "DROP TABLE parent CASCADE", 15},
+	/* TRUNCATE ... CASCADE empties the referencing tables, transitively */
+	{"truncate_cascade",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n"
+	 "ALTER TABLE child ADD CONSTRAINT child_id_key UNIQUE (id);\n"
+	 "CREATE TABLE toy (child_id int REFERENCES child (id));\n",
+	 "TRUNCATE parent CASCADE", 15},
+	{"truncate_without_cascade", NULL, "TRUNCATE child", 15},
 	/* whole-table DML */
 	{"update_without_where", NULL, "UPDATE users SET n = n + 1", 15},
 	{"delete_without_where", NULL, "DELETE FROM child", 15},
@@ -557,7 +565,10 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 				 e->assumed);
 			bad++;
 		}
-		if (e->scan != scanned && !(e->assumed && e->scan)) {
+		/* TRUNCATE rebuilds the indexes of each table it empties, reading the
+		 * new, empty heap, which seq_scan counts: scans are not compared */
+		bool truncates = strncmp(c->sql, "TRUNCATE", 8) == 0;
+		if (e->scan != scanned && !(e->assumed && e->scan) && !truncates) {
 			char obs[64];
 			snprintf(obs, sizeof(obs), "%s (seq_scan %lld -> %lld)", yes_no(scanned),
 				 r->seq_before, r->seq_after);
