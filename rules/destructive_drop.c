@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "lint/lexer.h"
 #include "lint/rule.h"
 
 /* What CASCADE takes with it, for the object kinds whose dependents hold data. */
@@ -107,6 +108,36 @@ static const char *object_sql(struct pgs_check *ctx, const PgQuery__Node *obj)
 	}
 }
 
+/* Offer to remove the CASCADE keyword (and the space before it). */
+static void fix_remove_cascade(struct pgs_check *ctx, struct pgs_diag *d)
+{
+	const char *text = pgs_check_text(ctx);
+	struct pgs_span span = pgs_check_stmt(ctx)->span;
+	struct pgs_token tok;
+	uint32_t prev_end = span.start, from = 0, to = 0;
+	int depth = 0;
+
+	for (uint32_t pos = span.start; pos < span.end;) {
+		pos = pgs_lex(text, pos, span.end, &tok);
+		if (tok.kind == PGS_TOK_SPACE)
+			continue;
+		if (tok.kind == PGS_TOK_OPEN)
+			depth++;
+		else if (tok.kind == PGS_TOK_CLOSE)
+			depth--;
+		else if (depth == 0 && pgs_token_is(text, &tok, "cascade")) {
+			from = prev_end;
+			to = tok.end;
+		}
+		prev_end = tok.end;
+	}
+	if (to == 0)
+		return;
+	/* not safe: without CASCADE the statement fails while dependents exist */
+	pgs_diag_fix(ctx, d, "remove CASCADE", false);
+	pgs_diag_edit(ctx, d, (struct pgs_span){from, to}, "");
+}
+
 static void drop_cascade(struct pgs_check *ctx, const PgQuery__DropStmt *ds)
 {
 	const char *loses = cascade_loses(ds->remove_type);
@@ -126,6 +157,7 @@ static void drop_cascade(struct pgs_check *ctx, const PgQuery__DropStmt *ds)
 		      "%s, so each of those can be dropped on purpose (after the application "
 		      "stopped using it) in an earlier step",
 		      what);
+	fix_remove_cascade(ctx, d);
 }
 
 /* TRUNCATE ... CASCADE empties the tables that reference the named ones too. */
@@ -170,6 +202,7 @@ static void truncate_cascade(struct pgs_check *ctx, const PgQuery__TruncateStmt 
 	pgs_diag_help(ctx, d,
 		      "drop CASCADE and name every table to empty: PostgreSQL then refuses if "
 		      "another table still references them");
+	fix_remove_cascade(ctx, d);
 }
 
 static void check(struct pgs_check *ctx)
@@ -244,8 +277,10 @@ const struct pgs_rule pgs_rule_destructive_drop = {
 		"## Safe alternative\n\n"
 		"Drop (or truncate) without CASCADE: PostgreSQL then refuses and lists the\n"
 		"dependent objects, and each can be removed on purpose, after the\n"
-		"application stopped using it. Drop databases by hand, after a backup; before `DROP\n"
-		"OWNED`, `REASSIGN OWNED BY old_role TO new_role`.\n",
+		"application stopped using it. The fix removes CASCADE; it is marked\n"
+		"unsafe because the statement then fails while dependents exist.\n\n"
+		"Drop databases by hand, after a backup. Before `DROP OWNED`, run\n"
+		"`REASSIGN OWNED BY old_role TO new_role`.\n",
 	.example_bad = "DROP TYPE order_status CASCADE;",
 	.example_good = "DROP TYPE order_status;",
 	.check = check,
