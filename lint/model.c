@@ -564,6 +564,60 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	}
 }
 
+struct renamed_column {
+	struct pgs_model *model;
+	const char *table, *old_name, *new_name;
+};
+
+static void rename_names(struct pgs_model *model, const char **names, size_t n,
+			 const char *old_name, const char *new_name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], old_name) == 0)
+			names[i] = pgs_arena_strdup(&model->arena, new_name);
+}
+
+static void rename_in_index(void *data, const char *key, void *value)
+{
+	struct renamed_column *r = data;
+	struct pgs_index *ix = value;
+
+	(void)key;
+	if (strcmp(ix->table, r->table) == 0)
+		rename_names(r->model, ix->columns, ix->n_columns, r->old_name, r->new_name);
+}
+
+static void rename_referenced(void *data, struct pgs_table *t)
+{
+	struct renamed_column *r = data;
+
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		struct pgs_constraint *c = &t->constraints[i];
+		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, r->table) == 0)
+			rename_names(r->model, c->ref_columns, c->n_ref_columns, r->old_name,
+				     r->new_name);
+	}
+}
+
+/* A renamed column keeps its constraints, indexes and the foreign keys to it. */
+static void rename_in_constraints(struct pgs_model *model, struct pgs_table *t,
+				  const char *old_name, const char *new_name)
+{
+	struct renamed_column r = {model, t->key, old_name, new_name};
+
+	if (!old_name || !new_name)
+		return;
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		struct pgs_constraint *c = &t->constraints[i];
+		rename_names(model, c->columns, c->n_columns, old_name, new_name);
+		if (c->not_null_column && strcmp(c->not_null_column, old_name) == 0)
+			c->not_null_column = pgs_arena_strdup(&model->arena, new_name);
+	}
+	pgs_strmap_each(&model->indexes, rename_in_index, &r);
+	pgs_model_each_table(model, rename_referenced, &r);
+}
+
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 {
 	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && rs->relation) {
@@ -586,6 +640,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		struct pgs_column *c = pgs_table_column(t, rs->subname);
 		if (c)
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
+		rename_in_constraints(model, t, rs->subname, rs->newname);
 	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
 		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
 		if (c)

@@ -140,6 +140,12 @@ static const struct effect_case cases[] = {
 	 "ALTER TABLE users ALTER COLUMN name TYPE varchar(20) COLLATE \"C\"", 15},
 	/* row 32: the CHECK on n is re-validated even without a rewrite */
 	{"alter_type_same_type_with_check", NULL, "ALTER TABLE users ALTER COLUMN n TYPE int4", 15},
+	/* after a rename the CHECK and the index still use the column */
+	{"alter_type_renamed_column_with_check", "ALTER TABLE users RENAME COLUMN n TO amount;\n",
+	 "ALTER TABLE users ALTER COLUMN amount TYPE int4", 15},
+	{"alter_type_collation_renamed_indexed_column",
+	 "ALTER TABLE users RENAME COLUMN email TO mail;\n",
+	 "ALTER TABLE users ALTER COLUMN mail TYPE text COLLATE \"C\"", 15},
 	{"alter_type_using_same_values", NULL,
 	 "ALTER TABLE users ALTER COLUMN name TYPE varchar(30) USING name::varchar(30)", 15},
 	{"alter_type_using_new_values", NULL,
