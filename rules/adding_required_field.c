@@ -46,6 +46,7 @@ static void check(struct pgs_check *ctx)
 			      "row and stops with: column \"%s\" of relation \"%s\" contains null "
 			      "values",
 			      def->colname, as->relation->relname);
+		pgs_diag_note_lock(ctx, d, e);
 		if (is_primary_key(def))
 			pgs_diag_help(ctx, d,
 				      "add the column nullable, fill it in batches, make it NOT NULL "
