@@ -481,16 +481,16 @@ static void truncate_stmt(struct pgs_fx *fx, const PgQuery__TruncateStmt *ts)
 		/* a new, empty file: the relfilenode changes, nothing is copied */
 		e->rewrite = true;
 	}
+	/* CASCADE truncates the tables that reference these, and those that
+	 * reference them, and so on (the list grows while it is walked) */
 	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
 		return;
-	/* CASCADE truncates the tables referencing a truncated one, and the
-	 * tables referencing those, and so on: the list grows as we go */
 	for (size_t i = 0; i < fx->out->n; i++) {
-		size_t before = fx->out->n;
-		pgs_fx_lock_referencing(fx, fx->out->items[i].relation, PGS_LOCK_ACCESS_EXCLUSIVE);
-		for (size_t k = before; k < fx->out->n; k++)
-			fx->out->items[k].rewrite = true;
+		const char *key = fx->out->items[i].relation;
+		pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
 	}
+	for (size_t i = 0; i < fx->out->n; i++)
+		fx->out->items[i].rewrite = true;
 }
 
 /* LOCK TABLE's mode numbers are PostgreSQL's lockmode constants (1..8). */

@@ -35,6 +35,7 @@ enum pgs_effect_cause {
 	PGS_CAUSE_SERIAL,
 	PGS_CAUSE_IDENTITY,
 	PGS_CAUSE_GENERATED,
+	PGS_CAUSE_DOMAIN_CHECK,
 	PGS_CAUSE_NOT_NULL_SCAN,
 	PGS_CAUSE_CHECK_SCAN,
 	PGS_CAUSE_INDEX_BUILD,
@@ -64,6 +65,47 @@ struct pgs_effects {
  */
 void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
 			 const PgQuery__Node *stmt, int pg_version);
+
+/*
+ * What adding one column (an ADD COLUMN definition) does to the rows already
+ * in the table, for PostgreSQL major version pg_version. The effects of the
+ * whole statement combine these; rules use them to point at one column.
+ */
+struct pgs_column_add {
+	bool rewrite;                /* every row gets a computed value: table rewritten */
+	enum pgs_effect_cause cause; /* why: SERIAL, IDENTITY, GENERATED, DOMAIN_CHECK,
+				      * VOLATILE_DEFAULT or DEFAULT_BEFORE_11 */
+	const char *culprit;         /* the serial type, domain or volatile function */
+	bool assumed;                /* a function of unknown volatility */
+	/* NOT NULL (or PRIMARY KEY) with nothing to fill existing rows: every
+	 * row violates it, so it fails unless the table is empty */
+	bool needs_value;
+};
+
+/* cmd is an AT_AddColumn action on table (NULL when the model doesn't know it). */
+struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs_arena *arena,
+					     struct pgs_table *table,
+					     const PgQuery__AlterTableCmd *cmd, int pg_version);
+
+/*
+ * What ALTER COLUMN ... TYPE does for one column of table (NULL when the
+ * model doesn't know the table).
+ */
+struct pgs_column_retype {
+	bool rewrite;   /* the table and all its indexes are rewritten */
+	bool reindex;   /* without a rewrite: the indexes on the column are rebuilt */
+	bool assumed;   /* the answer is conservative: facts were missing */
+	bool old_type_known; /* the model knows the column's current type */
+	const char *why; /* type_change's reason, a static string */
+	/* without a rewrite: a CHECK constraint reading the column, re-validated
+	 * by a full scan (NULL when none) */
+	const char *rechecked;
+};
+
+struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
+						       struct pgs_table *table,
+						       const PgQuery__AlterTableCmd *cmd,
+						       int pg_version);
 
 /* The effect on one relation, or NULL when the statement doesn't touch it. */
 const struct pgs_effect *pgs_effects_find(const struct pgs_effects *fx, const char *relation);

@@ -23,19 +23,99 @@ static bool is_null_const(const PgQuery__Node *n)
 	return n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull;
 }
 
-/* ADD COLUMN: rewrites when every row needs a value computed for it. */
-static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef *def)
+static void column_rewrite(struct pgs_column_add *r, enum pgs_effect_cause cause,
+			   const char *culprit)
 {
+	if (r->rewrite)
+		return;
+	r->rewrite = true;
+	r->cause = cause;
+	r->culprit = culprit;
+}
+
+/* ADD COLUMN: rewrites when every row needs a value computed for it. */
+struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs_arena *arena,
+					     struct pgs_table *table,
+					     const PgQuery__AlterTableCmd *cmd, int pg_version)
+{
+	struct pgs_column_add r = {0};
+
+	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return r;
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
+	/* ADD COLUMN IF NOT EXISTS of a column that exists does nothing */
+	if (cmd->missing_ok && table && pgs_table_column(table, def->colname))
+		return r;
 	const char *type = pgs_type_name_last(def->type_name);
 	const PgQuery__Node *dflt = def->raw_default;
 	bool not_null = def->is_not_null;
+	bool generates = false; /* the column makes its own values: serial, identity, generated */
+
+	if (is_serial(type)) {
+		column_rewrite(&r, PGS_CAUSE_SERIAL, type);
+		generates = true;
+	}
+	for (size_t i = 0; i < def->n_constraints; i++) {
+		const PgQuery__Node *n = def->constraints[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue;
+		switch (n->constraint->contype) {
+		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+			dflt = n->constraint->raw_expr;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+			not_null = true;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+			column_rewrite(&r, PGS_CAUSE_IDENTITY, NULL);
+			generates = true;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+			column_rewrite(&r, PGS_CAUSE_GENERATED, NULL);
+			generates = true;
+			break;
+		default:
+			break;
+		}
+	}
+	/* a domain with constraints: each row's value (NULL too) must pass them */
+	struct pgs_domain *dom = pgs_model_domain(model, def->type_name);
+	if (dom && dom->has_check)
+		column_rewrite(&r, PGS_CAUSE_DOMAIN_CHECK, type);
+	if (!dflt || is_null_const(dflt)) {
+		/* NOT NULL without a default fails on any row: it is checked by a scan */
+		r.needs_value = not_null && !generates;
+		return r;
+	}
+	if (pg_version < 11) {
+		column_rewrite(&r, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
+		return r;
+	}
+	struct pgs_volatility v = pgs_expr_volatility(dflt, arena);
+	if (v.level == 'v' && !r.rewrite) {
+		column_rewrite(&r, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
+		r.assumed = v.assumed;
+	}
+	return r;
+}
+
+static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+		       const PgQuery__AlterTableCmd *cmd)
+{
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
 	struct pgs_effect *e = &fx->out->items[self];
 
-	if (is_serial(type))
-		pgs_fx_rewrite(e, PGS_CAUSE_SERIAL, type);
-	struct pgs_domain *dom = pgs_model_domain(fx->model, def->type_name);
-	if (dom && dom->has_check)
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "domain with a CHECK");
+	if (cmd->missing_ok && t && pgs_table_column(t, def->colname))
+		return; /* IF NOT EXISTS, and it exists: nothing happens */
+	struct pgs_column_add a = pgs_effects_add_column(fx->model, fx->arena, t, cmd,
+							 fx->pg_version);
+
+	if (a.rewrite) {
+		pgs_fx_rewrite(e, a.cause, a.culprit);
+		if (a.assumed)
+			e->assumed = true;
+	}
 	for (size_t i = 0; i < def->n_constraints; i++) {
 		const PgQuery__Node *n = def->constraints[i];
 		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
@@ -43,25 +123,10 @@ static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef 
 		const PgQuery__Constraint *c = n->constraint;
 		e = &fx->out->items[self];
 		switch (c->contype) {
-		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-			dflt = c->raw_expr;
-			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-			not_null = true;
-			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
-			pgs_fx_rewrite(e, PGS_CAUSE_IDENTITY, NULL);
-			break;
-		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
-			pgs_fx_rewrite(e, PGS_CAUSE_GENERATED, NULL);
-			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->conname);
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-			not_null = true;
-			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
-			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
 			break;
@@ -76,22 +141,8 @@ static void add_column(struct pgs_fx *fx, size_t self, const PgQuery__ColumnDef 
 		}
 	}
 	e = &fx->out->items[self];
-	if (!dflt || is_null_const(dflt)) {
-		/* NOT NULL without a default fails on any row: it is checked by a scan */
-		if (not_null && !is_serial(type) && !e->rewrite)
-			pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, def->colname);
-		return;
-	}
-	if (fx->pg_version < 11) {
-		pgs_fx_rewrite(e, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
-		return;
-	}
-	struct pgs_volatility v = pgs_expr_volatility(dflt, fx->arena);
-	if (v.level == 'v') {
-		pgs_fx_rewrite(e, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
-		if (v.assumed)
-			e->assumed = true;
-	}
+	if (a.needs_value && !e->rewrite)
+		pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, def->colname);
 }
 
 static enum pgs_lock reloptions_lock(const PgQuery__Node *def)
@@ -197,47 +248,127 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	}
 }
 
-/* Columns of the table used by a CHECK or foreign key: changing their type re-checks them. */
-static bool column_in_constraint(struct pgs_table *t, const char *column)
+/* A CHECK constraint of the table that reads the column, or NULL. */
+static const char *check_on_column(struct pgs_table *t, const char *column)
 {
 	for (size_t i = 0; t && i < t->n_constraints; i++) {
 		const struct pgs_constraint *c = &t->constraints[i];
-		if (c->dropped || (c->kind != PGS_CON_CHECK && c->kind != PGS_CON_FOREIGN_KEY))
+		if (c->dropped || c->kind != PGS_CON_CHECK)
 			continue;
 		for (size_t k = 0; k < c->n_columns; k++)
 			if (c->columns[k] && strcmp(c->columns[k], column) == 0)
-				return true;
+				return c->name;
 	}
-	return false;
+	return NULL;
+}
+
+struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
+						       struct pgs_table *t,
+						       const PgQuery__AlterTableCmd *cmd,
+						       int pg_version)
+{
+	struct pgs_column_retype r = {0};
+	struct pgs_column *col = t ? pgs_table_column(t, cmd->name) : NULL;
+
+	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return r;
+	struct pgs_type_change tc = pgs_type_change_judge(
+		model, col, cmd->def->column_def, model->settings.timezone.value, pg_version);
+	r.rewrite = tc.rewrite;
+	r.assumed = tc.assumed;
+	r.old_type_known = col && col->type && *col->type;
+	r.why = tc.why;
+	if (tc.rewrite)
+		return r;
+	/* without a rewrite only the indexes that use the column are rebuilt */
+	if (tc.reindex) {
+		int indexed = pgs_model_column_indexed(model, t, cmd->name);
+		r.reindex = indexed != 0;
+		if (indexed < 0)
+			r.assumed = true;
+	}
+	/* CHECK constraints on the column are dropped, re-added and re-validated */
+	r.rechecked = check_on_column(t, cmd->name);
+	return r;
+}
+
+struct fk_spill {
+	struct pgs_fx *fx;
+	struct pgs_table *table;
+	const char *column;
+	bool validate;
+};
+
+/* Foreign keys of other tables that reference the column: re-created on their table. */
+static void lock_referencing_column(void *data, struct pgs_table *other)
+{
+	struct fk_spill *d = data;
+
+	if (other == d->table)
+		return;
+	for (size_t i = 0; i < other->n_constraints; i++) {
+		int refs = pgs_foreign_key_references_column(&other->constraints[i], d->table,
+							     d->column);
+		if (!refs)
+			continue;
+		struct pgs_effect *e = pgs_fx_lock_key(d->fx, other->key, PGS_LOCK_ACCESS_EXCLUSIVE);
+		if (d->validate)
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, other->constraints[i].name);
+		if (refs < 0)
+			e->assumed = true;
+		return;
+	}
 }
 
 static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		       const PgQuery__AlterTableCmd *cmd)
 {
 	struct pgs_effect *e = &fx->out->items[self];
+	struct pgs_column_retype r = pgs_effects_alter_column_type(fx->model, t, cmd, fx->pg_version);
 	struct pgs_column *col = t ? pgs_table_column(t, cmd->name) : NULL;
 
 	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 		return;
+	if (r.rewrite) {
+		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, r.why);
+	} else if (r.reindex) {
+		e->reindex = true;
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, r.why);
+	}
+	if (r.rechecked)
+		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, r.rechecked);
+	if (r.assumed)
+		e->assumed = true;
+
+	/* Foreign keys using the column are dropped and re-created: that takes
+	 * ACCESS EXCLUSIVE on the table at their other end, and when values are
+	 * converted (the key compares with another operator) they are
+	 * re-validated, reading that table. */
 	struct pgs_type_change tc = pgs_type_change_judge(
 		fx->model, col, cmd->def->column_def, fx->model->settings.timezone.value,
 		fx->pg_version);
-	if (tc.rewrite) {
-		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, tc.why);
-	} else if (tc.reindex) {
-		/* only the indexes on the column are rebuilt; with none, nothing is */
-		bool known = t && !t->partial;
-		if (!known || pgs_model_column_indexed(fx->model, t->key, cmd->name)) {
-			e->reindex = true;
-			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, tc.why);
-			if (!known)
-				e->assumed = true;
+	for (size_t i = 0; t && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, t->key) == 0)
+			continue;
+		for (size_t k = 0; k < c->n_columns; k++) {
+			if (!c->columns[k] || strcmp(c->columns[k], cmd->name) != 0)
+				continue;
+			struct pgs_effect *pk = pgs_fx_lock_key(fx, c->referenced,
+								PGS_LOCK_ACCESS_EXCLUSIVE);
+			if (tc.converts) {
+				pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->name);
+				if (tc.assumed)
+					pk->assumed = true;
+			}
+			break;
 		}
 	}
-	if (!tc.rewrite && column_in_constraint(t, cmd->name))
-		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, cmd->name);
-	if (tc.assumed || (!col && t && t->partial))
-		e->assumed = true;
+	if (t) {
+		struct fk_spill d = {fx, t, cmd->name, tc.converts};
+		pgs_model_each_table(fx->model, lock_referencing_column, &d);
+	}
 }
 
 static struct pgs_constraint *constraint_of(struct pgs_table *t, const char *name)
@@ -325,7 +456,7 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-			add_column(fx, self, cmd->def->column_def);
+			add_column(fx, self, t, cmd);
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
@@ -408,20 +539,22 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (t && !t->partial &&
 		    t->unlogged == (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged))
 			break;
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER,
+			       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ? "SET UNLOGGED"
+											  : "SET LOGGED");
 		if (!t || t->partial)
 			e->assumed = true;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "SET TABLESPACE");
 		e->reindex = false; /* indexes stay where they are */
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (cmd->name && strcmp(cmd->name, "heap") == 0 && t && !t->partial)
 			break;
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "SET ACCESS METHOD");
 		/* heap on a table the history doesn't show may well be a no-op */
 		if (cmd->name && strcmp(cmd->name, "heap") == 0)
 			e->assumed = true;

@@ -242,18 +242,28 @@ void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct 
 
 	if (!blocks)
 		return;
-	if (e->rewrite && e->reindex)
-		pgs_diag_note(ctx, d, "rewrites %s and its indexes under %s: blocks %s until done",
-			      label, pgs_lock_name(e->lock), blocks);
-	else if (e->rewrite) /* SET TABLESPACE copies the table; its indexes stay */
-		pgs_diag_note(ctx, d, "rewrites %s under %s: blocks %s until done", label,
-			      pgs_lock_name(e->lock), blocks);
+	if (e->rewrite)
+		pgs_diag_note(ctx, d, "rewrites %s%s under %s: blocks %s until done", label,
+			      e->reindex ? " and its indexes" : "", pgs_lock_name(e->lock), blocks);
 	else if (e->scan)
 		pgs_diag_note(ctx, d, "scans all of %s under %s: blocks %s until done", label,
 			      pgs_lock_name(e->lock), blocks);
 	else
 		pgs_diag_note(ctx, d, "takes %s on %s: blocks %s while held", pgs_lock_name(e->lock),
 			      label, blocks);
+}
+
+void pgs_diag_note_other_locks(struct pgs_check *ctx, struct pgs_diag *d,
+			       const struct pgs_effect *main)
+{
+	for (size_t i = 0; i < ctx->effects.n; i++) {
+		const struct pgs_effect *e = &ctx->effects.items[i];
+
+		if (e == main || !pgs_lock_blocks(e->lock) ||
+		    pgs_check_created_in_this_file(ctx, e->relation))
+			continue;
+		pgs_diag_note_lock(ctx, d, e);
+	}
 }
 
 /* ---- linting a file ---- */

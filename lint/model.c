@@ -74,6 +74,75 @@ struct pgs_table *pgs_model_table(struct pgs_model *model, const PgQuery__RangeV
 	return table_by_key(model, pgs_model_key(model, rv));
 }
 
+struct column_indexed {
+	const struct pgs_table *table;
+	const char *column;
+	int answer;
+};
+
+static void check_index_column(void *data, const char *key, void *value)
+{
+	struct column_indexed *d = data;
+	const struct pgs_index *ix = value;
+
+	(void)key;
+	if (d->answer == 1 || strcmp(ix->table, d->table->key) != 0)
+		return;
+	/* a partial index's predicate may read the column too */
+	if (ix->partial)
+		d->answer = -1;
+	for (size_t i = 0; i < ix->n_columns; i++) {
+		if (!ix->columns[i])
+			d->answer = d->answer == 1 ? 1 : -1; /* an expression may read it */
+		else if (strcmp(ix->columns[i], d->column) == 0)
+			d->answer = 1;
+	}
+}
+
+int pgs_model_column_indexed(struct pgs_model *model, const struct pgs_table *table,
+			     const char *column)
+{
+	struct column_indexed d = {table, column, 0};
+
+	if (!table || !column)
+		return -1;
+	pgs_strmap_each(&model->indexes, check_index_column, &d);
+	if (d.answer == 0 && table->partial)
+		return -1;
+	return d.answer;
+}
+
+/* The columns of the table's primary key, or NULL when it has none known. */
+static const struct pgs_constraint *primary_key(const struct pgs_table *t)
+{
+	for (size_t i = 0; t && i < t->n_constraints; i++)
+		if (!t->constraints[i].dropped && t->constraints[i].kind == PGS_CON_PRIMARY_KEY)
+			return &t->constraints[i];
+	return NULL;
+}
+
+static bool in_list(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
+				      const struct pgs_table *table, const char *column)
+{
+	if (fk->dropped || fk->kind != PGS_CON_FOREIGN_KEY || !fk->referenced || !table ||
+	    !column || strcmp(fk->referenced, table->key) != 0)
+		return 0;
+	if (fk->n_ref_columns)
+		return in_list(fk->ref_columns, fk->n_ref_columns, column);
+	const struct pgs_constraint *pk = primary_key(table);
+	if (!pk)
+		return -1;
+	return in_list(pk->columns, pk->n_columns, column);
+}
+
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key)
 {
 	return pgs_strmap_get(&model->indexes, key);
@@ -95,31 +164,6 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
 	return pgs_strmap_get(&model->domains, buf);
 }
 
-struct column_index {
-	const char *table, *column;
-	bool found;
-};
-
-static void match_index(void *data, const char *key, void *value)
-{
-	struct column_index *ci = data;
-	const struct pgs_index *ix = value;
-
-	(void)key;
-	if (ci->found || strcmp(ix->table, ci->table) != 0)
-		return;
-	for (size_t i = 0; i < ix->n_columns; i++)
-		if (ix->columns[i] && strcmp(ix->columns[i], ci->column) == 0)
-			ci->found = true;
-}
-
-bool pgs_model_column_indexed(struct pgs_model *model, const char *table, const char *column)
-{
-	struct column_index ci = {table, column, false};
-
-	pgs_strmap_each(&model->indexes, match_index, &ci);
-	return ci.found;
-}
 
 struct each_table {
 	void (*fn)(void *data, struct pgs_table *t);
@@ -307,6 +351,10 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
 		if (con->pktable)
 			c->referenced = pgs_model_key(model, con->pktable);
+		if (con->n_pk_attrs) {
+			c->ref_columns = name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
+			c->n_ref_columns = con->n_pk_attrs;
+		}
 	} else if (kind != PGS_CON_CHECK) {
 		c->columns = name_list(model, con->keys, con->n_keys, column);
 		c->n_columns = con->n_keys ? con->n_keys : (column ? 1 : 0);
@@ -377,6 +425,7 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 					      &t->cap_columns, sizeof(*c));
 
 	c->name = pgs_arena_strdup(&model->arena, def->colname);
+	c->created_in = model->file_number;
 	set_type(model, c, def->type_name);
 	c->collation = collation_name(model, def->coll_clause);
 	c->not_null = def->is_not_null;
@@ -533,6 +582,60 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	}
 }
 
+struct renamed_column {
+	struct pgs_model *model;
+	const char *table, *old_name, *new_name;
+};
+
+static void rename_names(struct pgs_model *model, const char **names, size_t n,
+			 const char *old_name, const char *new_name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], old_name) == 0)
+			names[i] = pgs_arena_strdup(&model->arena, new_name);
+}
+
+static void rename_in_index(void *data, const char *key, void *value)
+{
+	struct renamed_column *r = data;
+	struct pgs_index *ix = value;
+
+	(void)key;
+	if (strcmp(ix->table, r->table) == 0)
+		rename_names(r->model, ix->columns, ix->n_columns, r->old_name, r->new_name);
+}
+
+static void rename_referenced(void *data, struct pgs_table *t)
+{
+	struct renamed_column *r = data;
+
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		struct pgs_constraint *c = &t->constraints[i];
+		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, r->table) == 0)
+			rename_names(r->model, c->ref_columns, c->n_ref_columns, r->old_name,
+				     r->new_name);
+	}
+}
+
+/* A renamed column keeps its constraints, indexes and the foreign keys to it. */
+static void rename_in_constraints(struct pgs_model *model, struct pgs_table *t,
+				  const char *old_name, const char *new_name)
+{
+	struct renamed_column r = {model, t->key, old_name, new_name};
+
+	if (!old_name || !new_name)
+		return;
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		struct pgs_constraint *c = &t->constraints[i];
+		rename_names(model, c->columns, c->n_columns, old_name, new_name);
+		if (c->not_null_column && strcmp(c->not_null_column, old_name) == 0)
+			c->not_null_column = pgs_arena_strdup(&model->arena, new_name);
+	}
+	pgs_strmap_each(&model->indexes, rename_in_index, &r);
+	pgs_model_each_table(model, rename_referenced, &r);
+}
+
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 {
 	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && rs->relation) {
@@ -555,6 +658,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		struct pgs_column *c = pgs_table_column(t, rs->subname);
 		if (c)
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
+		rename_in_constraints(model, t, rs->subname, rs->newname);
 	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
 		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
 		if (c)

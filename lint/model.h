@@ -28,6 +28,7 @@ struct pgs_column {
 	bool is_array;
 	bool not_null;
 	bool has_default;
+	unsigned created_in; /* file number that added it, 0 before the history */
 };
 
 enum pgs_constraint_kind {
@@ -44,8 +45,10 @@ struct pgs_constraint {
 	bool validated;
 	const char *not_null_column; /* CHECK (col IS NOT NULL): that column */
 	const char *referenced;      /* foreign keys: "schema.table" */
-	const char **columns;        /* key / foreign key columns (CHECK: NULL) */
+	const char **columns;        /* key / foreign key columns; CHECK: the columns it reads */
 	size_t n_columns;
+	const char **ref_columns;    /* foreign keys: referenced columns (NULL: its primary key) */
+	size_t n_ref_columns;
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
@@ -144,11 +147,24 @@ struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char 
  */
 bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column);
 
+/*
+ * Whether an index of the table covers the column: 1 yes, 0 no, -1 can't
+ * tell (an expression or partial index, or a table first seen in an ALTER,
+ * whose indexes from before the history are unknown).
+ */
+int pgs_model_column_indexed(struct pgs_model *model, const struct pgs_table *table,
+			     const char *column);
+
+/*
+ * Whether foreign key fk (of any table) references this column of table:
+ * 1 yes, 0 no, -1 can't tell (fk references the primary key of table, which
+ * the history doesn't know).
+ */
+int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
+				      const struct pgs_table *table, const char *column);
+
 /* The index of that key ("schema.name"), or NULL. */
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
-
-/* Whether a known index of the table covers the column (any position). */
-bool pgs_model_column_indexed(struct pgs_model *model, const char *table, const char *column);
 
 /* The domain a type name denotes, or NULL when it is not a known domain. */
 struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn);

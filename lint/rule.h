@@ -116,6 +116,14 @@ void pgs_diag_edit(struct pgs_check *ctx, struct pgs_diag *d, struct pgs_span sp
 /* "the lock blocks X" note, shared wording for every locking rule. */
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e);
 
+/*
+ * pgs_diag_note_lock for every other relation the statement locks in a mode
+ * that blocks someone (the other end of a foreign key, a partition's parent,
+ * ...), except relations created earlier in this file.
+ */
+void pgs_diag_note_other_locks(struct pgs_check *ctx, struct pgs_diag *d,
+			       const struct pgs_effect *main);
+
 /* Display form of a "schema.name" key: SQL-quoted where needed, without "public.". */
 const char *pgs_check_relation_label(struct pgs_check *ctx, const char *relation);
 

@@ -13,9 +13,22 @@ struct typ {
 	const char *collation;
 };
 
+/* serial types are integer columns with a sequence default */
+static const char *storage_type(const char *type)
+{
+	if (strcmp(type, "serial") == 0 || strcmp(type, "serial4") == 0)
+		return "int4";
+	if (strcmp(type, "bigserial") == 0 || strcmp(type, "serial8") == 0)
+		return "int8";
+	if (strcmp(type, "smallserial") == 0 || strcmp(type, "serial2") == 0)
+		return "int2";
+	return type;
+}
+
 static struct typ from_column(const struct pgs_column *c)
 {
-	struct typ t = {c->type, {c->mods[0], c->mods[1]}, c->n_mods, c->is_array, c->collation};
+	struct typ t = {storage_type(c->type), {c->mods[0], c->mods[1]}, c->n_mods, c->is_array,
+			c->collation};
 	return t;
 }
 
@@ -70,7 +83,13 @@ static bool is_utc(const char *tz)
 
 static struct pgs_type_change result(bool rewrite, bool reindex, bool assumed, const char *why)
 {
-	struct pgs_type_change r = {rewrite, rewrite || reindex, assumed, why};
+	struct pgs_type_change r = {rewrite, rewrite || reindex, assumed, false, why};
+	return r;
+}
+
+static struct pgs_type_change converting(struct pgs_type_change r)
+{
+	r.converts = true;
 	return r;
 }
 
@@ -111,15 +130,15 @@ struct pgs_type_change pgs_type_change_judge(struct pgs_model *model, const stru
 	struct typ n = from_def(def);
 
 	if (def->raw_default && !using_keeps_values(def->raw_default, old ? old->name : ""))
-		return result(true, true, false, "USING computes new values");
+		return converting(result(true, true, false, "USING computes new values"));
 	if (!old || !old->type || !*old->type)
-		return result(true, true, true, "the column's current type is unknown");
+		return converting(result(true, true, true, "the column's current type is unknown"));
 
 	struct typ o = from_column(old);
 	bool collation_changed = n.collation && !same_collation(o.collation, n.collation);
 
 	if (o.is_array != n.is_array)
-		return result(true, true, false, "array-ness changed");
+		return converting(result(true, true, false, "array-ness changed"));
 	if (strcmp(o.name, n.name) == 0) {
 		struct pgs_type_change r = typmod_change(&o, &n);
 		if (collation_changed && !r.rewrite)
@@ -132,20 +151,22 @@ struct pgs_type_change pgs_type_change_judge(struct pgs_model *model, const stru
 	if (dom) {
 		if (strcmp(dom->base_type, o.name) == 0 && !dom->has_check)
 			return result(false, false, false, "unconstrained domain over the same type");
-		return result(true, true, false,
-			      dom->has_check ? "the domain's CHECK must test every value"
-					     : "domain over a different type");
+		if (strcmp(dom->base_type, o.name) == 0)
+			return result(true, true, false, "the domain's CHECK must test every value");
+		return converting(result(true, true, false, "domain over a different type"));
 	}
 	if (strcmp(o.name, "timestamp") == 0 && strcmp(n.name, "timestamptz") == 0) {
 		if (pg_version < 12)
-			return result(true, true, false, "timestamp -> timestamptz rewrites before 12");
+			return converting(
+				result(true, true, false, "timestamp -> timestamptz rewrites before 12"));
 		if (!timezone)
-			return result(true, true, true,
-				      "timestamp -> timestamptz rewrites unless the session TimeZone "
-				      "is UTC, and the migration doesn't SET it");
+			return converting(result(true, true, true,
+						 "timestamp -> timestamptz rewrites unless the session "
+						 "TimeZone is UTC, and the migration doesn't SET it"));
 		if (is_utc(timezone))
-			return result(false, true, false, "TimeZone is UTC: only indexes are rebuilt");
-		return result(true, true, false, "TimeZone is not UTC");
+			return converting(
+				result(false, true, false, "TimeZone is UTC: only indexes are rebuilt"));
+		return converting(result(true, true, false, "TimeZone is not UTC"));
 	}
 	/* text <-> varchar are the same representation and comparison */
 	bool text_like_o = strcmp(o.name, "text") == 0 || strcmp(o.name, "varchar") == 0;
@@ -157,5 +178,5 @@ struct pgs_type_change pgs_type_change_judge(struct pgs_model *model, const stru
 	}
 	if (pgs_pgdata_binary_coercible(o.name, n.name) && n.n_mods == 0)
 		return result(false, true, false, "binary-coercible: indexes are rebuilt");
-	return result(true, true, false, "values are converted");
+	return converting(result(true, true, false, "values are converted"));
 }

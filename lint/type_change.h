@@ -18,6 +18,10 @@ struct pgs_type_change {
 	bool rewrite;  /* the table and all its indexes are rewritten */
 	bool reindex;  /* indexes on the column are rebuilt (implied by rewrite) */
 	bool assumed;  /* old type or TimeZone unknown: the conservative answer */
+	/* values go through a conversion to another type (not a binary-coercible
+	 * relabelling or a typmod check): foreign keys on the column compare
+	 * with another operator and are re-validated */
+	bool converts;
 	const char *why; /* short reason, static string */
 };
 

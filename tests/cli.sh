@@ -645,7 +645,7 @@ assert_stdout_line "$WARN_HEADER"
 # ---- migration tools ----
 
 GOOSE_DOWN_INDEX='-- +goose Up
-ALTER TABLE orders DROP COLUMN legacy_ref;
+ALTER TABLE orders ALTER COLUMN legacy_ref DROP NOT NULL;
 
 -- +goose Down
 ALTER TABLE orders ADD COLUMN legacy_ref text;

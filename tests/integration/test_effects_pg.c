@@ -207,6 +207,101 @@ static const struct effect_case cases[] = {
 	 "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
 	 "('2025-01-01');\n",
 	 "ALTER TABLE events DETACH PARTITION events_2024", 15},
+	{"add_column_domain_with_check", "CREATE DOMAIN posint AS int CHECK (VALUE > 0);\n",
+	 "ALTER TABLE users ADD COLUMN c posint", 15},
+	{"add_column_domain_without_check", "CREATE DOMAIN anyint AS int;\n",
+	 "ALTER TABLE users ADD COLUMN c anyint", 15},
+	/* ALTER COLUMN TYPE (truth table rows 17-32) */
+	{"alter_type_int_to_bigint", NULL, "ALTER TABLE users ALTER COLUMN n TYPE bigint", 15},
+	{"alter_type_varchar_widen", NULL, "ALTER TABLE users ALTER COLUMN name TYPE varchar(40)",
+	 15},
+	{"alter_type_varchar_narrow", NULL, "ALTER TABLE users ALTER COLUMN name TYPE varchar(10)",
+	 15},
+	{"alter_type_varchar_to_text", NULL, "ALTER TABLE users ALTER COLUMN name TYPE text", 15},
+	{"alter_type_text_to_varchar_limit", NULL,
+	 "ALTER TABLE users ALTER COLUMN email TYPE varchar(100)", 15},
+	{"alter_type_text_to_varchar", NULL, "ALTER TABLE users ALTER COLUMN email TYPE varchar",
+	 15},
+	/* a collation change rebuilds the indexes on the column: none, no scan */
+	{"alter_type_collation_indexed", NULL,
+	 "ALTER TABLE users ALTER COLUMN email TYPE text COLLATE \"C\"", 15},
+	{"alter_type_collation_not_indexed", NULL,
+	 "ALTER TABLE users ALTER COLUMN name TYPE varchar(20) COLLATE \"C\"", 15},
+	/* row 32: the CHECK on n is re-validated even without a rewrite */
+	{"alter_type_same_type_with_check", NULL, "ALTER TABLE users ALTER COLUMN n TYPE int4", 15},
+	/* after a rename the CHECK and the index still use the column */
+	{"alter_type_renamed_column_with_check", "ALTER TABLE users RENAME COLUMN n TO amount;\n",
+	 "ALTER TABLE users ALTER COLUMN amount TYPE int4", 15},
+	{"alter_type_collation_renamed_indexed_column",
+	 "ALTER TABLE users RENAME COLUMN email TO mail;\n",
+	 "ALTER TABLE users ALTER COLUMN mail TYPE text COLLATE \"C\"", 15},
+	{"alter_type_using_same_values", NULL,
+	 "ALTER TABLE users ALTER COLUMN name TYPE varchar(30) USING name::varchar(30)", 15},
+	{"alter_type_using_new_values", NULL,
+	 "ALTER TABLE users ALTER COLUMN email TYPE text USING lower(email)", 15},
+	{"alter_type_timestamptz_utc",
+	 "ALTER TABLE users ADD COLUMN seen timestamp DEFAULT '2020-01-01';\nSET TimeZone = 'UTC';\n",
+	 "ALTER TABLE users ALTER COLUMN seen TYPE timestamptz", 15},
+	{"alter_type_timestamptz_not_utc",
+	 "ALTER TABLE users ADD COLUMN seen timestamp DEFAULT '2020-01-01';\n"
+	 "SET TimeZone = 'Europe/Paris';\n",
+	 "ALTER TABLE users ALTER COLUMN seen TYPE timestamptz", 15},
+	{"alter_type_numeric_precision_raised",
+	 "ALTER TABLE users ADD COLUMN price numeric(10,2) DEFAULT 1.5;\n",
+	 "ALTER TABLE users ALTER COLUMN price TYPE numeric(12,2)", 15},
+	{"alter_type_numeric_scale_changed",
+	 "ALTER TABLE users ADD COLUMN price numeric(10,2) DEFAULT 1.5;\n",
+	 "ALTER TABLE users ALTER COLUMN price TYPE numeric(12,4)", 15},
+	{"alter_type_serial_to_integer", "ALTER TABLE child ADD COLUMN s serial;\n",
+	 "ALTER TABLE child ALTER COLUMN s TYPE integer", 15},
+	{"alter_type_to_constrained_domain", "CREATE DOMAIN posint AS int CHECK (VALUE > 0);\n",
+	 "ALTER TABLE users ALTER COLUMN n TYPE posint", 15},
+	/* foreign keys on the column are re-created: ACCESS EXCLUSIVE on the other
+	 * table; re-validated (a scan there) only when values are converted */
+	{"alter_type_fk_column_same_type",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "ALTER TABLE child ALTER COLUMN parent_id TYPE int4", 15},
+	{"alter_type_fk_column_converted",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "ALTER TABLE child ALTER COLUMN parent_id TYPE bigint", 15},
+	{"alter_type_referenced_column_converted",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent;\n",
+	 "ALTER TABLE parent ALTER COLUMN id TYPE bigint", 15},
+	{"alter_type_referenced_column_same_type",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "ALTER TABLE parent ALTER COLUMN id TYPE int4", 15},
+	{"alter_type_unreferenced_column_of_referenced_table",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\nALTER TABLE parent ADD COLUMN label text;\n",
+	 "ALTER TABLE parent ALTER COLUMN label TYPE varchar(5)", 15},
+	/* drops: spill-over onto the tables at the other end of foreign keys */
+	{"drop_column_in_foreign_key",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "ALTER TABLE child DROP COLUMN parent_id", 15},
+	{"drop_table_with_foreign_key",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "DROP TABLE child", 15},
+	{"drop_table_cascade_referenced",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n",
+	 "DROP TABLE parent CASCADE", 15},
+	/* TRUNCATE ... CASCADE empties the referencing tables, transitively */
+	{"truncate_cascade",
+	 "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) "
+	 "REFERENCES parent (id);\n"
+	 "ALTER TABLE child ADD CONSTRAINT child_id_key UNIQUE (id);\n"
+	 "CREATE TABLE toy (child_id int REFERENCES child (id));\n",
+	 "TRUNCATE parent CASCADE", 15},
+	{"truncate_without_cascade", NULL, "TRUNCATE child", 15},
+	/* whole-table DML */
+	{"update_without_where", NULL, "UPDATE users SET n = n + 1", 15},
+	{"delete_without_where", NULL, "DELETE FROM child", 15},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -546,6 +641,10 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 		if (kind == 'i' || kind == 'I' || kind == 'S')
 			continue; /* indexes and sequences: not compared yet */
 		const struct rel_obs *r = obs_find(o, e->relation);
+		/* a table the statement dropped is gone from the catalog at the
+		 * second snapshot: its locks can't be read */
+		if (r && r->in_before && !r->in_after)
+			continue;
 		if (!r || !r->in_before || !r->in_after) {
 			mismatch(c, e->relation, "relation", "an existing table",
 				 kind ? "something that is not a user table" : "no such relation",
@@ -573,7 +672,10 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 				 e->assumed);
 			bad++;
 		}
-		if (e->scan != scanned && !(e->assumed && e->scan)) {
+		/* TRUNCATE rebuilds the indexes of each table it empties, reading the
+		 * new, empty heap, which seq_scan counts: scans are not compared */
+		bool truncates = strncmp(c->sql, "TRUNCATE", 8) == 0;
+		if (e->scan != scanned && !(e->assumed && e->scan) && !truncates) {
 			char obs[64];
 			snprintf(obs, sizeof(obs), "%s (seq_scan %lld -> %lld)", yes_no(scanned),
 				 r->seq_before, r->seq_after);
