@@ -16,6 +16,8 @@ struct pgs_check {
 	const struct pgs_stmt *stmt;
 	struct pgs_effects effects;
 	const struct pgs_rule *rule;
+	size_t rule_index;
+	void **rule_state; /* one slot per rule, for the file being linted */
 	struct pgs_txn txn;
 };
 
@@ -94,6 +96,19 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
 {
 	return &ctx->txn;
+}
+
+void **pgs_check_state(struct pgs_check *ctx)
+{
+	return &ctx->rule_state[ctx->rule_index];
+}
+
+struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
+{
+	for (size_t i = ctx->file->diags.n; i > 0; i--)
+		if (ctx->file->diags.items[i - 1].rule == ctx->rule)
+			return &ctx->file->diags.items[i - 1];
+	return NULL;
 }
 
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx)
@@ -407,6 +422,21 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 	}
 }
 
+/* COMMIT, ROLLBACK or PREPARE TRANSACTION: the statement ends a transaction. */
+static bool ends_transaction(const struct pgs_stmt *stmt)
+{
+	if (!stmt->node || stmt->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+		return false;
+	switch (stmt->node->transaction_stmt->kind) {
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool rule_enabled(const struct pgs_engine *engine, size_t i)
 {
 	return !engine->opts.rule_disabled || !engine->opts.rule_disabled[i];
@@ -489,6 +519,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		engine->model.txn_id++;
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
+	ctx.rule_state = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.rule_state));
 
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
@@ -526,6 +557,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 				if (!pgs_rules[r]->check || !rule_enabled(engine, r))
 					continue;
 				ctx.rule = pgs_rules[r];
+				ctx.rule_index = r;
 				pgs_rules[r]->check(&ctx);
 			}
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
@@ -536,7 +568,11 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
 		track_transaction(&ctx.txn, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
-		if (was_active && !ctx.txn.active)
+		/* SET LOCAL lasts until the transaction ends: at COMMIT or ROLLBACK
+		 * (also in a multi-statement query, where another implicit
+		 * transaction follows), and at once for a statement outside any
+		 * transaction, where it has no effect */
+		if (!ctx.txn.active || (was_active && ends_transaction(stmt)))
 			pgs_model_end_transaction(&engine->model);
 		/* BEGIN (or COMMIT in a multi-statement query) starts a new transaction */
 		if (ctx.txn.active && (!was_active || ctx.txn.n_statements == 0)) {
@@ -545,12 +581,17 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		}
 	}
 	ctx.stmt = NULL;
+	size_t first_eof_diag = file->diags.n;
+	struct pgs_ignores no_stmt_ignores = {0};
 	for (size_t r = 0; r < pgs_n_rules && !file->context && !engine->opts.no_rules; r++) {
 		if (!pgs_rules[r]->end_of_file || !rule_enabled(engine, r))
 			continue;
 		ctx.rule = pgs_rules[r];
+		ctx.rule_index = r;
 		pgs_rules[r]->end_of_file(&ctx);
 	}
+	/* end-of-file findings belong to no statement: only file-wide directives apply */
+	suppress(file, first_eof_diag, &no_stmt_ignores, &file_ignores);
 	report_directives(engine, file, &file_ignores);
 	if (file->diags.n > 1)
 		qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
