@@ -671,6 +671,18 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
 		alter_domain(&fx, stmt->alter_domain_stmt);
 		break;
+	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
+	case PG_QUERY__NODE__NODE_DROPDB_STMT:
+	case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT:
+	case PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT:
+		out->no_transaction = true;
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
+		/* SET TABLESPACE moves the database's files: not in a transaction block */
+		out->no_transaction = option_on(stmt->alter_database_stmt->options,
+						stmt->alter_database_stmt->n_options, "tablespace");
+		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:
 		reads(&fx, stmt);
 		dml_target(&fx, stmt->update_stmt->relation, !stmt->update_stmt->where_clause);
