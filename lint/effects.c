@@ -647,10 +647,15 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_object_schema_stmt->relation),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
-	case PG_QUERY__NODE__NODE_VIEW_STMT:
+	case PG_QUERY__NODE__NODE_VIEW_STMT: {
 		reads(&fx, stmt->view_stmt->query);
-		pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->view_stmt->view), PGS_LOCK_ACCESS_EXCLUSIVE);
+		struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->view_stmt->view);
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* a plain CREATE VIEW makes a new view; OR REPLACE may replace one */
+		if (!stmt->view_stmt->replace && !pgs_model_table(model, stmt->view_stmt->view))
+			e->is_new = true;
 		break;
+	}
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		reads(&fx, stmt->create_table_as_stmt->query);
 		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
