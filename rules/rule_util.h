@@ -107,7 +107,7 @@ static inline const char *pgs_rules_stmt_name(const PgQuery__Node *node)
 	case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
 		return "ALTER ... SET SCHEMA";
 	case PG_QUERY__NODE__NODE_VIEW_STMT:
-		return "CREATE VIEW";
+		return node->view_stmt->replace ? "CREATE OR REPLACE VIEW" : "CREATE VIEW";
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		return node->create_table_as_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW
 			       ? "CREATE MATERIALIZED VIEW"
@@ -199,6 +199,19 @@ static inline bool pgs_rules_blocks_writes(enum pgs_lock lock)
 static inline bool pgs_rules_blocks_reads(enum pgs_lock lock)
 {
 	return pgs_lock_conflicts(lock, PGS_LOCK_ACCESS_SHARE);
+}
+
+/*
+ * Whether an effect is on a table that existed before this file: not created
+ * earlier in the file, and not created by the statement itself (effects mark
+ * a relation the statement creates as new while the model doesn't know it
+ * yet). Tables pgstage has never seen count as existing.
+ */
+static inline bool pgs_rules_is_existing(struct pgs_check *ctx, const struct pgs_effect *e)
+{
+	if (pgs_check_created_in_this_file(ctx, e->relation))
+		return false;
+	return !e->is_new || pgs_strmap_get(&pgs_check_model(ctx)->tables, e->relation);
 }
 
 /*

@@ -96,12 +96,13 @@ static void test_history_across_files(void **state)
 	/* t was created by an earlier file, not this one: the index is flagged */
 	lint(&e, "2_index.sql", "CREATE INDEX i ON t (c);\n", false, &b);
 	assert_int_equal(count(&b, "require-concurrent-index"), 1);
-	assert_int_equal(b.diags.n, 1);
-	assert_int_equal(b.diags.items[0].severity, PGS_SEV_WARNING);
-	assert_non_null(strstr(b.diags.items[0].message, "CONCURRENTLY"));
+	assert_int_equal(first(&b, "require-concurrent-index")->severity, PGS_SEV_WARNING);
+	assert_non_null(strstr(first(&b, "require-concurrent-index")->message, "CONCURRENTLY"));
+	/* (other rules may report the same statement: the lock is taken without a timeout) */
 	/* a table created in this file is new and empty: not flagged */
 	lint(&e, "3_new.sql", "CREATE TABLE u (c int);\nCREATE INDEX j ON u (c);\n", false, &c);
-	assert_int_equal(c.diags.n, 0);
+	assert_int_equal(count(&c, "require-concurrent-index"), 0);
+	assert_int_equal(count(&c, "require-lock-timeout"), 0);
 	pgs_file_report_release(&a);
 	pgs_file_report_release(&b);
 	pgs_file_report_release(&c);
@@ -363,7 +364,7 @@ static void test_exact_span(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
 	const struct pgs_diag *d = first(&rep, "require-concurrent-index");
 	assert_int_equal(d->span.start, 6);		 /* the C of CREATE */
 	assert_int_equal(d->span.end, sizeof(text) - 2); /* before the semicolon */
@@ -397,7 +398,7 @@ static void test_exact_span_crlf_bom_utf8(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
 	const struct pgs_diag *d = first(&rep, "require-concurrent-index");
 	const char *create = strstr(text, "CREATE");
 	assert_int_equal(d->span.start, create - text);
@@ -452,10 +453,11 @@ static void test_syntax_error_reported(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 2);
-	/* in statement order */
+	assert_int_equal(count(&rep, "syntax-error"), 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
+	/* in statement order: the statement after the syntax error is still linted */
 	assert_ptr_equal(rep.diags.items[0].rule, &pgs_rule_syntax_error);
-	assert_ptr_equal(rep.diags.items[1].rule, pgs_rule_find("require-concurrent-index"));
+	assert_true(first(&rep, "require-concurrent-index") > &rep.diags.items[0]);
 	const struct pgs_diag *d = &rep.diags.items[0];
 	assert_int_equal(d->severity, PGS_SEV_ERROR);
 	assert_string_equal(d->message, "syntax error at or near \"selec\"");
