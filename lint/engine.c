@@ -14,6 +14,7 @@ struct pgs_check {
 	struct pgs_engine *engine;
 	struct pgs_file_report *file;
 	const struct pgs_stmt *stmt;
+	size_t stmt_index;
 	struct pgs_effects effects;
 	const struct pgs_rule *rule;
 	size_t rule_index;
@@ -96,6 +97,11 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
 {
 	return &ctx->txn;
+}
+
+size_t pgs_check_stmts_after(const struct pgs_check *ctx)
+{
+	return ctx->stmt ? ctx->file->parsed.n_stmts - 1 - ctx->stmt_index : 0;
 }
 
 void **pgs_check_state(struct pgs_check *ctx)
@@ -531,6 +537,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		size_t first_diag = file->diags.n;
 
 		ctx.stmt = stmt;
+		ctx.stmt_index = i;
 		/* a statement outside any transaction is a transaction of its own */
 		if (!ctx.txn.active) {
 			forget_locks(&ctx.txn);

@@ -82,6 +82,9 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx);
 
+/* How many statements (parsed or not) follow the current one in the file's linted part. */
+size_t pgs_check_stmts_after(const struct pgs_check *ctx);
+
 /*
  * A slot the current rule may use for state that carries from one statement
  * of the file to the next (and to its end_of_file hook): NULL at the start of
