@@ -592,7 +592,7 @@ CREATE INDEX invoices_due_idx ON invoices (due);
 '
 run lint migrations
 assert_rc 0
-assert_stdout_empty
+assert_findings_of require-concurrent-index 0
 
 begin "files given one by one keep their order"
 file b.sql 'CREATE INDEX b_idx ON b (x);
@@ -763,7 +763,7 @@ file sql/V3__x.sql.conf 'executeInTransaction=false
 '
 run lint sql
 assert_rc 0
-assert_stdout_empty
+assert_findings_of concurrently-in-transaction 0
 assert_stderr_empty
 
 begin "dbmate: the down part is not linted"
