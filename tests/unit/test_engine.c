@@ -511,6 +511,92 @@ static void test_empty_file(void **state)
 	pgs_engine_release(&e);
 }
 
+/* SET LOCAL lasts until its transaction ends; outside one it changes nothing. */
+static void test_set_local_scope(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	assert_int_equal(count_alone(&o, "x.sql",
+				     "SET LOCAL lock_timeout = '5s';\n"
+				     "ALTER TABLE t ADD COLUMN c int;\n",
+				     "require-lock-timeout"),
+			 1);
+	assert_int_equal(count_alone(&o, "x.sql",
+				     "BEGIN;\nSET LOCAL lock_timeout = '5s';\n"
+				     "ALTER TABLE t ADD COLUMN c int;\nCOMMIT;\n",
+				     "require-lock-timeout"),
+			 0);
+	/* golang-migrate: COMMIT in the multi-statement query ends the implicit transaction */
+	static const char multi[] = "SET LOCAL lock_timeout = '5s';\n"
+				    "ALTER TABLE t ADD COLUMN c int;\n"
+				    "COMMIT;\n"
+				    "ALTER TABLE t ADD COLUMN d int;\n";
+	pgs_engine_init(&e, &o);
+	lint(&e, "1_x.up.sql", multi, false, &rep);
+	assert_int_equal(count(&rep, "require-lock-timeout"), 1);
+	assert_int_equal(first(&rep, "require-lock-timeout")->span.start,
+			 strstr(multi, "ALTER TABLE t ADD COLUMN d") - multi);
+	pgs_file_report_release(&rep);
+	/* set_config names are case-insensitive, like PostgreSQL's */
+	lint(&e, "2_y.sql", "SELECT set_config('TimeZone', 'UTC', false);\n", false, &rep);
+	assert_non_null(e.model.settings.timezone.value);
+	assert_string_equal(e.model.settings.timezone.value, "UTC");
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
+/* Rule state and settings start over with every file of the history. */
+static void test_per_file_state(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report a, b;
+
+	(void)state;
+	pgs_engine_init(&e, &o);
+	lint(&e, "1_a.sql",
+	     "SET lock_timeout = '5s';\nALTER TABLE t ADD COLUMN c int;\n", false, &a);
+	assert_int_equal(count(&a, "require-lock-timeout"), 0);
+	/* a new file is a new session: the earlier SET does not count */
+	lint(&e, "2_b.sql", "ALTER TABLE t ADD COLUMN d int;\nALTER TABLE t ADD COLUMN e int;\n",
+	     false, &b);
+	assert_int_equal(count(&b, "require-lock-timeout"), 1);
+	const struct pgs_diag *d = first(&b, "require-lock-timeout");
+	bool counted = false;
+	for (size_t i = 0; i < d->n_notes; i++)
+		counted = counted || (strstr(d->notes[i], "1 more statement") &&
+				       strstr(d->notes[i], "(line 2)"));
+	assert_true(counted);
+	pgs_file_report_release(&a);
+	pgs_file_report_release(&b);
+	pgs_engine_release(&e);
+}
+
+/* End-of-file findings: pgstage-ignore-file suppresses them (and is then used). */
+static void test_end_of_file_findings(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	assert_int_equal(count_alone(&o, "x.sql", "BEGIN;\nCREATE TABLE u (c int);\n",
+				     "uncommitted-transaction"),
+			 1);
+	pgs_engine_init(&e, &o);
+	lint(&e, "x.sql",
+	     "-- pgstage-ignore-file uncommitted-transaction: psql -1 commits it\n"
+	     "BEGIN;\nCREATE TABLE u (c int);\n",
+	     false, &rep);
+	assert_int_equal(count(&rep, "uncommitted-transaction"), 0);
+	assert_int_equal(count(&rep, "unused-ignore"), 0);
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +614,9 @@ int main(void)
 	    cmocka_unit_test(test_syntax_error_reported),
 	    cmocka_unit_test(test_input_error),
 	    cmocka_unit_test(test_empty_file),
+	    cmocka_unit_test(test_set_local_scope),
+	    cmocka_unit_test(test_per_file_state),
+	    cmocka_unit_test(test_end_of_file_findings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
