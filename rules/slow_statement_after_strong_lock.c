@@ -55,7 +55,8 @@ static void check(struct pgs_check *ctx)
 	const char *work = slow->rewrite ? "rewrite" : "scan";
 	unsigned line = pgs_check_pos(ctx, worst->offset).line;
 	struct pgs_diag *d = pgs_report(
-		ctx, pgs_check_stmt(ctx)->span, "%s %s %s while this transaction holds %s on %s (taken on line %u)",
+		ctx, pgs_check_stmt(ctx)->span,
+		"%s %s %s while this transaction holds %s on %s (taken on line %u)",
 		pgs_rules_stmt_name(pgs_check_node(ctx)), slow->rewrite ? "rewrites" : "scans",
 		slow_label, pgs_lock_name(worst->lock), held_label, line);
 	pgs_diag_note(ctx, d,
