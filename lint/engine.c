@@ -378,7 +378,9 @@ static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine
 		l->lock = e->lock;
 		l->rewrite = e->rewrite;
 		l->scan = e->scan;
-		l->new_here = t && t->created_in && t->created_in == engine->model.file_number;
+		/* the model learns of a table the statement creates only after it */
+		l->new_here = t ? t->created_in && t->created_in == engine->model.file_number
+				: e->is_new;
 		l->offset = offset;
 	}
 }

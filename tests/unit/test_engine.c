@@ -575,6 +575,32 @@ static void test_per_file_state(void **state)
 	pgs_engine_release(&e);
 }
 
+/* Locks held in a transaction know whether their table is new in this file. */
+static void test_txn_locks_new_here(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	pgs_engine_init(&e, &o);
+	lint(&e, "x.sql",
+	     "BEGIN;\nCREATE TABLE t (c int);\nALTER TABLE users ADD COLUMN c int;\nSELECT 1;\n"
+	     "COMMIT;\n",
+	     false, &rep);
+	assert_int_equal(rep.parsed.n_stmts, 5);
+	const struct pgs_txn *before_select = &rep.txns[3];
+	assert_true(before_select->active);
+	assert_int_equal(before_select->n_locks, 2);
+	assert_string_equal(before_select->locks[0].relation, "public.t");
+	assert_true(before_select->locks[0].new_here);
+	assert_string_equal(before_select->locks[1].relation, "public.users");
+	assert_false(before_select->locks[1].new_here);
+	assert_int_equal(rep.txns[4].n_locks, 2);
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
 /* End-of-file findings: pgstage-ignore-file suppresses them (and is then used). */
 static void test_end_of_file_findings(void **state)
 {
@@ -616,6 +642,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_file),
 	    cmocka_unit_test(test_set_local_scope),
 	    cmocka_unit_test(test_per_file_state),
+	    cmocka_unit_test(test_txn_locks_new_here),
 	    cmocka_unit_test(test_end_of_file_findings),
 	};
 
