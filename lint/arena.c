@@ -122,7 +122,10 @@ void *pgs_arena_push(struct pgs_arena *arena, void **items, size_t *n, size_t *c
 		*items = pgs_arena_regrow(arena, *items, *n, grown, size);
 		*cap = grown;
 	}
-	return (unsigned char *)*items + (*n)++ * size;
+	/* the slot may have been used before: callers shrink *n to drop items */
+	void *slot = (unsigned char *)*items + (*n)++ * size;
+	memset(slot, 0, size);
+	return slot;
 }
 
 char *pgs_arena_strndup(struct pgs_arena *arena, const char *s, size_t n)

@@ -691,10 +691,15 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_object_schema_stmt->relation),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
-	case PG_QUERY__NODE__NODE_VIEW_STMT:
+	case PG_QUERY__NODE__NODE_VIEW_STMT: {
 		reads(&fx, stmt->view_stmt->query);
-		pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->view_stmt->view), PGS_LOCK_ACCESS_EXCLUSIVE);
+		struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->view_stmt->view);
+		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* a plain CREATE VIEW makes a new view; OR REPLACE may replace one */
+		if (!stmt->view_stmt->replace && !pgs_model_table(model, stmt->view_stmt->view))
+			e->is_new = true;
 		break;
+	}
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		reads(&fx, stmt->create_table_as_stmt->query);
 		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
@@ -714,6 +719,18 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
 		alter_domain(&fx, stmt->alter_domain_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
+	case PG_QUERY__NODE__NODE_DROPDB_STMT:
+	case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT:
+	case PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT:
+		out->no_transaction = true;
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
+		/* SET TABLESPACE moves the database's files: not in a transaction block */
+		out->no_transaction = option_on(stmt->alter_database_stmt->options,
+						stmt->alter_database_stmt->n_options, "tablespace");
 		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:
 		reads(&fx, stmt);

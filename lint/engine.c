@@ -16,8 +16,11 @@ struct pgs_check {
 	struct pgs_engine *engine;
 	struct pgs_file_report *file;
 	const struct pgs_stmt *stmt;
+	size_t stmt_index;
 	struct pgs_effects effects;
 	const struct pgs_rule *rule;
+	size_t rule_index;
+	void **rule_state; /* one slot per rule, for the file being linted */
 	struct pgs_txn txn;
 };
 
@@ -96,6 +99,24 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
 {
 	return &ctx->txn;
+}
+
+size_t pgs_check_stmts_after(const struct pgs_check *ctx)
+{
+	return ctx->stmt ? ctx->file->parsed.n_stmts - 1 - ctx->stmt_index : 0;
+}
+
+void **pgs_check_state(struct pgs_check *ctx)
+{
+	return &ctx->rule_state[ctx->rule_index];
+}
+
+struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
+{
+	for (size_t i = ctx->file->diags.n; i > 0; i--)
+		if (ctx->file->diags.items[i - 1].rule == ctx->rule)
+			return &ctx->file->diags.items[i - 1];
+	return NULL;
 }
 
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx)
@@ -369,7 +390,9 @@ static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine
 		l->lock = e->lock;
 		l->rewrite = e->rewrite;
 		l->scan = e->scan;
-		l->new_here = t && t->created_in && t->created_in == engine->model.file_number;
+		/* the model learns of a table the statement creates only after it */
+		l->new_here = t ? t->created_in && t->created_in == engine->model.file_number
+				: e->is_new;
 		l->offset = offset;
 	}
 }
@@ -416,6 +439,21 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 		break;
 	default:
 		break;
+	}
+}
+
+/* COMMIT, ROLLBACK or PREPARE TRANSACTION: the statement ends a transaction. */
+static bool ends_transaction(const struct pgs_stmt *stmt)
+{
+	if (!stmt->node || stmt->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+		return false;
+	switch (stmt->node->transaction_stmt->kind) {
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -490,6 +528,7 @@ static void run_rules(struct pgs_engine *engine, struct pgs_check *ctx)
 		if (!pgs_rules[r]->check || !rule_enabled(engine, r))
 			continue;
 		ctx->rule = pgs_rules[r];
+		ctx->rule_index = r;
 		pgs_rules[r]->check(ctx);
 	}
 }
@@ -610,6 +649,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		engine->model.txn_id++;
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
+	ctx.rule_state = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.rule_state));
 
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
@@ -621,6 +661,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		size_t first_diag = file->diags.n;
 
 		ctx.stmt = stmt;
+		ctx.stmt_index = i;
 		/* a statement outside any transaction is a transaction of its own */
 		if (!ctx.txn.active) {
 			forget_locks(&ctx.txn);
@@ -657,7 +698,11 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
-		if (was_active && !ctx.txn.active)
+		/* SET LOCAL lasts until the transaction ends: at COMMIT or ROLLBACK
+		 * (also in a multi-statement query, where another implicit
+		 * transaction follows), and at once for a statement outside any
+		 * transaction, where it has no effect */
+		if (!ctx.txn.active || (was_active && ends_transaction(stmt)))
 			pgs_model_end_transaction(&engine->model);
 		/* BEGIN (or COMMIT in a multi-statement query) starts a new transaction */
 		if (ctx.txn.active && (!was_active || ctx.txn.n_statements == 0)) {
@@ -666,12 +711,17 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		}
 	}
 	ctx.stmt = NULL;
+	size_t first_eof_diag = file->diags.n;
+	struct pgs_ignores no_stmt_ignores = {0};
 	for (size_t r = 0; r < pgs_n_rules && !file->context && !engine->opts.no_rules; r++) {
 		if (!pgs_rules[r]->end_of_file || !rule_enabled(engine, r))
 			continue;
 		ctx.rule = pgs_rules[r];
+		ctx.rule_index = r;
 		pgs_rules[r]->end_of_file(&ctx);
 	}
+	/* end-of-file findings belong to no statement: only file-wide directives apply */
+	suppress(file, first_eof_diag, &no_stmt_ignores, &file_ignores);
 	report_directives(engine, file, &file_ignores);
 	for (size_t i = 0; engine->opts.severity && i < file->diags.n; i++) {
 		int sev = engine->opts.severity[pgs_rule_index(file->diags.items[i].rule)];

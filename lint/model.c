@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lint/walk.h"
 
@@ -806,11 +807,12 @@ static struct pgs_setting *setting(struct pgs_model *model, const char *name)
 {
 	if (!name)
 		return NULL;
-	if (strcmp(name, "lock_timeout") == 0)
+	/* setting names are case-insensitive: set_config('TimeZone', ...) */
+	if (strcasecmp(name, "lock_timeout") == 0)
 		return &model->settings.lock_timeout;
-	if (strcmp(name, "statement_timeout") == 0)
+	if (strcasecmp(name, "statement_timeout") == 0)
 		return &model->settings.statement_timeout;
-	if (strcmp(name, "timezone") == 0)
+	if (strcasecmp(name, "timezone") == 0)
 		return &model->settings.timezone;
 	return NULL;
 }

@@ -82,6 +82,23 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx);
 
+/* How many statements (parsed or not) follow the current one in the file's linted part. */
+size_t pgs_check_stmts_after(const struct pgs_check *ctx);
+
+/*
+ * A slot the current rule may use for state that carries from one statement
+ * of the file to the next (and to its end_of_file hook): NULL at the start of
+ * every file. Allocate what it points to with pgs_check_arena.
+ */
+void **pgs_check_state(struct pgs_check *ctx);
+
+/*
+ * The current rule's latest finding in this file that is still reported (a
+ * suppressed one is gone), or NULL. Valid until the next finding of any rule
+ * is reported. Lets a once-per-file rule add notes or adjust its fix later.
+ */
+struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx);
+
 /* The migration tool whose conventions the file follows (never AUTO). */
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx);
 int pgs_check_pg_version(const struct pgs_check *ctx);

@@ -813,6 +813,134 @@ static void test_cic_transaction_block(void **state)
 	assert_true(valid);
 }
 
+/* ---- every statement that cannot run in a transaction block ---- */
+
+struct no_txn_case {
+	const char *label;
+	const char *setup; /* committed first (NULL: none); also fed to the model */
+	const char *sql;   /* "%s" is replaced by the case's database name */
+	bool no_transaction; /* pgstage's claim, and what the server must do */
+};
+
+static const struct no_txn_case no_txn_cases[] = {
+	{"nt_create_index_concurrently", NULL,
+	 "CREATE INDEX CONCURRENTLY users_name_cic ON users (name)", true},
+	{"nt_drop_index_concurrently", NULL, "DROP INDEX CONCURRENTLY users_email_idx", true},
+	{"nt_reindex_index_concurrently", NULL, "REINDEX INDEX CONCURRENTLY users_email_idx", true},
+	{"nt_reindex_table_concurrently", NULL, "REINDEX TABLE CONCURRENTLY users", true},
+	{"nt_reindex_schema", NULL, "REINDEX SCHEMA public", true},
+	{"nt_reindex_database", NULL, "REINDEX DATABASE %s", true},
+	{"nt_reindex_system", NULL, "REINDEX SYSTEM %s", true},
+	{"nt_detach_partition_concurrently",
+	 "CREATE TABLE parts (id int) PARTITION BY RANGE (id);\n"
+	 "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);\n",
+	 "ALTER TABLE parts DETACH PARTITION parts_1 CONCURRENTLY", true},
+	{"nt_vacuum", NULL, "VACUUM users", true},
+	{"nt_vacuum_analyze", NULL, "VACUUM (ANALYZE) users", true},
+	{"nt_vacuum_full", NULL, "VACUUM FULL users", true},
+	{"nt_cluster_all", NULL, "CLUSTER", true},
+	{"nt_create_database", NULL, "CREATE DATABASE pgs_never_created", true},
+	{"nt_drop_database", NULL, "DROP DATABASE IF EXISTS pgs_never_created", true},
+	{"nt_alter_system", NULL, "ALTER SYSTEM RESET work_mem", true},
+	{"nt_create_tablespace", NULL,
+	 "CREATE TABLESPACE pgs_never_created LOCATION '/nonexistent/pgstage'", true},
+	{"nt_drop_tablespace", NULL, "DROP TABLESPACE IF EXISTS pgs_never_created", true},
+	{"nt_alter_database_set_tablespace", NULL, "ALTER DATABASE %s SET TABLESPACE pg_default",
+	 true},
+	/* and some that can: pgstage must not claim otherwise */
+	{"nt_analyze", NULL, "ANALYZE users", false},
+	{"nt_reindex_table", NULL, "REINDEX TABLE users", false},
+	{"nt_cluster_table", "CLUSTER users USING users_pkey;\n", "CLUSTER users", false},
+	{"nt_detach_partition",
+	 "CREATE TABLE parts (id int) PARTITION BY RANGE (id);\n"
+	 "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);\n",
+	 "ALTER TABLE parts DETACH PARTITION parts_1", false},
+	{"nt_enum_add_value_pg12", "CREATE TYPE mood AS ENUM ('ok');\n",
+	 "ALTER TYPE mood ADD VALUE 'great'", false},
+	{"nt_alter_database_set", NULL, "ALTER DATABASE %s SET work_mem = '8MB'", false},
+};
+
+#define N_NO_TXN_CASES (sizeof(no_txn_cases) / sizeof(no_txn_cases[0]))
+
+/* Whether sql fails with "cannot run inside a transaction block"; prints what happened. */
+static bool rejected_in_block(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	bool rejected = PQresultStatus(r) == PGRES_FATAL_ERROR &&
+			strstr(PQerrorMessage(conn), "cannot run inside a transaction block");
+
+	printf("    %s\n      -> %s%s%s", sql, PQresStatus(PQresultStatus(r)),
+	       PQresultStatus(r) == PGRES_FATAL_ERROR ? ": " : "\n",
+	       PQresultStatus(r) == PGRES_FATAL_ERROR ? PQerrorMessage(conn) : "");
+	PQclear(r);
+	return rejected;
+}
+
+/*
+ * The claim behind concurrently-in-transaction for every such statement: the
+ * server rejects it in an explicit block and in a multi-statement simple
+ * query (one implicit block, as golang-migrate sends a file) exactly when
+ * pgstage's effects say no_transaction.
+ */
+static void test_no_txn_case(void **state)
+{
+	const struct no_txn_case *c = *state;
+	char dbname[32], sql[256], multi[300];
+	bool flagged = false, parsed_ok = false, block = false, implicit = false, ran = false;
+
+	snprintf(dbname, sizeof(dbname), "pgs_nt_%02zu", (size_t)(c - no_txn_cases) + 1);
+	const char *hole = strstr(c->sql, "%s");
+	if (hole)
+		snprintf(sql, sizeof(sql), "%.*s%s%s", (int)(hole - c->sql), c->sql, dbname, hole + 2);
+	else
+		snprintf(sql, sizeof(sql), "%s", c->sql);
+	snprintf(multi, sizeof(multi), "SELECT 1; %s", sql);
+
+	/* pgstage's side */
+	struct prediction p;
+	pgs_arena_init(&p.arena);
+	pgs_model_init(&p.model);
+	memset(&p.parsed, 0, sizeof(p.parsed));
+	if (feed_model(&p, fixture_sql, "fixture") == 0 &&
+	    (!c->setup || feed_model(&p, c->setup, "case setup") == 0)) {
+		pgs_parse(&p.parsed, &p.arena, sql, (uint32_t)strlen(sql));
+		if (p.parsed.n_stmts == 1 && p.parsed.stmts[0].node) {
+			pgs_effects_compute(&p.fx, &p.arena, &p.model, p.parsed.stmts[0].node, 15);
+			flagged = p.fx.no_transaction;
+			parsed_ok = true;
+		}
+	}
+	prediction_release(&p);
+
+	/* the server's side */
+	PGconn *conn = NULL;
+	if (create_copy(dbname) == 0 && (conn = connect_db(dbname)) &&
+	    (!c->setup || exec_ok(conn, c->setup) == 0) && exec_ok(conn, "BEGIN") == 0) {
+		block = rejected_in_block(conn, sql);
+		(void)exec_ok(conn, "ROLLBACK");
+		/* a statement the block accepts is not run again outside one */
+		implicit = c->no_transaction ? rejected_in_block(conn, multi) : false;
+		ran = true;
+	}
+	PQfinish(conn);
+	drop_db(dbname);
+	fflush(stdout);
+
+	if (!parsed_ok)
+		fail_msg("pgstage could not parse: %s", sql);
+	if (!ran)
+		fail_msg("case %s could not be run", c->label);
+	if (flagged != c->no_transaction)
+		printf("MISMATCH [%s] %s\n    pgstage: no_transaction = %s, expected %s\n", c->label,
+		       sql, yes_no(flagged), yes_no(c->no_transaction));
+	if (block != c->no_transaction)
+		printf("MISMATCH [%s] %s\n    server %s it in a transaction block\n", c->label, sql,
+		       block ? "rejected" : "accepted");
+	assert_true(flagged == c->no_transaction);
+	assert_true(block == c->no_transaction);
+	assert_true(implicit == c->no_transaction);
+}
+
 /* ---- group setup ---- */
 
 static int group_setup(void **state)
@@ -853,7 +981,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[N_CASES + 1];
+	struct CMUnitTest tests[N_CASES + 1 + N_NO_TXN_CASES];
 
 	for (size_t i = 0; i < N_CASES; i++) {
 		tests[i] = (struct CMUnitTest){.name = cases[i].label,
@@ -862,7 +990,11 @@ int main(void)
 	}
 	tests[N_CASES] = (struct CMUnitTest){.name = "cic_transaction_block",
 					     .test_func = test_cic_transaction_block};
+	for (size_t i = 0; i < N_NO_TXN_CASES; i++)
+		tests[N_CASES + 1 + i] = (struct CMUnitTest){.name = no_txn_cases[i].label,
+							     .test_func = test_no_txn_case,
+							     .initial_state = (void *)&no_txn_cases[i]};
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	return _cmocka_run_group_tests("effects_pg", tests, N_CASES + 1, group_setup,
-				       group_teardown);
+	return _cmocka_run_group_tests("effects_pg", tests, N_CASES + 1 + N_NO_TXN_CASES,
+				       group_setup, group_teardown);
 }

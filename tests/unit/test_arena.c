@@ -193,6 +193,25 @@ static void test_push_growth_keeps_contents(void **state)
 	pgs_arena_release(&a);
 }
 
+/* A slot given up by shrinking n (dropped diagnostics) comes back zeroed. */
+static void test_push_reused_slot_is_zeroed(void **state)
+{
+	struct pgs_arena a;
+	uint64_t *xs = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	pgs_arena_init(&a);
+	*(uint64_t *)pgs_arena_push(&a, (void **)&xs, &n, &cap, sizeof(*xs)) = 7;
+	*(uint64_t *)pgs_arena_push(&a, (void **)&xs, &n, &cap, sizeof(*xs)) = 9;
+	n = 1;
+	uint64_t *again = pgs_arena_push(&a, (void **)&xs, &n, &cap, sizeof(*xs));
+	assert_ptr_equal(again, &xs[1]);
+	assert_int_equal(*again, 0);
+	assert_int_equal(xs[0], 7);
+	pgs_arena_release(&a);
+}
+
 static void test_strdup_strndup(void **state)
 {
 	struct pgs_arena a;
@@ -366,6 +385,7 @@ int main(void)
 	    cmocka_unit_test(test_big_allocations),
 	    cmocka_unit_test(test_array_and_regrow),
 	    cmocka_unit_test(test_push_growth_keeps_contents),
+	    cmocka_unit_test(test_push_reused_slot_is_zeroed),
 	    cmocka_unit_test(test_strdup_strndup),
 	    cmocka_unit_test(test_printf),
 	    cmocka_unit_test(test_vprintf_long),

@@ -96,12 +96,13 @@ static void test_history_across_files(void **state)
 	/* t was created by an earlier file, not this one: the index is flagged */
 	lint(&e, "2_index.sql", "CREATE INDEX i ON t (c);\n", false, &b);
 	assert_int_equal(count(&b, "require-concurrent-index"), 1);
-	assert_int_equal(b.diags.n, 1);
-	assert_int_equal(b.diags.items[0].severity, PGS_SEV_WARNING);
-	assert_non_null(strstr(b.diags.items[0].message, "CONCURRENTLY"));
+	assert_int_equal(first(&b, "require-concurrent-index")->severity, PGS_SEV_WARNING);
+	assert_non_null(strstr(first(&b, "require-concurrent-index")->message, "CONCURRENTLY"));
+	/* (other rules may report the same statement: the lock is taken without a timeout) */
 	/* a table created in this file is new and empty: not flagged */
 	lint(&e, "3_new.sql", "CREATE TABLE u (c int);\nCREATE INDEX j ON u (c);\n", false, &c);
-	assert_int_equal(c.diags.n, 0);
+	assert_int_equal(count(&c, "require-concurrent-index"), 0);
+	assert_int_equal(count(&c, "require-lock-timeout"), 0);
 	pgs_file_report_release(&a);
 	pgs_file_report_release(&b);
 	pgs_file_report_release(&c);
@@ -363,7 +364,7 @@ static void test_exact_span(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
 	const struct pgs_diag *d = first(&rep, "require-concurrent-index");
 	assert_int_equal(d->span.start, 6);		 /* the C of CREATE */
 	assert_int_equal(d->span.end, sizeof(text) - 2); /* before the semicolon */
@@ -397,7 +398,7 @@ static void test_exact_span_crlf_bom_utf8(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
 	const struct pgs_diag *d = first(&rep, "require-concurrent-index");
 	const char *create = strstr(text, "CREATE");
 	assert_int_equal(d->span.start, create - text);
@@ -452,10 +453,11 @@ static void test_syntax_error_reported(void **state)
 	(void)state;
 	pgs_engine_init(&e, &o);
 	lint(&e, "x.sql", text, false, &rep);
-	assert_int_equal(rep.diags.n, 2);
-	/* in statement order */
+	assert_int_equal(count(&rep, "syntax-error"), 1);
+	assert_int_equal(count(&rep, "require-concurrent-index"), 1);
+	/* in statement order: the statement after the syntax error is still linted */
 	assert_ptr_equal(rep.diags.items[0].rule, &pgs_rule_syntax_error);
-	assert_ptr_equal(rep.diags.items[1].rule, pgs_rule_find("require-concurrent-index"));
+	assert_true(first(&rep, "require-concurrent-index") > &rep.diags.items[0]);
 	const struct pgs_diag *d = &rep.diags.items[0];
 	assert_int_equal(d->severity, PGS_SEV_ERROR);
 	assert_string_equal(d->message, "syntax error at or near \"selec\"");
@@ -509,6 +511,118 @@ static void test_empty_file(void **state)
 	pgs_engine_release(&e);
 }
 
+/* SET LOCAL lasts until its transaction ends; outside one it changes nothing. */
+static void test_set_local_scope(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	assert_int_equal(count_alone(&o, "x.sql",
+				     "SET LOCAL lock_timeout = '5s';\n"
+				     "ALTER TABLE t ADD COLUMN c int;\n",
+				     "require-lock-timeout"),
+			 1);
+	assert_int_equal(count_alone(&o, "x.sql",
+				     "BEGIN;\nSET LOCAL lock_timeout = '5s';\n"
+				     "ALTER TABLE t ADD COLUMN c int;\nCOMMIT;\n",
+				     "require-lock-timeout"),
+			 0);
+	/* golang-migrate: COMMIT in the multi-statement query ends the implicit transaction */
+	static const char multi[] = "SET LOCAL lock_timeout = '5s';\n"
+				    "ALTER TABLE t ADD COLUMN c int;\n"
+				    "COMMIT;\n"
+				    "ALTER TABLE t ADD COLUMN d int;\n";
+	pgs_engine_init(&e, &o);
+	lint(&e, "1_x.up.sql", multi, false, &rep);
+	assert_int_equal(count(&rep, "require-lock-timeout"), 1);
+	assert_int_equal(first(&rep, "require-lock-timeout")->span.start,
+			 strstr(multi, "ALTER TABLE t ADD COLUMN d") - multi);
+	pgs_file_report_release(&rep);
+	/* set_config names are case-insensitive, like PostgreSQL's */
+	lint(&e, "2_y.sql", "SELECT set_config('TimeZone', 'UTC', false);\n", false, &rep);
+	assert_non_null(e.model.settings.timezone.value);
+	assert_string_equal(e.model.settings.timezone.value, "UTC");
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
+/* Rule state and settings start over with every file of the history. */
+static void test_per_file_state(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report a, b;
+
+	(void)state;
+	pgs_engine_init(&e, &o);
+	lint(&e, "1_a.sql",
+	     "SET lock_timeout = '5s';\nALTER TABLE t ADD COLUMN c int;\n", false, &a);
+	assert_int_equal(count(&a, "require-lock-timeout"), 0);
+	/* a new file is a new session: the earlier SET does not count */
+	lint(&e, "2_b.sql", "ALTER TABLE t ADD COLUMN d int;\nALTER TABLE t ADD COLUMN e int;\n",
+	     false, &b);
+	assert_int_equal(count(&b, "require-lock-timeout"), 1);
+	const struct pgs_diag *d = first(&b, "require-lock-timeout");
+	bool counted = false;
+	for (size_t i = 0; i < d->n_notes; i++)
+		counted = counted || (strstr(d->notes[i], "1 more statement") &&
+				       strstr(d->notes[i], "(line 2)"));
+	assert_true(counted);
+	pgs_file_report_release(&a);
+	pgs_file_report_release(&b);
+	pgs_engine_release(&e);
+}
+
+/* Locks held in a transaction know whether their table is new in this file. */
+static void test_txn_locks_new_here(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	pgs_engine_init(&e, &o);
+	lint(&e, "x.sql",
+	     "BEGIN;\nCREATE TABLE t (c int);\nALTER TABLE users ADD COLUMN c int;\nSELECT 1;\n"
+	     "COMMIT;\n",
+	     false, &rep);
+	assert_int_equal(rep.parsed.n_stmts, 5);
+	const struct pgs_txn *before_select = &rep.txns[3];
+	assert_true(before_select->active);
+	assert_int_equal(before_select->n_locks, 2);
+	assert_string_equal(before_select->locks[0].relation, "public.t");
+	assert_true(before_select->locks[0].new_here);
+	assert_string_equal(before_select->locks[1].relation, "public.users");
+	assert_false(before_select->locks[1].new_here);
+	assert_int_equal(rep.txns[4].n_locks, 2);
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
+/* End-of-file findings: pgstage-ignore-file suppresses them (and is then used). */
+static void test_end_of_file_findings(void **state)
+{
+	struct pgs_lint_options o = options(15);
+	struct pgs_engine e;
+	struct pgs_file_report rep;
+
+	(void)state;
+	assert_int_equal(count_alone(&o, "x.sql", "BEGIN;\nCREATE TABLE u (c int);\n",
+				     "uncommitted-transaction"),
+			 1);
+	pgs_engine_init(&e, &o);
+	lint(&e, "x.sql",
+	     "-- pgstage-ignore-file uncommitted-transaction: psql -1 commits it\n"
+	     "BEGIN;\nCREATE TABLE u (c int);\n",
+	     false, &rep);
+	assert_int_equal(count(&rep, "uncommitted-transaction"), 0);
+	assert_int_equal(count(&rep, "unused-ignore"), 0);
+	pgs_file_report_release(&rep);
+	pgs_engine_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +640,10 @@ int main(void)
 	    cmocka_unit_test(test_syntax_error_reported),
 	    cmocka_unit_test(test_input_error),
 	    cmocka_unit_test(test_empty_file),
+	    cmocka_unit_test(test_set_local_scope),
+	    cmocka_unit_test(test_per_file_state),
+	    cmocka_unit_test(test_txn_locks_new_here),
+	    cmocka_unit_test(test_end_of_file_findings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
