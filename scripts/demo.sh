@@ -17,3 +17,8 @@ echo "exit code $rc (1: findings at or above --fail-on warning; 0 would mean cle
 if ((rc > 1)); then
 	exit "$rc"
 fi
+
+echo
+echo "\$ pgstage plan --context $dir/001_create_users.sql $dir/002_add_login_token.sql"
+echo
+"$pgstage" plan --context "$dir/001_create_users.sql" "$dir/002_add_login_token.sql"
