@@ -49,6 +49,7 @@ struct pgs_constraint {
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
+	uint32_t offset;             /* start of the statement that added it, in its file */
 	bool dropped;
 };
 
@@ -62,6 +63,8 @@ struct pgs_table {
 	const char *parent;  /* partitions: the parent's key */
 	bool is_default_partition;
 	bool unlogged;
+	bool temporary;      /* CREATE TEMP TABLE: gone at the end of the session */
+	uint32_t offset;     /* start of the statement that created it, in its file */
 	struct pgs_column *columns;
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
@@ -75,6 +78,9 @@ struct pgs_index {
 	bool partial;      /* has a WHERE clause */
 	const char **columns; /* plain column keys in order; NULL entries are expressions */
 	size_t n_columns;
+	const char *method;   /* access method: "btree", "gin", ... */
+	bool custom_keys;     /* a key column has an explicit opclass, collation or order */
+	bool has_include;     /* INCLUDE (...) columns */
 	unsigned created_in;
 };
 
@@ -110,6 +116,7 @@ struct pgs_model {
 	struct pgs_strmap tables, indexes, domains;
 	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
 	unsigned txn_id;        /* current transaction; each autocommit statement is one */
+	uint32_t offset;        /* start of the statement pgs_model_apply is applying */
 	struct pgs_settings settings;
 	struct pgs_enum_value *enum_values; /* ALTER TYPE ... ADD VALUE, in order */
 	size_t n_enum_values, cap_enum_values;
