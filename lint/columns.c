@@ -6,9 +6,9 @@
 
 /* Words that end a type in a column definition or an ALTER COLUMN ... TYPE action. */
 static const char *const after_type[] = {
-	"not",	      "null",	    "default",	   "constraint", "primary",  "unique",
-	"check",      "references", "generated",   "collate",	 "compression", "storage",
-	"using",      "options",    "deferrable", "initially",
+    "not",   "null",	   "default",	 "constraint", "primary",     "unique",
+    "check", "references", "generated",	 "collate",    "compression", "storage",
+    "using", "options",	   "deferrable", "initially",
 };
 
 static bool ends_type(const char *text, const struct pgs_token *tok)
@@ -44,7 +44,8 @@ static void type_spans(const char *text, uint32_t at, uint32_t end, struct pgs_s
 			if (tok.kind == PGS_TOK_SEMICOLON || is_punct(text, &tok, ',') ||
 			    tok.kind == PGS_TOK_CLOSE || ends_type(text, &tok))
 				break;
-			if (!base_end && (is_punct(text, &tok, '[') || pgs_token_is(text, &tok, "array")))
+			if (!base_end &&
+			    (is_punct(text, &tok, '[') || pgs_token_is(text, &tok, "array")))
 				base_end = last;
 		}
 		if (tok.kind == PGS_TOK_OPEN)

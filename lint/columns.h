@@ -19,15 +19,15 @@
 
 enum pgs_coldef_kind {
 	PGS_COLDEF_CREATE,     /* a column of CREATE TABLE */
-	PGS_COLDEF_ADD,        /* ALTER TABLE ... ADD COLUMN */
+	PGS_COLDEF_ADD,	       /* ALTER TABLE ... ADD COLUMN */
 	PGS_COLDEF_ALTER_TYPE, /* ALTER TABLE ... ALTER COLUMN ... TYPE */
 };
 
 struct pgs_coldef {
 	enum pgs_coldef_kind kind;
 	const PgQuery__RangeVar *relation;
-	const char *column;              /* the column's name */
-	const PgQuery__ColumnDef *def;   /* its constraints (none for ALTER TYPE) */
+	const char *column;	       /* the column's name */
+	const PgQuery__ColumnDef *def; /* its constraints (none for ALTER TYPE) */
 	const PgQuery__TypeName *type;
 	/*
 	 * The built-in type the name denotes: its pg_type.typname ("int4",
@@ -36,11 +36,11 @@ struct pgs_coldef {
 	 * any other type (a schema other than pg_catalog, %TYPE).
 	 */
 	const char *builtin;
-	size_t cmd;                  /* ALTER TABLE: index of the action */
-	struct pgs_span name_span;   /* the column name (ALTER TYPE: the whole action) */
-	struct pgs_span type_span;   /* the type as written, array bounds included */
-	struct pgs_span base_span;   /* the type without its array bounds ([] or ARRAY) */
-	struct pgs_span def_span;    /* the column definition or ALTER action */
+	size_t cmd;		   /* ALTER TABLE: index of the action */
+	struct pgs_span name_span; /* the column name (ALTER TYPE: the whole action) */
+	struct pgs_span type_span; /* the type as written, array bounds included */
+	struct pgs_span base_span; /* the type without its array bounds ([] or ARRAY) */
+	struct pgs_span def_span;  /* the column definition or ALTER action */
 };
 
 /*

@@ -8,7 +8,8 @@ static void check_column(struct pgs_check *ctx, const struct pgs_coldef *c, void
 	(void)data;
 	if (!c->builtin || strcmp(c->builtin, "json") != 0)
 		return;
-	const char *written = pgs_span_text(pgs_check_arena(ctx), pgs_check_text(ctx), c->base_span);
+	const char *written =
+	    pgs_span_text(pgs_check_arena(ctx), pgs_check_text(ctx), c->base_span);
 	struct pgs_diag *d = pgs_report(ctx, c->type_span,
 					"column %s is %s: stored as text and parsed again on every "
 					"access",
@@ -32,23 +33,23 @@ static void check(struct pgs_check *ctx)
 }
 
 const struct pgs_rule pgs_rule_prefer_jsonb = {
-	.id = "M406",
-	.name = "prefer-jsonb",
-	.severity = PGS_SEV_INFO,
-	.summary = "json columns: use jsonb",
-	.docs = "## Problem\n\n"
-		"`json` stores the input text as is and parses it again whenever a value is\n"
-		"used. It has no equality operator, so `SELECT DISTINCT`, `GROUP BY`,\n"
-		"`UNION` and unique indexes fail on it (\"could not identify an equality\n"
-		"operator for type json\"), and GIN indexes and the containment operators\n"
-		"(`@>`, `?`) don't support it.\n\n"
-		"Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE.\n\n"
-		"## Safe alternative\n\n"
-		"Use `jsonb`. In CREATE TABLE and ADD COLUMN the fix replaces the type; it\n"
-		"is marked unsafe: jsonb keeps only the last of duplicate keys, orders keys\n"
-		"its own way and drops insignificant whitespace. Keep `json` when the\n"
-		"document must come back exactly as written.\n",
-	.example_bad = "ALTER TABLE events ADD COLUMN payload json;",
-	.example_good = "ALTER TABLE events ADD COLUMN payload jsonb;",
-	.check = check,
+    .id = "M406",
+    .name = "prefer-jsonb",
+    .severity = PGS_SEV_INFO,
+    .summary = "json columns: use jsonb",
+    .docs = "## Problem\n\n"
+	    "`json` stores the input text as is and parses it again whenever a value is\n"
+	    "used. It has no equality operator, so `SELECT DISTINCT`, `GROUP BY`,\n"
+	    "`UNION` and unique indexes fail on it (\"could not identify an equality\n"
+	    "operator for type json\"), and GIN indexes and the containment operators\n"
+	    "(`@>`, `?`) don't support it.\n\n"
+	    "Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE.\n\n"
+	    "## Safe alternative\n\n"
+	    "Use `jsonb`. In CREATE TABLE and ADD COLUMN the fix replaces the type; it\n"
+	    "is marked unsafe: jsonb keeps only the last of duplicate keys, orders keys\n"
+	    "its own way and drops insignificant whitespace. Keep `json` when the\n"
+	    "document must come back exactly as written.\n",
+    .example_bad = "ALTER TABLE events ADD COLUMN payload json;",
+    .example_good = "ALTER TABLE events ADD COLUMN payload jsonb;",
+    .check = check,
 };

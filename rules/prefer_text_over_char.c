@@ -55,28 +55,28 @@ static void check(struct pgs_check *ctx)
 }
 
 const struct pgs_rule pgs_rule_prefer_text_over_char = {
-	.id = "M404",
-	.name = "prefer-text-over-char",
-	.severity = PGS_SEV_INFO,
-	.summary = "char(n) pads values with spaces and ignores trailing spaces",
-	.docs = "## Problem\n\n"
-		"`char(n)` (`character(n)`, `bpchar`; plain `char` is `char(1)`) pads every\n"
-		"value with spaces to n characters, stores the padding, and treats trailing\n"
-		"spaces as insignificant: `'a'::char(3) = 'a  '`, and casting to text drops\n"
-		"them. It is no faster than `text` in PostgreSQL, and the padding surprises\n"
-		"application code that compares or concatenates values.\n\n"
-		"Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE, however\n"
-		"written (`char`, `character(2)`, `pg_catalog.bpchar`, arrays). The quoted\n"
-		"`\"char\"` is a different type, a single byte used by the system catalogs, and\n"
-		"is not flagged.\n\n"
-		"## Safe alternative\n\n"
-		"Use `text` (or `varchar`), with `CHECK (char_length(c) <= n)` (or `= n`) if\n"
-		"the length is a rule of the data. In CREATE TABLE the fix writes `text` and\n"
-		"adds that CHECK; it is marked unsafe because comparisons then see trailing\n"
-		"spaces. On an existing table no fix is offered: adding a column with a\n"
-		"CHECK scans the whole table.\n",
-	.example_bad = "CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL);",
-	.example_good = "CREATE TABLE countries (code text PRIMARY KEY CHECK (char_length(code) = 2),\n"
-			"                        kind \"char\" NOT NULL);",
-	.check = check,
+    .id = "M404",
+    .name = "prefer-text-over-char",
+    .severity = PGS_SEV_INFO,
+    .summary = "char(n) pads values with spaces and ignores trailing spaces",
+    .docs = "## Problem\n\n"
+	    "`char(n)` (`character(n)`, `bpchar`; plain `char` is `char(1)`) pads every\n"
+	    "value with spaces to n characters, stores the padding, and treats trailing\n"
+	    "spaces as insignificant: `'a'::char(3) = 'a  '`, and casting to text drops\n"
+	    "them. It is no faster than `text` in PostgreSQL, and the padding surprises\n"
+	    "application code that compares or concatenates values.\n\n"
+	    "Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE, however\n"
+	    "written (`char`, `character(2)`, `pg_catalog.bpchar`, arrays). The quoted\n"
+	    "`\"char\"` is a different type, a single byte used by the system catalogs, and\n"
+	    "is not flagged.\n\n"
+	    "## Safe alternative\n\n"
+	    "Use `text` (or `varchar`), with `CHECK (char_length(c) <= n)` (or `= n`) if\n"
+	    "the length is a rule of the data. In CREATE TABLE the fix writes `text` and\n"
+	    "adds that CHECK; it is marked unsafe because comparisons then see trailing\n"
+	    "spaces. On an existing table no fix is offered: adding a column with a\n"
+	    "CHECK scans the whole table.\n",
+    .example_bad = "CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL);",
+    .example_good = "CREATE TABLE countries (code text PRIMARY KEY CHECK (char_length(code) = 2),\n"
+		    "                        kind \"char\" NOT NULL);",
+    .check = check,
 };

@@ -42,32 +42,32 @@ static void check(struct pgs_check *ctx)
 }
 
 const struct pgs_rule pgs_rule_prefer_text_over_varchar = {
-	.id = "M402",
-	.name = "prefer-text-over-varchar",
-	.severity = PGS_SEV_INFO,
-	.summary = "varchar(n): a length limit in the type is hard to change",
-	.docs = "## Problem\n\n"
-		"In PostgreSQL `varchar(n)` is `text` with a length check built into the type;\n"
-		"it is neither smaller nor faster. The limit is hard to change: raising it is\n"
-		"`ALTER COLUMN ... TYPE`, which takes ACCESS EXCLUSIVE and fails while a view\n"
-		"or rule uses the column, and lowering it rewrites the table. Limits chosen up\n"
-		"front (`varchar(255)`) are often arbitrary and later rejected real data.\n\n"
-		"Flagged: `varchar(n)`, `character varying(n)`, `pg_catalog.varchar(n)` and\n"
-		"their arrays in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE. A\n"
-		"`varchar` without a length is `text` under another name and is not flagged.\n\n"
-		"## Safe alternative\n\n"
-		"Use `text`. If the limit is a real rule of the data, add\n"
-		"`CHECK (char_length(c) <= n)`: a CHECK can be replaced by adding the new\n"
-		"one `NOT VALID`, validating it (reads and writes continue) and dropping the\n"
-		"old one.\n\n"
-		"In CREATE TABLE the fix writes `text` and adds the CHECK; it is marked unsafe\n"
-		"because it is not quite the same: an over-long value whose excess is spaces\n"
-		"is silently truncated by `varchar(n)` but rejected by the CHECK, an explicit\n"
-		"cast no longer truncates, and clients that read the declared length (form\n"
-		"generators, ORMs) see none. On an existing table no fix is offered: adding\n"
-		"a column with a CHECK scans the whole table.\n",
-	.example_bad = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255) NOT NULL);",
-	.example_good = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL,\n"
-			"                    nickname varchar);",
-	.check = check,
+    .id = "M402",
+    .name = "prefer-text-over-varchar",
+    .severity = PGS_SEV_INFO,
+    .summary = "varchar(n): a length limit in the type is hard to change",
+    .docs = "## Problem\n\n"
+	    "In PostgreSQL `varchar(n)` is `text` with a length check built into the type;\n"
+	    "it is neither smaller nor faster. The limit is hard to change: raising it is\n"
+	    "`ALTER COLUMN ... TYPE`, which takes ACCESS EXCLUSIVE and fails while a view\n"
+	    "or rule uses the column, and lowering it rewrites the table. Limits chosen up\n"
+	    "front (`varchar(255)`) are often arbitrary and later rejected real data.\n\n"
+	    "Flagged: `varchar(n)`, `character varying(n)`, `pg_catalog.varchar(n)` and\n"
+	    "their arrays in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE. A\n"
+	    "`varchar` without a length is `text` under another name and is not flagged.\n\n"
+	    "## Safe alternative\n\n"
+	    "Use `text`. If the limit is a real rule of the data, add\n"
+	    "`CHECK (char_length(c) <= n)`: a CHECK can be replaced by adding the new\n"
+	    "one `NOT VALID`, validating it (reads and writes continue) and dropping the\n"
+	    "old one.\n\n"
+	    "In CREATE TABLE the fix writes `text` and adds the CHECK; it is marked unsafe\n"
+	    "because it is not quite the same: an over-long value whose excess is spaces\n"
+	    "is silently truncated by `varchar(n)` but rejected by the CHECK, an explicit\n"
+	    "cast no longer truncates, and clients that read the declared length (form\n"
+	    "generators, ORMs) see none. On an existing table no fix is offered: adding\n"
+	    "a column with a CHECK scans the whole table.\n",
+    .example_bad = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255) NOT NULL);",
+    .example_good = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL,\n"
+		    "                    nickname varchar);",
+    .check = check,
 };

@@ -10,9 +10,9 @@ static void check_column(struct pgs_check *ctx, const struct pgs_coldef *c, void
 		return;
 	struct pgs_arena *arena = pgs_check_arena(ctx);
 	const char *written = pgs_span_text(arena, pgs_check_text(ctx), c->base_span);
-	struct pgs_diag *d = pgs_report(ctx, c->type_span,
-					"column %s is %s: a wall-clock time with no time zone",
-					pgs_check_quote(ctx, c->column), written);
+	struct pgs_diag *d =
+	    pgs_report(ctx, c->type_span, "column %s is %s: a wall-clock time with no time zone",
+		       pgs_check_quote(ctx, c->column), written);
 	pgs_diag_note(ctx, d,
 		      "now() and CURRENT_TIMESTAMP are timestamptz: stored here they are "
 		      "converted with the session's TimeZone, so sessions in different zones "
@@ -35,26 +35,27 @@ static void check(struct pgs_check *ctx)
 }
 
 const struct pgs_rule pgs_rule_prefer_timestamptz = {
-	.id = "M403",
-	.name = "prefer-timestamptz",
-	.severity = PGS_SEV_INFO,
-	.summary = "timestamp without time zone stores a wall-clock time, not an instant",
-	.docs = "## Problem\n\n"
-		"`timestamp` (`timestamp without time zone`) stores a date and a wall-clock\n"
-		"time with no time zone. Values written from `now()` or `CURRENT_TIMESTAMP`\n"
-		"(which are `timestamptz`) are converted with the writing session's\n"
-		"`TimeZone`, so application servers in different zones, or a changed\n"
-		"setting, store different values for the same instant; when daylight saving\n"
-		"time ends, an hour of local times happens twice and their order is lost.\n\n"
-		"Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE, however\n"
-		"written (`timestamp(3)`, `pg_catalog.timestamp`, arrays).\n\n"
-		"## Safe alternative\n\n"
-		"Use `timestamptz` (`timestamp with time zone`): the same 8 bytes, it stores\n"
-		"an instant as UTC and displays it in each session's time zone. In CREATE\n"
-		"TABLE and ADD COLUMN the fix replaces the type (keeping a precision); it is\n"
-		"marked unsafe because values are then interpreted differently. Keep `timestamp` for the rare values that\n"
-		"really are local times with no zone (a store's opening hour).\n",
-	.example_bad = "ALTER TABLE orders ADD COLUMN shipped_at timestamp;",
-	.example_good = "ALTER TABLE orders ADD COLUMN shipped_at timestamptz;",
-	.check = check,
+    .id = "M403",
+    .name = "prefer-timestamptz",
+    .severity = PGS_SEV_INFO,
+    .summary = "timestamp without time zone stores a wall-clock time, not an instant",
+    .docs = "## Problem\n\n"
+	    "`timestamp` (`timestamp without time zone`) stores a date and a wall-clock\n"
+	    "time with no time zone. Values written from `now()` or `CURRENT_TIMESTAMP`\n"
+	    "(which are `timestamptz`) are converted with the writing session's\n"
+	    "`TimeZone`, so application servers in different zones, or a changed\n"
+	    "setting, store different values for the same instant; when daylight saving\n"
+	    "time ends, an hour of local times happens twice and their order is lost.\n\n"
+	    "Flagged in CREATE TABLE, ADD COLUMN and ALTER COLUMN ... TYPE, however\n"
+	    "written (`timestamp(3)`, `pg_catalog.timestamp`, arrays).\n\n"
+	    "## Safe alternative\n\n"
+	    "Use `timestamptz` (`timestamp with time zone`): the same 8 bytes, it stores\n"
+	    "an instant as UTC and displays it in each session's time zone. In CREATE\n"
+	    "TABLE and ADD COLUMN the fix replaces the type (keeping a precision); it is\n"
+	    "marked unsafe because values are then interpreted differently. Keep `timestamp` for "
+	    "the rare values that\n"
+	    "really are local times with no zone (a store's opening hour).\n",
+    .example_bad = "ALTER TABLE orders ADD COLUMN shipped_at timestamp;",
+    .example_good = "ALTER TABLE orders ADD COLUMN shipped_at timestamptz;",
+    .check = check,
 };
