@@ -148,6 +148,36 @@ bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *col
 	return false;
 }
 
+/* Remember that the current file touched t (once per file). */
+static void touch(struct pgs_model *model, struct pgs_table *t)
+{
+	if (t->touched_in == model->file_number && model->file_number)
+		return;
+	t->touched_in = model->file_number;
+	struct pgs_table **slot = pgs_arena_push(&model->arena, (void **)&model->touched,
+						 &model->n_touched, &model->cap_touched,
+						 sizeof(*slot));
+	*slot = t;
+}
+
+static void new_index(struct pgs_model *model, struct pgs_index *ix)
+{
+	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&model->new_indexes,
+						 &model->n_new_indexes, &model->cap_new_indexes,
+						 sizeof(*slot));
+	*slot = ix;
+}
+
+void pgs_model_each_touched_table(struct pgs_model *model,
+				  void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	for (size_t i = 0; i < model->n_touched; i++) {
+		struct pgs_table *t = model->touched[i];
+		if (table_by_key(model, t->key) == t)
+			fn(data, t);
+	}
+}
+
 static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__RangeVar *rv, char kind)
 {
 	struct pgs_table *t = pgs_arena_alloc(&model->arena, sizeof(*t));
@@ -161,6 +191,7 @@ static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__Range
 	t->temporary = rv->relpersistence && rv->relpersistence[0] == 't';
 	t->offset = model->offset;
 	pgs_strmap_put(&model->tables, t->key, t);
+	touch(model, t);
 	return t;
 }
 
@@ -336,10 +367,12 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 					     ? pgs_arena_strdup(&model->arena, con->access_method)
 					     : "btree";
 			ix->has_include = con->n_including > 0;
+			ix->offset = model->offset;
 			ix->columns = c->columns;
 			ix->n_columns = c->n_columns;
 			ix->created_in = model->file_number;
 			pgs_strmap_put(&model->indexes, ix->key, ix);
+			new_index(model, ix);
 		}
 		c->index = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 	}
@@ -414,6 +447,7 @@ static struct pgs_table *table_for_alter(struct pgs_model *model, const PgQuery_
 		t->partial = true;
 		model->file_number = file;
 	}
+	touch(model, t);
 	return t;
 }
 
@@ -638,6 +672,7 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 							     : "btree");
 	ix->has_include = is->n_index_including_params > 0;
 	ix->created_in = model->file_number;
+	ix->offset = model->offset;
 	ix->n_columns = is->n_index_params;
 	ix->columns = pgs_arena_array(&model->arena, is->n_index_params ? is->n_index_params : 1,
 				      sizeof(*ix->columns));
@@ -664,6 +699,10 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 	if (is->if_not_exists && pgs_model_index(model, ix->key))
 		return;
 	pgs_strmap_put(&model->indexes, ix->key, ix);
+	new_index(model, ix);
+	struct pgs_table *t = pgs_model_table(model, is->relation);
+	if (t)
+		touch(model, t);
 }
 
 static void apply_domain(struct pgs_model *model, const PgQuery__CreateDomainStmt *ds)
@@ -697,6 +736,7 @@ void pgs_model_begin_file(struct pgs_model *model, unsigned file_number)
 {
 	model->file_number = file_number;
 	memset(&model->settings, 0, sizeof(model->settings));
+	model->n_touched = model->n_new_indexes = 0;
 }
 
 void pgs_model_end_transaction(struct pgs_model *model)
