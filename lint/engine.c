@@ -64,6 +64,31 @@ const PgQuery__Node *pgs_check_node(const struct pgs_check *ctx)
 	return ctx->stmt->node;
 }
 
+/* Index of the statement whose span holds offset, or n_stmts when none does. */
+static size_t stmt_index_at(const struct pgs_parsed *parsed, uint32_t offset)
+{
+	size_t lo = 0, hi = parsed->n_stmts;
+
+	/* statements are in source order and don't overlap */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (parsed->stmts[mid].span.end < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < parsed->n_stmts && parsed->stmts[lo].span.start <= offset)
+		return lo;
+	return parsed->n_stmts;
+}
+
+const struct pgs_stmt *pgs_check_stmt_at(const struct pgs_check *ctx, uint32_t offset)
+{
+	size_t i = stmt_index_at(&ctx->file->parsed, offset);
+
+	return i < ctx->file->parsed.n_stmts ? &ctx->file->parsed.stmts[i] : NULL;
+}
+
 const char *pgs_check_text(const struct pgs_check *ctx)
 {
 	return ctx->file->analysed;
@@ -493,6 +518,27 @@ static void suppress(struct pgs_file_report *file, size_t first, struct pgs_igno
 	file->diags.n = kept;
 }
 
+/*
+ * Drop the end-of-file diagnostics from index first on that a directive
+ * suppresses: the file's, or the one above the statement the finding is in.
+ */
+static void suppress_at_end(struct pgs_file_report *file, size_t first,
+			    struct pgs_ignores *stmt_ignores, struct pgs_ignores *file_ignores)
+{
+	size_t kept = first;
+
+	for (size_t i = first; i < file->diags.n; i++) {
+		const struct pgs_diag *d = &file->diags.items[i];
+		size_t k = stmt_index_at(&file->parsed, d->span.start);
+		bool by_stmt = k < file->parsed.n_stmts && pgs_ignore_match(&stmt_ignores[k], d->rule);
+		bool by_file = pgs_ignore_match(file_ignores, d->rule);
+
+		if (!by_stmt && !by_file)
+			file->diags.items[kept++] = file->diags.items[i];
+	}
+	file->diags.n = kept;
+}
+
 /* invalid-ignore for malformed directives, unused-ignore for idle ones. */
 static void report_directives(struct pgs_engine *engine, struct pgs_file_report *file,
 			      struct pgs_ignores *list)
@@ -654,6 +700,10 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
 		pgs_ignore_scan(&file_ignores, &file->arena, file->analysed, 0, file->src.len, true);
+	/* kept to the end of the file: end-of-file rules report on statements too */
+	struct pgs_ignores *all_stmt_ignores =
+		pgs_arena_array(&file->arena, file->parsed.n_stmts ? file->parsed.n_stmts : 1,
+				sizeof(*all_stmt_ignores));
 
 	for (size_t i = 0; i < file->parsed.n_stmts; i++) {
 		const struct pgs_stmt *stmt = &file->parsed.stmts[i];
@@ -676,7 +726,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			if (!file->context && enabled(engine, &pgs_rule_syntax_error))
 				report_syntax_error(engine, file, stmt);
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
-			report_directives(engine, file, &stmt_ignores);
+			all_stmt_ignores[i] = stmt_ignores;
 			track_transaction(&ctx.txn, stmt, tool_txn);
 			continue;
 		}
@@ -693,8 +743,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		if (stmt->node->node_case == PG_QUERY__NODE__NODE_DO_STMT ||
 		    stmt->node->node_case == PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT)
 			lint_embedded(engine, file, &ctx, i, &stmt_ignores, &file_ignores);
-		if (!file->context)
-			report_directives(engine, file, &stmt_ignores);
+		/* reported at the end of the file: end-of-file rules report on statements too */
+		all_stmt_ignores[i] = stmt_ignores;
 		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
@@ -712,7 +762,6 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	}
 	ctx.stmt = NULL;
 	size_t first_eof_diag = file->diags.n;
-	struct pgs_ignores no_stmt_ignores = {0};
 	for (size_t r = 0; r < pgs_n_rules && !file->context && !engine->opts.no_rules; r++) {
 		if (!pgs_rules[r]->end_of_file || !rule_enabled(engine, r))
 			continue;
@@ -720,8 +769,9 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		ctx.rule_index = r;
 		pgs_rules[r]->end_of_file(&ctx);
 	}
-	/* end-of-file findings belong to no statement: only file-wide directives apply */
-	suppress(file, first_eof_diag, &no_stmt_ignores, &file_ignores);
+	suppress_at_end(file, first_eof_diag, all_stmt_ignores, &file_ignores);
+	for (size_t i = 0; i < file->parsed.n_stmts; i++)
+		report_directives(engine, file, &all_stmt_ignores[i]);
 	report_directives(engine, file, &file_ignores);
 	for (size_t i = 0; engine->opts.severity && i < file->diags.n; i++) {
 		int sev = engine->opts.severity[pgs_rule_index(file->diags.items[i].rule)];

@@ -219,6 +219,36 @@ bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *col
 	return false;
 }
 
+/* Remember that the current file touched t (once per file). */
+static void touch(struct pgs_model *model, struct pgs_table *t)
+{
+	if (t->touched_in == model->file_number && model->file_number)
+		return;
+	t->touched_in = model->file_number;
+	struct pgs_table **slot = pgs_arena_push(&model->arena, (void **)&model->touched,
+						 &model->n_touched, &model->cap_touched,
+						 sizeof(*slot));
+	*slot = t;
+}
+
+static void new_index(struct pgs_model *model, struct pgs_index *ix)
+{
+	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&model->new_indexes,
+						 &model->n_new_indexes, &model->cap_new_indexes,
+						 sizeof(*slot));
+	*slot = ix;
+}
+
+void pgs_model_each_touched_table(struct pgs_model *model,
+				  void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	for (size_t i = 0; i < model->n_touched; i++) {
+		struct pgs_table *t = model->touched[i];
+		if (table_by_key(model, t->key) == t)
+			fn(data, t);
+	}
+}
+
 static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__RangeVar *rv, char kind)
 {
 	struct pgs_table *t = pgs_arena_alloc(&model->arena, sizeof(*t));
@@ -229,7 +259,10 @@ static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__Range
 	t->created_in = model->file_number;
 	t->kind = kind;
 	t->unlogged = rv->relpersistence && rv->relpersistence[0] == 'u';
+	t->temporary = rv->relpersistence && rv->relpersistence[0] == 't';
+	t->offset = model->offset;
 	pgs_strmap_put(&model->tables, t->key, t);
+	touch(model, t);
 	return t;
 }
 
@@ -346,6 +379,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	c->kind = kind;
 	c->created_in = model->file_number;
 	c->txn_id = model->txn_id;
+	c->offset = model->offset;
 	c->validated = !con->skip_validation;
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
@@ -411,10 +445,17 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 			ix->table = t->key;
 			ix->unique = kind != PGS_CON_EXCLUSION;
+			ix->method = kind == PGS_CON_EXCLUSION && con->access_method &&
+						     *con->access_method
+					     ? pgs_arena_strdup(&model->arena, con->access_method)
+					     : "btree";
+			ix->has_include = con->n_including > 0;
+			ix->offset = model->offset;
 			ix->columns = c->columns;
 			ix->n_columns = c->n_columns;
 			ix->created_in = model->file_number;
 			pgs_strmap_put(&model->indexes, ix->key, ix);
+			new_index(model, ix);
 		}
 		c->index = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 	}
@@ -490,7 +531,53 @@ static struct pgs_table *table_for_alter(struct pgs_model *model, const PgQuery_
 		t->partial = true;
 		model->file_number = file;
 	}
+	touch(model, t);
 	return t;
+}
+
+struct index_of_table {
+	struct pgs_model *model;
+	const char *table;  /* table key */
+	const char *column; /* only indexes with this column; NULL: all */
+	const char *moved_to; /* rename: the table's new key; NULL: drop the indexes */
+	const char **dropped;
+	size_t n, cap;
+};
+
+static void visit_index_of_table(void *data, const char *key, void *value)
+{
+	struct index_of_table *it = data;
+	struct pgs_index *ix = value;
+	bool match = !it->column;
+
+	if (strcmp(ix->table, it->table) != 0)
+		return;
+	for (size_t i = 0; it->column && i < ix->n_columns; i++)
+		if (ix->columns[i] && strcmp(ix->columns[i], it->column) == 0)
+			match = true;
+	if (!match)
+		return;
+	if (it->moved_to) {
+		ix->table = it->moved_to;
+		return;
+	}
+	const char **slot = pgs_arena_push(&it->model->arena, (void **)&it->dropped, &it->n,
+					   &it->cap, sizeof(*slot));
+	*slot = key;
+}
+
+/*
+ * Indexes go with their table: dropped with it (or with one of their
+ * columns), renamed along with it.
+ */
+static void indexes_follow_table(struct pgs_model *model, const char *table, const char *column,
+				 const char *moved_to)
+{
+	struct index_of_table it = {model, table, column, moved_to, NULL, 0, 0};
+
+	pgs_strmap_each(&model->indexes, visit_index_of_table, &it);
+	for (size_t i = 0; i < it.n; i++)
+		pgs_strmap_remove(&model->indexes, it.dropped[i]);
 }
 
 static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
@@ -506,6 +593,14 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 			add_column(model, t, cmd->def->column_def);
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+		/* indexes and constraints on the column go with it */
+		for (size_t i = 0; col && i < t->n_constraints; i++)
+			for (size_t k = 0; k < t->constraints[i].n_columns; k++)
+				if (t->constraints[i].columns[k] &&
+				    strcmp(t->constraints[i].columns[k], col->name) == 0)
+					t->constraints[i].dropped = true;
+		if (col)
+			indexes_follow_table(model, t->key, col->name, NULL);
 		if (col) {
 			size_t i = (size_t)(col - t->columns);
 			memmove(col, col + 1, (t->n_columns - i - 1) * sizeof(*col));
@@ -668,10 +763,12 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW ||
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ||
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE) {
+		const char *old = t->key;
 		pgs_strmap_remove(&model->tables, t->key);
 		t->name = pgs_arena_strdup(&model->arena, rs->newname);
 		t->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, t->name);
 		pgs_strmap_put(&model->tables, t->key, t);
+		indexes_follow_table(model, old, NULL, t->key);
 	}
 }
 
@@ -694,6 +791,7 @@ static void apply_drop(struct pgs_model *model, const PgQuery__DropStmt *ds)
 		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
 		case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
 			pgs_strmap_remove(&model->tables, key);
+			indexes_follow_table(model, key, NULL, NULL);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 			pgs_strmap_remove(&model->indexes, key);
@@ -717,15 +815,26 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 	ix->table = pgs_model_key(model, is->relation);
 	ix->unique = is->unique;
 	ix->partial = is->where_clause != NULL;
+	ix->method = pgs_arena_strdup(&model->arena, is->access_method && *is->access_method
+							     ? is->access_method
+							     : "btree");
+	ix->has_include = is->n_index_including_params > 0;
 	ix->created_in = model->file_number;
+	ix->offset = model->offset;
 	ix->n_columns = is->n_index_params;
 	ix->columns = pgs_arena_array(&model->arena, is->n_index_params ? is->n_index_params : 1,
 				      sizeof(*ix->columns));
 	for (size_t i = 0; i < is->n_index_params; i++) {
 		const PgQuery__Node *p = is->index_params[i];
-		if (p->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && p->index_elem->name &&
-		    *p->index_elem->name)
-			ix->columns[i] = pgs_arena_strdup(&model->arena, p->index_elem->name);
+		if (p->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM)
+			continue;
+		const PgQuery__IndexElem *el = p->index_elem;
+		if (el->name && *el->name)
+			ix->columns[i] = pgs_arena_strdup(&model->arena, el->name);
+		if (el->n_opclass || el->n_collation ||
+		    el->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT ||
+		    el->nulls_ordering != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT)
+			ix->custom_keys = true;
 	}
 	/* PostgreSQL names an unnamed index table_col_idx; close enough for lookups */
 	ix->key = pgs_arena_printf(&model->arena, "%s.%s", schema_of(is->relation->schemaname),
@@ -738,6 +847,10 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 	if (is->if_not_exists && pgs_model_index(model, ix->key))
 		return;
 	pgs_strmap_put(&model->indexes, ix->key, ix);
+	new_index(model, ix);
+	struct pgs_table *t = pgs_model_table(model, is->relation);
+	if (t)
+		touch(model, t);
 }
 
 static void apply_domain(struct pgs_model *model, const PgQuery__CreateDomainStmt *ds)
@@ -771,6 +884,7 @@ void pgs_model_begin_file(struct pgs_model *model, unsigned file_number)
 {
 	model->file_number = file_number;
 	memset(&model->settings, 0, sizeof(model->settings));
+	model->n_touched = model->n_new_indexes = 0;
 }
 
 void pgs_model_end_transaction(struct pgs_model *model)
@@ -893,6 +1007,7 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 {
 	if (!stmt)
 		return;
+	model->offset = offset;
 	switch (stmt->node_case) {
 	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
 		apply_set(model, stmt->variable_set_stmt, offset);

@@ -52,6 +52,7 @@ struct pgs_constraint {
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
+	uint32_t offset;             /* start of the statement that added it, in its file */
 	bool dropped;
 };
 
@@ -65,6 +66,9 @@ struct pgs_table {
 	const char *parent;  /* partitions: the parent's key */
 	bool is_default_partition;
 	bool unlogged;
+	bool temporary;      /* CREATE TEMP TABLE: gone at the end of the session */
+	uint32_t offset;     /* start of the statement that created it, in its file */
+	unsigned touched_in; /* last file that created, altered or indexed it */
 	struct pgs_column *columns;
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
@@ -78,7 +82,11 @@ struct pgs_index {
 	bool partial;      /* has a WHERE clause */
 	const char **columns; /* plain column keys in order; NULL entries are expressions */
 	size_t n_columns;
+	const char *method;   /* access method: "btree", "gin", ... */
+	bool custom_keys;     /* a key column has an explicit opclass, collation or order */
+	bool has_include;     /* INCLUDE (...) columns */
 	unsigned created_in;
+	uint32_t offset;      /* start of the statement that created it, in its file */
 };
 
 /* A domain: whether values must pass a CHECK (adding a column of it rewrites). */
@@ -113,9 +121,16 @@ struct pgs_model {
 	struct pgs_strmap tables, indexes, domains;
 	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
 	unsigned txn_id;        /* current transaction; each autocommit statement is one */
+	uint32_t offset;        /* start of the statement pgs_model_apply is applying */
 	struct pgs_settings settings;
 	struct pgs_enum_value *enum_values; /* ALTER TYPE ... ADD VALUE, in order */
 	size_t n_enum_values, cap_enum_values;
+	/* What the current file created, altered or indexed, so end-of-file
+	 * rules don't walk the whole schema; may hold objects dropped since. */
+	struct pgs_table **touched;
+	size_t n_touched, cap_touched;
+	struct pgs_index **new_indexes;
+	size_t n_new_indexes, cap_new_indexes;
 };
 
 /* A new file starts a new session: settings are forgotten. */
@@ -168,6 +183,13 @@ struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 
 /* The domain a type name denotes, or NULL when it is not a known domain. */
 struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn);
+
+/*
+ * Calls fn for every table the current file created, altered or indexed
+ * and that still exists, in the order the file first touched them.
+ */
+void pgs_model_each_touched_table(struct pgs_model *model,
+				  void (*fn)(void *data, struct pgs_table *t), void *data);
 
 /* Calls fn for every known table; order is unspecified. */
 void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),

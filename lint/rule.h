@@ -62,6 +62,14 @@ const struct pgs_stmt *pgs_check_stmt(const struct pgs_check *ctx);
 const PgQuery__Node *pgs_check_node(const struct pgs_check *ctx);
 const char *pgs_check_text(const struct pgs_check *ctx);
 
+/*
+ * The statement of the file being linted whose span holds a source offset,
+ * or NULL: lets an end-of-file rule point at an earlier statement (see the
+ * offsets the model records for tables and constraints). Findings in it are
+ * suppressed by the pgstage-ignore comment above that statement.
+ */
+const struct pgs_stmt *pgs_check_stmt_at(const struct pgs_check *ctx, uint32_t offset);
+
 /* What the statement does to each relation (see effects.h). */
 const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx);
 

@@ -486,7 +486,7 @@ assert_rc 2
 assert_stderr_is "pgstage: error: <stdin>:1:8: invalid UTF-8 (byte 0xff at offset 7); not linted"
 
 begin "UTF-8 BOM: valid SQL is clean"
-printf '\xef\xbb\xbfCREATE TABLE t (a int);\n' >"$work/bom.sql"
+printf '\xef\xbb\xbfCREATE TABLE t (a bigint PRIMARY KEY);\n' >"$work/bom.sql"
 run lint bom.sql
 assert_rc 0
 assert_stdout_empty
@@ -728,9 +728,9 @@ assert_stdout_has "migrations/2_idx.up.sql:2:1: error[concurrently-in-transactio
 begin "flyway: versioned scripts in version order, repeatable R__ last"
 file sql/V1__a.sql 'CREATE INDEX v1_idx ON t (a);
 '
-file sql/V2__b.sql 'CREATE INDEX v2_idx ON t (a);
+file sql/V2__b.sql 'CREATE INDEX v2_idx ON t (b);
 '
-file sql/R__c.sql 'CREATE INDEX r_idx ON t (a);
+file sql/R__c.sql 'CREATE INDEX r_idx ON t (c);
 '
 run lint sql
 assert_rc 1

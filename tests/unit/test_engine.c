@@ -90,7 +90,7 @@ static void test_history_across_files(void **state)
 
 	(void)state;
 	pgs_engine_init(&e, &o);
-	lint(&e, "1_create.sql", "CREATE TABLE t (c int);\n", false, &a);
+	lint(&e, "1_create.sql", "CREATE TABLE t (id bigint PRIMARY KEY, c int);\n", false, &a);
 	assert_int_equal(a.diags.n, 0);
 	assert_false(a.context);
 	/* t was created by an earlier file, not this one: the index is flagged */
@@ -100,7 +100,8 @@ static void test_history_across_files(void **state)
 	assert_non_null(strstr(first(&b, "require-concurrent-index")->message, "CONCURRENTLY"));
 	/* (other rules may report the same statement: the lock is taken without a timeout) */
 	/* a table created in this file is new and empty: not flagged */
-	lint(&e, "3_new.sql", "CREATE TABLE u (c int);\nCREATE INDEX j ON u (c);\n", false, &c);
+	lint(&e, "3_new.sql", "CREATE TABLE u (id bigint PRIMARY KEY, c int);\nCREATE INDEX j ON u (c);\n",
+	     false, &c);
 	assert_int_equal(count(&c, "require-concurrent-index"), 0);
 	assert_int_equal(count(&c, "require-lock-timeout"), 0);
 	pgs_file_report_release(&a);
