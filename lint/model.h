@@ -47,9 +47,20 @@ struct pgs_constraint {
 	const char **columns;        /* key / foreign key columns (CHECK: NULL) */
 	size_t n_columns;
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
+	const char **referenced_columns; /* foreign keys: the referenced columns; NULL when
+					  * omitted (the referenced table's primary key) */
+	size_t n_referenced_columns;
+	char delete_action, update_action; /* foreign keys: pg_constraint.confdeltype/confupdtype
+					    * ('a' no action, 'r', 'c', 'n', 'd') */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
 	bool dropped;
+};
+
+/* A relation a query reads. */
+struct pgs_read {
+	const char *relation; /* "schema.name" */
+	bool whole;           /* read in full: the query's only FROM item, no WHERE or LIMIT */
 };
 
 struct pgs_table {
@@ -61,6 +72,10 @@ struct pgs_table {
 			      * 'f' foreign table */
 	const char *parent;  /* partitions: the parent's key */
 	bool is_default_partition;
+	const char **inherits; /* INHERITS parents (partitions have parent instead) */
+	size_t n_inherits;
+	struct pgs_read *reads; /* views and materialized views: what their query reads */
+	size_t n_reads;
 	bool unlogged;
 	struct pgs_column *columns;
 	size_t n_columns, cap_columns;
@@ -153,6 +168,22 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
 /* Calls fn for every known table; order is unspecified. */
 void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),
 			  void *data);
+
+/*
+ * Calls fn for every partition and inheritance child of the table with that
+ * key (direct children only); order is unspecified.
+ */
+void pgs_model_each_child(struct pgs_model *model, const char *key,
+			  void (*fn)(void *data, struct pgs_table *child), void *data);
+
+/*
+ * Calls fn for every relation a query reads (FROM, JOIN, sub-selects; WITH
+ * names are not relations), with whether it is read in full: it is the only
+ * FROM item of a SELECT without WHERE or LIMIT. The plan decides the rest,
+ * so those are not "whole".
+ */
+void pgs_query_reads(const PgQuery__Node *query,
+		     void (*fn)(void *data, const PgQuery__RangeVar *rv, bool whole), void *data);
 
 /* "schema.name" from a list of String nodes (public when unqualified), or NULL. */
 const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **names, size_t n);
