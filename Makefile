@@ -32,6 +32,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 INTEGRATION_SRC = $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
+# libpq helpers shared by the integration tests
+INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o
 
 .PHONY: all deps check unit golden cli-tests integration integrations pgdata-check docs \
 	check-docs lint-src \
@@ -61,10 +63,14 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) | deps
+$(INTEGRATION_COMMON): $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql -o $@ $< $(LIB) $(LDFLAGS_ALL) $(LIBS) \
-		-lpq -lcmocka
+	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql -c $< -o $@
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql -o $@ $< $(INTEGRATION_COMMON) $(LIB) \
+		$(LDFLAGS_ALL) $(LIBS) -lpq -lcmocka
 
 # ---- tests ----
 
@@ -140,4 +146,4 @@ format-check:
 clean:
 	rm -rf build $(BIN)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(INTEGRATION_COMMON:.o=.d) $(INTEGRATION_BIN:=.d)

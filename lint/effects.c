@@ -182,23 +182,91 @@ static void lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_loc
 	}
 }
 
-/* Plain tables read by a query (FROM, JOIN, sub-selects): ACCESS SHARE. */
-static bool visit_read(void *data, const PgQuery__Node *node)
-{
-	struct pgs_fx *fx = data;
+struct descendants {
+	struct pgs_fx *fx;
+	void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data);
+	void *data;
+	int depth;
+};
 
-	if (node->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
-		const PgQuery__RangeVar *rv = node->range_var;
-		/* a CTE name would look like a table; skip unknown single names? no:
-		 * an unknown table still gets ACCESS SHARE, which blocks nothing */
-		pgs_fx_lock(pgs_fx_touch_rv(fx, rv), PGS_LOCK_ACCESS_SHARE);
+static void visit_descendant(void *data, struct pgs_table *child)
+{
+	struct descendants *d = data;
+
+	d->fn(d->fx, child, d->data);
+	if (d->depth < 8) {
+		struct descendants deeper = *d;
+		deeper.depth++;
+		pgs_model_each_child(d->fx->model, child->key, visit_descendant, &deeper);
 	}
-	return true;
 }
 
-static void reads(struct pgs_fx *fx, const PgQuery__Node *query)
+void pgs_fx_each_descendant(struct pgs_fx *fx, const char *key,
+			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data), void *data)
 {
-	pgs_walk(query, visit_read, fx);
+	struct descendants d = {fx, fn, data, 0};
+
+	if (key)
+		pgs_model_each_child(fx->model, key, visit_descendant, &d);
+}
+
+static void read_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
+{
+	(void)data;
+	/* the child's own children are visited by pgs_fx_each_descendant */
+	pgs_fx_scan(pgs_fx_lock_key(fx, t->key, PGS_LOCK_ACCESS_SHARE), PGS_CAUSE_OTHER, t->name);
+}
+
+/*
+ * A relation read by a query that runs: ACCESS SHARE; a view is expanded
+ * into what it reads; a relation read in full is scanned, with its
+ * partitions or inheritance children.
+ */
+static void read_relation(struct pgs_fx *fx, const char *key, bool whole, bool inh, int depth)
+{
+	struct pgs_table *t = pgs_strmap_get(&fx->model->tables, key);
+	struct pgs_effect *e = pgs_fx_lock_key(fx, key, PGS_LOCK_ACCESS_SHARE);
+
+	if (t && t->kind == 'v') {
+		for (size_t i = 0; depth < 8 && i < t->n_reads; i++)
+			read_relation(fx, t->reads[i].relation, whole && t->reads[i].whole, true,
+				      depth + 1);
+		return;
+	}
+	if (!whole)
+		return;
+	pgs_fx_scan(e, PGS_CAUSE_OTHER, t ? t->name : NULL);
+	if (t && inh)
+		pgs_fx_each_descendant(fx, t->key, read_child, NULL);
+}
+
+struct reads_ctx {
+	struct pgs_fx *fx;
+	bool executed;
+};
+
+static void read_rv(void *data, const PgQuery__RangeVar *rv, bool whole)
+{
+	struct reads_ctx *r = data;
+
+	/* a CTE name looks like a table: it gets ACCESS SHARE, which blocks nothing */
+	if (!r->executed) {
+		pgs_fx_lock(pgs_fx_touch_rv(r->fx, rv), PGS_LOCK_ACCESS_SHARE);
+		return;
+	}
+	read_relation(r->fx, pgs_fx_touch_rv(r->fx, rv)->relation, whole, rv->inh, 0);
+}
+
+/*
+ * Relations read by a query (FROM, JOIN, sub-selects): ACCESS SHARE. When
+ * the query runs (not a view definition), views are expanded and relations
+ * read in full are scanned.
+ */
+static void reads(struct pgs_fx *fx, const PgQuery__Node *query, bool executed)
+{
+	struct reads_ctx r = {fx, executed};
+
+	pgs_query_reads(query, read_rv, &r);
 }
 
 /* Whether a DefElem list (e.g. REINDEX/VACUUM options) turns an option on. */
@@ -226,6 +294,62 @@ static bool option_on(PgQuery__Node **opts, size_t n, const char *name)
 		return true;
 	}
 	return false;
+}
+
+struct leading_index {
+	const char *table, *column;
+	bool found;
+};
+
+static void find_leading_index(void *data, const char *key, void *value)
+{
+	struct leading_index *l = data;
+	const struct pgs_index *ix = value;
+
+	(void)key;
+	if (!ix->partial && ix->n_columns && ix->columns[0] && strcmp(ix->table, l->table) == 0 &&
+	    strcmp(ix->columns[0], l->column) == 0)
+		l->found = true;
+}
+
+/* Whether the table has a (non-partial) index whose first column is column. */
+static bool has_leading_index(struct pgs_model *model, const char *table, const char *column)
+{
+	struct leading_index l = {table, column, false};
+
+	if (column)
+		pgs_strmap_each(&model->indexes, find_leading_index, &l);
+	return l.found;
+}
+
+struct any_index {
+	const char *const *tables; /* the table and its partition ancestors */
+	size_t n;
+	bool found;
+};
+
+static void find_any_index(void *data, const char *key, void *value)
+{
+	struct any_index *a = data;
+	const struct pgs_index *ix = value;
+
+	(void)key;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(ix->table, a->tables[i]) == 0)
+			a->found = true;
+}
+
+/* Whether the table has an index (its own, or one of a partitioned parent). */
+static bool has_any_index(struct pgs_model *model, const struct pgs_table *t)
+{
+	const char *tables[9];
+	struct any_index a = {tables, 0, false};
+
+	for (const struct pgs_table *p = t; p && a.n < 9;
+	     p = p->parent ? pgs_strmap_get(&model->tables, p->parent) : NULL)
+		tables[a.n++] = p->key;
+	pgs_strmap_each(&model->indexes, find_any_index, &a);
+	return a.found;
 }
 
 struct partitions {
@@ -465,32 +589,108 @@ static void vacuum_stmt(struct pgs_fx *fx, const PgQuery__VacuumStmt *vs)
 			pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "VACUUM FULL");
 		} else {
 			pgs_fx_lock(e, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
-			pgs_fx_scan(e, PGS_CAUSE_OTHER, vs->is_vacuumcmd ? "VACUUM" : "ANALYZE");
+			/* ANALYZE reads a sample of rows, not the whole table */
+			if (vs->is_vacuumcmd)
+				pgs_fx_scan(e, PGS_CAUSE_OTHER, "VACUUM");
 		}
+	}
+}
+
+struct truncation {
+	bool cascade;
+	int depth;
+};
+
+static void truncate_relation(struct pgs_fx *fx, const char *key, bool inh,
+			      const struct truncation *tr);
+
+static void truncate_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
+{
+	/* the children's own children come through pgs_fx_each_descendant */
+	truncate_relation(fx, t->key, false, data);
+}
+
+struct truncate_referencing {
+	struct pgs_fx *fx;
+	const char *table;
+	const struct truncation *tr;
+};
+
+static void truncate_if_referencing(void *data, struct pgs_table *t)
+{
+	struct truncate_referencing *r = data;
+	const struct pgs_effect *done = pgs_effects_find(r->fx->out, t->key);
+
+	if (done && done->lock == PGS_LOCK_ACCESS_EXCLUSIVE && done->rewrite)
+		return; /* already truncated */
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (!c->dropped && c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, r->table) == 0 && strcmp(t->key, r->table) != 0) {
+			truncate_relation(r->fx, t->key, true, r->tr);
+			return;
+		}
+	}
+}
+
+/*
+ * TRUNCATE gives the table and each of its indexes a new, empty file (the
+ * relfilenodes change; nothing is copied or scanned). Children are
+ * truncated too unless ONLY; CASCADE truncates referencing tables.
+ */
+static void truncate_relation(struct pgs_fx *fx, const char *key, bool inh,
+			      const struct truncation *tr)
+{
+	struct pgs_effect *e = pgs_fx_lock_key(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+	struct truncation deeper = {tr->cascade, tr->depth + 1};
+
+	e->rewrite = e->reindex = true;
+	if (tr->depth >= 8)
+		return;
+	if (inh)
+		pgs_fx_each_descendant(fx, key, truncate_child, &deeper);
+	if (tr->cascade) {
+		struct truncate_referencing r = {fx, key, &deeper};
+		pgs_model_each_table(fx->model, truncate_if_referencing, &r);
 	}
 }
 
 static void truncate_stmt(struct pgs_fx *fx, const PgQuery__TruncateStmt *ts)
 {
+	struct truncation tr = {ts->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE, 0};
+
 	for (size_t i = 0; i < ts->n_relations; i++) {
 		const PgQuery__Node *n = ts->relations[i];
 		if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
 			continue;
-		struct pgs_effect *e = pgs_fx_touch_rv(fx, n->range_var);
-		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
-		/* a new, empty file: the relfilenode changes, nothing is copied */
-		e->rewrite = true;
+		truncate_relation(fx, pgs_fx_touch_rv(fx, n->range_var)->relation,
+				  n->range_var->inh, &tr);
 	}
-	/* CASCADE truncates the tables that reference these, and those that
-	 * reference them, and so on (the list grows while it is walked) */
-	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+}
+
+static void lock_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
+{
+	pgs_fx_lock_key(fx, t->key, *(const enum pgs_lock *)data);
+}
+
+/*
+ * LOCK TABLE locks the partitions and inheritance children too (unless
+ * ONLY), and a view's relations, recursively, in the same mode.
+ */
+static void lock_tree(struct pgs_fx *fx, const char *key, enum pgs_lock lock, bool inh, int depth)
+{
+	struct pgs_table *t = pgs_strmap_get(&fx->model->tables, key);
+
+	pgs_fx_lock_key(fx, key, lock);
+	if (!t || depth >= 8)
 		return;
-	for (size_t i = 0; i < fx->out->n; i++) {
-		const char *key = fx->out->items[i].relation;
-		pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+	if (t->kind == 'v') {
+		for (size_t i = 0; i < t->n_reads; i++)
+			lock_tree(fx, t->reads[i].relation, lock, true, depth + 1);
+		return;
 	}
-	for (size_t i = 0; i < fx->out->n; i++)
-		fx->out->items[i].rewrite = true;
+	if (inh)
+		pgs_fx_each_descendant(fx, key, lock_child, &lock);
 }
 
 /* LOCK TABLE's mode numbers are PostgreSQL's lockmode constants (1..8). */
@@ -500,8 +700,10 @@ static void lock_stmt(struct pgs_fx *fx, const PgQuery__LockStmt *ls)
 							    : PGS_LOCK_ACCESS_EXCLUSIVE;
 
 	for (size_t i = 0; i < ls->n_relations; i++)
-		if (ls->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
-			pgs_fx_lock(pgs_fx_touch_rv(fx, ls->relations[i]->range_var), lock);
+		if (ls->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+			const PgQuery__RangeVar *rv = ls->relations[i]->range_var;
+			lock_tree(fx, pgs_fx_touch_rv(fx, rv)->relation, lock, rv->inh, 0);
+		}
 }
 
 static void rename_stmt(struct pgs_fx *fx, const PgQuery__RenameStmt *rs)
@@ -514,6 +716,15 @@ static void rename_stmt(struct pgs_fx *fx, const PgQuery__RenameStmt *rs)
 		const char *key = pgs_model_key(fx->model, rs->relation);
 		pgs_fx_lock_key(fx, key, fx->pg_version >= 12 ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
 							      : PGS_LOCK_ACCESS_EXCLUSIVE);
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: {
+		/* partitions and inheritance children rename the column too */
+		enum pgs_lock lock = PGS_LOCK_ACCESS_EXCLUSIVE;
+		struct pgs_effect *e = pgs_fx_touch_rv(fx, rs->relation);
+		pgs_fx_lock(e, lock);
+		if (rs->relation->inh)
+			pgs_fx_each_descendant(fx, e->relation, lock_child, &lock);
 		break;
 	}
 	default:
@@ -590,7 +801,14 @@ static void alter_domain(struct pgs_fx *fx, const PgQuery__AlterDomainStmt *ads)
 
 static void refresh_stmt(struct pgs_fx *fx, const PgQuery__RefreshMatViewStmt *rs)
 {
+	struct pgs_table *t = pgs_model_table(fx->model, rs->relation);
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, rs->relation);
+	size_t self = (size_t)(e - fx->out->items);
+
+	/* the view's query runs again: what it reads is locked and scanned */
+	for (size_t i = 0; t && !rs->skip_data && i < t->n_reads; i++)
+		read_relation(fx, t->reads[i].relation, t->reads[i].whole, true, 1);
+	e = &fx->out->items[self];
 
 	if (rs->concurrent) {
 		pgs_fx_lock(e, PGS_LOCK_EXCLUSIVE);
@@ -601,19 +819,145 @@ static void refresh_stmt(struct pgs_fx *fx, const PgQuery__RefreshMatViewStmt *r
 	}
 }
 
+static bool name_in(const char *name, PgQuery__Node **nodes, size_t n, bool res_targets)
+{
+	for (size_t i = 0; name && i < n; i++) {
+		const char *s = NULL;
+		if (res_targets && nodes[i]->node_case == PG_QUERY__NODE__NODE_RES_TARGET)
+			s = nodes[i]->res_target->name;
+		else if (!res_targets)
+			s = pgs_node_string(nodes[i]);
+		if (s && strcmp(s, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool any_column_in(const char *const *columns, size_t n_columns, PgQuery__Node **nodes,
+			  size_t n, bool res_targets)
+{
+	for (size_t i = 0; i < n_columns; i++)
+		if (name_in(columns[i], nodes, n, res_targets))
+			return true;
+	return false;
+}
+
+/*
+ * New or changed foreign key values are checked against the referenced
+ * table: SELECT ... FOR KEY SHARE through its unique index, ROW SHARE.
+ */
+static void check_foreign_keys(struct pgs_fx *fx, const PgQuery__RangeVar *rv, PgQuery__Node **cols,
+			       size_t n_cols, bool res_targets)
+{
+	struct pgs_table *t = pgs_model_table(fx->model, rv);
+
+	for (size_t i = 0; t && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, t->key) == 0)
+			continue;
+		if (n_cols && !any_column_in(c->columns, c->n_columns, cols, n_cols, res_targets))
+			continue;
+		pgs_fx_lock_key(fx, c->referenced, PGS_LOCK_ROW_SHARE);
+	}
+}
+
+static void insert_foreign_keys(struct pgs_fx *fx, const PgQuery__InsertStmt *is)
+{
+	check_foreign_keys(fx, is->relation, is->cols, is->n_cols, true);
+}
+
+struct referencing_check {
+	struct pgs_fx *fx;
+	struct pgs_table *target;
+	PgQuery__Node **cols; /* UPDATE's SET targets; NULL for DELETE */
+	size_t n_cols;
+	const char *const *pk;
+	size_t n_pk;
+};
+
+static void check_referencing(void *data, struct pgs_table *t)
+{
+	struct referencing_check *r = data;
+
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, r->target->key) != 0)
+			continue;
+		const char *const *keycols = c->referenced_columns ? c->referenced_columns : r->pk;
+		size_t n_keycols = c->referenced_columns ? c->n_referenced_columns : r->n_pk;
+		if (r->cols && n_keycols &&
+		    !any_column_in(keycols, n_keycols, r->cols, r->n_cols, true))
+			continue; /* the referenced key doesn't change */
+		char action = r->cols ? c->update_action : c->delete_action;
+		/* NO ACTION / RESTRICT look for referencing rows (FOR KEY SHARE);
+		 * CASCADE / SET NULL / SET DEFAULT change them */
+		struct pgs_effect *e = pgs_fx_lock_key(
+			r->fx, t->key,
+			action == 'c' || action == 'n' || action == 'd' ? PGS_LOCK_ROW_EXCLUSIVE
+									: PGS_LOCK_ROW_SHARE);
+		/* ... by the foreign key columns: a full scan unless they are indexed */
+		if (!c->n_columns || !has_leading_index(r->fx->model, t->key, c->columns[0])) {
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->name);
+			if (t->partial)
+				e->assumed = true;
+		}
+	}
+}
+
+/* Rows deleted from, or keys changed in, a referenced table are looked up in the referencing tables. */
+static void referencing_checks(struct pgs_fx *fx, const PgQuery__RangeVar *rv, PgQuery__Node **cols,
+			       size_t n_cols, bool is_delete)
+{
+	struct pgs_table *t = pgs_model_table(fx->model, rv);
+	struct referencing_check r = {fx, t, is_delete ? NULL : cols, n_cols, NULL, 0};
+
+	if (!t || (!is_delete && !n_cols))
+		return;
+	for (size_t i = 0; i < t->n_constraints; i++)
+		if (!t->constraints[i].dropped && t->constraints[i].kind == PGS_CON_PRIMARY_KEY) {
+			r.pk = t->constraints[i].columns;
+			r.n_pk = t->constraints[i].n_columns;
+		}
+	pgs_model_each_table(fx->model, check_referencing, &r);
+}
+
+static void update_foreign_keys(struct pgs_fx *fx, const PgQuery__UpdateStmt *us)
+{
+	if (!us->n_target_list)
+		return;
+	check_foreign_keys(fx, us->relation, us->target_list, us->n_target_list, true);
+	referencing_checks(fx, us->relation, us->target_list, us->n_target_list, false);
+}
+
+static void dml_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
+{
+	struct pgs_effect *e = pgs_fx_lock_key(fx, t->key, PGS_LOCK_ROW_EXCLUSIVE);
+
+	if (*(const bool *)data)
+		pgs_fx_scan(e, PGS_CAUSE_OTHER, t->name);
+	else
+		e->assumed = true; /* the WHERE clause may prune the partition */
+}
+
+/* UPDATE / DELETE: the table, and its partitions or inheritance children unless ONLY. */
 static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, bool whole_table)
 {
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, rv);
+	const char *key = e->relation;
 
 	pgs_fx_lock(e, PGS_LOCK_ROW_EXCLUSIVE);
 	if (whole_table)
 		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
+	if (rv->inh)
+		pgs_fx_each_descendant(fx, key, dml_child, &whole_table);
 }
 
 void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
 			 const PgQuery__Node *stmt, int pg_version)
 {
-	struct pgs_fx fx = {out, arena, model, pg_version};
+	struct pgs_fx fx = {out, arena, model, pg_version, NULL};
 
 	memset(out, 0, sizeof(*out));
 	if (!stmt)
@@ -692,7 +1036,7 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_VIEW_STMT: {
-		reads(&fx, stmt->view_stmt->query);
+		reads(&fx, stmt->view_stmt->query, false);
 		struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->view_stmt->view);
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		/* a plain CREATE VIEW makes a new view; OR REPLACE may replace one */
@@ -701,7 +1045,8 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	}
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-		reads(&fx, stmt->create_table_as_stmt->query);
+		reads(&fx, stmt->create_table_as_stmt->query,
+		      !(stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->skip_data));
 		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
 			struct pgs_effect *e =
 				pgs_fx_touch_rv(&fx, stmt->create_table_as_stmt->into->rel);
@@ -733,26 +1078,37 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 						stmt->alter_database_stmt->n_options, "tablespace");
 		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:
-		reads(&fx, stmt);
+		reads(&fx, stmt, true);
 		dml_target(&fx, stmt->update_stmt->relation, !stmt->update_stmt->where_clause);
+		update_foreign_keys(&fx, stmt->update_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_DELETE_STMT:
-		reads(&fx, stmt);
+		reads(&fx, stmt, true);
 		dml_target(&fx, stmt->delete_stmt->relation, !stmt->delete_stmt->where_clause);
+		referencing_checks(&fx, stmt->delete_stmt->relation, NULL, 0, true);
 		break;
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
-		reads(&fx, stmt);
-		dml_target(&fx, stmt->insert_stmt->relation, false);
+		reads(&fx, stmt, true);
+		/* rows go to the table named (partitions: found row by row, not listed) */
+		pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->insert_stmt->relation),
+			    PGS_LOCK_ROW_EXCLUSIVE);
+		insert_foreign_keys(&fx, stmt->insert_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_MERGE_STMT:
-		reads(&fx, stmt);
+		reads(&fx, stmt, true);
 		dml_target(&fx, stmt->merge_stmt->relation, true);
 		break;
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
-		reads(&fx, stmt);
+		reads(&fx, stmt, true);
 		break;
 	default:
 		break;
+	}
+	/* no index, nothing to rebuild */
+	for (size_t i = 0; i < out->n; i++) {
+		struct pgs_table *t = pgs_strmap_get(&model->tables, out->items[i].relation);
+		if (out->items[i].reindex && t && !t->partial && !has_any_index(model, t))
+			out->items[i].reindex = false;
 	}
 }
 

@@ -248,6 +248,14 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	}
 }
 
+static bool in_list(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* A CHECK constraint of the table that reads the column, or NULL. */
 static const char *check_on_column(struct pgs_table *t, const char *column)
 {
@@ -292,43 +300,91 @@ struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
 	return r;
 }
 
-struct fk_spill {
+
+/* The column of t, or of the table an ALTER recursing to t names (partitions inherit columns). */
+static struct pgs_column *column_of(struct pgs_fx *fx, struct pgs_table *t, const char *name)
+{
+	struct pgs_column *c = t ? pgs_table_column(t, name) : NULL;
+
+	if (!c && fx->alter_root && fx->alter_root != t)
+		c = pgs_table_column(fx->alter_root, name);
+	return c;
+}
+
+struct fk_type_change {
 	struct pgs_fx *fx;
-	struct pgs_table *table;
+	const struct pgs_table *table;
 	const char *column;
-	bool validate;
+	const char *const *pk; /* the table's primary key columns */
+	size_t n_pk;
+	bool revalidate, assumed;
 };
 
-/* Foreign keys of other tables that reference the column: re-created on their table. */
-static void lock_referencing_column(void *data, struct pgs_table *other)
+/* The other side of a foreign key whose columns change type. */
+static void fk_other_side(struct fk_type_change *f, const char *other, const char *fk_name)
 {
-	struct fk_spill *d = data;
+	struct pgs_effect *e = pgs_fx_lock_key(f->fx, other, PGS_LOCK_ACCESS_EXCLUSIVE);
 
-	if (other == d->table)
-		return;
-	for (size_t i = 0; i < other->n_constraints; i++) {
-		int refs = pgs_foreign_key_references_column(&other->constraints[i], d->table,
-							     d->column);
-		if (!refs)
-			continue;
-		struct pgs_effect *e = pgs_fx_lock_key(d->fx, other->key, PGS_LOCK_ACCESS_EXCLUSIVE);
-		if (d->validate)
-			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, other->constraints[i].name);
-		if (refs < 0)
+	if (f->revalidate) {
+		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, fk_name);
+		if (f->assumed)
 			e->assumed = true;
-		return;
 	}
+}
+
+static void fk_referencing_column(void *data, struct pgs_table *t)
+{
+	struct fk_type_change *f = data;
+
+	for (size_t i = 0; t != f->table && i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, f->table->key) != 0)
+			continue;
+		if (c->referenced_columns
+			    ? in_list(c->referenced_columns, c->n_referenced_columns, f->column)
+			    : in_list(f->pk, f->n_pk, f->column))
+			fk_other_side(f, t->key, c->name);
+	}
+}
+
+/*
+ * ALTER COLUMN TYPE drops and re-adds the foreign keys on the column, on
+ * either side: dropping one takes ACCESS EXCLUSIVE on the other table (its
+ * triggers go). When the table is rewritten the foreign key is validated
+ * again, scanning the other table too; otherwise it is kept as it was.
+ */
+static void type_change_foreign_keys(struct pgs_fx *fx, struct pgs_table *t, const char *column,
+				     bool rewrite, bool assumed)
+{
+	struct fk_type_change f = {fx, t, column, NULL, 0, rewrite, assumed};
+
+	if (!t || !column)
+		return;
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped)
+			continue;
+		if (c->kind == PGS_CON_PRIMARY_KEY) {
+			f.pk = c->columns;
+			f.n_pk = c->n_columns;
+		}
+		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
+		    strcmp(c->referenced, t->key) != 0 && in_list(c->columns, c->n_columns, column))
+			fk_other_side(&f, c->referenced, c->name);
+	}
+	pgs_model_each_table(fx->model, fk_referencing_column, &f);
 }
 
 static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		       const PgQuery__AlterTableCmd *cmd)
 {
 	struct pgs_effect *e = &fx->out->items[self];
-	struct pgs_column_retype r = pgs_effects_alter_column_type(fx->model, t, cmd, fx->pg_version);
-	struct pgs_column *col = t ? pgs_table_column(t, cmd->name) : NULL;
+	struct pgs_column *col = column_of(fx, t, cmd->name);
 
 	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 		return;
+	struct pgs_column_retype r = pgs_effects_alter_column_type(fx->model, t, cmd, fx->pg_version);
 	if (r.rewrite) {
 		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, r.why);
 	} else if (r.reindex) {
@@ -337,38 +393,13 @@ static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	}
 	if (r.rechecked)
 		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, r.rechecked);
-	if (r.assumed)
+	if (r.assumed || (!col && t && t->partial))
 		e->assumed = true;
-
-	/* Foreign keys using the column are dropped and re-created: that takes
-	 * ACCESS EXCLUSIVE on the table at their other end, and when values are
-	 * converted (the key compares with another operator) they are
-	 * re-validated, reading that table. */
+	/* foreign keys using the column are re-created, at both ends */
 	struct pgs_type_change tc = pgs_type_change_judge(
 		fx->model, col, cmd->def->column_def, fx->model->settings.timezone.value,
 		fx->pg_version);
-	for (size_t i = 0; t && i < t->n_constraints; i++) {
-		const struct pgs_constraint *c = &t->constraints[i];
-		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
-		    strcmp(c->referenced, t->key) == 0)
-			continue;
-		for (size_t k = 0; k < c->n_columns; k++) {
-			if (!c->columns[k] || strcmp(c->columns[k], cmd->name) != 0)
-				continue;
-			struct pgs_effect *pk = pgs_fx_lock_key(fx, c->referenced,
-								PGS_LOCK_ACCESS_EXCLUSIVE);
-			if (tc.converts) {
-				pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->name);
-				if (tc.assumed)
-					pk->assumed = true;
-			}
-			break;
-		}
-	}
-	if (t) {
-		struct fk_spill d = {fx, t, cmd->name, tc.converts};
-		pgs_model_each_table(fx->model, lock_referencing_column, &d);
-	}
+	type_change_foreign_keys(fx, t, cmd->name, tc.rewrite, tc.assumed);
 }
 
 static struct pgs_constraint *constraint_of(struct pgs_table *t, const char *name)
@@ -445,6 +476,53 @@ static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *pare
 	}
 }
 
+static bool same_columns(const char *const *a, size_t n_a, const char *const *b, size_t n_b)
+{
+	if (n_a != n_b)
+		return false;
+	for (size_t i = 0; i < n_a; i++) {
+		bool found = false;
+		for (size_t k = 0; k < n_b && !found; k++)
+			found = a[i] && b[k] && strcmp(a[i], b[k]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+struct key_referencing {
+	struct pgs_fx *fx;
+	const struct pgs_table *table;
+	const struct pgs_constraint *key;
+};
+
+static void lock_if_key_referencing(void *data, struct pgs_table *t)
+{
+	struct key_referencing *r = data;
+
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, r->table->key) != 0 || t == r->table)
+			continue;
+		bool uses = c->referenced_columns
+				    ? same_columns(c->referenced_columns, c->n_referenced_columns,
+						   r->key->columns, r->key->n_columns)
+				    : r->key->kind == PGS_CON_PRIMARY_KEY;
+		if (uses)
+			pgs_fx_lock_key(r->fx, t->key, PGS_LOCK_ACCESS_EXCLUSIVE);
+	}
+}
+
+/* Tables with a foreign key on key (a primary key or unique constraint of t): ACCESS EXCLUSIVE. */
+static void lock_key_referencing(struct pgs_fx *fx, const struct pgs_table *t,
+				 const struct pgs_constraint *key)
+{
+	struct key_referencing r = {fx, t, key};
+
+	pgs_model_each_table(fx->model, lock_if_key_referencing, &r);
+}
+
 static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		      const PgQuery__AlterTableCmd *cmd)
 {
@@ -462,7 +540,7 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (fx->pg_version >= 12 && t && pgs_table_has_valid_not_null_check(t, cmd->name))
 			break;
-		if (t && pgs_table_column(t, cmd->name) && pgs_table_column(t, cmd->name)->not_null)
+		if (column_of(fx, t, cmd->name) && column_of(fx, t, cmd->name)->not_null)
 			break; /* already NOT NULL: nothing to check */
 		pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, cmd->name);
 		break;
@@ -519,6 +597,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		/* dropping a foreign key removes its triggers on the referenced table */
 		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced)
 			pgs_fx_lock_key(fx, con->referenced, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* dropping a key drops (CASCADE) the foreign keys that reference it */
+		if (con && (con->kind == PGS_CON_PRIMARY_KEY || con->kind == PGS_CON_UNIQUE))
+			lock_key_referencing(fx, t, con);
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumnRecurse:
@@ -547,8 +628,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
-		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "SET TABLESPACE");
-		e->reindex = false; /* indexes stay where they are */
+		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
+		/* the files are copied block by block: no scan; indexes stay where they are */
+		e->reindex = e->scan = false;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
@@ -585,6 +667,84 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	}
 }
 
+/*
+ * Whether PostgreSQL applies the subcommand to the partitions and
+ * inheritance children too (ATPrepCmd's recursion), unless ONLY.
+ */
+static bool cmd_recurses(const struct pgs_table *t, const PgQuery__AlterTableCmd *cmd)
+{
+	bool partitioned = t && t->kind == 'p';
+
+	switch (cmd->subtype) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumnRecurse:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropExpression:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStorage:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetCompression:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraintRecurse:
+		return true;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse: {
+		const PgQuery__Constraint *c = cmd->def && cmd->def->node_case ==
+								   PG_QUERY__NODE__NODE_CONSTRAINT
+						       ? cmd->def->constraint
+						       : NULL;
+		if (!c)
+			return false;
+		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+			return !c->is_no_inherit;
+		/* keys and foreign keys of a partitioned table are made on every partition */
+		return partitioned && !(c->indexname && *c->indexname);
+	}
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigAll:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigUser:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigUser:
+		return partitioned;
+	default:
+		return false;
+	}
+}
+
+struct recursion {
+	const PgQuery__AlterTableCmd *cmd;
+};
+
+static void alter_child(struct pgs_fx *fx, struct pgs_table *child, void *data)
+{
+	const struct recursion *r = data;
+	const PgQuery__AlterTableCmd *cmd = r->cmd;
+	struct pgs_effect *ce = pgs_fx_touch(fx, child->key);
+	const PgQuery__Constraint *c = cmd->def && cmd->def->node_case ==
+							   PG_QUERY__NODE__NODE_CONSTRAINT
+					       ? cmd->def->constraint
+					       : NULL;
+
+	/* a key of a partitioned table is an index built on each partition, as
+	 * CREATE INDEX does it: SHARE and a scan */
+	if (c && (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
+		  c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION)) {
+		pgs_fx_lock(ce, PGS_LOCK_SHARE);
+		pgs_fx_scan(ce, PGS_CAUSE_INDEX_BUILD, c->conname);
+		return;
+	}
+	alter_cmd(fx, (size_t)(ce - fx->out->items), child, cmd);
+}
+
 void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 {
 	if (!as->relation)
@@ -593,9 +753,19 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 	size_t self = (size_t)(e - fx->out->items);
 	struct pgs_table *t = pgs_model_table(fx->model, as->relation);
 
-	for (size_t i = 0; i < as->n_cmds; i++)
-		if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-			alter_cmd(fx, self, t, as->cmds[i]->alter_table_cmd);
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		if (as->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+			continue;
+		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
+		alter_cmd(fx, self, t, cmd);
+		if (t && as->relation->inh && as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+		    cmd_recurses(t, cmd)) {
+			struct recursion r = {cmd};
+			fx->alter_root = t;
+			pgs_fx_each_descendant(fx, t->key, alter_child, &r);
+			fx->alter_root = NULL;
+		}
+	}
 	/* an ALTER INDEX ... SET (...) / RENAME takes SUE, not the table default */
 	if (as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && as->n_cmds) {
 		const PgQuery__AlterTableCmd *cmd = as->cmds[0]->alter_table_cmd;

@@ -12,6 +12,9 @@ struct pgs_fx {
 	struct pgs_arena *arena;
 	struct pgs_model *model;
 	int pg_version;
+	/* ALTER TABLE recursing to a partition or child: the table the statement
+	 * names, whose columns and constraints the child inherited */
+	struct pgs_table *alter_root;
 };
 
 /* The effect on relation (a "schema.name" key), added with no lock when new. */
@@ -33,6 +36,13 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as);
 
 /* Lock every partition of parent the model knows (and mark it scanned, for index builds). */
 void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan);
+
+/*
+ * Calls fn for every partition and inheritance child of the table with that
+ * key, and theirs, recursively (a bounded depth).
+ */
+void pgs_fx_each_descendant(struct pgs_fx *fx, const char *key,
+			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data), void *data);
 
 /* The foreign keys of other tables that reference table (for DROP / TRUNCATE spill-over). */
 void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock lock);

@@ -59,6 +59,8 @@ const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **na
 	return pgs_arena_printf(&model->arena, "%s.%s", schema_of(schema), name);
 }
 
+static void record_reads(struct pgs_model *model, struct pgs_table *t, const PgQuery__Node *query);
+
 static struct pgs_table *table_by_key(struct pgs_model *model, const char *key)
 {
 	return pgs_strmap_get(&model->tables, key);
@@ -136,8 +138,8 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 	if (fk->dropped || fk->kind != PGS_CON_FOREIGN_KEY || !fk->referenced || !table ||
 	    !column || strcmp(fk->referenced, table->key) != 0)
 		return 0;
-	if (fk->n_ref_columns)
-		return in_list(fk->ref_columns, fk->n_ref_columns, column);
+	if (fk->n_referenced_columns)
+		return in_list(fk->referenced_columns, fk->n_referenced_columns, column);
 	const struct pgs_constraint *pk = primary_key(table);
 	if (!pk)
 		return -1;
@@ -387,9 +389,13 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 		if (con->pktable)
 			c->referenced = pgs_model_key(model, con->pktable);
 		if (con->n_pk_attrs) {
-			c->ref_columns = name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
-			c->n_ref_columns = con->n_pk_attrs;
+			c->referenced_columns = name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
+			c->n_referenced_columns = con->n_pk_attrs;
 		}
+		c->delete_action = con->fk_del_action && *con->fk_del_action ? *con->fk_del_action
+									     : 'a';
+		c->update_action = con->fk_upd_action && *con->fk_upd_action ? *con->fk_upd_action
+									     : 'a';
 	} else if (kind != PGS_CON_CHECK) {
 		c->columns = name_list(model, con->keys, con->n_keys, column);
 		c->n_columns = con->n_keys ? con->n_keys : (column ? 1 : 0);
@@ -498,6 +504,27 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 	}
 }
 
+static void add_inherits(struct pgs_model *model, struct pgs_table *t, const PgQuery__RangeVar *rv)
+{
+	const char **all = pgs_arena_array(&model->arena, t->n_inherits + 1, sizeof(*all));
+
+	if (t->n_inherits)
+		memcpy(all, t->inherits, t->n_inherits * sizeof(*all));
+	all[t->n_inherits++] = pgs_model_key(model, rv);
+	t->inherits = all;
+}
+
+static void remove_inherits(struct pgs_model *model, struct pgs_table *t, const PgQuery__RangeVar *rv)
+{
+	const char *key = pgs_model_key(model, rv);
+
+	for (size_t i = 0; i < t->n_inherits; i++)
+		if (strcmp(t->inherits[i], key) == 0) {
+			t->inherits[i] = t->inherits[--t->n_inherits];
+			return;
+		}
+}
+
 static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 {
 	char kind = cs->partspec ? 'p' : 'r';
@@ -507,6 +534,10 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 	    cs->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
 		t->parent = pgs_model_key(model, cs->inh_relations[0]->range_var);
 		t->is_default_partition = cs->partbound->is_default;
+	} else {
+		for (size_t i = 0; i < cs->n_inh_relations; i++)
+			if (cs->inh_relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+				add_inherits(model, t, cs->inh_relations[i]->range_var);
 	}
 	for (size_t i = 0; i < cs->n_table_elts; i++) {
 		const PgQuery__Node *n = cs->table_elts[i];
@@ -515,6 +546,8 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 			add_column(model, t, n->column_def);
 		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
 			add_constraint(model, t, n->constraint, NULL);
+		else if (n->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE)
+			t->partial = true; /* LIKE copies columns, constraints, indexes we don't see */
 	}
 }
 
@@ -665,6 +698,14 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 						     cmd->def->partition_cmd->bound->is_default;
 		}
 		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			add_inherits(model, t, cmd->def->range_var);
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropInherit:
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			remove_inherits(model, t, cmd->def->range_var);
+		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
 		    cmd->def->partition_cmd->name) {
@@ -709,7 +750,7 @@ static void rename_referenced(void *data, struct pgs_table *t)
 		struct pgs_constraint *c = &t->constraints[i];
 		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
 		    strcmp(c->referenced, r->table) == 0)
-			rename_names(r->model, c->ref_columns, c->n_ref_columns, r->old_name,
+			rename_names(r->model, c->referenced_columns, c->n_referenced_columns, r->old_name,
 				     r->new_name);
 	}
 }
@@ -880,6 +921,117 @@ static void apply_alter_domain(struct pgs_model *model, const PgQuery__AlterDoma
 		d->has_check = true;
 }
 
+struct reads_acc {
+	struct pgs_model *model;
+	struct pgs_table *t;
+	size_t cap;
+};
+
+static void add_read(void *data, const PgQuery__RangeVar *rv, bool whole)
+{
+	struct reads_acc *acc = data;
+	struct pgs_read *r = pgs_arena_push(&acc->model->arena, (void **)&acc->t->reads,
+					    &acc->t->n_reads, &acc->cap, sizeof(*r));
+
+	r->relation = pgs_model_key(acc->model, rv);
+	r->whole = whole;
+}
+
+/* What a view's or materialized view's query reads: REFRESH and LOCK TABLE reach them. */
+static void record_reads(struct pgs_model *model, struct pgs_table *t, const PgQuery__Node *query)
+{
+	struct reads_acc acc = {model, t, 0};
+
+	t->reads = NULL;
+	t->n_reads = 0;
+	pgs_query_reads(query, add_read, &acc);
+}
+
+struct query_reads {
+	void (*fn)(void *data, const PgQuery__RangeVar *rv, bool whole);
+	void *data;
+	const PgQuery__RangeVar *whole[32]; /* already reported as read in full */
+	size_t n_whole;
+	const char *ctes[32]; /* WITH names: they look like tables */
+	size_t n_ctes;
+};
+
+static bool is_cte(const struct query_reads *q, const PgQuery__RangeVar *rv)
+{
+	for (size_t i = 0; !(rv->schemaname && *rv->schemaname) && i < q->n_ctes; i++)
+		if (strcmp(q->ctes[i], rv->relname) == 0)
+			return true;
+	return false;
+}
+
+static bool visit_ctes(void *data, const PgQuery__Node *node)
+{
+	struct query_reads *q = data;
+
+	if (node->node_case == PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR &&
+	    node->common_table_expr->ctename && q->n_ctes < sizeof(q->ctes) / sizeof(q->ctes[0]))
+		q->ctes[q->n_ctes++] = node->common_table_expr->ctename;
+	return true;
+}
+
+static bool visit_query_reads(void *data, const PgQuery__Node *node)
+{
+	struct query_reads *q = data;
+
+	if (node->node_case == PG_QUERY__NODE__NODE_RANGE_VAR && is_cte(q, node->range_var))
+		return true;
+	if (node->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+		const PgQuery__SelectStmt *ss = node->select_stmt;
+		if (ss->n_from_clause == 1 && !ss->where_clause && !ss->limit_count &&
+		    ss->from_clause[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR &&
+		    !is_cte(q, ss->from_clause[0]->range_var) &&
+		    q->n_whole < sizeof(q->whole) / sizeof(q->whole[0])) {
+			q->whole[q->n_whole++] = ss->from_clause[0]->range_var;
+			q->fn(q->data, ss->from_clause[0]->range_var, true);
+		}
+	} else if (node->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+		for (size_t i = 0; i < q->n_whole; i++)
+			if (q->whole[i] == node->range_var)
+				return true;
+		q->fn(q->data, node->range_var, false);
+	}
+	return true;
+}
+
+void pgs_query_reads(const PgQuery__Node *query,
+		     void (*fn)(void *data, const PgQuery__RangeVar *rv, bool whole), void *data)
+{
+	struct query_reads q = {.fn = fn, .data = data};
+
+	pgs_walk(query, visit_ctes, &q);
+	pgs_walk(query, visit_query_reads, &q);
+}
+
+struct each_child {
+	const char *key;
+	void (*fn)(void *data, struct pgs_table *child);
+	void *data;
+};
+
+static void visit_child(void *data, struct pgs_table *t)
+{
+	struct each_child *e = data;
+	bool child = t->parent && strcmp(t->parent, e->key) == 0;
+
+	for (size_t i = 0; !child && i < t->n_inherits; i++)
+		child = strcmp(t->inherits[i], e->key) == 0;
+	if (child)
+		e->fn(e->data, t);
+}
+
+void pgs_model_each_child(struct pgs_model *model, const char *key,
+			  void (*fn)(void *data, struct pgs_table *child), void *data)
+{
+	struct each_child e = {key, fn, data};
+
+	pgs_model_each_table(model, visit_child, &e);
+}
+
 void pgs_model_begin_file(struct pgs_model *model, unsigned file_number)
 {
 	model->file_number = file_number;
@@ -1022,14 +1174,22 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
 		const PgQuery__CreateTableAsStmt *ctas = stmt->create_table_as_stmt;
-		if (ctas->into && ctas->into->rel)
-			add_table(model, ctas->into->rel,
-				  ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? 'm' : 'r');
+		if (ctas->into && ctas->into->rel) {
+			bool mv = ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW;
+			struct pgs_table *t = add_table(model, ctas->into->rel, mv ? 'm' : 'r');
+			if (mv)
+				record_reads(model, t, ctas->query);
+		}
 		break;
 	}
 	case PG_QUERY__NODE__NODE_VIEW_STMT:
-		if (stmt->view_stmt->view)
-			add_table(model, stmt->view_stmt->view, 'v');
+		if (stmt->view_stmt->view) {
+			struct pgs_table *old = pgs_model_table(model, stmt->view_stmt->view);
+			struct pgs_table *t = old && stmt->view_stmt->replace
+						      ? old
+						      : add_table(model, stmt->view_stmt->view, 'v');
+			record_reads(model, t, stmt->view_stmt->query);
+		}
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
 		const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;

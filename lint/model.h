@@ -47,13 +47,22 @@ struct pgs_constraint {
 	const char *referenced;      /* foreign keys: "schema.table" */
 	const char **columns;        /* key / foreign key columns; CHECK: the columns it reads */
 	size_t n_columns;
-	const char **ref_columns;    /* foreign keys: referenced columns (NULL: its primary key) */
-	size_t n_ref_columns;
 	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
+	const char **referenced_columns; /* foreign keys: the referenced columns; NULL when
+					  * omitted (the referenced table's primary key) */
+	size_t n_referenced_columns;
+	char delete_action, update_action; /* foreign keys: pg_constraint.confdeltype/confupdtype
+					    * ('a' no action, 'r', 'c', 'n', 'd') */
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
 	uint32_t offset;             /* start of the statement that added it, in its file */
 	bool dropped;
+};
+
+/* A relation a query reads. */
+struct pgs_read {
+	const char *relation; /* "schema.name" */
+	bool whole;           /* read in full: the query's only FROM item, no WHERE or LIMIT */
 };
 
 struct pgs_table {
@@ -65,6 +74,10 @@ struct pgs_table {
 			      * 'f' foreign table */
 	const char *parent;  /* partitions: the parent's key */
 	bool is_default_partition;
+	const char **inherits; /* INHERITS parents (partitions have parent instead) */
+	size_t n_inherits;
+	struct pgs_read *reads; /* views and materialized views: what their query reads */
+	size_t n_reads;
 	bool unlogged;
 	bool temporary;      /* CREATE TEMP TABLE: gone at the end of the session */
 	uint32_t offset;     /* start of the statement that created it, in its file */
@@ -194,6 +207,22 @@ void pgs_model_each_touched_table(struct pgs_model *model,
 /* Calls fn for every known table; order is unspecified. */
 void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),
 			  void *data);
+
+/*
+ * Calls fn for every partition and inheritance child of the table with that
+ * key (direct children only); order is unspecified.
+ */
+void pgs_model_each_child(struct pgs_model *model, const char *key,
+			  void (*fn)(void *data, struct pgs_table *child), void *data);
+
+/*
+ * Calls fn for every relation a query reads (FROM, JOIN, sub-selects; WITH
+ * names are not relations), with whether it is read in full: it is the only
+ * FROM item of a SELECT without WHERE or LIMIT. The plan decides the rest,
+ * so those are not "whole".
+ */
+void pgs_query_reads(const PgQuery__Node *query,
+		     void (*fn)(void *data, const PgQuery__RangeVar *rv, bool whole), void *data);
 
 /* "schema.name" from a list of String nodes (public when unqualified), or NULL. */
 const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **names, size_t n);

@@ -39,6 +39,7 @@
 #include "lint/effects.h"
 #include "lint/model.h"
 #include "lint/parse.h"
+#include "tests/integration/pgtest.h"
 
 #define FIXTURE_DB "pgs_fixture"
 
@@ -313,51 +314,22 @@ static bool parsed_any; /* pg_query_exit crashes unless libpg_query was used */
 
 static PGconn *connect_db(const char *dbname)
 {
-	const char *const keys[] = {"dbname", "application_name", NULL};
-	const char *const values[] = {dbname, "pgstage-test_effects_pg", NULL};
-	PGconn *conn = PQconnectdbParams(keys, values, 0);
-
-	if (PQstatus(conn) != CONNECTION_OK) {
-		printf("connect to database %s: %s", dbname ? dbname : "(default)",
-		       PQerrorMessage(conn));
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
+	return pgt_connect(dbname, "pgstage-test_effects_pg");
 }
 
-/* Run sql expecting success (no rows needed); prints the error and returns -1 on failure. */
 static int exec_ok(PGconn *conn, const char *sql)
 {
-	PGresult *r = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(r);
-	int rc = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		printf("SQL failed: %s\n  error: %s", sql, PQerrorMessage(conn));
-		rc = -1;
-	}
-	PQclear(r);
-	return rc;
+	return pgt_exec(conn, sql);
 }
 
 static int create_copy(const char *dbname)
 {
-	char sql[256];
-
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-	if (exec_ok(admin, sql) != 0)
-		return -1;
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE " FIXTURE_DB, dbname);
-	return exec_ok(admin, sql);
+	return pgt_create_copy(admin, FIXTURE_DB, dbname);
 }
 
 static void drop_db(const char *dbname)
 {
-	char sql[256];
-
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-	(void)exec_ok(admin, sql);
+	pgt_drop_db(admin, dbname);
 }
 
 /* ---- server observations ---- */
@@ -396,35 +368,6 @@ static const struct rel_obs *obs_find(const struct observed *o, const char *name
 		if (strcmp(o->rels[i].name, name) == 0)
 			return &o->rels[i];
 	return NULL;
-}
-
-static enum pgs_lock lock_from_pg(const char *mode)
-{
-	static const struct {
-		const char *name;
-		enum pgs_lock lock;
-	} map[] = {
-		{"AccessShareLock", PGS_LOCK_ACCESS_SHARE},
-		{"RowShareLock", PGS_LOCK_ROW_SHARE},
-		{"RowExclusiveLock", PGS_LOCK_ROW_EXCLUSIVE},
-		{"ShareUpdateExclusiveLock", PGS_LOCK_SHARE_UPDATE_EXCLUSIVE},
-		{"ShareLock", PGS_LOCK_SHARE},
-		{"ShareRowExclusiveLock", PGS_LOCK_SHARE_ROW_EXCLUSIVE},
-		{"ExclusiveLock", PGS_LOCK_EXCLUSIVE},
-		{"AccessExclusiveLock", PGS_LOCK_ACCESS_EXCLUSIVE},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].name, mode) == 0)
-			return map[i].lock;
-	return PGS_LOCK_NONE; /* SIReadLock and the like: not a table lock mode */
-}
-
-static enum pgs_lock strongest(unsigned mask)
-{
-	for (int l = PGS_LOCK_ACCESS_EXCLUSIVE; l > PGS_LOCK_NONE; l--)
-		if (mask & (1u << l))
-			return (enum pgs_lock)l;
-	return PGS_LOCK_NONE;
 }
 
 /* User tables (plain and partitioned), outside the system schemas. */
@@ -485,7 +428,7 @@ static int snapshot(PGconn *conn, struct observed *o, bool after)
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct rel_obs *rel = obs_rel(o, PQgetvalue(r, i, 0));
-		enum pgs_lock l = lock_from_pg(PQgetvalue(r, i, 1));
+		enum pgs_lock l = pgt_lock_from_pg(PQgetvalue(r, i, 1));
 		if (!rel) {
 			rc = -1;
 			goto out;
@@ -616,11 +559,6 @@ static void prediction_release(struct prediction *p)
 
 /* ---- comparison ---- */
 
-static const char *yes_no(bool b)
-{
-	return b ? "yes" : "no";
-}
-
 static void mismatch(const struct effect_case *c, const char *relation, const char *field,
 		     const char *predicted, const char *observed, bool assumed)
 {
@@ -652,7 +590,7 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 			bad++;
 			continue;
 		}
-		enum pgs_lock got = strongest(r->locks_after & ~r->locks_before);
+		enum pgs_lock got = pgt_strongest(r->locks_after & ~r->locks_before);
 		bool rewrote = r->filenode_before != r->filenode_after;
 		bool scanned = r->seq_after > r->seq_before;
 
@@ -668,7 +606,7 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 			bad++;
 		}
 		if (e->rewrite != rewrote && !(e->assumed && e->rewrite)) {
-			mismatch(c, e->relation, "rewrite", yes_no(e->rewrite), yes_no(rewrote),
+			mismatch(c, e->relation, "rewrite", pgt_yes_no(e->rewrite), pgt_yes_no(rewrote),
 				 e->assumed);
 			bad++;
 		}
@@ -677,22 +615,22 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 		bool truncates = strncmp(c->sql, "TRUNCATE", 8) == 0;
 		if (e->scan != scanned && !(e->assumed && e->scan) && !truncates) {
 			char obs[64];
-			snprintf(obs, sizeof(obs), "%s (seq_scan %lld -> %lld)", yes_no(scanned),
+			snprintf(obs, sizeof(obs), "%s (seq_scan %lld -> %lld)", pgt_yes_no(scanned),
 				 r->seq_before, r->seq_after);
-			mismatch(c, e->relation, "scan", yes_no(e->scan), obs, e->assumed);
+			mismatch(c, e->relation, "scan", pgt_yes_no(e->scan), obs, e->assumed);
 			bad++;
 		}
 	}
 	/* Tables the server locked beyond ACCESS SHARE must all be predicted. */
 	for (size_t i = 0; i < o->n; i++) {
 		const struct rel_obs *r = &o->rels[i];
-		enum pgs_lock got = strongest(r->locks_after & ~r->locks_before);
+		enum pgs_lock got = pgt_strongest(r->locks_after & ~r->locks_before);
 
 		if (got > PGS_LOCK_ACCESS_SHARE && !pgs_effects_find(fx, r->name)) {
 			char obs[96];
 			snprintf(obs, sizeof(obs), "%s (rewrite %s, scan %s)", pgs_lock_name(got),
-				 yes_no(r->filenode_before != r->filenode_after),
-				 yes_no(r->seq_after > r->seq_before));
+				 pgt_yes_no(r->filenode_before != r->filenode_after),
+				 pgt_yes_no(r->seq_after > r->seq_before));
 			mismatch(c, r->name, "lock", "nothing (relation missing)", obs, false);
 			bad++;
 		}
@@ -721,8 +659,8 @@ static void test_effect_case(void **state)
 	if (bad == 0) {
 		for (size_t i = 0; i < p.fx.n; i++)
 			printf("    ok: %s lock %s, rewrite %s, scan %s%s\n", p.fx.items[i].relation,
-			       pgs_lock_name(p.fx.items[i].lock), yes_no(p.fx.items[i].rewrite),
-			       yes_no(p.fx.items[i].scan), p.fx.items[i].assumed ? " (assumed)" : "");
+			       pgs_lock_name(p.fx.items[i].lock), pgt_yes_no(p.fx.items[i].rewrite),
+			       pgt_yes_no(p.fx.items[i].scan), p.fx.items[i].assumed ? " (assumed)" : "");
 	}
 	fflush(stdout);
 	prediction_release(&p);
@@ -932,7 +870,7 @@ static void test_no_txn_case(void **state)
 		fail_msg("case %s could not be run", c->label);
 	if (flagged != c->no_transaction)
 		printf("MISMATCH [%s] %s\n    pgstage: no_transaction = %s, expected %s\n", c->label,
-		       sql, yes_no(flagged), yes_no(c->no_transaction));
+		       sql, pgt_yes_no(flagged), pgt_yes_no(c->no_transaction));
 	if (block != c->no_transaction)
 		printf("MISMATCH [%s] %s\n    server %s it in a transaction block\n", c->label, sql,
 		       block ? "rejected" : "accepted");
