@@ -109,6 +109,21 @@ struct pgs_arena *pgs_check_arena(const struct pgs_check *ctx)
 	return &ctx->file->arena;
 }
 
+const PgQuery__AlterTableStmt *pgs_check_alter_existing_table(const struct pgs_check *ctx,
+							      const struct pgs_effect **effect)
+{
+	const PgQuery__Node *node = ctx->stmt->node;
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+
+	*effect = NULL;
+	if (!node || node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || !e ||
+	    pgs_check_created_in_this_file(ctx, e->relation))
+		return NULL;
+	*effect = e;
+	return node->alter_table_stmt;
+}
+
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx)
 {
 	return &ctx->engine->model;

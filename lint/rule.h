@@ -82,6 +82,14 @@ const struct pgs_effect *pgs_check_main_effect(const struct pgs_check *ctx);
 /* The file's arena, for strings a rule builds (freed with the file's report). */
 struct pgs_arena *pgs_check_arena(const struct pgs_check *ctx);
 
+/*
+ * The statement when it is an ALTER TABLE of a table (not a view, index,
+ * ...) that existed before this file, with its effect on that table in
+ * *effect; NULL otherwise. What most ALTER TABLE rules start with.
+ */
+const PgQuery__AlterTableStmt *pgs_check_alter_existing_table(const struct pgs_check *ctx,
+							      const struct pgs_effect **effect);
+
 /* The schema as it is before the statement runs. */
 struct pgs_model *pgs_check_model(const struct pgs_check *ctx);
 

@@ -156,16 +156,11 @@ static void report_reindex(struct pgs_check *ctx, const struct pgs_effect *e, st
 
 static void check(struct pgs_check *ctx)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
+	const struct pgs_effect *e;
+	const PgQuery__AlterTableStmt *as = pgs_check_alter_existing_table(ctx, &e);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+	if (!as)
 		return;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
-		return;
-
-	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), as->relation);
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;

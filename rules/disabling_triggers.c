@@ -13,14 +13,10 @@ static const char *which(struct pgs_check *ctx, const PgQuery__AlterTableCmd *cm
 
 static void check(struct pgs_check *ctx)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
+	const struct pgs_effect *e;
+	const PgQuery__AlterTableStmt *as = pgs_check_alter_existing_table(ctx, &e);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
-		return;
-	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || !pgs_lock_blocks(e->lock) || pgs_check_created_in_this_file(ctx, e->relation))
+	if (!as || !pgs_lock_blocks(e->lock))
 		return;
 
 	for (size_t i = 0; i < as->n_cmds; i++) {

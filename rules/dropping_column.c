@@ -19,16 +19,11 @@ static const struct pgs_constraint *foreign_key_of(struct pgs_table *t, const ch
 
 static void check(struct pgs_check *ctx)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
+	const struct pgs_effect *e;
+	const PgQuery__AlterTableStmt *as = pgs_check_alter_existing_table(ctx, &e);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+	if (!as)
 		return;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
-		return;
-
-	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
 	struct pgs_model *model = pgs_check_model(ctx);
 	struct pgs_table *t = pgs_model_table(model, as->relation);
 	const char *label = pgs_check_relation_label(ctx, e->relation);

@@ -113,14 +113,10 @@ static const PgQuery__Constraint *column_key(const PgQuery__AlterTableCmd *cmd)
 
 static void check(struct pgs_check *ctx)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
+	const struct pgs_effect *e;
+	const PgQuery__AlterTableStmt *as = pgs_check_alter_existing_table(ctx, &e);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
-		return;
-	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
+	if (!as)
 		return;
 	/* a partitioned table whose partitions the history doesn't know shows no scan */
 	struct pgs_table *t = pgs_strmap_get(&pgs_check_model(ctx)->tables, e->relation);
