@@ -1071,6 +1071,17 @@ run lint a.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: .pgstage.json:2:19: string or '}' expected near ','"
 
+begin "config: the planner's lock_timeout and statement_timeout come from .pgstage.json"
+file .pgstage.json '{"lock_timeout": "3s", "statement_timeout": "10min"}
+'
+file m.sql 'ALTER TABLE users ADD CONSTRAINT users_email_fk FOREIGN KEY (email) REFERENCES emails (address);
+'
+run plan m.sql
+assert_rc 0
+assert_stdout_line "SET LOCAL lock_timeout = '3s';"
+assert_stdout_line "SET LOCAL statement_timeout = '10min';"
+assert_stdout_lacks "'2s'"
+
 # ---- --fix ----
 
 begin "--fix applies safe fixes in place; the fixed file parses and lints clean"
