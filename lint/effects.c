@@ -168,7 +168,8 @@ void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock
 {
 	struct referencing r = {fx, table, lock};
 
-	pgs_model_each_table(fx->model, lock_if_referencing, &r);
+	if (pgs_model_may_be_referenced(fx->model, table))
+		pgs_model_each_table(fx->model, lock_if_referencing, &r);
 }
 
 /* The tables a table's foreign keys point at (DROP TABLE locks them too). */
@@ -318,7 +319,7 @@ static bool has_leading_index(struct pgs_model *model, const char *table, const 
 	struct leading_index l = {table, column, false};
 
 	if (column)
-		pgs_strmap_each(&model->indexes, find_leading_index, &l);
+		pgs_model_each_index_of(model, table, find_leading_index, &l);
 	return l.found;
 }
 
@@ -348,7 +349,8 @@ static bool has_any_index(struct pgs_model *model, const struct pgs_table *t)
 	for (const struct pgs_table *p = t; p && a.n < 9;
 	     p = p->parent ? pgs_strmap_get(&model->tables, p->parent) : NULL)
 		tables[a.n++] = p->key;
-	pgs_strmap_each(&model->indexes, find_any_index, &a);
+	for (size_t i = 0; i < a.n; i++)
+		pgs_model_each_index_of(model, tables[i], find_any_index, &a);
 	return a.found;
 }
 
@@ -547,7 +549,7 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 			e->reindex = true;
 			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
 			struct table_indexes d = {fx, e->relation, index_lock};
-			pgs_strmap_each(&fx->model->indexes, lock_index_of_table, &d);
+			pgs_model_each_index_of(fx->model, e->relation, lock_index_of_table, &d);
 		}
 		break;
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
@@ -649,7 +651,7 @@ static void truncate_relation(struct pgs_fx *fx, const char *key, bool inh,
 		return;
 	if (inh)
 		pgs_fx_each_descendant(fx, key, truncate_child, &deeper);
-	if (tr->cascade) {
+	if (tr->cascade && pgs_model_may_be_referenced(fx->model, key)) {
 		struct truncate_referencing r = {fx, key, &deeper};
 		pgs_model_each_table(fx->model, truncate_if_referencing, &r);
 	}
@@ -920,7 +922,8 @@ static void referencing_checks(struct pgs_fx *fx, const PgQuery__RangeVar *rv, P
 			r.pk = t->constraints[i].columns;
 			r.n_pk = t->constraints[i].n_columns;
 		}
-	pgs_model_each_table(fx->model, check_referencing, &r);
+	if (pgs_model_may_be_referenced(fx->model, t->key))
+		pgs_model_each_table(fx->model, check_referencing, &r);
 }
 
 static void update_foreign_keys(struct pgs_fx *fx, const PgQuery__UpdateStmt *us)

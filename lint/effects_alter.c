@@ -373,7 +373,8 @@ static void type_change_foreign_keys(struct pgs_fx *fx, struct pgs_table *t, con
 		    strcmp(c->referenced, t->key) != 0 && in_list(c->columns, c->n_columns, column))
 			fk_other_side(&f, c->referenced, c->name);
 	}
-	pgs_model_each_table(fx->model, fk_referencing_column, &f);
+	if (pgs_model_may_be_referenced(fx->model, t->key))
+		pgs_model_each_table(fx->model, fk_referencing_column, &f);
 }
 
 static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
@@ -520,7 +521,8 @@ static void lock_key_referencing(struct pgs_fx *fx, const struct pgs_table *t,
 {
 	struct key_referencing r = {fx, t, key};
 
-	pgs_model_each_table(fx->model, lock_if_key_referencing, &r);
+	if (pgs_model_may_be_referenced(fx->model, t->key))
+		pgs_model_each_table(fx->model, lock_if_key_referencing, &r);
 }
 
 static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,

@@ -21,6 +21,7 @@ struct pgs_check {
 	const struct pgs_rule *rule;
 	size_t rule_index;
 	void **rule_state; /* one slot per rule, for the file being linted */
+	size_t *last_seq;  /* per rule: 1 + seq of its latest finding in the file, 0 if none */
 	struct pgs_txn txn;
 };
 
@@ -153,6 +154,24 @@ void **pgs_check_state(struct pgs_check *ctx)
 
 struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
 {
+	size_t want = ctx->last_seq[ctx->rule_index];
+	struct pgs_diags *diags = &ctx->file->diags;
+
+	if (!want)
+		return NULL;
+	/* diagnostics stay in seq order (suppression only removes): bisect */
+	size_t lo = 0, hi = diags->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (diags->items[mid].seq < want - 1)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < diags->n && diags->items[lo].seq == want - 1 &&
+	    diags->items[lo].rule == ctx->rule)
+		return &diags->items[lo];
+	/* that one was suppressed: the rule's latest before it, if any */
 	for (size_t i = ctx->file->diags.n; i > 0; i--)
 		if (ctx->file->diags.items[i - 1].rule == ctx->rule)
 			return &ctx->file->diags.items[i - 1];
@@ -230,7 +249,7 @@ static struct pgs_diag *new_diag(struct pgs_file_report *file, const struct pgs_
 	d->rule = rule;
 	d->severity = rule->severity;
 	d->span = span;
-	d->seq = file->diags.n;
+	d->seq = file->n_seq++;
 	return d;
 }
 
@@ -239,6 +258,7 @@ struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const c
 	struct pgs_diag *d = new_diag(ctx->file, ctx->rule, span);
 	va_list ap;
 
+	ctx->last_seq[ctx->rule_index] = d->seq + 1;
 	va_start(ap, fmt);
 	d->message = pgs_arena_vprintf(&ctx->file->arena, fmt, ap);
 	va_end(ap);
@@ -711,6 +731,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	file->effects = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->effects));
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 	ctx.rule_state = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.rule_state));
+	ctx.last_seq = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.last_seq));
 
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))

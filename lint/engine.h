@@ -57,6 +57,7 @@ struct pgs_file_report {
 	struct pgs_sections sections;
 	struct pgs_parsed parsed;
 	struct pgs_diags diags; /* in statement order */
+	size_t n_seq;           /* diagnostics made so far (pgs_diag.seq counts them) */
 	struct pgs_effects *effects; /* one per statement of parsed (empty for context files) */
 	struct pgs_txn *txns;        /* the transaction each statement runs in */
 	const char *analysed;   /* the text the parser saw (parts outside are blanked) */

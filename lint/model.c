@@ -109,7 +109,7 @@ int pgs_model_column_indexed(struct pgs_model *model, const struct pgs_table *ta
 
 	if (!table || !column)
 		return -1;
-	pgs_strmap_each(&model->indexes, check_index_column, &d);
+	pgs_model_each_index_of(model, table->key, check_index_column, &d);
 	if (d.answer == 0 && table->partial)
 		return -1;
 	return d.answer;
@@ -144,6 +144,38 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 	if (!pk)
 		return -1;
 	return in_list(pk->columns, pk->n_columns, column);
+}
+
+static struct pgs_table *stub_table(struct pgs_model *model, const char *key);
+static void mark_related(struct pgs_model *model, const char *key, bool child);
+
+/* Put an index in the model: by key, and on its table's list. */
+static void index_put(struct pgs_model *model, struct pgs_index *ix)
+{
+	pgs_strmap_put(&model->indexes, ix->key, ix);
+	struct pgs_table *t = pgs_strmap_get(&model->tables, ix->table);
+	if (!t)
+		t = stub_table(model, ix->table);
+	if (ix->listed_on == t)
+		return;
+	ix->listed_on = t;
+	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&t->indexes,
+						 &t->n_indexes, &t->cap_indexes, sizeof(*slot));
+	*slot = ix;
+}
+
+void pgs_model_each_index_of(struct pgs_model *model, const char *table,
+			     void (*fn)(void *data, const char *key, void *value), void *data)
+{
+	struct pgs_table *t = table ? pgs_strmap_get(&model->tables, table) : NULL;
+
+	for (size_t i = 0; t && i < t->n_indexes; i++) {
+		struct pgs_index *ix = t->indexes[i];
+		/* skip what was dropped, replaced under its key, or moved away */
+		if (pgs_strmap_get(&model->indexes, ix->key) == ix && ix->listed_on == t &&
+		    strcmp(ix->table, t->key) == 0)
+			fn(data, ix->key, ix);
+	}
 }
 
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key)
@@ -268,6 +300,24 @@ static struct pgs_table *add_table(struct pgs_model *model, const PgQuery__Range
 	return t;
 }
 
+/* A table known only by key (an index on a table the history never showed). */
+static struct pgs_table *stub_table(struct pgs_model *model, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+	unsigned file = model->file_number;
+
+	rv.schemaname = dot ? pgs_arena_strndup(&model->arena, key, (size_t)(dot - key))
+			    : pgs_arena_strdup(&model->arena, "");
+	rv.relname = pgs_arena_strdup(&model->arena, dot ? dot + 1 : key);
+	rv.relpersistence = pgs_arena_strdup(&model->arena, "p");
+	model->file_number = 0;
+	struct pgs_table *t = add_table(model, &rv, 'r');
+	model->file_number = file;
+	t->partial = true;
+	return t;
+}
+
 static void set_type(struct pgs_model *model, struct pgs_column *c, const PgQuery__TypeName *tn)
 {
 	c->type = pgs_arena_strdup(&model->arena, pgs_type_name_last(tn));
@@ -386,8 +436,14 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
 		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
-		if (con->pktable)
+		if (con->pktable) {
 			c->referenced = pgs_model_key(model, con->pktable);
+			/* a self-reference must not add a table while t is being built */
+			if (strcmp(c->referenced, t->key) == 0)
+				t->referenced = true;
+			else
+				mark_related(model, c->referenced, false);
+		}
 		if (con->n_pk_attrs) {
 			c->referenced_columns = name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
 			c->n_referenced_columns = con->n_pk_attrs;
@@ -437,12 +493,12 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 				ix->key = old;
 				ix->table = t->key;
 				ix->unique = true;
-				pgs_strmap_put(&model->indexes, ix->key, ix);
+				index_put(model, ix);
 			}
 			if (ix) {
 				pgs_strmap_remove(&model->indexes, old);
 				ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
-				pgs_strmap_put(&model->indexes, ix->key, ix);
+				index_put(model, ix);
 				if (kind == PGS_CON_PRIMARY_KEY)
 					mark_not_null(t, ix->columns, ix->n_columns);
 			}
@@ -460,7 +516,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			ix->columns = c->columns;
 			ix->n_columns = c->n_columns;
 			ix->created_in = model->file_number;
-			pgs_strmap_put(&model->indexes, ix->key, ix);
+			index_put(model, ix);
 			new_index(model, ix);
 		}
 		c->index = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
@@ -504,6 +560,36 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 	}
 }
 
+/*
+ * Flag the table with that key as having children or being referenced, so
+ * the searches for them (which walk every table) are skipped for the others.
+ */
+static void mark_related(struct pgs_model *model, const char *key, bool child)
+{
+	struct pgs_table *t = pgs_strmap_get(&model->tables, key);
+
+	if (!t)
+		t = stub_table(model, key);
+	if (child)
+		t->has_children = true;
+	else
+		t->referenced = true;
+}
+
+bool pgs_model_may_have_children(struct pgs_model *model, const char *key)
+{
+	struct pgs_table *t = pgs_strmap_get(&model->tables, key);
+
+	return !t || t->has_children;
+}
+
+bool pgs_model_may_be_referenced(struct pgs_model *model, const char *key)
+{
+	struct pgs_table *t = pgs_strmap_get(&model->tables, key);
+
+	return !t || t->referenced;
+}
+
 static void add_inherits(struct pgs_model *model, struct pgs_table *t, const PgQuery__RangeVar *rv)
 {
 	const char **all = pgs_arena_array(&model->arena, t->n_inherits + 1, sizeof(*all));
@@ -512,6 +598,7 @@ static void add_inherits(struct pgs_model *model, struct pgs_table *t, const PgQ
 		memcpy(all, t->inherits, t->n_inherits * sizeof(*all));
 	all[t->n_inherits++] = pgs_model_key(model, rv);
 	t->inherits = all;
+	mark_related(model, all[t->n_inherits - 1], true);
 }
 
 static void remove_inherits(struct pgs_model *model, struct pgs_table *t, const PgQuery__RangeVar *rv)
@@ -534,6 +621,7 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 	    cs->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
 		t->parent = pgs_model_key(model, cs->inh_relations[0]->range_var);
 		t->is_default_partition = cs->partbound->is_default;
+		mark_related(model, t->parent, true);
 	} else {
 		for (size_t i = 0; i < cs->n_inh_relations; i++)
 			if (cs->inh_relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
@@ -603,12 +691,16 @@ static void visit_index_of_table(void *data, const char *key, void *value)
  * Indexes go with their table: dropped with it (or with one of their
  * columns), renamed along with it.
  */
-static void indexes_follow_table(struct pgs_model *model, const char *table, const char *column,
-				 const char *moved_to)
+static void indexes_follow_table(struct pgs_model *model, struct pgs_table *t, const char *table,
+				 const char *column, const char *moved_to)
 {
 	struct index_of_table it = {model, table, column, moved_to, NULL, 0, 0};
 
-	pgs_strmap_each(&model->indexes, visit_index_of_table, &it);
+	for (size_t i = 0; t && i < t->n_indexes; i++) {
+		struct pgs_index *ix = t->indexes[i];
+		if (pgs_strmap_get(&model->indexes, ix->key) == ix && ix->listed_on == t)
+			visit_index_of_table(&it, ix->key, ix);
+	}
 	for (size_t i = 0; i < it.n; i++)
 		pgs_strmap_remove(&model->indexes, it.dropped[i]);
 }
@@ -633,7 +725,7 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 				    strcmp(t->constraints[i].columns[k], col->name) == 0)
 					t->constraints[i].dropped = true;
 		if (col)
-			indexes_follow_table(model, t->key, col->name, NULL);
+			indexes_follow_table(model, t, t->key, col->name, NULL);
 		if (col) {
 			size_t i = (size_t)(col - t->columns);
 			memmove(col, col + 1, (t->n_columns - i - 1) * sizeof(*col));
@@ -694,6 +786,7 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 			struct pgs_table *part =
 				table_for_alter(model, cmd->def->partition_cmd->name, 'r');
 			part->parent = t->key;
+			t->has_children = true;
 			part->is_default_partition = cmd->def->partition_cmd->bound &&
 						     cmd->def->partition_cmd->bound->is_default;
 		}
@@ -769,8 +862,9 @@ static void rename_in_constraints(struct pgs_model *model, struct pgs_table *t,
 		if (c->not_null_column && strcmp(c->not_null_column, old_name) == 0)
 			c->not_null_column = pgs_arena_strdup(&model->arena, new_name);
 	}
-	pgs_strmap_each(&model->indexes, rename_in_index, &r);
-	pgs_model_each_table(model, rename_referenced, &r);
+	pgs_model_each_index_of(model, t->key, rename_in_index, &r);
+	if (t->referenced)
+		pgs_model_each_table(model, rename_referenced, &r);
 }
 
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
@@ -782,7 +876,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 			pgs_strmap_remove(&model->indexes, old);
 			ix->key = pgs_arena_printf(&model->arena, "%s.%s",
 						   schema_of(rs->relation->schemaname), rs->newname);
-			pgs_strmap_put(&model->indexes, ix->key, ix);
+			index_put(model, ix);
 		}
 		return;
 	}
@@ -809,7 +903,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		t->name = pgs_arena_strdup(&model->arena, rs->newname);
 		t->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, t->name);
 		pgs_strmap_put(&model->tables, t->key, t);
-		indexes_follow_table(model, old, NULL, t->key);
+		indexes_follow_table(model, t, old, NULL, t->key);
 	}
 }
 
@@ -831,8 +925,9 @@ static void apply_drop(struct pgs_model *model, const PgQuery__DropStmt *ds)
 		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
 		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
 		case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
+			indexes_follow_table(model, pgs_strmap_get(&model->tables, key), key, NULL,
+					     NULL);
 			pgs_strmap_remove(&model->tables, key);
-			indexes_follow_table(model, key, NULL, NULL);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 			pgs_strmap_remove(&model->indexes, key);
@@ -887,7 +982,7 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 								   : "expr"));
 	if (is->if_not_exists && pgs_model_index(model, ix->key))
 		return;
-	pgs_strmap_put(&model->indexes, ix->key, ix);
+	index_put(model, ix);
 	new_index(model, ix);
 	struct pgs_table *t = pgs_model_table(model, is->relation);
 	if (t)
@@ -1029,6 +1124,8 @@ void pgs_model_each_child(struct pgs_model *model, const char *key,
 {
 	struct each_child e = {key, fn, data};
 
+	if (!pgs_model_may_have_children(model, key))
+		return;
 	pgs_model_each_table(model, visit_child, &e);
 }
 

@@ -86,6 +86,12 @@ struct pgs_table {
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
 	size_t n_constraints, cap_constraints;
+	/* indexes ever put on this table (pgs_model_each_index_of skips those since
+	 * dropped or moved), so lookups by table cost the table's own indexes only */
+	struct pgs_index **indexes;
+	size_t n_indexes, cap_indexes;
+	bool has_children; /* a partition or inheritance child was ever attached */
+	bool referenced;   /* a foreign key ever referenced it */
 };
 
 struct pgs_index {
@@ -100,6 +106,7 @@ struct pgs_index {
 	bool has_include;     /* INCLUDE (...) columns */
 	unsigned created_in;
 	uint32_t offset;      /* start of the statement that created it, in its file */
+	struct pgs_table *listed_on; /* the table whose index list holds it */
 };
 
 /* A domain: whether values must pass a CHECK (adding a column of it rewrites). */
@@ -191,6 +198,13 @@ int pgs_model_column_indexed(struct pgs_model *model, const struct pgs_table *ta
 int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 				      const struct pgs_table *table, const char *column);
 
+/*
+ * Calls fn(data, index key, struct pgs_index *) for every index of the table
+ * with that key (the callback shape of pgs_strmap_each).
+ */
+void pgs_model_each_index_of(struct pgs_model *model, const char *table,
+			     void (*fn)(void *data, const char *key, void *value), void *data);
+
 /* The index of that key ("schema.name"), or NULL. */
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 
@@ -203,6 +217,13 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
  */
 void pgs_model_each_touched_table(struct pgs_model *model,
 				  void (*fn)(void *data, struct pgs_table *t), void *data);
+
+/*
+ * Cheap guards for the searches that walk every table: false when the table
+ * is known never to have had a partition or child / a foreign key to it.
+ */
+bool pgs_model_may_have_children(struct pgs_model *model, const char *key);
+bool pgs_model_may_be_referenced(struct pgs_model *model, const char *key);
 
 /* Calls fn for every known table; order is unspecified. */
 void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct pgs_table *t),

@@ -184,7 +184,12 @@ static void visit_table(void *data, struct pgs_table *t)
 		    fk->created_in != scan->model->file_number)
 			continue;
 		struct coverage cov = {t, fk, false, scan->model};
-		pgs_strmap_each(&scan->model->indexes, visit_index, &cov);
+		/* the table's own indexes, and those of its partitioned ancestors */
+		const struct pgs_table *p = t;
+		for (int depth = 0; p && depth < 8; depth++) {
+			pgs_model_each_index_of(scan->model, p->key, visit_index, &cov);
+			p = p->parent ? pgs_strmap_get(&scan->model->tables, p->parent) : NULL;
+		}
 		if (!cov.covered)
 			report(scan->ctx, t, fk);
 	}

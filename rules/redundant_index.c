@@ -163,6 +163,20 @@ static void check_index(struct pgs_check *ctx, const struct pgs_index *a,
 		    index_label(ctx, other), index_label(ctx, other));
 }
 
+/* the indexes of one table of the set, without walking every index of the schema */
+struct collect_from {
+	struct pgs_model *model;
+	struct indexes *all;
+};
+
+static void collect_table(void *data, const char *key, void *value)
+{
+	struct collect_from *c = data;
+
+	(void)value;
+	pgs_model_each_index_of(c->model, key, collect, c->all);
+}
+
 static void end_of_file(struct pgs_check *ctx)
 {
 	struct pgs_model *model = pgs_check_model(ctx);
@@ -185,8 +199,9 @@ static void end_of_file(struct pgs_check *ctx)
 	struct indexes all = {.arena = pgs_check_arena(ctx), .tables = &tables};
 	if (n_tables == 1)
 		all.table = first_table;
+	struct collect_from collect_from = {model, &all};
 	if (n_tables)
-		pgs_strmap_each(&model->indexes, collect, &all);
+		pgs_strmap_each(&tables, collect_table, &collect_from);
 	pgs_strmap_release(&tables);
 	if (all.n > 1)
 		qsort(all.items, all.n, sizeof(*all.items), by_table_and_key);

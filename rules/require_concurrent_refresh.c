@@ -44,7 +44,7 @@ static void check(struct pgs_check *ctx)
 	pgs_diag_note_lock(ctx, d, e);
 
 	struct unique_index_search s = {e->relation, NULL};
-	pgs_strmap_each(&pgs_check_model(ctx)->indexes, find_usable_unique_index, &s);
+	pgs_model_each_index_of(pgs_check_model(ctx), e->relation, find_usable_unique_index, &s);
 	if (s.found)
 		pgs_diag_note(ctx, d, "%s is a unique index on plain columns of %s, which "
 				      "CONCURRENTLY needs",
