@@ -944,15 +944,59 @@ static void dml_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
 		e->assumed = true; /* the WHERE clause may prune the partition */
 }
 
-/* UPDATE / DELETE: the table, and its partitions or inheritance children unless ONLY. */
-static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, bool whole_table)
+/*
+ * Whether a WHERE clause finds its rows through an index: an equality (or
+ * IN) on a column some index of the table leads with, at the top level or
+ * under AND.
+ */
+static bool where_uses_index(struct pgs_model *model, const char *table, const PgQuery__Node *w)
+{
+	if (!w)
+		return false;
+	if (w->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+	    w->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+		for (size_t i = 0; i < w->bool_expr->n_args; i++)
+			if (where_uses_index(model, table, w->bool_expr->args[i]))
+				return true;
+		return false;
+	}
+	if (w->node_case != PG_QUERY__NODE__NODE_A_EXPR)
+		return false;
+	const PgQuery__AExpr *x = w->a_expr;
+	const char *op = x->n_name ? pgs_node_string(x->name[x->n_name - 1]) : NULL;
+	bool eq = (x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP && op && strcmp(op, "=") == 0) ||
+		  x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN;
+	const PgQuery__Node *sides[2] = {x->lexpr, x->rexpr};
+	for (int i = 0; eq && i < 2; i++) {
+		const PgQuery__Node *s = sides[i];
+		if (!s || s->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+			continue;
+		const PgQuery__ColumnRef *cr = s->column_ref;
+		const char *col = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+		if (col && has_leading_index(model, table, col))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * UPDATE / DELETE: the table, and its partitions or inheritance children
+ * unless ONLY. Without WHERE every row is read; with one that no index
+ * serves, the plan may well read them all too (assumed: the planner decides).
+ */
+static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, const PgQuery__Node *where)
 {
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, rv);
 	const char *key = e->relation;
+	bool whole_table = !where;
 
 	pgs_fx_lock(e, PGS_LOCK_ROW_EXCLUSIVE);
-	if (whole_table)
+	if (whole_table) {
 		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
+	} else if (!where_uses_index(fx->model, key, where)) {
+		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
+		e->assumed = true;
+	}
 	if (rv->inh)
 		pgs_fx_each_descendant(fx, key, dml_child, &whole_table);
 }
@@ -1082,12 +1126,12 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:
 		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->update_stmt->relation, !stmt->update_stmt->where_clause);
+		dml_target(&fx, stmt->update_stmt->relation, stmt->update_stmt->where_clause);
 		update_foreign_keys(&fx, stmt->update_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_DELETE_STMT:
 		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->delete_stmt->relation, !stmt->delete_stmt->where_clause);
+		dml_target(&fx, stmt->delete_stmt->relation, stmt->delete_stmt->where_clause);
 		referencing_checks(&fx, stmt->delete_stmt->relation, NULL, 0, true);
 		break;
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
@@ -1099,7 +1143,7 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	case PG_QUERY__NODE__NODE_MERGE_STMT:
 		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->merge_stmt->relation, true);
+		dml_target(&fx, stmt->merge_stmt->relation, NULL);
 		break;
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
 		reads(&fx, stmt, true);

@@ -11,11 +11,13 @@ static void check(struct pgs_check *ctx)
 		return;
 	const PgQuery__RangeVar *target =
 		update ? node->update_stmt->relation : node->delete_stmt->relation;
-	if (!target)
+	const PgQuery__Node *where =
+		update ? node->update_stmt->where_clause : node->delete_stmt->where_clause;
+	if (!target || where)
 		return;
 	const struct pgs_effect *e = pgs_effects_find(
 		pgs_check_effects(ctx), pgs_model_key(pgs_check_model(ctx), target));
-	/* effects scan the target when every row is affected (no WHERE) */
+	/* every row is affected (no WHERE); effects scan the target */
 	if (!e || !e->scan || pgs_check_created_in_this_file(ctx, e->relation))
 		return;
 

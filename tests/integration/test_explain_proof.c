@@ -428,6 +428,9 @@ static const struct proof_case cases[] = {
 	T("refresh_materialized_view_concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY mv"),
 	T("update_all_rows", "UPDATE t SET m = m + 1"),
 	T("update_where", "UPDATE t SET m = 0 WHERE id = 5"),
+	/* a WHERE no index serves: the server reads the whole table (explain: assumed) */
+	T("update_where_unindexed", "UPDATE t SET m = 0 WHERE m = -12345"),
+	T("delete_where_unindexed", "DELETE FROM orders WHERE note = 'nothing like this'"),
 	T("update_foreign_key_column", "UPDATE t SET f = 2 WHERE id = 5"),
 	T("delete_where", "DELETE FROM t WHERE id = 5"),
 	T("delete_all_rows", "DELETE FROM orders"),
