@@ -95,6 +95,11 @@ const char *pgs_check_text(const struct pgs_check *ctx)
 	return ctx->file->analysed;
 }
 
+uint32_t pgs_check_text_len(const struct pgs_check *ctx)
+{
+	return ctx->file->src.len;
+}
+
 const struct pgs_effects *pgs_check_effects(const struct pgs_check *ctx)
 {
 	return &ctx->effects;

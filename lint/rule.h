@@ -62,6 +62,9 @@ const struct pgs_stmt *pgs_check_stmt(const struct pgs_check *ctx);
 const PgQuery__Node *pgs_check_node(const struct pgs_check *ctx);
 const char *pgs_check_text(const struct pgs_check *ctx);
 
+/* Length of pgs_check_text (the whole file), without scanning it. */
+uint32_t pgs_check_text_len(const struct pgs_check *ctx);
+
 /*
  * The statement of the file being linted whose span holds a source offset,
  * or NULL: lets an end-of-file rule point at an earlier statement (see the

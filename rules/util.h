@@ -12,6 +12,7 @@
 #include "lint/arena.h"
 #include "lint/lexer.h"
 #include "lint/rule.h"
+#include "rules/rule_util.h"
 
 /*
  * The first word token equal to kw (case-insensitive) outside parentheses
@@ -79,7 +80,7 @@ static inline const char *pgs_util_join_relations(struct pgs_check *ctx, const c
 static inline bool pgs_util_txn_goes_on(const struct pgs_check *ctx)
 {
 	const char *text = pgs_check_text(ctx);
-	uint32_t to = (uint32_t)strlen(text);
+	uint32_t to = pgs_check_text_len(ctx);
 	uint32_t pos = pgs_check_stmt(ctx)->span.end;
 	struct pgs_token tok;
 
@@ -97,10 +98,15 @@ static inline bool pgs_util_txn_goes_on(const struct pgs_check *ctx)
 	       !pgs_token_is(text, &tok, "rollback") && !pgs_token_is(text, &tok, "abort");
 }
 
-/* Line break the file uses ("\r\n" when it has any), for fixes that add lines. */
+/*
+ * Line break the file uses, for fixes that add lines: looked up next to the
+ * statement (pgs_rules_eol), not by searching the whole file for each fix.
+ */
 static inline const char *pgs_util_newline(const struct pgs_check *ctx)
 {
-	return strstr(pgs_check_text(ctx), "\r\n") ? "\r\n" : "\n";
+	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
+
+	return pgs_rules_eol(pgs_check_text(ctx), stmt ? stmt->span.start : 0);
 }
 
 #endif
