@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lint/effects_internal.h"
 #include "lint/walk.h"
@@ -271,7 +272,7 @@ static void reads(struct pgs_fx *fx, const PgQuery__Node *query, bool executed)
 }
 
 /* Whether a DefElem list (e.g. REINDEX/VACUUM options) turns an option on. */
-static bool option_on(PgQuery__Node **opts, size_t n, const char *name)
+bool pgs_option_on(PgQuery__Node **opts, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
@@ -287,8 +288,9 @@ static bool option_on(PgQuery__Node **opts, size_t n, const char *name)
 		if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
 			return a->integer->ival != 0;
 		if (a->node_case == PG_QUERY__NODE__NODE_STRING)
-			return strcmp(a->string->sval, "false") != 0 &&
-			       strcmp(a->string->sval, "off") != 0 && strcmp(a->string->sval, "0") != 0;
+			return strcasecmp(a->string->sval, "false") != 0 &&
+			       strcasecmp(a->string->sval, "off") != 0 &&
+			       strcmp(a->string->sval, "0") != 0;
 		if (a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
 		    a->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL)
 			return a->a_const->boolval->boolval;
@@ -534,7 +536,7 @@ static void lock_index_of_table(void *data, const char *key, void *value)
 
 static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 {
-	bool concurrent = option_on(rs->params, rs->n_params, "concurrently");
+	bool concurrent = pgs_option_on(rs->params, rs->n_params, "concurrently");
 	enum pgs_lock lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE;
 	/* a plain REINDEX locks each index it rebuilds exclusively; since the
 	 * planner locks every index of a table, queries on the table wait too */
@@ -577,7 +579,7 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 
 static void vacuum_stmt(struct pgs_fx *fx, const PgQuery__VacuumStmt *vs)
 {
-	bool full = vs->is_vacuumcmd && option_on(vs->options, vs->n_options, "full");
+	bool full = vs->is_vacuumcmd && pgs_option_on(vs->options, vs->n_options, "full");
 
 	if (vs->is_vacuumcmd)
 		fx->out->no_transaction = true;
@@ -1121,7 +1123,7 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
 		/* SET TABLESPACE moves the database's files: not in a transaction block */
-		out->no_transaction = option_on(stmt->alter_database_stmt->options,
+		out->no_transaction = pgs_option_on(stmt->alter_database_stmt->options,
 						stmt->alter_database_stmt->n_options, "tablespace");
 		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:

@@ -110,6 +110,12 @@ struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
 /* The effect on one relation, or NULL when the statement doesn't touch it. */
 const struct pgs_effect *pgs_effects_find(const struct pgs_effects *fx, const char *relation);
 
+/*
+ * Whether a DefElem option list (REINDEX (CONCURRENTLY [bool]), VACUUM (FULL),
+ * ...) turns name on: present without a value, or with a true one.
+ */
+bool pgs_option_on(PgQuery__Node **opts, size_t n, const char *name);
+
 /* PostgreSQL's name for a lock mode: "ACCESS EXCLUSIVE", ... */
 const char *pgs_lock_name(enum pgs_lock lock);
 

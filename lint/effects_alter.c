@@ -248,14 +248,6 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	}
 }
 
-static bool in_list(const char *const *names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* A CHECK constraint of the table that reads the column, or NULL. */
 static const char *check_on_column(struct pgs_table *t, const char *column)
 {
@@ -342,8 +334,8 @@ static void fk_referencing_column(void *data, struct pgs_table *t)
 		    strcmp(c->referenced, f->table->key) != 0)
 			continue;
 		if (c->referenced_columns
-			    ? in_list(c->referenced_columns, c->n_referenced_columns, f->column)
-			    : in_list(f->pk, f->n_pk, f->column))
+			    ? pgs_names_contain(c->referenced_columns, c->n_referenced_columns, f->column)
+			    : pgs_names_contain(f->pk, f->n_pk, f->column))
 			fk_other_side(f, t->key, c->name);
 	}
 }
@@ -370,7 +362,7 @@ static void type_change_foreign_keys(struct pgs_fx *fx, struct pgs_table *t, con
 			f.n_pk = c->n_columns;
 		}
 		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
-		    strcmp(c->referenced, t->key) != 0 && in_list(c->columns, c->n_columns, column))
+		    strcmp(c->referenced, t->key) != 0 && pgs_names_contain(c->columns, c->n_columns, column))
 			fk_other_side(&f, c->referenced, c->name);
 	}
 	if (pgs_model_may_be_referenced(fx->model, t->key))

@@ -124,7 +124,7 @@ static const struct pgs_constraint *primary_key(const struct pgs_table *t)
 	return NULL;
 }
 
-static bool in_list(const char *const *names, size_t n, const char *name)
+bool pgs_names_contain(const char *const *names, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (names[i] && strcmp(names[i], name) == 0)
@@ -139,11 +139,11 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 	    !column || strcmp(fk->referenced, table->key) != 0)
 		return 0;
 	if (fk->n_referenced_columns)
-		return in_list(fk->referenced_columns, fk->n_referenced_columns, column);
+		return pgs_names_contain(fk->referenced_columns, fk->n_referenced_columns, column);
 	const struct pgs_constraint *pk = primary_key(table);
 	if (!pk)
 		return -1;
-	return in_list(pk->columns, pk->n_columns, column);
+	return pgs_names_contain(pk->columns, pk->n_columns, column);
 }
 
 static struct pgs_table *stub_table(struct pgs_model *model, const char *key);

@@ -205,6 +205,9 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 void pgs_model_each_index_of(struct pgs_model *model, const char *table,
 			     void (*fn)(void *data, const char *key, void *value), void *data);
 
+/* Whether name is one of names[0..n) (NULL entries never match). */
+bool pgs_names_contain(const char *const *names, size_t n, const char *name);
+
 /* The index of that key ("schema.name"), or NULL. */
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 

@@ -133,28 +133,6 @@ static inline const char *pgs_rules_stmt_name(const PgQuery__Node *node)
 	}
 }
 
-/* Whether a DefElem option list (REINDEX (CONCURRENTLY [bool])) turns name on. */
-static inline bool pgs_rules_option_on(PgQuery__Node **opts, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM ||
-		    strcmp(opts[i]->def_elem->defname, name) != 0)
-			continue;
-		const PgQuery__Node *a = opts[i]->def_elem->arg;
-		if (!a)
-			return true;
-		if (a->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
-			return a->boolean->boolval;
-		if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
-			return a->integer->ival != 0;
-		if (a->node_case == PG_QUERY__NODE__NODE_STRING)
-			return strcasecmp(a->string->sval, "false") != 0 &&
-			       strcasecmp(a->string->sval, "off") != 0 &&
-			       strcmp(a->string->sval, "0") != 0;
-		return true;
-	}
-	return false;
-}
 
 /*
  * The CONCURRENTLY forms that must run outside a transaction block: CREATE /
@@ -170,7 +148,7 @@ static inline bool pgs_rules_is_concurrently(const PgQuery__Node *node)
 	case PG_QUERY__NODE__NODE_DROP_STMT:
 		return node->drop_stmt->concurrent;
 	case PG_QUERY__NODE__NODE_REINDEX_STMT:
-		return pgs_rules_option_on(node->reindex_stmt->params, node->reindex_stmt->n_params,
+		return pgs_option_on(node->reindex_stmt->params, node->reindex_stmt->n_params,
 					   "concurrently");
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		for (size_t i = 0; i < node->alter_table_stmt->n_cmds; i++) {
