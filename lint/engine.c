@@ -203,49 +203,6 @@ int pgs_check_pg_version(const struct pgs_check *ctx)
 	return ctx->engine->opts.pg_version;
 }
 
-/*
- * The top-level comma-separated parts of the statement (the actions of an
- * ALTER TABLE): the index-th one, or with index SIZE_MAX the one holding
- * offset. The whole statement when there is no such part.
- */
-static struct pgs_span clause(const struct pgs_check *ctx, size_t index, uint32_t offset)
-{
-	const char *text = ctx->file->analysed;
-	struct pgs_span stmt = ctx->stmt->span, part = stmt;
-	struct pgs_token tok;
-	uint32_t pos = stmt.start;
-	int depth = 0;
-	size_t n = 0;
-
-	while (pos < stmt.end) {
-		pos = pgs_lex(text, pos, stmt.end, &tok);
-		if (tok.kind == PGS_TOK_OPEN)
-			depth++;
-		else if (tok.kind == PGS_TOK_CLOSE)
-			depth--;
-		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
-			if (index == SIZE_MAX ? tok.start >= offset : n == index) {
-				part.end = pgs_last_token_end(text, part.start, tok.start);
-				return part;
-			}
-			n++;
-			part.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
-		}
-	}
-	return index == SIZE_MAX || n == index ? part : stmt;
-}
-
-struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset)
-{
-	struct pgs_span stmt = ctx->stmt->span;
-	bool alter_table = ctx->stmt->node &&
-			   ctx->stmt->node->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
-
-	if (!alter_table || offset < stmt.start || offset >= stmt.end)
-		return stmt;
-	return clause(ctx, SIZE_MAX, offset);
-}
-
 static struct pgs_diag *new_diag(struct pgs_file_report *file, const struct pgs_rule *rule,
 				 struct pgs_span span)
 {
@@ -318,7 +275,30 @@ const char *pgs_check_quote(struct pgs_check *ctx, const char *name)
 
 struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
 {
-	return clause(ctx, index, 0);
+	const char *text = ctx->file->analysed;
+	struct pgs_span stmt = ctx->stmt->span, part = stmt;
+	struct pgs_token tok;
+	uint32_t pos = stmt.start;
+	int depth = 0;
+	size_t n = 0;
+
+	/* the top-level comma-separated parts are the actions, in order */
+	while (pos < stmt.end) {
+		pos = pgs_lex(text, pos, stmt.end, &tok);
+		if (tok.kind == PGS_TOK_OPEN)
+			depth++;
+		else if (tok.kind == PGS_TOK_CLOSE)
+			depth--;
+		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
+			if (n == index) {
+				part.end = pgs_last_token_end(text, part.start, tok.start);
+				return part;
+			}
+			n++;
+			part.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+		}
+	}
+	return n == index ? part : stmt;
 }
 
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)

@@ -128,13 +128,6 @@ const char *pgs_check_path(const struct pgs_check *ctx);
 /* Line and column of a source offset of the file being linted. */
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset);
 
-/*
- * The part of the statement a node at source offset belongs to: for
- * ALTER TABLE with several actions, the comma-separated action holding it;
- * otherwise the whole statement.
- */
-struct pgs_span pgs_check_clause_span(const struct pgs_check *ctx, uint32_t offset);
-
 /* Record a finding of the current rule; message is printf-formatted. */
 struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
