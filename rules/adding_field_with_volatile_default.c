@@ -1,26 +1,4 @@
 #include "lint/rule.h"
-#include "lint/volatility.h"
-
-/* The default of an ADD COLUMN definition, or NULL. */
-static const PgQuery__Node *column_default(const PgQuery__ColumnDef *def)
-{
-	const PgQuery__Node *dflt = def->raw_default;
-
-	for (size_t i = 0; i < def->n_constraints; i++) {
-		const PgQuery__Node *n = def->constraints[i];
-		if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-		    n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT)
-			dflt = n->constraint->raw_expr;
-	}
-	const PgQuery__Node *inner = dflt;
-	while (inner && inner->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
-		inner = inner->type_cast->arg;
-	if (inner && inner->node_case == PG_QUERY__NODE__NODE_A_CONST && inner->a_const->isnull)
-		return NULL;
-	if (dflt && dflt->node_case == PG_QUERY__NODE__NODE_A_CONST && dflt->a_const->isnull)
-		return NULL;
-	return dflt;
-}
 
 static void check(struct pgs_check *ctx)
 {
@@ -31,7 +9,7 @@ static void check(struct pgs_check *ctx)
 		return;
 
 	const char *label = pgs_check_relation_label(ctx, e->relation);
-	bool before_11 = pgs_check_pg_version(ctx) < 11;
+	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), as->relation);
 
 	/* each column with its own default: the rewrite may come from any of them */
 	for (size_t i = 0; i < as->n_cmds; i++) {
@@ -41,11 +19,10 @@ static void check(struct pgs_check *ctx)
 		    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 			continue;
 		const PgQuery__ColumnDef *def = cmd->def->column_def;
-		const PgQuery__Node *dflt = column_default(def);
-		if (!dflt)
-			continue;
-		struct pgs_volatility v = pgs_expr_volatility(dflt, pgs_check_arena(ctx));
-		if (!before_11 && v.level != 'v')
+		struct pgs_column_add a = pgs_effects_add_column(
+			pgs_check_model(ctx), pgs_check_arena(ctx), t, cmd, pgs_check_pg_version(ctx));
+		bool before_11 = a.cause == PGS_CAUSE_DEFAULT_BEFORE_11;
+		if (!a.rewrite || (!before_11 && a.cause != PGS_CAUSE_VOLATILE_DEFAULT))
 			continue;
 
 		struct pgs_span span = pgs_check_cmd_span(ctx, i);
@@ -59,13 +36,13 @@ static void check(struct pgs_check *ctx)
 		else
 			d = pgs_report(ctx, span,
 				       "adding column %s with a volatile default (%s()) rewrites %s",
-				       column, v.culprit ? v.culprit : "?", label);
+				       column, a.culprit ? a.culprit : "?", label);
 		pgs_diag_note_lock(ctx, d, e);
-		if (!before_11 && v.assumed)
+		if (!before_11 && a.assumed)
 			pgs_diag_note(ctx, d,
 				      "%s() is not a built-in function of known volatility; assumed "
 				      "volatile",
-				      v.culprit ? v.culprit : "the default");
+				      a.culprit ? a.culprit : "the default");
 		pgs_diag_help(ctx, d,
 			      "add the column without a default, SET DEFAULT for new rows, then "
 			      "backfill existing rows in batches (pgstage plan does this)");
