@@ -170,3 +170,97 @@ const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *c
 		return pgs_arena_printf(a, "%.*s_%.*s_%s", (int)t, table, (int)c, column, suffix);
 	return pgs_arena_printf(a, "%.*s_%s", (int)t, table, suffix);
 }
+
+PgQuery__RangeVar *pgs_build_range_var(struct pgs_arena *a, const char *schema, const char *name)
+{
+	PgQuery__RangeVar *rv = pgs_arena_alloc(a, sizeof(*rv));
+	PgQuery__RangeVar init = PG_QUERY__RANGE_VAR__INIT;
+
+	*rv = init;
+	rv->schemaname = pgs_arena_strdup(a, schema ? schema : "");
+	rv->relname = pgs_arena_strdup(a, name);
+	rv->inh = true;
+	rv->relpersistence = pgs_arena_strdup(a, "p");
+	rv->location = -1;
+	return rv;
+}
+
+PgQuery__Node *pgs_build_select_star(struct pgs_arena *a, PgQuery__RangeVar *from)
+{
+	PgQuery__Node *star = node(a), *ref = node(a), *table = node(a);
+	PgQuery__AStar *s = pgs_arena_alloc(a, sizeof(*s));
+	PgQuery__ColumnRef *cr = pgs_arena_alloc(a, sizeof(*cr));
+	PgQuery__AStar sinit = PG_QUERY__A__STAR__INIT;
+	PgQuery__ColumnRef cinit = PG_QUERY__COLUMN_REF__INIT;
+
+	*s = sinit;
+	star->node_case = PG_QUERY__NODE__NODE_A_STAR;
+	star->a_star = s;
+	*cr = cinit;
+	cr->n_fields = 1;
+	cr->fields = pgs_arena_array(a, 1, sizeof(*cr->fields));
+	cr->fields[0] = star;
+	cr->location = -1;
+	ref->node_case = PG_QUERY__NODE__NODE_COLUMN_REF;
+	ref->column_ref = cr;
+	table->node_case = PG_QUERY__NODE__NODE_RANGE_VAR;
+	table->range_var = from;
+
+	PgQuery__Node *sel = pgs_build_select(a, ref);
+	sel->select_stmt->n_from_clause = 1;
+	sel->select_stmt->from_clause = pgs_arena_array(a, 1, sizeof(PgQuery__Node *));
+	sel->select_stmt->from_clause[0] = table;
+	return sel;
+}
+
+PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *view,
+				     PgQuery__Node *query)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__ViewStmt *vs = pgs_arena_alloc(a, sizeof(*vs));
+	PgQuery__ViewStmt init = PG_QUERY__VIEW_STMT__INIT;
+
+	*vs = init;
+	vs->view = view;
+	vs->query = query;
+	vs->with_check_option = PG_QUERY__VIEW_CHECK_OPTION__NO_CHECK_OPTION;
+	n->node_case = PG_QUERY__NODE__NODE_VIEW_STMT;
+	n->view_stmt = vs;
+	return n;
+}
+
+/* The name list a DROP statement names one object by: [schema,] name. */
+static PgQuery__Node *name_list(struct pgs_arena *a, const char *schema, const char *name)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__List *l = pgs_arena_alloc(a, sizeof(*l));
+	PgQuery__List init = PG_QUERY__LIST__INIT;
+
+	*l = init;
+	l->items = pgs_arena_array(a, 2, sizeof(*l->items));
+	if (schema && *schema)
+		l->items[l->n_items++] = pgs_build_string(a, schema);
+	l->items[l->n_items++] = pgs_build_string(a, name);
+	n->node_case = PG_QUERY__NODE__NODE_LIST;
+	n->list = l;
+	return n;
+}
+
+PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, const char *schema,
+			      const char *name)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__DropStmt *ds = pgs_arena_alloc(a, sizeof(*ds));
+	PgQuery__DropStmt init = PG_QUERY__DROP_STMT__INIT;
+
+	*ds = init;
+	ds->remove_type = type;
+	ds->behavior = PG_QUERY__DROP_BEHAVIOR__DROP_RESTRICT;
+	ds->missing_ok = true;
+	ds->n_objects = 1;
+	ds->objects = pgs_arena_array(a, 1, sizeof(*ds->objects));
+	ds->objects[0] = name_list(a, schema, name);
+	n->node_case = PG_QUERY__NODE__NODE_DROP_STMT;
+	n->drop_stmt = ds;
+	return n;
+}

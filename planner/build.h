@@ -32,6 +32,21 @@ PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *rel
 /* SELECT expr (to deparse an expression on its own). */
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr);
 
+/* schema.name as a relation reference (schema may be NULL or ""). */
+PgQuery__RangeVar *pgs_build_range_var(struct pgs_arena *a, const char *schema, const char *name);
+
+/* SELECT * FROM from */
+PgQuery__Node *pgs_build_select_star(struct pgs_arena *a, PgQuery__RangeVar *from);
+
+/* CREATE VIEW view AS query */
+PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *view,
+				     PgQuery__Node *query);
+
+/* DROP <type> IF EXISTS [schema.]name, for objects named by a name list (tables, views,
+ * indexes). */
+PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, const char *schema,
+			      const char *name);
+
 /* A name made of parts joined by "_", cut to PostgreSQL's 63 bytes the way it cuts them. */
 const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
 			   const char *suffix);

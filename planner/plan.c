@@ -131,6 +131,9 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	/* the plan draws its own transaction boundaries and timeouts */
 	if (is_transaction_control(node) || is_timeout_setting(node))
 		return;
+	if (pgs_rewrite_rename_table(plan, ctx))
+		return;
+	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
 	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_alter_table(plan, ctx))
 		return;

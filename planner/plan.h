@@ -108,5 +108,12 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
+
+/*
+ * A checkpoint stage before a statement that drops or renames a table or
+ * column running code may still use (planner/rewrite_contract.c).
+ */
+void pgs_plan_checkpoint_before(struct pgs_plan *plan, struct pgs_check *ctx);
 
 #endif

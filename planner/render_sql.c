@@ -9,13 +9,67 @@ static void put_step(FILE *out, const struct pgs_plan_step *step)
 	fprintf(out, "%s;\n", step->sql);
 }
 
+static size_t count_checkpoints(const struct pgs_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n_stages; i++)
+		n += plan->stages[i].kind == PGS_STAGE_CHECKPOINT;
+	return n;
+}
+
+/*
+ * psql runs a phase (the stages between two checkpoints) only when the
+ * variable pgstage_phase, 1 unless given with -v, has not passed it; it
+ * stops at a checkpoint: the rest waits for the application deploy.
+ */
+static void begin_phase(FILE *out, size_t phase)
+{
+	fprintf(out, "SELECT :pgstage_phase <= %zu AS pgstage_run \\gset\n\\if :pgstage_run\n",
+		phase);
+}
+
+/* \echo 'pgstage: checkpoint N: text', quoted as a psql meta-command argument */
+static void echo_checkpoint(FILE *out, size_t phase, const char *text)
+{
+	fprintf(out, "\\echo 'pgstage: checkpoint %zu: ", phase);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			fputc(*p, out);
+		fputc(*p, out);
+	}
+	fputs("'\n", out);
+}
+
+static void stop_at_checkpoint(FILE *out, size_t phase, const char *why)
+{
+	fputs("\\endif\n", out);
+	fprintf(out, "SELECT :pgstage_phase <= %zu AS pgstage_stop \\gset\n\\if :pgstage_stop\n",
+		phase);
+	echo_checkpoint(out, phase, why);
+	fprintf(out, "\\echo 'pgstage: stopped at checkpoint %zu; after the deploy, run this script "
+		     "again with: psql -v pgstage_phase=%zu'\n",
+		phase, phase + 1);
+	fputs("\\quit\n\\endif\n", out);
+}
+
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 {
+	size_t checkpoints = count_checkpoints(plan), phase = 1;
+
 	fprintf(out, "-- pgstage plan: %zu stage%s. Run with psql; each stage commits before the "
 		     "next begins.\n",
 		plan->n_stages, plan->n_stages == 1 ? "" : "s");
+	if (checkpoints)
+		fprintf(out, "-- It stops at each of its %zu checkpoint%s: deploy the application "
+			     "change, then run it again with the -v pgstage_phase=N it prints.\n",
+			checkpoints, checkpoints == 1 ? "" : "s");
 	for (size_t i = 0; i < plan->n_notes; i++)
 		fprintf(out, "-- note: %s\n", plan->notes[i]);
+	if (checkpoints) {
+		fputs("\\if :{?pgstage_phase}\n\\else\n\\set pgstage_phase 1\n\\endif\n", out);
+		begin_phase(out, phase);
+	}
 	for (size_t i = 0; i < plan->n_stages; i++) {
 		const struct pgs_plan_stage *st = &plan->stages[i];
 
@@ -43,11 +97,13 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 				put_step(out, &st->steps[k]);
 			break;
 		case PGS_STAGE_CHECKPOINT:
-			fputs("-- CHECKPOINT: deploy the application change before running the rest.\n",
-			      out);
+			stop_at_checkpoint(out, phase, st->why);
+			begin_phase(out, ++phase);
 			break;
 		}
 	}
+	if (checkpoints)
+		fputs("\\endif\n", out);
 }
 
 json_t *pgs_plan_render_json(const struct pgs_plan *plan)
