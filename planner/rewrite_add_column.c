@@ -1,12 +1,17 @@
 /*
- * ALTER TABLE t ADD COLUMN c type DEFAULT volatile() [NOT NULL], alone, on an
- * existing table (PostgreSQL 11+; before 11 every default rewrites and the
- * same plan applies to any default):
+ * ALTER TABLE t ADD COLUMN c type ..., alone, on an existing table.
  *
+ * DEFAULT volatile() [NOT NULL] (PostgreSQL 11+; before 11 every default
+ * rewrites and the same plan applies to any default):
  *   1. ADD COLUMN c type; SET DEFAULT (new rows); CHECK (c IS NOT NULL) NOT VALID
  *   2. backfill existing rows in batches, each its own transaction
  *   3. VALIDATE the check           (only for NOT NULL)
  *   4. SET NOT NULL, DROP the check  (only for NOT NULL)
+ *
+ * NOT NULL without a default (fails on a table with rows):
+ *   1. ADD COLUMN c type, nullable
+ *   2. checkpoint: the application writes c and fills existing rows
+ *   3. CHECK (c IS NOT NULL) NOT VALID; 4. VALIDATE; 5. SET NOT NULL, DROP the check
  */
 #include <string.h>
 
@@ -126,6 +131,93 @@ static const char *backfill_sql(struct pgs_arena *a, const char *rel, const char
 	return fill(a, pk ? by_key : by_pages, names, values, 6);
 }
 
+/* VALIDATE the NOT NULL check, then SET NOT NULL without a scan and drop the check (12+). */
+static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			  const char *table, const char *col, const char *check)
+{
+	struct pgs_arena *a = &plan->arena;
+	PgQuery__Node *validate = pgs_build_alter_cmd(
+		a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, check, NULL);
+
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a, "validate %s: scans the table without blocking reads or "
+					   "writes",
+					pgs_quote_ident(a, check)),
+		       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &validate, 1));
+	if (pgs_check_pg_version(ctx) >= 12)
+		pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
+	else
+		pgs_plan_note(plan, ctx,
+			      "before PostgreSQL 12 SET NOT NULL scans even with a valid CHECK: the "
+			      "plan keeps the validated CHECK %s instead of NOT NULL",
+			      pgs_quote_ident(a, check));
+}
+
+/* ADD CONSTRAINT check CHECK (col IS NOT NULL) NOT VALID */
+static void add_not_null_check(struct pgs_plan *plan, struct pgs_check *ctx,
+			       PgQuery__RangeVar *rel, const char *col, const char *check)
+{
+	struct pgs_arena *a = &plan->arena;
+	PgQuery__Node *chk =
+		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+				    pgs_build_check(a, check, pgs_build_is_not_null(a, col), true));
+
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
+}
+
+/* ADD COLUMN as written minus its DEFAULT and NOT NULL: instant, no rewrite. */
+static PgQuery__Node *bare_add_column(struct pgs_arena *a, const PgQuery__AlterTableCmd *cmd)
+{
+	PgQuery__ColumnDef *bare = pgs_arena_alloc(a, sizeof(*bare));
+	PgQuery__Node *bare_node = pgs_arena_alloc(a, sizeof(*bare_node));
+
+	*bare = *cmd->def->column_def;
+	*bare_node = *cmd->def;
+	bare->raw_default = NULL;
+	bare->is_not_null = false;
+	bare->n_constraints = 0;
+	bare->constraints = NULL;
+	bare_node->column_def = bare;
+	return pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, bare_node);
+}
+
+/*
+ * NOT NULL without a default on a table with rows fails: existing rows have
+ * no value. Add the column nullable; at a checkpoint the application starts
+ * writing it and fills the existing rows (only it knows their values); then
+ * the NOT NULL sequence.
+ */
+static void plan_required_column(struct pgs_plan *plan, struct pgs_check *ctx,
+				 PgQuery__RangeVar *rel, const char *table,
+				 const PgQuery__AlterTableCmd *cmd)
+{
+	struct pgs_arena *a = &plan->arena;
+	const char *col = cmd->def->column_def->colname;
+	const char *check = pgs_build_name(a, rel->relname, col, "not_null");
+	PgQuery__Node *add = bare_add_column(a, cmd);
+
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a, "add %s nullable: the rows already in %s have no value "
+					   "for it, and NOT NULL would fail on them",
+					pgs_quote_ident(a, col), table),
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT,
+		       pgs_arena_printf(a, "deploy application code that writes %s on every insert "
+					   "and update, and fill it for the existing rows of %s: the "
+					   "next stages fail while a row has none",
+					pgs_quote_ident(a, col), table),
+		       NULL);
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a, "require %s for new rows; existing rows are checked in "
+					   "the next stage",
+					pgs_quote_ident(a, col)),
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
+	add_not_null_check(plan, ctx, rel, col, check);
+	not_null_tail(plan, ctx, rel, table, col, check);
+}
+
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
@@ -139,8 +231,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 		return false;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation) || !e->rewrite ||
-	    (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11))
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
 		return false;
 
 	/* only DEFAULT and NOT NULL: other column constraints would need their own steps */
@@ -158,13 +249,24 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 		else if (c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_NULL)
 			return false;
 	}
-	if (!dflt)
-		return false;
 
 	struct pgs_arena *a = &plan->arena;
-	struct pgs_error err;
 	PgQuery__RangeVar *rel = node->alter_table_stmt->relation;
 	const char *table = pgs_check_relation_label(ctx, e->relation);
+	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
+	if (!dflt) {
+		struct pgs_column_add add = pgs_effects_add_column(pgs_check_model(ctx), a, t, cmd,
+								    pgs_check_pg_version(ctx));
+		if (!add.needs_value || add.rewrite || !not_null)
+			return false;
+		plan_required_column(plan, ctx, rel, table, cmd);
+		return true;
+	}
+	if (!e->rewrite ||
+	    (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11))
+		return false;
+
+	struct pgs_error err;
 	const char *col = def->colname;
 	const char *select = pgs_deparse(a, pgs_build_select(a, dflt), &err);
 	if (!select || strncmp(select, "SELECT ", 7) != 0) {
@@ -175,15 +277,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	const char *expr = select + 7;
 
 	/* 1: the column, empty; the default for new rows; the NOT NULL check for new rows */
-	PgQuery__ColumnDef bare = *def;
-	PgQuery__Node bare_node = *cmd->def;
-	bare.raw_default = NULL;
-	bare.is_not_null = false;
-	bare.n_constraints = 0;
-	bare.constraints = NULL;
-	bare_node.column_def = &bare;
-	PgQuery__Node *add = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL,
-						 &bare_node);
+	PgQuery__Node *add = bare_add_column(a, cmd);
 	PgQuery__Node *set_default =
 		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault, col, dflt);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
@@ -196,14 +290,10 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	const char *check = NULL;
 	if (not_null) {
 		check = pgs_build_name(a, rel->relname, col, "not_null");
-		PgQuery__Node *chk = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-			pgs_build_check(a, check, pgs_build_is_not_null(a, col), true));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
+		add_not_null_check(plan, ctx, rel, col, check);
 	}
 
 	/* 2: existing rows, in batches */
-	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
 	const char *pk = primary_key(t);
 	const char *rel_sql = pgs_quote_relation(a, e->relation);
 	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
@@ -218,25 +308,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 		     false);
 
 	/* 3, 4: NOT NULL without a scan under ACCESS EXCLUSIVE */
-	if (not_null) {
-		PgQuery__Node *validate = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, check, NULL);
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       pgs_arena_printf(a, "validate %s: scans the table without blocking "
-						   "reads or writes",
-						pgs_quote_ident(a, check)),
-			       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan",
-						table));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &validate, 1));
-		if (pgs_check_pg_version(ctx) >= 12) {
-			pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
-		} else {
-			pgs_plan_note(plan, ctx,
-				      "before PostgreSQL 12 SET NOT NULL scans even with a valid "
-				      "CHECK: the plan keeps the validated CHECK %s instead of NOT "
-				      "NULL",
-				      pgs_quote_ident(a, check));
-		}
-	}
+	if (not_null)
+		not_null_tail(plan, ctx, rel, table, col, check);
 	return true;
 }
