@@ -1,5 +1,6 @@
 #include "planner/build.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NAMEDATALEN 64
@@ -263,4 +264,16 @@ PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, con
 	n->node_case = PG_QUERY__NODE__NODE_DROP_STMT;
 	n->drop_stmt = ds;
 	return n;
+}
+
+PgQuery__Node *pgs_build_copy(struct pgs_arena *a, const PgQuery__Node *n)
+{
+	size_t len = pg_query__node__get_packed_size(n);
+	uint8_t *buf = pgs_xmalloc(len ? len : 1);
+	ProtobufCAllocator alloc = pgs_arena_protobuf_allocator(a);
+
+	pg_query__node__pack(n, buf);
+	PgQuery__Node *copy = pg_query__node__unpack(&alloc, len, buf);
+	free(buf);
+	return copy;
 }

@@ -47,6 +47,10 @@ PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *vie
 PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, const char *schema,
 			      const char *name);
 
+/* A deep copy of n in the arena, to change without touching the parsed input; NULL
+ * when it can't be copied. */
+PgQuery__Node *pgs_build_copy(struct pgs_arena *a, const PgQuery__Node *n);
+
 /* A name made of parts joined by "_", cut to PostgreSQL's 63 bytes the way it cuts them. */
 const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
 			   const char *suffix);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "lint/lexer.h"
 #include "lint/rule.h"
 #include "planner/deparse.h"
@@ -81,6 +83,25 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 	pgs_plan_sql(plan, ctx, sql, false);
 }
 
+void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql)
+{
+	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+	ProtobufCAllocator alloc = pgs_arena_protobuf_allocator(&plan->arena);
+	PgQuery__ParseResult *tree =
+		r.error ? NULL
+			: pg_query__parse_result__unpack(&alloc, r.parse_tree.len,
+							 (const uint8_t *)r.parse_tree.data);
+
+	if (tree && tree->n_stmts == 1)
+		pgs_plan_node(plan, ctx, tree->stmts[0]->stmt);
+	else if (!plan->failed) {
+		pgs_error_set(&plan->error, "planned SQL is not one statement (%s): %s",
+			      r.error ? r.error->message : "several", sql);
+		plan->failed = true;
+	}
+	pg_query_free_protobuf_parse_result(r);
+}
+
 void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -131,17 +152,20 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	/* the plan draws its own transaction boundaries and timeouts */
 	if (is_transaction_control(node) || is_timeout_setting(node))
 		return;
+	size_t notes_before = plan->n_notes;
 	if (pgs_rewrite_rename_table(plan, ctx))
 		return;
 	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
-	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_alter_table(plan, ctx))
+	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
+	    pgs_rewrite_alter_table(plan, ctx))
 		return;
 
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
 	/* the plan never hides a danger: what stays as written and still rewrites
-	 * or scans an existing table under a lock that blocks writes is said */
-	for (size_t i = 0; i < fx->n; i++) {
+	 * or scans an existing table under a lock that blocks writes is said (once:
+	 * a rewriter that declined may have said why already) */
+	for (size_t i = 0; i < fx->n && plan->n_notes == notes_before; i++) {
 		const struct pgs_effect *e = &fx->items[i];
 		if ((e->rewrite || e->scan) && e->lock >= PGS_LOCK_SHARE &&
 		    !pgs_check_created_in_this_file(ctx, e->relation)) {

@@ -92,6 +92,13 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 /* Add SQL text to the last stage. */
 void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql, bool verbatim);
 
+/*
+ * Add a generated statement written as SQL text: parsed, then deparsed like a
+ * built node (so it is checked and printed the same way). A planner bug when it
+ * is not exactly one statement.
+ */
+void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql);
+
 /* Record that a statement stays as written although it is unsafe, and why. */
 void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -103,11 +110,24 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n);
 
+/* The single-column primary key of the table (NULL: none, or several columns). */
+const char *pgs_plan_primary_key(struct pgs_table *t);
+
+/*
+ * A DO block that sets col = expr in batches of batch rows, a transaction
+ * each, for the rows where col IS NULL (so a re-run skips done rows). rel,
+ * col and pk are SQL (quoted); batches by the primary key pk, or by ranges
+ * of table pages when pk is NULL.
+ */
+const char *pgs_plan_backfill_sql(struct pgs_arena *a, const char *rel, const char *col,
+				  const char *expr, const char *pk, size_t batch);
+
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
 
 /*

@@ -23,8 +23,7 @@
 #include "planner/deparse.h"
 #include "planner/plan.h"
 
-/* The single-column primary key of the table, or NULL. */
-static const char *primary_key(struct pgs_table *t)
+const char *pgs_plan_primary_key(struct pgs_table *t)
 {
 	for (size_t i = 0; t && i < t->n_constraints; i++) {
 		const struct pgs_constraint *c = &t->constraints[i];
@@ -78,8 +77,8 @@ static const char *fill(struct pgs_arena *a, const char *template, const char *c
  * transaction block). Idempotent: a re-run skips filled rows. Keyed on the
  * primary key, or on ctid page ranges when there is none.
  */
-static const char *backfill_sql(struct pgs_arena *a, const char *rel, const char *col,
-				const char *expr, const char *pk, size_t batch)
+const char *pgs_plan_backfill_sql(struct pgs_arena *a, const char *rel, const char *col,
+				  const char *expr, const char *pk, size_t batch)
 {
 	static const char by_key[] =
 		"DO $pgstage$\n"
@@ -294,7 +293,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	/* 2: existing rows, in batches */
-	const char *pk = primary_key(t);
+	const char *pk = pgs_plan_primary_key(t);
 	const char *rel_sql = pgs_quote_relation(a, e->relation);
 	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
 		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
@@ -303,7 +302,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
 					table));
 	pgs_plan_sql(plan, ctx,
-		     backfill_sql(a, rel_sql, pgs_quote_ident(a, col), expr,
+		     pgs_plan_backfill_sql(a, rel_sql, pgs_quote_ident(a, col), expr,
 				  pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
 		     false);
 
