@@ -82,18 +82,6 @@ static void explain_text(const struct pgs_file_report *f, bool color)
 	}
 }
 
-static json_t *effect_json(const struct pgs_effect *e)
-{
-	json_t *blocks = json_array();
-
-	for (size_t i = 0; i < pgs_n_lock_users; i++)
-		if (pgs_lock_conflicts(e->lock, pgs_lock_users[i].lock))
-			json_array_append_new(blocks, json_string(pgs_lock_users[i].name));
-	return json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b}", "relation", e->relation, "lock",
-			 pgs_lock_name(e->lock), "blocks", blocks, "rewrite", e->rewrite, "reindex",
-			 e->reindex, "scan", e->scan, "new", e->is_new, "assumed", e->assumed);
-}
-
 static void explain_json(json_t *stmts, const struct pgs_file_report *f)
 {
 	for (size_t i = 0; i < f->parsed.n_stmts; i++) {
@@ -102,7 +90,7 @@ static void explain_json(json_t *stmts, const struct pgs_file_report *f)
 		json_t *effects = json_array();
 
 		for (size_t k = 0; k < fx->n; k++)
-			json_array_append_new(effects, effect_json(&fx->items[k]));
+			json_array_append_new(effects, pgs_report_effect_json(&fx->items[k]));
 		json_t *o = json_pack(
 			"{s:s, s:o, s:o, s:s%, s:s, s:b, s:o}", "path", f->src.path, "start",
 			pgs_report_json_position(&f->src, s->span.start), "end",

@@ -1,5 +1,6 @@
 /* pgstage plan: the safe staged rewrite of a migration, as one psql script. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -60,11 +61,26 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_plan_end_file(&plan);
 		pgs_file_report_release(&report);
 	}
-	if (engine.parsed_any)
-		pg_query_exit();
 	pgs_engine_release(&engine);
 
 	struct pgs_error err;
+	bool json = strcmp(cli.format, "json") == 0;
+	if (!input_error && !plan.failed) {
+		/* what each step does: the JSON shows it, pgs_plan_check proves the plan safe */
+		const char **context = calloc(inputs.n ? inputs.n : 1, sizeof(*context));
+		size_t n_context = 0;
+		for (size_t i = 0; context && i < inputs.n; i++)
+			if (inputs.items[i].context)
+				context[n_context++] = inputs.items[i].path;
+		if (!context || pgs_plan_compute_effects(&plan, &cli.lint, context, n_context,
+							 &err) < 0) {
+			plan.error = err;
+			plan.failed = true;
+		}
+		free(context);
+	}
+	if (engine.parsed_any)
+		pg_query_exit();
 	if (!input_error && plan.failed) {
 		pgs_cli_error("internal error: %s", plan.error.message);
 		rc = PGS_EXIT_INTERNAL;
@@ -72,7 +88,7 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_cli_error("internal error: %s", err.message);
 		rc = PGS_EXIT_INTERNAL;
 	} else if (!input_error) {
-		if (strcmp(cli.format, "json") == 0) {
+		if (json) {
 			json_t *doc = pgs_plan_render_json(&plan);
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);

@@ -51,6 +51,9 @@ void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color);
  */
 void pgs_report_json_append(json_t *diags, const struct pgs_file_report *file);
 
+/* One effect as explain's JSON: relation, lock, blocks, rewrite, reindex, scan, new, assumed. */
+json_t *pgs_report_effect_json(const struct pgs_effect *e);
+
 /* A position as {"line", "column", "offset"}, for JSON. */
 json_t *pgs_report_json_position(const struct pgs_source *src, uint32_t offset);
 

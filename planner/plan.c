@@ -199,10 +199,57 @@ void pgs_plan_end_file(struct pgs_plan *plan)
 	plan->open = false;
 }
 
+/* The strongest lock the stage's steps before step k hold on relation. */
+static enum pgs_lock held_before(const struct pgs_plan_stage *st, size_t k, const char *relation)
+{
+	enum pgs_lock held = PGS_LOCK_NONE;
+
+	for (size_t i = 0; i < k; i++)
+		for (size_t e = 0; e < st->steps[i].n_effects; e++)
+			if (strcmp(st->steps[i].effects[e].relation, relation) == 0 &&
+			    st->steps[i].effects[e].lock > held)
+				held = st->steps[i].effects[e].lock;
+	return held;
+}
+
+/*
+ * A generated step that rewrites or scans an existing table while its
+ * transaction holds a lock that blocks writes on it (taken by the step or an
+ * earlier one of the stage): the very thing the plan exists to avoid.
+ */
+static int check_safe_stage(const struct pgs_plan_stage *st, size_t stage, struct pgs_error *err)
+{
+	if (st->kind != PGS_STAGE_TRANSACTIONAL)
+		return 0;
+	for (size_t k = 0; k < st->n_steps; k++) {
+		const struct pgs_plan_step *step = &st->steps[k];
+		if (step->verbatim)
+			continue;
+		for (size_t e = 0; e < step->n_effects; e++) {
+			const struct pgs_effect *fx = &step->effects[e];
+			if (fx->is_new || (!fx->rewrite && !fx->scan))
+				continue;
+			enum pgs_lock held = held_before(st, k, fx->relation);
+			if (fx->lock > held)
+				held = fx->lock;
+			if (held >= PGS_LOCK_SHARE)
+				return pgs_error_set(err,
+						     "plan stage %zu: %s %s %s under %s: %s", stage,
+						     "a generated step",
+						     fx->rewrite ? "rewrites" : "scans", fx->relation,
+						     pgs_lock_name(held), step->sql);
+		}
+	}
+	return 0;
+}
+
 int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err)
 {
 	for (size_t i = 0; i < plan->n_stages; i++) {
 		const struct pgs_plan_stage *st = &plan->stages[i];
+
+		if (check_safe_stage(st, i + 1, err) < 0)
+			return -1;
 
 		if (st->kind == PGS_STAGE_NON_TRANSACTIONAL && st->n_steps != 1)
 			return pgs_error_set(err, "plan stage %zu: a non-transactional stage holds %zu "

@@ -34,6 +34,10 @@ struct pgs_plan_step {
 	const char *path;     /* where it came from */
 	struct pgs_span origin;
 	unsigned line;
+	/* what the step does when it runs (pgs_plan_compute_effects) */
+	const struct pgs_effect *effects;
+	size_t n_effects;
+	bool effects_known;
 };
 
 struct pgs_plan_stage {
@@ -73,6 +77,15 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx);
 
 /* Finish the file's plan: the statements after the last one close their stage. */
 void pgs_plan_end_file(struct pgs_plan *plan);
+
+/*
+ * Fill in every step's effects: the plan's statements run in order through
+ * an engine with lint's options (version, ...) whose model starts from the
+ * context files. 0, or -1 with err set (unreadable context, a step that does
+ * not parse).
+ */
+int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_options *lint,
+			     const char *const *context, size_t n_context, struct pgs_error *err);
 
 /* Invariants every plan keeps; 0, or -1 with a message (a planner bug). */
 int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err);

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "lint/report.h"
 #include "planner/render.h"
 
 static void put_step(FILE *out, const struct pgs_plan_step *step)
@@ -118,10 +119,17 @@ json_t *pgs_plan_render_json(const struct pgs_plan *plan)
 
 		for (size_t k = 0; k < st->n_steps; k++) {
 			const struct pgs_plan_step *s = &st->steps[k];
-			json_array_append_new(steps,
-					      json_pack("{s:s, s:b, s:{s:s, s:I}}", "sql", s->sql,
-							"verbatim", s->verbatim, "origin", "path",
-							s->path, "line", (json_int_t)s->line));
+			json_t *step = json_pack("{s:s, s:b, s:{s:s, s:I}}", "sql", s->sql, "verbatim",
+						 s->verbatim, "origin", "path", s->path, "line",
+						 (json_int_t)s->line);
+			if (s->effects_known) {
+				json_t *fx = json_array();
+				for (size_t e = 0; e < s->n_effects; e++)
+					json_array_append_new(fx,
+							      pgs_report_effect_json(&s->effects[e]));
+				json_object_set_new(step, "effects", fx);
+			}
+			json_array_append_new(steps, step);
 		}
 		json_t *o = json_pack("{s:s, s:o}", "kind", pgs_stage_kind_name(st->kind), "steps",
 				      steps);

@@ -95,3 +95,15 @@ const struct pgs_reporter pgs_reporter_json = {
 	.input_error = json_input_error,
 	.end = json_end,
 };
+
+json_t *pgs_report_effect_json(const struct pgs_effect *e)
+{
+	json_t *blocks = json_array();
+
+	for (size_t i = 0; i < pgs_n_lock_users; i++)
+		if (pgs_lock_conflicts(e->lock, pgs_lock_users[i].lock))
+			json_array_append_new(blocks, json_string(pgs_lock_users[i].name));
+	return json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b}", "relation", e->relation, "lock",
+			 pgs_lock_name(e->lock), "blocks", blocks, "rewrite", e->rewrite, "reindex",
+			 e->reindex, "scan", e->scan, "new", e->is_new, "assumed", e->assumed);
+}

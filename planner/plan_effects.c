@@ -1,0 +1,127 @@
+/*
+ * What each step of a plan does, from the same effects module as explain:
+ * the plan's statements run, in order, through a second engine whose model
+ * starts from the context files, so every step is judged on the schema as it
+ * is when that step runs (a SET NOT NULL after a validated CHECK scans
+ * nothing, a VALIDATE sees the constraint an earlier stage added).
+ */
+#include <string.h>
+
+#include "lint/engine.h"
+#include "planner/plan.h"
+
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void append(struct pgs_arena *a, struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *grown = pgs_arena_alloc(a, cap);
+		if (t->len)
+			memcpy(grown, t->buf, t->len);
+		t->buf = grown;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* The plan as one migration, and where each step starts in it (steps[i] in order). */
+static struct text plan_text(struct pgs_plan *plan, struct pgs_plan_step ***steps,
+			     uint32_t **starts, size_t *n)
+{
+	struct pgs_arena *a = &plan->arena;
+	struct text t = {0};
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < plan->n_stages; i++)
+		total += plan->stages[i].n_steps;
+	*steps = pgs_arena_array(a, total ? total : 1, sizeof(**steps));
+	*starts = pgs_arena_array(a, total ? total : 1, sizeof(**starts));
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		struct pgs_plan_stage *st = &plan->stages[i];
+		bool txn = st->kind == PGS_STAGE_TRANSACTIONAL;
+		if (txn)
+			append(a, &t, "BEGIN;\n");
+		for (size_t s = 0; s < st->n_steps; s++, k++) {
+			(*steps)[k] = &st->steps[s];
+			(*starts)[k] = (uint32_t)t.len;
+			append(a, &t, st->steps[s].sql);
+			append(a, &t, ";\n");
+		}
+		if (txn)
+			append(a, &t, "COMMIT;\n");
+	}
+	*n = total;
+	if (!t.buf)
+		append(a, &t, "");
+	return t;
+}
+
+static void keep(struct pgs_arena *a, struct pgs_plan_step *step, const struct pgs_effects *fx)
+{
+	struct pgs_effect *items = pgs_arena_array(a, fx->n ? fx->n : 1, sizeof(*items));
+
+	for (size_t i = 0; i < fx->n; i++) {
+		items[i] = fx->items[i];
+		items[i].relation = pgs_arena_strdup(a, fx->items[i].relation);
+		items[i].culprit = fx->items[i].culprit ? pgs_arena_strdup(a, fx->items[i].culprit)
+							: NULL;
+	}
+	step->effects = items;
+	step->n_effects = fx->n;
+	step->effects_known = true;
+}
+
+int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_options *lint,
+			     const char *const *context, size_t n_context, struct pgs_error *err)
+{
+	struct pgs_lint_options opts = *lint;
+	struct pgs_engine engine;
+	struct pgs_file_report report;
+	struct pgs_plan_step **steps;
+	uint32_t *starts;
+	size_t n_steps;
+	int rc = 0;
+
+	opts.no_rules = true;
+	opts.on_statement = NULL;
+	opts.tool = PGS_TOOL_PLAIN; /* the plan draws its own transactions */
+	opts.txn = PGS_TXN_AS_TOOL;
+	opts.down = false;
+	pgs_engine_init(&engine, &opts);
+	for (size_t i = 0; i < n_context && rc == 0; i++) {
+		rc = pgs_engine_lint_file(&engine, context[i], true, &report, err);
+		if (rc == 0)
+			pgs_file_report_release(&report);
+	}
+	struct text t = plan_text(plan, &steps, &starts, &n_steps);
+	if (rc == 0)
+		rc = pgs_engine_lint_text(&engine, "plan", t.buf, t.len, false, &report, err);
+	if (rc == 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < report.parsed.n_stmts && rc == 0; i++) {
+			const struct pgs_stmt *s = &report.parsed.stmts[i];
+			if (!s->node) {
+				rc = pgs_error_set(err, "planned SQL does not parse: %s", s->error);
+				break;
+			}
+			if (s->node->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+				continue;
+			while (k + 1 < n_steps && starts[k + 1] <= s->span.start)
+				k++;
+			if (k < n_steps && starts[k] <= s->span.start)
+				keep(&plan->arena, steps[k], &report.effects[i]);
+		}
+		pgs_file_report_release(&report);
+	}
+	pgs_engine_release(&engine);
+	return rc;
+}
