@@ -187,7 +187,7 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 		return;
 	}
 	if (!plan->open) {
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, "statements that need no rewrite",
+		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, "statements kept as written",
 			       NULL);
 		plan->open = true;
 	}
