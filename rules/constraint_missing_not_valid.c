@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 /* ADD COLUMN c ... CHECK (...): the column's CHECK, or NULL. */
 static const PgQuery__Constraint *column_check(const PgQuery__AlterTableCmd *cmd)

@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 static void check(struct pgs_check *ctx)
 {
@@ -14,7 +14,7 @@ static void check(struct pgs_check *ctx)
 		return;
 
 	const char *label = pgs_check_relation_label(ctx, e->relation);
-	bool goes_on = pgs_util_txn_goes_on(ctx);
+	bool goes_on = pgs_rules_txn_goes_on(ctx);
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"CREATE TRIGGER %s takes %s on %s, which blocks %s on it%s",
 					pgs_check_quote(ctx, ts->trigname), pgs_lock_name(e->lock),

@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 /* "trigger x", "all triggers" or "user triggers", for the message. */
 static const char *which(struct pgs_check *ctx, const PgQuery__AlterTableCmd *cmd)
@@ -33,7 +33,7 @@ static void check(struct pgs_check *ctx)
 		/* Until the transaction commits other sessions still see the trigger
 		 * enabled, and the lock keeps their writes out; once it commits, the
 		 * trigger is off for everyone. */
-		if (pgs_util_txn_goes_on(ctx)) {
+		if (pgs_rules_txn_goes_on(ctx)) {
 			d = pgs_report(ctx, pgs_check_cmd_span(ctx, i),
 				       "disabling %s on %s holds %s on it until the transaction "
 				       "commits: %s on it wait for the rest of the transaction",
@@ -55,7 +55,7 @@ static void check(struct pgs_check *ctx)
 		if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll)
 			pgs_diag_note(ctx, d, "DISABLE TRIGGER ALL also turns off foreign key "
 					      "enforcement (and needs superuser)");
-		bool in_txn = pgs_util_txn_goes_on(ctx);
+		bool in_txn = pgs_rules_txn_goes_on(ctx);
 		pgs_diag_help(ctx, d,
 			      "to skip a trigger for the migration's own writes only, have the "
 			      "trigger check a setting the migration sets with SET LOCAL (for "

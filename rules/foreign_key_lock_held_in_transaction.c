@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 6 /* as many notes as a finding holds */
 
@@ -74,10 +74,10 @@ static void check(struct pgs_check *ctx)
 	} else {
 		return;
 	}
-	if (!r.n || !pgs_util_txn_goes_on(ctx))
+	if (!r.n || !pgs_rules_txn_goes_on(ctx))
 		return;
 
-	const char *list = pgs_util_join_relations(ctx, r.keys, r.n, true);
+	const char *list = pgs_rules_join_relations(ctx, r.keys, r.n, true);
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"the foreign key%s to %s take%s %s on %s, and the transaction "
 					"keeps it until it commits: %s on %s wait that long",

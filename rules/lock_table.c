@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 6 /* as many notes as a finding holds */
 
@@ -30,7 +30,7 @@ static void check(struct pgs_check *ctx)
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"LOCK TABLE %s IN %s MODE blocks %s on %s until the "
 					"transaction ends",
-					pgs_util_join_relations(ctx, keys, n, false),
+					pgs_rules_join_relations(ctx, keys, n, false),
 					pgs_lock_name(lock), pgs_lock_blocks(lock),
 					n > 1 ? "them" : "it");
 	/* SHARE UPDATE EXCLUSIVE only holds off other schema changes and VACUUM */
@@ -41,7 +41,7 @@ static void check(struct pgs_check *ctx)
 	if (!txn->active)
 		pgs_diag_note(ctx, d, "outside a transaction block PostgreSQL rejects it: \"LOCK "
 				      "TABLE can only be used in transaction blocks\"");
-	else if (pgs_util_txn_goes_on(ctx))
+	else if (pgs_rules_txn_goes_on(ctx))
 		pgs_diag_note(ctx, d, "it is held through every statement after it, until the "
 				      "transaction commits");
 	if (ls->nowait)

@@ -1,6 +1,6 @@
 #include "lint/lexer.h"
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 16 /* indexes named in one message; more are counted */
 
@@ -33,9 +33,9 @@ static void split_fix(struct pgs_check *ctx, struct pgs_diag *d, const PgQuery__
 {
 	const char *text = pgs_check_text(ctx);
 	struct pgs_span span = pgs_check_stmt(ctx)->span;
-	struct pgs_token kw = pgs_util_find_word(text, span.start, span.end, "index");
+	struct pgs_token kw = pgs_rules_find_word(text, span.start, span.end, "index");
 	const char *next = pgs_arena_printf(pgs_check_arena(ctx), ";%sDROP INDEX CONCURRENTLY %s",
-					    pgs_util_newline(ctx),
+					    pgs_rules_newline(ctx),
 					    ds->missing_ok ? "IF EXISTS " : "");
 	struct pgs_token tok;
 	int depth = 0;
@@ -101,8 +101,8 @@ static void check(struct pgs_check *ctx)
 	if (!n_flagged || !pgs_lock_blocks(lock->lock))
 		return;
 
-	const char *index_list = pgs_util_join_relations(ctx, names, n_names, false);
-	const char *table_list = n_tables ? pgs_util_join_relations(ctx, tables, n_tables, true) : "";
+	const char *index_list = pgs_rules_join_relations(ctx, names, n_names, false);
+	const char *table_list = n_tables ? pgs_rules_join_relations(ctx, tables, n_tables, true) : "";
 	const char *whose = !n_tables	       ? (n_flagged > 1 ? "their tables" : "its table")
 			    : unknown_table ? pgs_arena_printf(pgs_check_arena(ctx),
 							       "%s and the tables of the other indexes",
@@ -190,7 +190,7 @@ static void check(struct pgs_check *ctx)
 		      "the queries using the index");
 	const char *text = pgs_check_text(ctx);
 	struct pgs_span span = pgs_check_stmt(ctx)->span;
-	struct pgs_token kw = pgs_util_find_word(text, span.start, span.end, "index");
+	struct pgs_token kw = pgs_rules_find_word(text, span.start, span.end, "index");
 	/* Inside a transaction block the fixed statement would fail. */
 	pgs_diag_fix(ctx, d, "add CONCURRENTLY", !pgs_check_txn(ctx)->active);
 	pgs_diag_edit(ctx, d, (struct pgs_span){kw.end, kw.end}, " CONCURRENTLY");

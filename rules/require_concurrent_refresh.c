@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 struct unique_index_search {
 	const char *table;
@@ -61,7 +61,7 @@ static void check(struct pgs_check *ctx)
 
 	const char *text = pgs_check_text(ctx);
 	struct pgs_span span = pgs_check_stmt(ctx)->span;
-	struct pgs_token kw = pgs_util_find_word(text, span.start, span.end, "view");
+	struct pgs_token kw = pgs_rules_find_word(text, span.start, span.end, "view");
 	if (kw.kind == PGS_TOK_EOF)
 		return;
 	/* Without a known unique index PostgreSQL may reject it. It may run in a

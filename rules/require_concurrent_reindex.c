@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 /* Whether the REINDEX options name CONCURRENTLY at all (on or off). */
 static bool names_concurrently(const PgQuery__ReindexStmt *rs)
@@ -122,7 +122,7 @@ static void check(struct pgs_check *ctx)
 
 	const char *text = pgs_check_text(ctx);
 	struct pgs_span span = pgs_check_stmt(ctx)->span;
-	struct pgs_token kw = pgs_util_find_word(text, span.start, span.end, is_index ? "index"
+	struct pgs_token kw = pgs_rules_find_word(text, span.start, span.end, is_index ? "index"
 											   : "table");
 	if (kw.kind == PGS_TOK_EOF)
 		return;

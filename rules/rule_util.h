@@ -1,8 +1,10 @@
 /*
  * rule_util: small helpers several rules share: what to call a statement in
- * a message, which statements are CONCURRENTLY forms, and where a fix can
- * insert a new statement or a new line without breaking the file's layout.
- * Header-only (static inline) so that every .c file in rules/ stays one rule.
+ * a message, which statements are CONCURRENTLY forms, finding a keyword for a
+ * fix, joining relation names for a message, whether a transaction goes on
+ * after the statement, and where a fix can insert a new statement or a new
+ * line without breaking the file's layout. Header-only (static inline) so
+ * that every .c file in rules/ stays one rule.
  */
 #ifndef PGS_RULE_UTIL_H
 #define PGS_RULE_UTIL_H
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lint/arena.h"
 #include "lint/lexer.h"
 #include "lint/rule.h"
 
@@ -284,6 +287,101 @@ static inline uint32_t pgs_rules_after_semicolon(const char *text, uint32_t end)
 	uint32_t p = pgs_skip_space_and_comments(text, end, len);
 
 	return p < len && text[p] == ';' ? p + 1 : end;
+}
+
+/*
+ * The first word token equal to kw (case-insensitive) outside parentheses
+ * in text[from..to), or a token of kind PGS_TOK_EOF at `to` when there is none.
+ */
+static inline struct pgs_token pgs_rules_find_word(const char *text, uint32_t from, uint32_t to,
+						  const char *kw)
+{
+	struct pgs_token tok;
+	int depth = 0;
+
+	for (uint32_t pos = from; pos < to;) {
+		pos = pgs_lex(text, pos, to, &tok);
+		if (tok.kind == PGS_TOK_OPEN)
+			depth++;
+		else if (tok.kind == PGS_TOK_CLOSE)
+			depth--;
+		else if (depth == 0 && pgs_token_is(text, &tok, kw))
+			return tok;
+	}
+	tok.kind = PGS_TOK_EOF;
+	tok.start = tok.end = to;
+	return tok;
+}
+
+/* The next token after pos that is not space or a comment (EOF at `to`). */
+static inline struct pgs_token pgs_rules_next_token(const char *text, uint32_t pos, uint32_t to)
+{
+	struct pgs_token tok;
+
+	pos = pgs_skip_space_and_comments(text, pos, to);
+	if (pos >= to) {
+		tok.kind = PGS_TOK_EOF;
+		tok.start = tok.end = to;
+		return tok;
+	}
+	pgs_lex(text, pos, to, &tok);
+	return tok;
+}
+
+/*
+ * SQL-quoted labels of "schema.name" keys joined for a message: "a", "a and b",
+ * "a, b and c" with and_words; "a, b, c" (as in SQL) without.
+ */
+static inline const char *pgs_rules_join_relations(struct pgs_check *ctx, const char *const *keys,
+						  size_t n, bool and_words)
+{
+	struct pgs_arena *arena = pgs_check_arena(ctx);
+	const char *out = "";
+
+	for (size_t i = 0; i < n; i++)
+		out = pgs_arena_printf(arena, "%s%s%s", out,
+				       i == 0			  ? ""
+				       : i + 1 == n && and_words ? " and "
+								  : ", ",
+				       pgs_check_relation_label(ctx, keys[i]));
+	return out;
+}
+
+/*
+ * Whether the transaction the statement runs in goes on after it: another
+ * statement follows before COMMIT / END / ROLLBACK / the end of the text the
+ * tool runs. False outside a transaction.
+ */
+static inline bool pgs_rules_txn_goes_on(const struct pgs_check *ctx)
+{
+	const char *text = pgs_check_text(ctx);
+	uint32_t to = pgs_check_text_len(ctx);
+	uint32_t pos = pgs_check_stmt(ctx)->span.end;
+	struct pgs_token tok;
+
+	if (!pgs_check_txn(ctx)->active)
+		return false;
+	for (;;) {
+		tok = pgs_rules_next_token(text, pos, to);
+		if (tok.kind != PGS_TOK_SEMICOLON)
+			break;
+		pos = tok.end;
+	}
+	if (tok.kind == PGS_TOK_EOF)
+		return false;
+	return !pgs_token_is(text, &tok, "commit") && !pgs_token_is(text, &tok, "end") &&
+	       !pgs_token_is(text, &tok, "rollback") && !pgs_token_is(text, &tok, "abort");
+}
+
+/*
+ * Line break the file uses, for fixes that add lines: looked up next to the
+ * statement (pgs_rules_eol), not by searching the whole file for each fix.
+ */
+static inline const char *pgs_rules_newline(const struct pgs_check *ctx)
+{
+	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
+
+	return pgs_rules_eol(pgs_check_text(ctx), stmt ? stmt->span.start : 0);
 }
 
 #endif

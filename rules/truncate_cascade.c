@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 6 /* as many notes as a finding holds */
 
@@ -49,13 +49,13 @@ static void check(struct pgs_check *ctx)
 	 * (or all are new too): nothing existing is emptied by CASCADE */
 	if (!n && !existing_target)
 		return;
-	const char *target_list = pgs_util_join_relations(ctx, targets, n_targets, true);
+	const char *target_list = pgs_rules_join_relations(ctx, targets, n_targets, true);
 	struct pgs_diag *d;
 	if (n)
 		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 			       "TRUNCATE ... CASCADE also empties %s, through foreign keys that lead "
 			       "to %s",
-			       pgs_util_join_relations(ctx, keys, n, true), target_list);
+			       pgs_rules_join_relations(ctx, keys, n, true), target_list);
 	else
 		d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 			       "TRUNCATE ... CASCADE also empties every table that references %s by "

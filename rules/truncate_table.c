@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 6 /* as many notes as a finding holds */
 
@@ -34,7 +34,7 @@ static void check(struct pgs_check *ctx)
 	}
 	if (!n)
 		return;
-	const char *list = pgs_util_join_relations(ctx, keys, n, true);
+	const char *list = pgs_rules_join_relations(ctx, keys, n, true);
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"TRUNCATE deletes every row of %s while holding %s on %s", list,
 					pgs_lock_name(flagged[0]->lock), n > 1 ? "them" : "it");

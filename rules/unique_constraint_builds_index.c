@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 /* "(a, b)" from a list of String nodes, SQL-quoted. */
 static const char *column_list(struct pgs_check *ctx, PgQuery__Node **items, size_t n,

@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 #define MAX_NAMED 6 /* as many notes as a finding holds */
 
@@ -28,7 +28,7 @@ static void check(struct pgs_check *ctx)
 	/* several tables are done one after the other, each in its own transaction */
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"VACUUM FULL rewrites %s while holding %s on %s",
-					pgs_util_join_relations(ctx, keys, n, true),
+					pgs_rules_join_relations(ctx, keys, n, true),
 					pgs_lock_name(flagged[0]->lock), n > 1 ? "each in turn" : "it");
 	for (size_t i = 0; i < n; i++)
 		pgs_diag_note_lock(ctx, d, flagged[i]);

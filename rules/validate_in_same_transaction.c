@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "rules/util.h"
+#include "rules/rule_util.h"
 
 /* The strongest lock the transaction already holds on relation, or NULL. */
 static const struct pgs_txn_lock *held(const struct pgs_txn *txn, const char *relation)
