@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "lint/engine.h"
+#include "lint/quote.h"
+#include "lint/strmap.h"
 #include "planner/plan.h"
 
 struct text {
@@ -80,6 +82,60 @@ static void keep(struct pgs_arena *a, struct pgs_plan_step *step, const struct p
 	step->effects_known = true;
 }
 
+/* The strongest lock a stage takes on one relation, and whether it reads or rewrites it all. */
+struct held {
+	const char *relation;
+	enum pgs_lock lock;
+	bool scan, rewrite;
+};
+
+enum { LISTED = 4 }; /* relations named in a locks line; the rest are counted */
+
+/*
+ * The locks line of a stage that has none from its rewriter (statements kept
+ * as written): each relation's strongest lock, whether it is scanned or
+ * rewritten, from the steps' effects.
+ */
+static const char *describe_locks(struct pgs_arena *a, const struct pgs_plan_stage *st)
+{
+	struct pgs_strmap seen;
+	struct held *held = NULL;
+	size_t n = 0, cap = 0;
+
+	pgs_strmap_init(&seen);
+	for (size_t k = 0; k < st->n_steps; k++)
+		for (size_t e = 0; e < st->steps[k].n_effects; e++) {
+			const struct pgs_effect *fx = &st->steps[k].effects[e];
+			struct held *h = pgs_strmap_get(&seen, fx->relation);
+			if (!h) {
+				/* indexes into held survive its growth; pointers would not */
+				h = pgs_arena_push(a, (void **)&held, &n, &cap, sizeof(*h));
+				h->relation = fx->relation;
+				pgs_strmap_put(&seen, fx->relation, (void *)(uintptr_t)n);
+			} else {
+				h = &held[(uintptr_t)h - 1];
+			}
+			if (fx->lock > h->lock)
+				h->lock = fx->lock;
+			h->scan |= fx->scan;
+			h->rewrite |= fx->rewrite;
+		}
+	pgs_strmap_release(&seen);
+	if (!n)
+		return "no table locks";
+	const char *out = "";
+	for (size_t i = 0; i < n && i < LISTED; i++)
+		out = pgs_arena_printf(a, "%s%s%s on %s%s", out, i ? "; " : "",
+				       pgs_lock_name(held[i].lock),
+				       pgs_quote_relation(a, held[i].relation),
+				       held[i].rewrite ? ", rewritten"
+				       : held[i].scan  ? ", read in full"
+						       : "");
+	if (n > LISTED)
+		out = pgs_arena_printf(a, "%s; and %zu more relations", out, n - LISTED);
+	return out;
+}
+
 int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_options *lint,
 			     const char *const *context, size_t n_context, struct pgs_error *err)
 {
@@ -123,5 +179,8 @@ int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_option
 		pgs_file_report_release(&report);
 	}
 	pgs_engine_release(&engine);
+	for (size_t i = 0; rc == 0 && i < plan->n_stages; i++)
+		if (!plan->stages[i].locks && plan->stages[i].kind != PGS_STAGE_CHECKPOINT)
+			plan->stages[i].locks = describe_locks(&plan->arena, &plan->stages[i]);
 	return rc;
 }
