@@ -2,11 +2,50 @@
 
 #include "planner/render.h"
 
-static void put_step(FILE *out, const struct pgs_plan_step *step)
+void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step)
 {
 	if (!step->verbatim)
 		fprintf(out, "-- from %s:%u\n", step->path, step->line);
 	fprintf(out, "%s;\n", step->sql);
+}
+
+void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t i)
+{
+	const struct pgs_plan_stage *st = &plan->stages[i];
+
+	fprintf(out, "-- stage %zu/%zu: %s", i + 1, plan->n_stages, pgs_stage_kind_name(st->kind));
+	if (st->why)
+		fprintf(out, ": %s", st->why);
+	fputc('\n', out);
+	if (st->locks)
+		fprintf(out, "-- locks: %s\n", st->locks);
+}
+
+void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i)
+{
+	const struct pgs_plan_stage *st = &plan->stages[i];
+
+	pgs_plan_render_stage_header(out, plan, i);
+	switch (st->kind) {
+	case PGS_STAGE_TRANSACTIONAL:
+		fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = '%s';\n"
+			     "SET LOCAL statement_timeout = '%s';\n",
+			plan->opts.lock_timeout, plan->opts.statement_timeout);
+		for (size_t k = 0; k < st->n_steps; k++)
+			pgs_plan_render_step(out, &st->steps[k]);
+		fputs("COMMIT;\n", out);
+		break;
+	case PGS_STAGE_NON_TRANSACTIONAL:
+	case PGS_STAGE_BACKFILL:
+		/* a short lock_timeout would leave an INVALID index behind */
+		fputs("SET lock_timeout = 0;\n", out);
+		for (size_t k = 0; k < st->n_steps; k++)
+			pgs_plan_render_step(out, &st->steps[k]);
+		break;
+	case PGS_STAGE_CHECKPOINT:
+		fputs("-- CHECKPOINT: deploy the application change before running the rest.\n", out);
+		break;
+	}
 }
 
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
@@ -17,36 +56,8 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 	for (size_t i = 0; i < plan->n_notes; i++)
 		fprintf(out, "-- note: %s\n", plan->notes[i]);
 	for (size_t i = 0; i < plan->n_stages; i++) {
-		const struct pgs_plan_stage *st = &plan->stages[i];
-
-		fprintf(out, "\n-- stage %zu/%zu: %s", i + 1, plan->n_stages,
-			pgs_stage_kind_name(st->kind));
-		if (st->why)
-			fprintf(out, ": %s", st->why);
 		fputc('\n', out);
-		if (st->locks)
-			fprintf(out, "-- locks: %s\n", st->locks);
-		switch (st->kind) {
-		case PGS_STAGE_TRANSACTIONAL:
-			fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = '%s';\n"
-				     "SET LOCAL statement_timeout = '%s';\n",
-				plan->opts.lock_timeout, plan->opts.statement_timeout);
-			for (size_t k = 0; k < st->n_steps; k++)
-				put_step(out, &st->steps[k]);
-			fputs("COMMIT;\n", out);
-			break;
-		case PGS_STAGE_NON_TRANSACTIONAL:
-		case PGS_STAGE_BACKFILL:
-			/* a short lock_timeout would leave an INVALID index behind */
-			fputs("SET lock_timeout = 0;\n", out);
-			for (size_t k = 0; k < st->n_steps; k++)
-				put_step(out, &st->steps[k]);
-			break;
-		case PGS_STAGE_CHECKPOINT:
-			fputs("-- CHECKPOINT: deploy the application change before running the rest.\n",
-			      out);
-			break;
-		}
+		pgs_plan_render_stage(out, plan, i);
 	}
 }
 
