@@ -32,7 +32,6 @@ static int write_files(const struct pgs_cli_options *cli, struct pgs_plan *plan,
 	struct pgs_plan_files files;
 	struct pgs_error err;
 	const char *dir = cli->output_dir;
-	bool slash = *dir && dir[strlen(dir) - 1] == '/';
 
 	if (pgs_plan_files(&files, &plan->arena, plan, layout, first_path, &err) < 0) {
 		pgs_cli_error("internal error: %s", err.message);
@@ -42,26 +41,7 @@ static int write_files(const struct pgs_cli_options *cli, struct pgs_plan *plan,
 		pgs_cli_error("plan: %s", err.message);
 		return PGS_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < plan->n_notes; i++)
-		printf("note: %s\n", plan->notes[i]);
-	if (files.n == 0)
-		printf("no stages: no file written\n");
-	for (size_t i = 0; i < files.n; i++) {
-		const struct pgs_plan_file *f = &files.items[i];
-		if (f->name) {
-			printf("%s%s%s\n", dir, slash ? "" : "/", f->name);
-			continue;
-		}
-		printf("checkpoint (stage %zu/%zu): %s\n", f->stage + 1, plan->n_stages, f->text);
-		bool more = false;
-		for (size_t k = i + 1; k < files.n; k++)
-			more = more || files.items[k].name;
-		if (more)
-			printf("  deploy the application change, then apply %s%sphase-%zu/\n", dir,
-			       slash ? "" : "/", f->phase);
-		else
-			printf("  deploy the application change; no file follows\n");
-	}
+	pgs_plan_files_list(stdout, &files, plan, dir);
 	return PGS_EXIT_CLEAN;
 }
 

@@ -60,6 +60,14 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 		   struct pgs_error *err);
 
 /*
+ * What the user is told after files were written under dir: the plan's
+ * notes, each file's path (dir/name) on its own line, and at each checkpoint
+ * its message and which phase directory to apply after the deploy.
+ */
+void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
+			 const struct pgs_plan *plan, const char *dir);
+
+/*
  * Write files under dir (created, with its parents, when missing). Checks
  * first that none of the files exists and writes nothing when one does;
  * never overwrites. Returns -1 with a message naming the path on failure

@@ -393,7 +393,8 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 				phase++;
 				in_phase = 0;
 			}
-			add(out, arena, NULL, st->why ? st->why : "deploy the application change",
+			add(out, arena, NULL,
+			    st->why ? st->why : "application code must be deployed before going on",
 			    phase, i);
 			continue;
 		}
@@ -413,6 +414,34 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 		in_phase++;
 	}
 	return 0;
+}
+
+void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
+			 const struct pgs_plan *plan, const char *dir)
+{
+	const char *sep = *dir && dir[strlen(dir) - 1] == '/' ? "" : "/";
+
+	for (size_t i = 0; i < plan->n_notes; i++)
+		fprintf(out, "note: %s\n", plan->notes[i]);
+	if (files->n == 0)
+		fprintf(out, "no stages: no file written\n");
+	for (size_t i = 0; i < files->n; i++) {
+		const struct pgs_plan_file *f = &files->items[i];
+		if (f->name) {
+			fprintf(out, "%s%s%s\n", dir, sep, f->name);
+			continue;
+		}
+		fprintf(out, "checkpoint (stage %zu/%zu): %s\n", f->stage + 1, plan->n_stages,
+			f->text);
+		bool more = false;
+		for (size_t k = i + 1; k < files->n; k++)
+			more = more || files->items[k].name;
+		if (more)
+			fprintf(out, "  deploy the application change, then apply %s%sphase-%zu/\n",
+				dir, sep, f->phase);
+		else
+			fprintf(out, "  deploy the application change; no file follows\n");
+	}
 }
 
 /* ---- writing ---- */

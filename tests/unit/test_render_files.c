@@ -74,6 +74,22 @@ static void checkpoints_split_phases(void **state)
 	assert_file(&f, 3, NULL, 3);
 	assert_file(&f, 4, "phase-3/0011_y_5_add_column.sql", 3);
 	assert_non_null(strstr(f.items[2].text, "-- +goose NO TRANSACTION\n-- +goose Up\n"));
+
+	/* what the user reads on standard output */
+	char *listing = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&listing, &len);
+	pgs_plan_files_list(out, &f, &p, "db/new/");
+	fclose(out);
+	assert_string_equal(listing,
+			    "db/new/phase-1/0009_x_1_create_table.sql\n"
+			    "checkpoint (stage 2/5): deploy the code that writes t\n"
+			    "  deploy the application change, then apply db/new/phase-2/\n"
+			    "db/new/phase-2/0010_x_3_create_index.sql\n"
+			    "checkpoint (stage 4/5): deploy the code that reads t.a\n"
+			    "  deploy the application change, then apply db/new/phase-3/\n"
+			    "db/new/phase-3/0011_y_5_add_column.sql\n");
+	free(listing);
 	pgs_plan_release(&p);
 }
 
@@ -91,6 +107,22 @@ static void leading_checkpoint_makes_no_empty_phase(void **state)
 	assert_int_equal(f.n, 2);
 	assert_file(&f, 0, NULL, 1);
 	assert_file(&f, 1, "phase-1/1_a_2_create_table.sql", 1);
+	pgs_plan_release(&p);
+
+	/* a last checkpoint: nothing follows it */
+	pgs_plan_init(&p, &opts);
+	add_stage(&p, PGS_STAGE_TRANSACTIONAL, NULL, "a.sql", "CREATE TABLE t (a int)");
+	add_stage(&p, PGS_STAGE_CHECKPOINT, NULL, NULL, NULL);
+	assert_int_equal(pgs_plan_files(&f, &p.arena, &p, PGS_TOOL_PLAIN, "a.sql", &err), 0);
+	char *listing = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&listing, &len);
+	pgs_plan_files_list(out, &f, &p, "out");
+	fclose(out);
+	assert_string_equal(listing, "out/phase-1/1_a_1_create_table.sql\n"
+				     "checkpoint (stage 2/2): application code must be deployed before going on\n"
+				     "  deploy the application change; no file follows\n");
+	free(listing);
 	pgs_plan_release(&p);
 }
 
