@@ -35,7 +35,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o
 
-.PHONY: all deps check unit golden cli-tests integration integrations pgdata-check docs \
+.PHONY: all deps check unit golden cli-tests integration integrations plan-files-pg pgdata-check docs \
 	check-docs lint-src \
 	bless demo asan clean format format-check install install-check
 
@@ -75,7 +75,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests install-check integrations pgdata-check \
-	integration
+	integration plan-files-pg
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -86,18 +86,24 @@ golden: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden-command.sh explain
 	@PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats
 	@PGSTAGE=./$(BIN) tests/golden-command.sh plan
+	@PGSTAGE=./$(BIN) tests/plan-files.sh
 
 bless: $(BIN)
 	@PGSTAGE=./$(BIN) tests/golden.sh --bless $(RULE)
 	@if [ -z "$(RULE)" ]; then PGSTAGE=./$(BIN) tests/golden-command.sh explain --bless; \
 		PGSTAGE=./$(BIN) tests/golden-command.sh lint fixtures/formats --bless; \
-		PGSTAGE=./$(BIN) tests/golden-command.sh plan --bless; fi
+		PGSTAGE=./$(BIN) tests/golden-command.sh plan --bless; \
+		PGSTAGE=./$(BIN) tests/plan-files.sh --bless; fi
 
 cli-tests: $(BIN)
 	@PGSTAGE=./$(BIN) tests/cli.sh
 
 integration: $(BIN) $(INTEGRATION_BIN)
 	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/run-integration.sh $(INTEGRATION_BIN)
+
+# the files of every plan layout, applied as their tools apply them, on a real server
+plan-files-pg: $(BIN)
+	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/plan-files-pg.sh
 
 pgdata-check: | deps
 	@lint/pgdata/check.sh

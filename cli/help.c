@@ -45,12 +45,15 @@ static const struct command_doc commands[] = {
 	 "and whether the statement may run inside a transaction block.",
 	 "0 done, 2 usage or input error, 3 internal error"},
 	{"plan", PGS_CMD_PLAN, "[options] PATH...",
-	 "rewrite an unsafe migration into a safe staged plan (one psql script)",
+	 "rewrite an unsafe migration into a safe staged plan (one psql script, or migration "
+	 "files)",
 	 "Rewrite the migration into stages that reach the same schema without long blocking "
 	 "locks: CREATE/DROP INDEX CONCURRENTLY alone outside a transaction, foreign keys and "
 	 "CHECKs added NOT VALID and validated separately, SET NOT NULL through a validated "
 	 "CHECK. Statements that need no rewrite pass through verbatim. Prints one annotated "
-	 "script that psql can run as is.",
+	 "script that psql can run as is; with -o DIR, writes one migration file per stage in "
+	 "the layout of your migration tool, with down migrations where the tool has them, in "
+	 "phase-N directories when application deploys must come between stages.",
 	 "0 planned, 2 usage or input error (or syntax errors in the input), 3 internal error"},
 	{"rules", PGS_CMD_RULES, "[NAME]", "list the rules, or print one rule's documentation",
 	 "Without NAME, list every rule: id, name, default severity, summary. With NAME (or id), "

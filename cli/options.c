@@ -29,6 +29,7 @@ enum {
 	OPT_UNSAFE_FIXES,
 	OPT_DRY_RUN,
 	OPT_DIFF,
+	OPT_LAYOUT,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,8 @@ static const struct option long_options[] = {
 	{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE_FIXES},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"diff", required_argument, NULL, OPT_DIFF},
+	{"output", required_argument, NULL, 'o'},
+	{"layout", required_argument, NULL, OPT_LAYOUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -187,13 +190,18 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 	optind = 1;
 	/* optopt is only set for short options: clear it so a long one isn't misnamed */
 	int longindex = 0;
-	while ((optopt = 0, c = getopt_long(argc, argv, ":h", long_options, &longindex)) != -1) {
+	while ((optopt = 0, longindex = -1,
+		c = getopt_long(argc, argv, ":ho:", long_options, &longindex)) != -1) {
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
 		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN ||
 				c == OPT_DIFF;
+		bool output_only = c == 'o' || c == OPT_LAYOUT;
 
 		if ((rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
-		    (fix_only && !(accepts & PGS_ACCEPT_FIX))) {
+		    (fix_only && !(accepts & PGS_ACCEPT_FIX)) ||
+		    (output_only && !(accepts & PGS_ACCEPT_OUTPUT))) {
+			if (longindex < 0) /* -o */
+				return unknown(o, "-o");
 			pgs_cli_error("%s: unknown option '--%s' (pgstage %s --help lists them)",
 				      o->command, long_options[longindex].name, o->command);
 			return -1;
@@ -269,6 +277,15 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		case OPT_DIFF:
 			o->diff_ref = optarg;
 			break;
+		case 'o':
+			o->output_dir = optarg;
+			break;
+		case OPT_LAYOUT:
+			if (pgs_tool_parse(optarg) < 0)
+				return bad_value(o, "layout", optarg,
+						 "auto, plain, goose, dbmate, golang-migrate or flyway");
+			o->layout = optarg;
+			break;
 		case 'h':
 			pgs_help_command(stdout, command);
 			return 1;
@@ -282,6 +299,17 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 	if ((o->unsafe_fixes || o->dry_run) && !o->fix) {
 		pgs_cli_error("%s: %s needs --fix", o->command,
 			      o->dry_run ? "--dry-run" : "--unsafe-fixes");
+		return -1;
+	}
+	if (o->layout && !o->output_dir) {
+		pgs_cli_error("%s: --layout needs -o DIR (the directory to write the files to)",
+			      o->command);
+		return -1;
+	}
+	if (o->output_dir && strcmp(o->format, "text") != 0) {
+		pgs_cli_error("%s: -o writes migration files; --format %s prints the plan: give one "
+			      "of them",
+			      o->command, o->format);
 		return -1;
 	}
 	if (apply_config(o, config_path, no_config, pg_version_given, tool_given, fail_on_given) < 0)

@@ -19,6 +19,7 @@ enum pgs_cli_accepts {
 	PGS_ACCEPT_RULES = 1 << 0,   /* --rule, --disable, --fail-on */
 	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
 	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
+	PGS_ACCEPT_OUTPUT = 1 << 3,    /* -o/--output DIR, --layout (plan) */
 };
 
 struct pgs_cli_options {
@@ -33,6 +34,8 @@ struct pgs_cli_options {
 	char **config_paths;       /* PATHs taken from the config's "include" (heap) */
 	bool fix, unsafe_fixes, dry_run;
 	const char *diff_ref; /* --diff REF: lint only what changed since REF */
+	const char *output_dir; /* -o DIR: write files there instead of printing */
+	const char *layout;     /* --layout NAME as given (checked), or NULL */
 	const char **context;
 	size_t n_context;
 	char **paths;

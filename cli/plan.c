@@ -1,4 +1,7 @@
-/* pgstage plan: the safe staged rewrite of a migration, as one psql script. */
+/*
+ * pgstage plan: the safe staged rewrite of a migration, as one psql script,
+ * as JSON, or (-o DIR) as migration files in the layout of a migration tool.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +15,42 @@
 #include "planner/plan.h"
 #include "planner/render.h"
 
+/* --layout, else the config's "layout", else auto: the tool detected for the input. */
+static enum pgs_tool layout_of(const struct pgs_cli_options *cli, enum pgs_tool detected)
+{
+	const char *name = cli->layout ? cli->layout : cli->config.layout ? cli->config.layout : "auto";
+	int layout = pgs_tool_parse(name);
+
+	if (layout < 0 || layout == PGS_TOOL_AUTO)
+		return detected == PGS_TOOL_AUTO ? PGS_TOOL_PLAIN : detected;
+	return (enum pgs_tool)layout;
+}
+
+/* Write the files and list them (and the checkpoints between phases) on stdout. */
+static int write_files(const struct pgs_cli_options *cli, struct pgs_plan *plan,
+		       enum pgs_tool layout, const char *first_path)
+{
+	struct pgs_plan_files files;
+	struct pgs_error err;
+	const char *dir = cli->output_dir;
+
+	if (pgs_plan_files(&files, &plan->arena, plan, layout, first_path, &err) < 0) {
+		pgs_cli_error("internal error: %s", err.message);
+		return PGS_EXIT_INTERNAL;
+	}
+	if (pgs_plan_files_write(&files, dir, &err) < 0) {
+		pgs_cli_error("plan: %s", err.message);
+		return PGS_EXIT_USAGE;
+	}
+	pgs_plan_files_list(stdout, &files, plan, dir);
+	return PGS_EXIT_CLEAN;
+}
+
 int pgs_cmd_plan(int argc, char **argv)
 {
 	struct pgs_cli_options cli;
 	struct pgs_inputs inputs;
-	int rc = pgs_cli_options_parse(&cli, PGS_CMD_PLAN, 0, argc, argv);
+	int rc = pgs_cli_options_parse(&cli, PGS_CMD_PLAN, PGS_ACCEPT_OUTPUT, argc, argv);
 
 	if (rc != 0) {
 		pgs_cli_options_release(&cli);
@@ -38,6 +72,8 @@ int pgs_cmd_plan(int argc, char **argv)
 	cli.lint.on_statement = pgs_plan_statement;
 	cli.lint.on_statement_data = &plan;
 	pgs_engine_init(&engine, &cli.lint);
+	enum pgs_tool detected = PGS_TOOL_AUTO; /* of the first planned file */
+	const char *first_path = NULL;
 	for (size_t i = 0; i < inputs.n && !input_error; i++) {
 		struct pgs_file_report report;
 		struct pgs_error err;
@@ -47,6 +83,10 @@ int pgs_cmd_plan(int argc, char **argv)
 			pgs_cli_error("%s", err.message);
 			input_error = true;
 			continue;
+		}
+		if (!report.context && !first_path) {
+			detected = report.sections.tool;
+			first_path = inputs.items[i].path;
 		}
 		for (size_t k = 0; k < report.parsed.n_stmts && !report.context; k++)
 			if (!report.parsed.stmts[k].node) {
@@ -61,6 +101,7 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_plan_end_file(&plan);
 		pgs_file_report_release(&report);
 	}
+	bool parsed_any = engine.parsed_any; /* pg_query_exit is only safe then */
 	pgs_engine_release(&engine);
 
 	struct pgs_error err;
@@ -79,8 +120,6 @@ int pgs_cmd_plan(int argc, char **argv)
 		}
 		free(context);
 	}
-	if (engine.parsed_any)
-		pg_query_exit();
 	if (!input_error && plan.failed) {
 		pgs_cli_error("internal error: %s", plan.error.message);
 		rc = PGS_EXIT_INTERNAL;
@@ -88,7 +127,9 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_cli_error("internal error: %s", err.message);
 		rc = PGS_EXIT_INTERNAL;
 	} else if (!input_error) {
-		if (json) {
+		if (cli.output_dir) {
+			rc = write_files(&cli, &plan, layout_of(&cli, detected), first_path);
+		} else if (json) {
 			json_t *doc = pgs_plan_render_json(&plan);
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);
@@ -97,6 +138,9 @@ int pgs_cmd_plan(int argc, char **argv)
 			pgs_plan_render_sql(stdout, &plan);
 		}
 	}
+	/* after the files: their down migrations are parsed and deparsed too */
+	if (parsed_any)
+		pg_query_exit();
 	pgs_plan_release(&plan);
 	pgs_inputs_release(&inputs);
 	pgs_cli_options_release(&cli);

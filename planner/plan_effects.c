@@ -117,8 +117,9 @@ static const char *describe_locks(struct pgs_arena *a, const struct pgs_plan_sta
 			}
 			if (fx->lock > h->lock)
 				h->lock = fx->lock;
-			h->scan |= fx->scan;
-			h->rewrite |= fx->rewrite;
+			/* a table made earlier in the plan is empty: nothing to read or rewrite */
+			h->scan |= fx->scan && !fx->is_new;
+			h->rewrite |= fx->rewrite && !fx->is_new;
 		}
 	pgs_strmap_release(&seen);
 	if (!n)

@@ -1,4 +1,7 @@
-/* render: a plan as one psql script, or as JSON. */
+/*
+ * render: a plan as one psql script, as JSON, or as numbered migration files
+ * in the layout of a migration tool (render_files.c).
+ */
 #ifndef PGS_PLAN_RENDER_H
 #define PGS_PLAN_RENDER_H
 
@@ -6,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "lint/sections.h"
 #include "planner/plan.h"
 
 /*
@@ -14,8 +18,62 @@
  */
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan);
 
+/* Stage i exactly as the one script has it: header, then what psql runs. */
+void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i);
+
+/* The stage's header comment lines: "-- stage i/n: kind: why" and "-- locks: ...". */
+void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t i);
+
+/* One step: "-- from PATH:LINE" for generated SQL, then the SQL and its semicolon. */
+void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step);
+
 /* {"version": 1, "stages": [{"kind", "why", "locks", "steps": [{"sql", "verbatim",
  * "origin": {"path", "line"}}]}], "notes": [...]} (new reference). */
 json_t *pgs_plan_render_json(const struct pgs_plan *plan);
+
+/* One file to write, or a checkpoint between two phases. */
+struct pgs_plan_file {
+	const char *name; /* relative to the output directory ("phase-2/0043_x.sql"); NULL for
+			   * a checkpoint */
+	const char *text; /* the file's contents; for a checkpoint, its message */
+	size_t phase;     /* the file's phase; for a checkpoint, the phase that follows it */
+	size_t stage;     /* index of the stage the file (or checkpoint) comes from */
+};
+
+struct pgs_plan_files {
+	struct pgs_plan_file *items; /* in the order the tool applies them */
+	size_t n, cap;
+	bool phased; /* the plan has checkpoints: files are in phase-N/ directories */
+};
+
+/*
+ * The plan as migration files in layout (PLAIN, GOOSE, DBMATE, GOLANG_MIGRATE
+ * or FLYWAY; not AUTO): one file per stage (golang-migrate: an .up.sql and a
+ * .down.sql; flyway: a .sql.conf beside a script that must not run in a
+ * transaction), numbered from the version prefix of first_path's file name
+ * (else from 1), in phase-N/ directories split at checkpoints. Down
+ * migrations come from planner/down.c. Everything is allocated in arena;
+ * returns -1 with a message when generated SQL fails to deparse (a bug).
+ */
+int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
+		   const struct pgs_plan *plan, enum pgs_tool layout, const char *first_path,
+		   struct pgs_error *err);
+
+/*
+ * What the user is told after files were written under dir: the plan's
+ * notes, each file's path (dir/name) on its own line, and at each checkpoint
+ * its message and which phase directory to apply after the deploy.
+ */
+void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
+			 const struct pgs_plan *plan, const char *dir);
+
+/*
+ * Write files under dir (created, with its parents, when missing). Checks
+ * first that none of the files exists and writes nothing when one does;
+ * never overwrites. Returns -1 with a message naming the path on failure
+ * (files written before a failure stay).
+ */
+int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
+			 struct pgs_error *err);
 
 #endif

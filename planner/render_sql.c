@@ -3,7 +3,7 @@
 #include "lint/report.h"
 #include "planner/render.h"
 
-static void put_step(FILE *out, const struct pgs_plan_step *step)
+void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step)
 {
 	if (!step->verbatim)
 		fprintf(out, "-- from %s:%u\n", step->path, step->line);
@@ -54,6 +54,44 @@ static void stop_at_checkpoint(FILE *out, size_t phase, const char *why)
 	fputs("\\quit\n\\endif\n", out);
 }
 
+void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t i)
+{
+	const struct pgs_plan_stage *st = &plan->stages[i];
+
+	fprintf(out, "-- stage %zu/%zu: %s", i + 1, plan->n_stages, pgs_stage_kind_name(st->kind));
+	if (st->why)
+		fprintf(out, ": %s", st->why);
+	fputc('\n', out);
+	if (st->locks)
+		fprintf(out, "-- locks: %s\n", st->locks);
+}
+
+void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i)
+{
+	const struct pgs_plan_stage *st = &plan->stages[i];
+
+	pgs_plan_render_stage_header(out, plan, i);
+	switch (st->kind) {
+	case PGS_STAGE_TRANSACTIONAL:
+		fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = '%s';\n"
+			     "SET LOCAL statement_timeout = '%s';\n",
+			plan->opts.lock_timeout, plan->opts.statement_timeout);
+		for (size_t k = 0; k < st->n_steps; k++)
+			pgs_plan_render_step(out, &st->steps[k]);
+		fputs("COMMIT;\n", out);
+		break;
+	case PGS_STAGE_NON_TRANSACTIONAL:
+	case PGS_STAGE_BACKFILL:
+		/* a short lock_timeout would leave an INVALID index behind */
+		fputs("SET lock_timeout = 0;\n", out);
+		for (size_t k = 0; k < st->n_steps; k++)
+			pgs_plan_render_step(out, &st->steps[k]);
+		break;
+	case PGS_STAGE_CHECKPOINT:
+		break; /* nothing to run: the caller stops there its own way */
+	}
+}
+
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 {
 	size_t checkpoints = count_checkpoints(plan), phase = 1;
@@ -72,35 +110,11 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 		begin_phase(out, phase);
 	}
 	for (size_t i = 0; i < plan->n_stages; i++) {
-		const struct pgs_plan_stage *st = &plan->stages[i];
-
-		fprintf(out, "\n-- stage %zu/%zu: %s", i + 1, plan->n_stages,
-			pgs_stage_kind_name(st->kind));
-		if (st->why)
-			fprintf(out, ": %s", st->why);
 		fputc('\n', out);
-		if (st->locks)
-			fprintf(out, "-- locks: %s\n", st->locks);
-		switch (st->kind) {
-		case PGS_STAGE_TRANSACTIONAL:
-			fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = '%s';\n"
-				     "SET LOCAL statement_timeout = '%s';\n",
-				plan->opts.lock_timeout, plan->opts.statement_timeout);
-			for (size_t k = 0; k < st->n_steps; k++)
-				put_step(out, &st->steps[k]);
-			fputs("COMMIT;\n", out);
-			break;
-		case PGS_STAGE_NON_TRANSACTIONAL:
-		case PGS_STAGE_BACKFILL:
-			/* a short lock_timeout would leave an INVALID index behind */
-			fputs("SET lock_timeout = 0;\n", out);
-			for (size_t k = 0; k < st->n_steps; k++)
-				put_step(out, &st->steps[k]);
-			break;
-		case PGS_STAGE_CHECKPOINT:
-			stop_at_checkpoint(out, phase, st->why);
+		pgs_plan_render_stage(out, plan, i);
+		if (plan->stages[i].kind == PGS_STAGE_CHECKPOINT) {
+			stop_at_checkpoint(out, phase, plan->stages[i].why);
 			begin_phase(out, ++phase);
-			break;
 		}
 	}
 	if (checkpoints)

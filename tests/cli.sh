@@ -1167,6 +1167,111 @@ run init --force
 assert_rc 0
 grep -q '"//":' "$work/.pgstage.json" || fail "no note in the rewritten config"
 
+# ---- plan -o DIR --layout ----
+
+begin "plan --layout without -o is a usage error"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan --layout goose m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: --layout needs -o DIR (the directory to write the files to)"
+
+begin "plan --layout with an unknown name is a usage error, and nothing is written"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan -o out --layout liquibase m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: plan: invalid value 'liquibase' for --layout (expected auto, plain, goose, dbmate, golang-migrate or flyway)"
+[[ ! -e $work/out ]] || fail "out/ was created"
+
+begin "plan -o with --format json is a usage error"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan -o out --format json m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: plan: -o writes migration files; --format json prints the plan: give one of them"
+
+begin "-o and --layout belong to plan only"
+file m.sql 'SELECT 1;
+'
+run lint -o out m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: lint: unknown option '-o' (pgstage lint --help lists them)"
+run explain --layout goose m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: explain: unknown option '--layout' (pgstage explain --help lists them)"
+
+begin "plan -o: creates DIR, lists the files written; auto follows the detected tool (goose)"
+file db/20240101120000_add_index.sql '-- +goose Up
+CREATE TABLE t (id bigint PRIMARY KEY, a int);
+CREATE INDEX t_a_idx ON t (a);
+-- +goose Down
+DROP TABLE t;
+'
+run plan -o new/plan db/20240101120000_add_index.sql
+assert_rc 0
+assert_stderr_empty
+assert_eq "$(cat "$out")" "new/plan/20240101120000_add_index_1_create_table.sql" "files listed"
+grep -qx -- '-- +goose Up' "$work/new/plan/20240101120000_add_index_1_create_table.sql" || fail "not a goose file"
+grep -qx 'DROP TABLE IF EXISTS t;' "$work/new/plan/20240101120000_add_index_1_create_table.sql" || fail "no down"
+
+begin "plan -o: the layout comes from .pgstage.json unless --layout is given"
+file .pgstage.json '{"layout": "golang-migrate"}
+'
+file 7_idx.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan -o out 7_idx.sql
+assert_rc 0
+assert_eq "$(cat "$out")" "out/7_idx_1_create_index.up.sql
+out/7_idx_1_create_index.down.sql" "files listed"
+run plan -o out2 --layout flyway 7_idx.sql
+assert_rc 0
+assert_eq "$(cat "$out")" "out2/V7__idx_1_create_index.sql
+out2/V7__idx_1_create_index.sql.conf" "files listed"
+assert_eq "$(cat "$work/out2/V7__idx_1_create_index.sql.conf")" "executeInTransaction=false" "flyway script config"
+
+begin "plan -o never overwrites a file: it names it and writes nothing"
+file 7_idx.sql 'CREATE INDEX a_idx ON users (a);
+DROP INDEX b_idx;
+'
+file out/8_idx_2_drop_index.sql 'keep me
+'
+run plan -o out --layout plain 7_idx.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: out/8_idx_2_drop_index.sql exists: pgstage plan never overwrites a file (move it away or choose another -o DIR)"
+[[ ! -e $work/out/7_idx_1_create_index.sql ]] || fail "the other file was written"
+assert_eq "$(cat "$work/out/8_idx_2_drop_index.sql")" "keep me" "the existing file"
+
+begin "plan -o onto a file, not a directory, names the path"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+file out 'a file
+'
+run plan -o out m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: plan: out is not a directory"
+
+begin "plan -o writes nothing when planning fails"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+SELEC 1;
+'
+run plan -o out m.sql
+assert_rc 2
+[[ ! -e $work/out ]] || fail "out/ was created"
+
+begin "plan -o: notes about statements that stay unsafe are listed and head the first file"
+file schema.sql 'CREATE TABLE users (id bigint PRIMARY KEY, a int);
+'
+file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
+'
+run plan --context schema.sql -o out m.sql
+assert_rc 0
+assert_stdout_has "note: m.sql:1: stays as written and still rewrites users under ACCESS EXCLUSIVE"
+assert_stdout_line "out/1_m_1_alter_column_type.sql"
+head -n 1 "$work/out/1_m_1_alter_column_type.sql" | grep -q '^-- note: m.sql:1: stays as written' || fail "the note does not head the file"
+
 finish
 if ((skipped > 0)); then
 	echo "($skipped skipped)"

@@ -10,7 +10,8 @@
 # an ok_ case has none and exits 0; nothing goes to stderr; every .sql has a
 # .out and every .out a .sql; every rule of `pgstage rules` has a directory
 # with a bad_ case; every directory is named after a rule (fixtures/explain/,
-# fixtures/formats/ and fixtures/plan/ belong to tests/golden-command.sh).
+# fixtures/formats/ and fixtures/plan/ belong to tests/golden-command.sh, fixtures/plan-files/ to
+# tests/plan-files.sh).
 #
 # usage: PGSTAGE=./pgstage tests/golden.sh [--bless [RULE]]
 #   --bless  rewrite the expected .out files (of RULE's directory only, if given);
@@ -97,8 +98,8 @@ done
 for dir in fixtures/*/; do
 	dir=${dir%/}
 	rule=${dir#fixtures/}
-	# other commands' fixtures have runners of their own (tests/golden-command.sh)
-	[[ $rule == explain || $rule == plan || $rule == formats ]] && continue
+	# other commands' fixtures have runners of their own (golden-command.sh, plan-files.sh)
+	[[ $rule == explain || $rule == plan || $rule == plan-files || $rule == formats ]] && continue
 	[[ -n $only && $rule != "$only" ]] && continue
 	if ! is_rule "$rule"; then
 		fail "$dir/: not the name of a rule ('$pgstage rules' lists them)"

@@ -1,0 +1,550 @@
+/*
+ * render_files: a plan as numbered migration files in the conventions of a
+ * migration tool. How each tool runs a file decides what goes in it:
+ *
+ *   plain           psql runs each file as is: the stage as the one script has it
+ *   goose           one transaction per file unless "-- +goose NO TRANSACTION";
+ *                   statements split at lines ending in ";" unless wrapped in
+ *                   StatementBegin / StatementEnd
+ *   dbmate          the up (and down) block is one Exec: inside a transaction
+ *                   unless "transaction:false", and then a string of several
+ *                   statements is an implicit transaction, so it holds one
+ *   golang-migrate  the file is one multi-statement query (an implicit
+ *                   transaction): explicit BEGIN/COMMIT, or exactly one statement
+ *   flyway          a transaction per script unless its .sql.conf says
+ *                   executeInTransaction=false; no undo scripts (community)
+ */
+#include "planner/render.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "planner/down.h"
+
+/* ---- names ---- */
+
+struct numbering {
+	unsigned long long next;
+	int width;
+};
+
+/* Where the version digits of a file name start and end; false when it has none. */
+static bool version_digits(const char *base, const char **start, const char **end)
+{
+	const char *p = base;
+
+	if ((*p == 'V' || *p == 'U') && isdigit((unsigned char)p[1]))
+		p++; /* flyway's V<version>__ */
+	if (!isdigit((unsigned char)*p))
+		return false;
+	*start = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	*end = p;
+	return true;
+}
+
+/* The file name without version and extension, as [A-Za-z0-9_] ("add_token"). */
+static const char *stem(struct pgs_arena *a, const char *path)
+{
+	const char *base = pgs_path_base(path), *s = base, *vs, *ve;
+
+	if (version_digits(base, &vs, &ve)) {
+		const char *flyway_sep = base[0] == 'V' || base[0] == 'U' ? strstr(ve, "__") : NULL;
+		s = flyway_sep ? flyway_sep + 2 : ve;
+		while (*s == '_' || *s == '-' || *s == '.')
+			s++;
+	}
+	size_t n = strlen(s);
+	static const char *const exts[] = {".up.sql", ".down.sql", ".sql"};
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (pgs_path_ends_with(s, exts[i])) {
+			n -= strlen(exts[i]);
+			break;
+		}
+	char *out = pgs_arena_alloc(a, n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		bool word = isalnum((unsigned char)s[i]);
+		if (word)
+			*o++ = s[i];
+		else if (o > out && o[-1] != '_')
+			*o++ = '_';
+	}
+	while (o > out && o[-1] == '_')
+		o--;
+	*o = 0;
+	return *out ? out : "migration";
+}
+
+static int digits(unsigned long long v)
+{
+	int n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Numbers from the first input's version (its width kept), else from 1. */
+static struct numbering numbering(const char *first_path, size_t n_files)
+{
+	struct numbering num = {1, 1};
+	const char *vs, *ve;
+
+	if (first_path && version_digits(pgs_path_base(first_path), &vs, &ve) && ve - vs <= 18) {
+		num.next = strtoull(vs, NULL, 10);
+		num.width = (int)(ve - vs);
+	}
+	/* wide enough for the last number, so that names also sort by version */
+	int last = digits(num.next + (n_files ? n_files - 1 : 0));
+	if (last > num.width)
+		num.width = last;
+	return num;
+}
+
+static const char *alter_slug(const PgQuery__AlterTableCmd *cmd)
+{
+	switch (cmd->subtype) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+		return "add_column";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+		return "add_constraint";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+		return "validate";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+		return "set_not_null";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+		return "drop_not_null";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+		return cmd->def ? "set_default" : "drop_default";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+		return "drop_constraint";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+		return "drop_column";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+		return "alter_column_type";
+	default:
+		return "alter_table";
+	}
+}
+
+/* The first two words of the statement, lower case ("create_type"). */
+static const char *leading_words(struct pgs_arena *a, const char *sql)
+{
+	char *out = pgs_arena_alloc(a, strlen(sql) + 1), *o = out;
+	int words = 0;
+
+	for (const char *s = sql; *s && words < 2;) {
+		if (s[0] == '-' && s[1] == '-') {
+			s += strcspn(s, "\n");
+		} else if (isalpha((unsigned char)*s)) {
+			if (words++)
+				*o++ = '_';
+			while (isalnum((unsigned char)*s) || *s == '_')
+				*o++ = (char)tolower((unsigned char)*s++);
+		} else {
+			s++;
+		}
+	}
+	*o = 0;
+	return *out ? out : "sql";
+}
+
+/* A short name for what the stage does, from its first statement ("add_column"). */
+static const char *slug(struct pgs_arena *a, const struct pgs_plan_stage *st)
+{
+	if (st->kind == PGS_STAGE_BACKFILL)
+		return "backfill";
+	PgQuery__Node *n = pgs_plan_parse_one(a, st->steps[0].sql);
+	if (!n)
+		return leading_words(a, st->steps[0].sql);
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return "create_index";
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		return n->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ? "drop_index"
+		       : n->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE
+			       ? "drop_table"
+			       : "drop";
+	case PG_QUERY__NODE__NODE_CREATE_STMT:
+		return "create_table";
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		if (n->alter_table_stmt->n_cmds)
+			return alter_slug(n->alter_table_stmt->cmds[0]->alter_table_cmd);
+		return "alter_table";
+	default:
+		return leading_words(a, st->steps[0].sql);
+	}
+}
+
+/* ---- contents ---- */
+
+struct buf {
+	char *data;
+	size_t len;
+	FILE *f;
+};
+
+static void buf_open(struct buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->f = open_memstream(&b->data, &b->len);
+	if (!b->f)
+		abort(); /* out of memory, as pgs_xmalloc treats it */
+}
+
+/* The text in the arena; the stream is closed. */
+static const char *buf_close(struct buf *b, struct pgs_arena *a)
+{
+	fclose(b->f);
+	const char *s = pgs_arena_strndup(a, b->data, b->len);
+	free(b->data);
+	return s;
+}
+
+/* goose splits at lines ending in ";": a statement holding one is wrapped. */
+static void put_sql(FILE *f, const char *sql, enum pgs_tool layout)
+{
+	if (layout == PGS_TOOL_GOOSE && strchr(sql, ';'))
+		fprintf(f, "-- +goose StatementBegin\n%s;\n-- +goose StatementEnd\n", sql);
+	else
+		fprintf(f, "%s;\n", sql);
+}
+
+static void put_set_local(FILE *f, const struct pgs_plan *plan)
+{
+	fprintf(f, "SET LOCAL lock_timeout = '%s';\nSET LOCAL statement_timeout = '%s';\n",
+		plan->opts.lock_timeout, plan->opts.statement_timeout);
+}
+
+/*
+ * Outside a transaction, goose and flyway run statement by statement, so a
+ * SET before the statement holds for it (a short lock_timeout would leave
+ * an INVALID index behind). dbmate and golang-migrate send the file as one
+ * query: a SET there would make it a transaction block, so it holds the one
+ * statement alone.
+ */
+static bool session_set_allowed(enum pgs_tool layout)
+{
+	return layout == PGS_TOOL_GOOSE || layout == PGS_TOOL_FLYWAY;
+}
+
+static void put_up(FILE *f, const struct pgs_plan *plan, const struct pgs_plan_stage *st,
+		   enum pgs_tool layout)
+{
+	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL;
+
+	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
+		fputs("BEGIN;\n", f);
+	if (txn)
+		put_set_local(f, plan);
+	else if (session_set_allowed(layout))
+		fputs("SET lock_timeout = 0;\n", f);
+	for (size_t k = 0; k < st->n_steps; k++) {
+		const struct pgs_plan_step *step = &st->steps[k];
+		if (!step->verbatim)
+			fprintf(f, "-- from %s:%u\n", step->path, step->line);
+		put_sql(f, step->sql, layout);
+	}
+	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
+		fputs("COMMIT;\n", f);
+}
+
+static void put_down(FILE *f, const struct pgs_plan *plan, const struct pgs_plan_stage *st,
+		     const struct pgs_down *down, enum pgs_tool layout)
+{
+	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL && down->n_sql > 0;
+
+	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
+		fputs("BEGIN;\n", f);
+	if (txn)
+		put_set_local(f, plan);
+	else if (down->n_sql > 0 && session_set_allowed(layout))
+		fputs("SET lock_timeout = 0;\n", f);
+	for (size_t k = 0; k < down->n; k++) {
+		if (down->steps[k].comment)
+			fprintf(f, "-- %s\n", down->steps[k].comment);
+		if (down->steps[k].sql)
+			put_sql(f, down->steps[k].sql, layout);
+	}
+	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
+		fputs("COMMIT;\n", f);
+}
+
+/* The plan's notes (statements that stay unsafe) head the first file. */
+static void put_notes(FILE *f, const struct pgs_plan *plan, bool first)
+{
+	for (size_t i = 0; first && i < plan->n_notes; i++)
+		fprintf(f, "-- note: %s\n", plan->notes[i]);
+}
+
+static void add(struct pgs_plan_files *out, struct pgs_arena *a, const char *name,
+		const char *text, size_t phase, size_t stage)
+{
+	struct pgs_plan_file *file =
+		pgs_arena_push(a, (void **)&out->items, &out->n, &out->cap, sizeof(*file));
+	file->name = name;
+	file->text = text;
+	file->phase = phase;
+	file->stage = stage;
+}
+
+struct target {
+	const char *dir;    /* "phase-2/" or "" */
+	const char *name;   /* without extension: "00043_add_token_2_backfill" */
+	size_t phase, stage;
+	bool first;         /* the plan's first file */
+};
+
+static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a,
+		       const struct pgs_plan *plan, enum pgs_tool layout, const struct target *t,
+		       struct pgs_error *err)
+{
+	const struct pgs_plan_stage *st = &plan->stages[t->stage];
+	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL;
+	struct pgs_down down = {0};
+	struct buf b;
+
+	if ((layout == PGS_TOOL_GOOSE || layout == PGS_TOOL_DBMATE ||
+	     layout == PGS_TOOL_GOLANG_MIGRATE) &&
+	    pgs_plan_down(&down, a, plan, t->stage, err) < 0)
+		return -1;
+	buf_open(&b);
+	put_notes(b.f, plan, t->first);
+	switch (layout) {
+	case PGS_TOOL_GOOSE:
+		pgs_plan_render_stage_header(b.f, plan, t->stage);
+		if (!txn)
+			fputs("-- +goose NO TRANSACTION\n", b.f);
+		fputs("-- +goose Up\n", b.f);
+		put_up(b.f, plan, st, layout);
+		fputs("\n-- +goose Down\n", b.f);
+		put_down(b.f, plan, st, &down, layout);
+		break;
+	case PGS_TOOL_DBMATE:
+		pgs_plan_render_stage_header(b.f, plan, t->stage);
+		fprintf(b.f, "-- migrate:up%s\n", txn ? "" : " transaction:false");
+		put_up(b.f, plan, st, layout);
+		fprintf(b.f, "\n-- migrate:down%s\n",
+			st->kind == PGS_STAGE_NON_TRANSACTIONAL && down.n_sql ? " transaction:false"
+									      : "");
+		put_down(b.f, plan, st, &down, layout);
+		break;
+	case PGS_TOOL_GOLANG_MIGRATE:
+	case PGS_TOOL_FLYWAY:
+		pgs_plan_render_stage_header(b.f, plan, t->stage);
+		put_up(b.f, plan, st, layout);
+		break;
+	default:
+		pgs_plan_render_stage(b.f, plan, t->stage);
+		break;
+	}
+	const char *text = buf_close(&b, a);
+	if (layout == PGS_TOOL_GOLANG_MIGRATE) {
+		add(out, a, pgs_arena_printf(a, "%s%s.up.sql", t->dir, t->name), text, t->phase,
+		    t->stage);
+		buf_open(&b);
+		fprintf(b.f, "-- undoes %s.up.sql, in reverse order\n", t->name);
+		pgs_plan_render_stage_header(b.f, plan, t->stage);
+		put_down(b.f, plan, st, &down, layout);
+		add(out, a, pgs_arena_printf(a, "%s%s.down.sql", t->dir, t->name), buf_close(&b, a),
+		    t->phase, t->stage);
+	} else if (layout == PGS_TOOL_FLYWAY) {
+		const char *script = pgs_arena_printf(a, "%sV%s.sql", t->dir, t->name);
+		add(out, a, script, text, t->phase, t->stage);
+		if (!txn)
+			add(out, a, pgs_arena_printf(a, "%s.conf", script),
+			    "executeInTransaction=false\n", t->phase, t->stage);
+	} else {
+		add(out, a, pgs_arena_printf(a, "%s%s.sql", t->dir, t->name), text, t->phase,
+		    t->stage);
+	}
+	return 0;
+}
+
+int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
+		   const struct pgs_plan *plan, enum pgs_tool layout, const char *first_path,
+		   struct pgs_error *err)
+{
+	size_t n_files = 0, phase = 1, in_phase = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		if (plan->stages[i].kind == PGS_STAGE_CHECKPOINT)
+			out->phased = true;
+		else
+			n_files++;
+	}
+	struct numbering num = numbering(first_path, n_files);
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		const struct pgs_plan_stage *st = &plan->stages[i];
+		if (st->kind == PGS_STAGE_CHECKPOINT) {
+			/* an empty phase is not made: the next files keep its number */
+			if (in_phase) {
+				phase++;
+				in_phase = 0;
+			}
+			add(out, arena, NULL,
+			    st->why ? st->why : "application code must be deployed before going on",
+			    phase, i);
+			continue;
+		}
+		const char *version = pgs_arena_printf(arena, "%0*llu", num.width, num.next++);
+		struct target t = {
+			.dir = out->phased ? pgs_arena_printf(arena, "phase-%zu/", phase) : "",
+			/* flyway: V<version>__<description>; the others: <version>_<name> */
+			.name = pgs_arena_printf(arena, "%s%s_%s_%zu_%s", version,
+						 layout == PGS_TOOL_FLYWAY ? "_" : "",
+						 stem(arena, st->steps[0].path), i + 1, slug(arena, st)),
+			.phase = phase,
+			.stage = i,
+			.first = in_phase == 0 && phase == 1,
+		};
+		if (stage_files(out, arena, plan, layout, &t, err) < 0)
+			return -1;
+		in_phase++;
+	}
+	return 0;
+}
+
+void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
+			 const struct pgs_plan *plan, const char *dir)
+{
+	const char *sep = *dir && dir[strlen(dir) - 1] == '/' ? "" : "/";
+
+	for (size_t i = 0; i < plan->n_notes; i++)
+		fprintf(out, "note: %s\n", plan->notes[i]);
+	if (files->n == 0)
+		fprintf(out, "no stages: no file written\n");
+	for (size_t i = 0; i < files->n; i++) {
+		const struct pgs_plan_file *f = &files->items[i];
+		if (f->name) {
+			fprintf(out, "%s%s%s\n", dir, sep, f->name);
+			continue;
+		}
+		fprintf(out, "checkpoint (stage %zu/%zu): %s\n", f->stage + 1, plan->n_stages,
+			f->text);
+		bool more = false;
+		for (size_t k = i + 1; k < files->n; k++)
+			more = more || files->items[k].name;
+		if (more)
+			fprintf(out, "  deploy the application change, then apply %s%sphase-%zu/\n",
+				dir, sep, f->phase);
+		else
+			fprintf(out, "  deploy the application change; no file follows\n");
+	}
+}
+
+/* ---- writing ---- */
+
+/* mkdir -p */
+static int make_dirs(const char *path, struct pgs_error *err)
+{
+	struct stat sb;
+
+	if (!*path)
+		return pgs_error_set(err, "the output directory is an empty path");
+	char *p = pgs_xstrdup(path);
+
+	for (char *s = p + 1;; s++) {
+		bool end = *s == 0;
+		if (*s == '/' || end) {
+			*s = 0;
+			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+				pgs_error_set(err, "cannot create directory %s: %s", p, strerror(errno));
+				free(p);
+				return -1;
+			}
+			if (stat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+				pgs_error_set(err, "%s is not a directory", p);
+				free(p);
+				return -1;
+			}
+			if (end)
+				break;
+			*s = '/';
+			while (s[1] == '/')
+				s++;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = pgs_xmalloc(n);
+	bool slash = *dir && dir[strlen(dir) - 1] == '/';
+
+	snprintf(p, n, "%s%s%s", dir, slash ? "" : "/", name);
+	return p;
+}
+
+static int write_file(const char *path, const char *text, struct pgs_error *err)
+{
+	/* O_EXCL: never overwrite, even a file that appeared since the check */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	size_t len = strlen(text), done = 0;
+
+	if (fd < 0)
+		return pgs_error_set(err, "cannot create %s: %s", path, strerror(errno));
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return pgs_error_set(err, "cannot write %s: %s", path, strerror(e));
+		}
+		done += (size_t)w;
+	}
+	if (close(fd) < 0)
+		return pgs_error_set(err, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
+			 struct pgs_error *err)
+{
+	struct stat sb;
+	int rc = 0;
+
+	for (size_t i = 0; i < files->n && rc == 0; i++) {
+		if (!files->items[i].name)
+			continue;
+		char *path = join(dir, files->items[i].name);
+		if (lstat(path, &sb) == 0)
+			rc = pgs_error_set(err,
+					   "%s exists: pgstage plan never overwrites a file (move it "
+					   "away or choose another -o DIR)",
+					   path);
+		free(path);
+	}
+	if (rc < 0 || make_dirs(dir, err) < 0)
+		return -1;
+	for (size_t i = 0; i < files->n && rc == 0; i++) {
+		const struct pgs_plan_file *f = &files->items[i];
+		if (!f->name)
+			continue;
+		char *path = join(dir, f->name);
+		char *slash = strrchr(path, '/');
+		*slash = 0;
+		rc = make_dirs(path, err);
+		*slash = '/';
+		if (rc == 0)
+			rc = write_file(path, f->text, err);
+		free(path);
+	}
+	return rc;
+}
