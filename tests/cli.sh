@@ -1263,14 +1263,29 @@ assert_rc 2
 
 begin "plan -o: notes about statements that stay unsafe are listed and head the first file"
 file schema.sql 'CREATE TABLE users (id bigint PRIMARY KEY, a int);
+CREATE INDEX users_a_idx ON users (a);
 '
 file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
 '
 run plan --context schema.sql -o out m.sql
 assert_rc 0
-assert_stdout_has "note: m.sql:1: stays as written and still rewrites users under ACCESS EXCLUSIVE"
+assert_stdout_has "note: m.sql:1: the type change of users.a stays as written and rewrites users under ACCESS EXCLUSIVE: no expand/contract plan because an index uses the column"
 assert_stdout_line "out/1_m_1_alter_column_type.sql"
-head -n 1 "$work/out/1_m_1_alter_column_type.sql" | grep -q '^-- note: m.sql:1: stays as written' || fail "the note does not head the file"
+head -n 1 "$work/out/1_m_1_alter_column_type.sql" | grep -q '^-- note: m.sql:1: the type change' || fail "the note does not head the file"
+
+begin "plan -o: a checkpoint splits the files into phases, and stdout says when to apply the next"
+file schema.sql 'CREATE TABLE users (id bigint PRIMARY KEY, a int);
+'
+file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
+'
+run plan --context schema.sql -o out m.sql
+assert_rc 0
+assert_stdout_line "out/phase-1/1_m_1_add_column.sql"
+assert_stdout_line "out/phase-1/2_m_2_backfill.sql"
+assert_stdout_line "checkpoint (stage 3/4): deploy application code that works with users.a as the new type before the swap"
+assert_stdout_line "  deploy the application change, then apply out/phase-2/"
+assert_stdout_line "out/phase-2/3_m_4_drop.sql"
+[[ -f $work/out/phase-2/3_m_4_drop.sql ]] || fail "phase-2 file missing"
 
 finish
 if ((skipped > 0)); then
