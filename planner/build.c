@@ -111,6 +111,36 @@ PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *rel
 	return n;
 }
 
+PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__DefElem *de = pgs_arena_alloc(a, sizeof(*de));
+	PgQuery__DefElem init = PG_QUERY__DEF_ELEM__INIT;
+
+	*de = init;
+	de->defname = pgs_arena_strdup(a, name);
+	de->defaction = PG_QUERY__DEF_ELEM_ACTION__DEFELEM_UNSPEC;
+	de->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_DEF_ELEM;
+	n->def_elem = de;
+	return n;
+}
+
+PgQuery__Node *pgs_build_index_elem(struct pgs_arena *a, const char *column)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__IndexElem *ie = pgs_arena_alloc(a, sizeof(*ie));
+	PgQuery__IndexElem init = PG_QUERY__INDEX_ELEM__INIT;
+
+	*ie = init;
+	ie->name = pgs_arena_strdup(a, column);
+	ie->ordering = PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT;
+	ie->nulls_ordering = PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT;
+	n->node_case = PG_QUERY__NODE__NODE_INDEX_ELEM;
+	n->index_elem = ie;
+	return n;
+}
+
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr)
 {
 	PgQuery__Node *n = node(a), *t = node(a);

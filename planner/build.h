@@ -29,6 +29,12 @@ PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType 
 PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
 				     PgQuery__Node **cmds, size_t n_cmds);
 
+/* A DefElem option without a value: name (e.g. "concurrently" for REINDEX (...)). */
+PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name);
+
+/* A plain index key or INCLUDE column: column, default ordering. */
+PgQuery__Node *pgs_build_index_elem(struct pgs_arena *a, const char *column);
+
 /* SELECT expr (to deparse an expression on its own). */
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr);
 

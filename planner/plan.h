@@ -107,6 +107,7 @@ void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
 
 #endif
