@@ -133,7 +133,7 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 		return;
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
 	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_add_column(plan, ctx) ||
-	    pgs_rewrite_alter_table(plan, ctx))
+	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
 		return;
 
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
