@@ -132,7 +132,8 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	if (is_transaction_control(node) || is_timeout_setting(node))
 		return;
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
-	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_add_column(plan, ctx) ||
+	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
+	    pgs_rewrite_add_column(plan, ctx) ||
 	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
 		return;
 

@@ -110,5 +110,6 @@ bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx);
 
 #endif
