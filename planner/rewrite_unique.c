@@ -232,6 +232,12 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	if (n_others) {
+		/* the constraint rewrites nothing: a rewrite is the other actions' */
+		if (e->rewrite)
+			pgs_plan_note(plan, ctx,
+				      "the other actions of the statement stay as written and still "
+				      "rewrite %s under ACCESS EXCLUSIVE",
+				      table);
 		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 			       "the statement's other actions, before the constraint's index is built",
 			       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s at most, for those actions "
