@@ -71,46 +71,46 @@ const char *pgs_backfill_sql(struct pgs_arena *a, const char *rel, const char *b
 {
 	/* ORDER BY ... LIMIT 1 rather than min/max: uuid keys have no min() */
 	static const char by_key[] =
-		"DO $pgstage$\n"
-		"DECLARE\n"
-		"  pgstage_lo {rel}.{pk}%TYPE;\n"
-		"  pgstage_hi {rel}.{pk}%TYPE;\n"
-		"BEGIN\n"
-		"  SELECT {pk} INTO pgstage_lo FROM {rel} ORDER BY {pk} LIMIT 1;\n"
-		"  WHILE pgstage_lo IS NOT NULL LOOP\n"
-		"    SELECT {pk} INTO pgstage_hi FROM (SELECT {pk} FROM {rel} WHERE {pk} >= "
-		"pgstage_lo ORDER BY {pk} LIMIT {batch}) AS batch ORDER BY {pk} DESC LIMIT 1;\n"
-		"    {body} WHERE {pk} >= pgstage_lo AND {pk} <= pgstage_hi{extra};\n"
-		"    COMMIT;\n"
-		"    SELECT {pk} INTO pgstage_lo FROM {rel} WHERE {pk} > pgstage_hi ORDER BY {pk} "
-		"LIMIT 1;\n"
-		"  END LOOP;\n"
-		"END\n"
-		"$pgstage$";
+	    "DO $pgstage$\n"
+	    "DECLARE\n"
+	    "  pgstage_lo {rel}.{pk}%TYPE;\n"
+	    "  pgstage_hi {rel}.{pk}%TYPE;\n"
+	    "BEGIN\n"
+	    "  SELECT {pk} INTO pgstage_lo FROM {rel} ORDER BY {pk} LIMIT 1;\n"
+	    "  WHILE pgstage_lo IS NOT NULL LOOP\n"
+	    "    SELECT {pk} INTO pgstage_hi FROM (SELECT {pk} FROM {rel} WHERE {pk} >= "
+	    "pgstage_lo ORDER BY {pk} LIMIT {batch}) AS batch ORDER BY {pk} DESC LIMIT 1;\n"
+	    "    {body} WHERE {pk} >= pgstage_lo AND {pk} <= pgstage_hi{extra};\n"
+	    "    COMMIT;\n"
+	    "    SELECT {pk} INTO pgstage_lo FROM {rel} WHERE {pk} > pgstage_hi ORDER BY {pk} "
+	    "LIMIT 1;\n"
+	    "  END LOOP;\n"
+	    "END\n"
+	    "$pgstage$";
 	static const char by_pages[] =
-		"DO $pgstage$\n"
-		"DECLARE\n"
-		"  pgstage_pages bigint;\n"
-		"  pgstage_page bigint := 0;\n"
-		"BEGIN\n"
-		"  SELECT pg_relation_size('{rel_literal}'::regclass) / "
-		"current_setting('block_size')::int INTO pgstage_pages;\n"
-		"  WHILE pgstage_page <= pgstage_pages LOOP\n"
-		"    {body} WHERE ctid >= format('(%s,0)', pgstage_page)::tid AND ctid < "
-		"format('(%s,0)', pgstage_page + {batch})::tid{extra};\n"
-		"    COMMIT;\n"
-		"    pgstage_page := pgstage_page + {batch};\n"
-		"  END LOOP;\n"
-		"END\n"
-		"$pgstage$";
+	    "DO $pgstage$\n"
+	    "DECLARE\n"
+	    "  pgstage_pages bigint;\n"
+	    "  pgstage_page bigint := 0;\n"
+	    "BEGIN\n"
+	    "  SELECT pg_relation_size('{rel_literal}'::regclass) / "
+	    "current_setting('block_size')::int INTO pgstage_pages;\n"
+	    "  WHILE pgstage_page <= pgstage_pages LOOP\n"
+	    "    {body} WHERE ctid >= format('(%s,0)', pgstage_page)::tid AND ctid < "
+	    "format('(%s,0)', pgstage_page + {batch})::tid{extra};\n"
+	    "    COMMIT;\n"
+	    "    pgstage_page := pgstage_page + {batch};\n"
+	    "  END LOOP;\n"
+	    "END\n"
+	    "$pgstage$";
 	const char *names[] = {"rel", "pk", "body", "extra", "batch", "rel_literal"};
 	const char *values[] = {
-		rel,
-		pk ? pk : "",
-		body,
-		extra ? pgs_arena_printf(a, " AND %s", extra) : "",
-		pgs_arena_printf(a, "%zu", pk ? batch : (batch / 100 ? batch / 100 : 1)),
-		literal_body(a, rel),
+	    rel,
+	    pk ? pk : "",
+	    body,
+	    extra ? pgs_arena_printf(a, " AND %s", extra) : "",
+	    pgs_arena_printf(a, "%zu", pk ? batch : (batch / 100 ? batch / 100 : 1)),
+	    literal_body(a, rel),
 	};
 	return fill(a, pk ? by_key : by_pages, names, values, 6);
 }

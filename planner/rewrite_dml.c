@@ -47,8 +47,8 @@ static bool find_assigned_read(void *data, const PgQuery__Node *n)
 		r->column = "*";
 	else if (assigned(r, name))
 		r->column = name;
-	else if (cr->n_fields == 1 && (strcmp(name, r->relname) == 0 ||
-				       (r->alias && strcmp(name, r->alias) == 0)))
+	else if (cr->n_fields == 1 &&
+		 (strcmp(name, r->relname) == 0 || (r->alias && strcmp(name, r->alias) == 0)))
 		r->column = "*"; /* the whole row, as a composite value */
 	return false;
 }
@@ -67,8 +67,9 @@ static const char *update_obstacle(struct pgs_arena *a, const PgQuery__UpdateStm
 		    t->res_target->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
 			return "pgstage can't rewrite SET (a, b) = ... yet";
 		if (pk && strcmp(t->res_target->name, pk) == 0)
-			return pgs_arena_printf(a, "it assigns the primary key %s, which the "
-						   "batches are keyed on",
+			return pgs_arena_printf(a,
+						"it assigns the primary key %s, which the "
+						"batches are keyed on",
 						pgs_quote_ident(a, pk));
 	}
 	struct reads_assigned r = {us->target_list, us->n_target_list, us->relation->relname,
@@ -77,12 +78,13 @@ static const char *update_obstacle(struct pgs_arena *a, const PgQuery__UpdateStm
 	for (size_t i = 0; i < us->n_target_list && !r.column; i++)
 		pgs_walk(us->target_list[i], find_assigned_read, &r);
 	if (r.column)
-		return pgs_arena_printf(a, "SET reads %s: a re-run of a batched form after a "
-					   "failed batch would apply it twice to the rows already done",
-					strcmp(r.column, "*") == 0
-						? "the whole row, with the columns it assigns"
-						: pgs_arena_printf(a, "%s, which it assigns",
-								   pgs_quote_ident(a, r.column)));
+		return pgs_arena_printf(
+		    a,
+		    "SET reads %s: a re-run of a batched form after a "
+		    "failed batch would apply it twice to the rows already done",
+		    strcmp(r.column, "*") == 0 ? "the whole row, with the columns it assigns"
+					       : pgs_arena_printf(a, "%s, which it assigns",
+								  pgs_quote_ident(a, r.column)));
 	return NULL;
 }
 
@@ -118,11 +120,10 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
 	const char *pk = pgs_backfill_primary_key(t);
 	const char *table = pgs_check_relation_label(ctx, e->relation);
-	const char *obstacle =
-		update ? update_obstacle(a, us, pk)
-		: ds->n_using_clause || ds->n_returning_list || ds->with_clause
-			? "a batched form can't keep its USING, RETURNING or WITH"
-			: NULL;
+	const char *obstacle = update ? update_obstacle(a, us, pk)
+			       : ds->n_using_clause || ds->n_returning_list || ds->with_clause
+				   ? "a batched form can't keep its USING, RETURNING or WITH"
+				   : NULL;
 	if (!obstacle && !pk)
 		obstacle = pages_obstacle(t);
 	if (obstacle) {
@@ -142,20 +143,22 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 		return true;
 	}
 	if (strstr(body, "$pgstage$")) {
-		pgs_plan_note(plan, ctx, "%s of every row of %s stays as written: its text holds "
-					 "the quote $pgstage$ the batched form needs",
+		pgs_plan_note(plan, ctx,
+			      "%s of every row of %s stays as written: its text holds "
+			      "the quote $pgstage$ the batched form needs",
 			      update ? "UPDATE" : "DELETE", table);
 		return false;
 	}
-	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
-		       pgs_arena_printf(a, "%s every row of %s in batches (%s), each its own "
-					   "transaction, instead of in one that locks every row",
-					update ? "update" : "delete", table,
-					pk ? pgs_arena_printf(a, "%zu rows by primary key",
-							      plan->opts.batch_size)
-					   : "ranges of table pages"),
-		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
-					table));
+	pgs_plan_stage(
+	    plan, PGS_STAGE_BACKFILL,
+	    pgs_arena_printf(
+		a,
+		"%s every row of %s in batches (%s), each its own "
+		"transaction, instead of in one that locks every row",
+		update ? "update" : "delete", table,
+		pk ? pgs_arena_printf(a, "%zu rows by primary key", plan->opts.batch_size)
+		   : "ranges of table pages"),
+	    pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time", table));
 	pgs_plan_sql(plan, ctx,
 		     pgs_backfill_sql(a, pgs_quote_relation(a, e->relation), body, NULL,
 				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),

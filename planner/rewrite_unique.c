@@ -34,7 +34,8 @@ static const PgQuery__Constraint *added_key(const PgQuery__Node *cmd)
 	if (cmd->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
 		return NULL;
 	const PgQuery__AlterTableCmd *c = cmd->alter_table_cmd;
-	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !is_key_constraint(c->def) ||
+	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint ||
+	    !is_key_constraint(c->def) ||
 	    (c->def->constraint->indexname && *c->def->constraint->indexname))
 		return NULL;
 	return c->def->constraint;
@@ -80,8 +81,8 @@ static const char *default_name(struct pgs_arena *a, struct pgs_model *model, st
 
 	for (size_t i = 0; i < n; i++)
 		cols[i] = pgs_node_string(i < c->n_keys ? c->keys[i] : c->including[i - c->n_keys]);
-	const char *plain = pgs_build_name(a, relname, pk ? NULL : pgs_index_name_addition(a, cols, n),
-					   pk ? "pkey" : "key");
+	const char *plain = pgs_build_name(
+	    a, relname, pk ? NULL : pgs_index_name_addition(a, cols, n), pk ? "pkey" : "key");
 	if (!t)
 		return plain;
 	const char *name = pgs_model_index_constraint_name(model, t, pk, cols, n);
@@ -133,8 +134,8 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 	for (size_t i = 0; i < n; i++) {
 		checks[i] = pgs_build_name(a, rel->relname, cols[i], "not_null");
 		add[i] = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-			pgs_build_check(a, checks[i], pgs_build_is_not_null(a, cols[i]), true));
+		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+		    pgs_build_check(a, checks[i], pgs_build_is_not_null(a, cols[i]), true));
 	}
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 		       "the primary key's columns must be NOT NULL: add CHECK (c IS NOT NULL) NOT "
@@ -143,13 +144,14 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, add, n));
 	for (size_t i = 0; i < n; i++) {
 		PgQuery__Node *cmd = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, checks[i], NULL);
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       pgs_arena_printf(a, "validate %s: scans the table without blocking "
-						   "reads or writes",
-						pgs_quote_ident(a, checks[i])),
-			       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan",
-						table));
+		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, checks[i], NULL);
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    pgs_arena_printf(a,
+				     "validate %s: scans the table without blocking "
+				     "reads or writes",
+				     pgs_quote_ident(a, checks[i])),
+		    pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
 	}
 	pgs_plan_set_not_null(plan, ctx, rel, table, cols, checks, n);
@@ -159,7 +161,8 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 static const char *obstacle(const PgQuery__AlterTableStmt *as, const struct pgs_table *t)
 {
 	if (t && t->kind == 'p')
-		return "CREATE INDEX CONCURRENTLY is not supported on a partitioned table (build the "
+		return "CREATE INDEX CONCURRENTLY is not supported on a partitioned table (build "
+		       "the "
 		       "index on each partition, then CREATE INDEX ON ONLY and ATTACH PARTITION)";
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__Node *n = as->cmds[i];
@@ -186,11 +189,12 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 		n_keys += added_key(as->cmds[i]) != NULL;
 		if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
 		    column_with_key(as->cmds[i]->alter_table_cmd))
-			pgs_plan_note(plan, ctx,
-				      "ADD COLUMN ... UNIQUE / PRIMARY KEY on %s stays as written: add "
-				      "the column, then the constraint in an ALTER TABLE of its own to "
-				      "have its index built concurrently",
-				      table);
+			pgs_plan_note(
+			    plan, ctx,
+			    "ADD COLUMN ... UNIQUE / PRIMARY KEY on %s stays as written: add "
+			    "the column, then the constraint in an ALTER TABLE of its own to "
+			    "have its index built concurrently",
+			    table);
 	}
 	if (!n_keys)
 		return false;
@@ -211,8 +215,8 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 			continue;
 		}
 		const char *name = c->conname && *c->conname
-					   ? c->conname
-					   : default_name(a, model, t, as->relation->relname, c, alone);
+				       ? c->conname
+				       : default_name(a, model, t, as->relation->relname, c, alone);
 		if (!name)
 			why_not = "PostgreSQL's name for the constraint depends on what the other "
 				  "actions drop: name the constraint";
@@ -226,42 +230,46 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 		keys[k++] = c;
 	}
 	if (why_not) {
-		pgs_plan_note(plan, ctx, "ADD UNIQUE / PRIMARY KEY on %s stays as written: %s", table,
-			      why_not);
+		pgs_plan_note(plan, ctx, "ADD UNIQUE / PRIMARY KEY on %s stays as written: %s",
+			      table, why_not);
 		return false;
 	}
 
 	if (n_others) {
 		/* the constraint rewrites nothing: a rewrite is the other actions' */
 		if (e->rewrite)
-			pgs_plan_note(plan, ctx,
-				      "the other actions of the statement stay as written and still "
-				      "rewrite %s under ACCESS EXCLUSIVE",
-				      table);
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       "the statement's other actions, before the constraint's index is built",
-			       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s at most, for those actions "
-						   "only",
-						table));
+			pgs_plan_note(
+			    plan, ctx,
+			    "the other actions of the statement stay as written and still "
+			    "rewrite %s under ACCESS EXCLUSIVE",
+			    table);
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    "the statement's other actions, before the constraint's index is built",
+		    pgs_arena_printf(a,
+				     "ACCESS EXCLUSIVE on %s at most, for those actions "
+				     "only",
+				     table));
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, others, n_others));
 	}
 	for (size_t i = 0; i < n_keys; i++) {
 		pgs_plan_stage(
-			plan, PGS_STAGE_NON_TRANSACTIONAL,
-			pgs_arena_printf(a,
-					 "build the index of %s without blocking writes (ADD %s builds "
-					 "it under ACCESS EXCLUSIVE on %s)",
-					 pgs_quote_ident(a, names[i]),
-					 keys[i]->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
-						 ? "PRIMARY KEY"
-						 : "UNIQUE",
-					 table),
-			pgs_arena_printf(a,
-					 "SHARE UPDATE EXCLUSIVE on %s during two scans: reads and "
-					 "writes go on; a failed build leaves an INVALID index to drop "
-					 "before retrying",
-					 table));
-		pgs_plan_node(plan, ctx, pgs_build_unique_index(a, names[i], as->relation, keys[i]));
+		    plan, PGS_STAGE_NON_TRANSACTIONAL,
+		    pgs_arena_printf(a,
+				     "build the index of %s without blocking writes (ADD %s builds "
+				     "it under ACCESS EXCLUSIVE on %s)",
+				     pgs_quote_ident(a, names[i]),
+				     keys[i]->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
+					 ? "PRIMARY KEY"
+					 : "UNIQUE",
+				     table),
+		    pgs_arena_printf(a,
+				     "SHARE UPDATE EXCLUSIVE on %s during two scans: reads and "
+				     "writes go on; a failed build leaves an INVALID index to drop "
+				     "before retrying",
+				     table));
+		pgs_plan_node(plan, ctx,
+			      pgs_build_unique_index(a, names[i], as->relation, keys[i]));
 	}
 
 	bool pk_scan = false;
@@ -275,10 +283,11 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 			plan_not_null(plan, ctx, as->relation, table, cols, n);
 		} else {
 			pk_scan = true;
-			pgs_plan_note(plan, ctx,
-				      "before PostgreSQL 12 ADD PRIMARY KEY USING INDEX scans %s for "
-				      "NULLs under ACCESS EXCLUSIVE (its columns may be nullable)",
-				      table);
+			pgs_plan_note(
+			    plan, ctx,
+			    "before PostgreSQL 12 ADD PRIMARY KEY USING INDEX scans %s for "
+			    "NULLs under ACCESS EXCLUSIVE (its columns may be nullable)",
+			    table);
 		}
 	}
 

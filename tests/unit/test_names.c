@@ -38,8 +38,8 @@ static void test_long_names_cut_the_longer_part(void **state)
 	(void)state;
 	pgs_arena_init(&a);
 	assert_string_equal(
-		pgs_object_name(&a, LONG_TABLE, pgs_index_name_addition(&a, cols, 3), "key"),
-		"a_really_long_table_name_that_Column With A Very Long Name _key");
+	    pgs_object_name(&a, LONG_TABLE, pgs_index_name_addition(&a, cols, 3), "key"),
+	    "a_really_long_table_name_that_Column With A Very Long Name _key");
 	assert_string_equal(pgs_object_name(&a, LONG_TABLE, NULL, "pkey"),
 			    "a_really_long_table_name_that_goes_on_and_on_and_on_foreve_pkey");
 	pgs_arena_release(&a);
@@ -77,10 +77,10 @@ static void test_addition_stops_at_namedatalen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_short_names_are_joined),
-		cmocka_unit_test(test_long_names_cut_the_longer_part),
-		cmocka_unit_test(test_cuts_never_split_a_character),
-		cmocka_unit_test(test_addition_stops_at_namedatalen),
+	    cmocka_unit_test(test_short_names_are_joined),
+	    cmocka_unit_test(test_long_names_cut_the_longer_part),
+	    cmocka_unit_test(test_cuts_never_split_a_character),
+	    cmocka_unit_test(test_addition_stops_at_namedatalen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
