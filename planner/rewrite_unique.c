@@ -161,9 +161,9 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 static const char *obstacle(const PgQuery__AlterTableStmt *as, const struct pgs_table *t)
 {
 	if (t && t->kind == 'p')
-		return "CREATE INDEX CONCURRENTLY is not supported on a partitioned table (build "
-		       "the "
-		       "index on each partition, then CREATE INDEX ON ONLY and ATTACH PARTITION)";
+		return "CREATE INDEX CONCURRENTLY is not supported on a partitioned table "
+		       "(build the index on each partition, then CREATE INDEX ON ONLY and "
+		       "ATTACH PARTITION)";
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__Node *n = as->cmds[i];
 		if (n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
