@@ -543,9 +543,12 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 	enum pgs_lock index_lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
 					      : PGS_LOCK_ACCESS_EXCLUSIVE;
 
+	struct pgs_table *t = NULL;
+
 	switch (rs->kind) {
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE:
 		if (rs->relation) {
+			t = pgs_model_table(fx->model, rs->relation);
 			struct pgs_effect *e = pgs_fx_touch_rv(fx, rs->relation);
 			pgs_fx_lock(e, lock);
 			e->reindex = true;
@@ -561,6 +564,7 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 			/* the table first (the main effect), then the index; an index the
 			 * history doesn't know has only its own entry */
 			if (ix) {
+				t = pgs_strmap_get(&fx->model->tables, ix->table);
 				struct pgs_effect *e = pgs_fx_lock_key(fx, ix->table, lock);
 				e->reindex = true;
 				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
@@ -573,7 +577,9 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 		fx->out->no_transaction = true;
 		break;
 	}
-	if (concurrent)
+	/* a partitioned table's partitions are reindexed each in its own transaction
+	 * (PostgreSQL 14+; before, REINDEX refuses partitioned tables) */
+	if (concurrent || (t && t->kind == 'p' && fx->pg_version >= 14))
 		fx->out->no_transaction = true;
 }
 

@@ -1,4 +1,5 @@
 #include "lint/model.h"
+#include "lint/names.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,52 @@ static void mark_not_null(struct pgs_table *t, const char *const *columns, size_
 	}
 }
 
+bool pgs_model_name_taken(struct pgs_model *model, struct pgs_table *table, const char *name)
+{
+	const char *key = pgs_arena_printf(&model->arena, "%s.%s", table->schema, name);
+
+	return pgs_strmap_get(&model->tables, key) || pgs_model_index(model, key) ||
+	       pgs_table_constraint(table, name);
+}
+
+const char *pgs_model_index_constraint_name(struct pgs_model *model, struct pgs_table *table,
+					    bool primary, const char *const *columns, size_t n)
+{
+	const char *cols = primary ? NULL : pgs_index_name_addition(&model->arena, columns, n);
+	const char *label = primary ? "pkey" : "key";
+
+	for (int pass = 0;; pass++) {
+		const char *name = pgs_object_name(
+			&model->arena, table->name, cols,
+			pass ? pgs_arena_printf(&model->arena, "%s%d", label, pass) : label);
+		if (!pgs_model_name_taken(model, table, name))
+			return name;
+	}
+}
+
+/* The name of an unnamed UNIQUE / PRIMARY KEY constraint (a column's, when column is set). */
+static const char *index_constraint_name(struct pgs_model *model, struct pgs_table *t,
+					 const PgQuery__Constraint *con, const char *column)
+{
+	if (con->conname && *con->conname)
+		return NULL;
+	if (con->indexname && *con->indexname) /* USING INDEX: the index's name */
+		return pgs_arena_strdup(&model->arena, con->indexname);
+	size_t n = con->n_keys ? con->n_keys + con->n_including : (column ? 1 : 0);
+	const char **cols = pgs_arena_array(&model->arena, n ? n : 1, sizeof(*cols));
+	if (con->n_keys) {
+		for (size_t i = 0; i < con->n_keys; i++)
+			cols[i] = pgs_node_string(con->keys[i]);
+		for (size_t i = 0; i < con->n_including; i++)
+			cols[con->n_keys + i] = pgs_node_string(con->including[i]);
+	} else if (column) {
+		cols[0] = column;
+	}
+	return pgs_model_index_constraint_name(model, t,
+					       con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
+					       cols, n);
+}
+
 static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			   const PgQuery__Constraint *con, const char *column)
 {
@@ -425,6 +472,11 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	default:
 		return;
 	}
+	/* chosen before the constraint is in the table: the search for a free name
+	 * must not meet it */
+	const char *index_name = kind == PGS_CON_UNIQUE || kind == PGS_CON_PRIMARY_KEY
+					 ? index_constraint_name(model, t, con, column)
+					 : NULL;
 	struct pgs_constraint *c = pgs_arena_push(&model->arena, (void **)&t->constraints,
 						  &t->n_constraints, &t->cap_constraints,
 						  sizeof(*c));
@@ -466,8 +518,8 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	const char *first = c->n_columns && c->columns[0] ? c->columns[0] : column;
 	if (con->conname && *con->conname)
 		c->name = pgs_arena_strdup(&model->arena, con->conname);
-	else if (kind == PGS_CON_PRIMARY_KEY)
-		c->name = pgs_arena_printf(&model->arena, "%s_pkey", t->name);
+	else if (index_name)
+		c->name = index_name;
 	else
 		c->name = pgs_arena_printf(&model->arena, "%s_%s_%s", t->name, first ? first : "",
 					   kind == PGS_CON_CHECK	 ? "check"

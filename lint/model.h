@@ -208,6 +208,25 @@ void pgs_model_each_index_of(struct pgs_model *model, const char *table,
 /* Whether name is one of names[0..n) (NULL entries never match). */
 bool pgs_names_contain(const char *const *names, size_t n, const char *name);
 
+/*
+ * Whether a table or index of the table's schema, or a constraint of the
+ * table, has that name, as far as the history knows: what PostgreSQL checks
+ * before it picks a name for a constraint's index (it checks constraints of
+ * every table of the schema; other tables' CHECK and foreign key names
+ * rarely look like index names, and looking through every table for each
+ * constraint would make long histories slow).
+ */
+bool pgs_model_name_taken(struct pgs_model *model, struct pgs_table *table, const char *name);
+
+/*
+ * PostgreSQL's name for an unnamed UNIQUE (primary false) or PRIMARY KEY
+ * constraint of table on columns (keys, then INCLUDE columns; NULL for an
+ * expression): table_cols_key or table_pkey (ChooseIndexName), with 1, 2,
+ * ... after the label while the name is taken. In the model's arena.
+ */
+const char *pgs_model_index_constraint_name(struct pgs_model *model, struct pgs_table *table,
+					    bool primary, const char *const *columns, size_t n);
+
 /* The index of that key ("schema.name"), or NULL. */
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAMEDATALEN 64
+#include "lint/names.h"
 
 static PgQuery__Node *node(struct pgs_arena *a)
 {
@@ -112,6 +112,95 @@ PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *rel
 	return n;
 }
 
+PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__DefElem *de = pgs_arena_alloc(a, sizeof(*de));
+	PgQuery__DefElem init = PG_QUERY__DEF_ELEM__INIT;
+
+	*de = init;
+	de->defname = pgs_arena_strdup(a, name);
+	de->defaction = PG_QUERY__DEF_ELEM_ACTION__DEFELEM_UNSPEC;
+	de->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_DEF_ELEM;
+	n->def_elem = de;
+	return n;
+}
+
+PgQuery__Node *pgs_build_index_elem(struct pgs_arena *a, const char *column)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__IndexElem *ie = pgs_arena_alloc(a, sizeof(*ie));
+	PgQuery__IndexElem init = PG_QUERY__INDEX_ELEM__INIT;
+
+	*ie = init;
+	ie->name = pgs_arena_strdup(a, column);
+	ie->ordering = PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT;
+	ie->nulls_ordering = PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT;
+	n->node_case = PG_QUERY__NODE__NODE_INDEX_ELEM;
+	n->index_elem = ie;
+	return n;
+}
+
+/* IndexElems for a list of column name String nodes. */
+static PgQuery__Node **index_elems(struct pgs_arena *a, PgQuery__Node **names, size_t n)
+{
+	PgQuery__Node **out = pgs_arena_array(a, n ? n : 1, sizeof(*out));
+
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__Node *s = names[i];
+		out[i] = pgs_build_index_elem(
+			a, s->node_case == PG_QUERY__NODE__NODE_STRING ? s->string->sval : "");
+	}
+	return out;
+}
+
+PgQuery__Node *pgs_build_unique_index(struct pgs_arena *a, const char *name,
+				      PgQuery__RangeVar *relation, const PgQuery__Constraint *c)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__IndexStmt *is = pgs_arena_alloc(a, sizeof(*is));
+	PgQuery__IndexStmt init = PG_QUERY__INDEX_STMT__INIT;
+
+	*is = init;
+	is->idxname = pgs_arena_strdup(a, name);
+	is->relation = relation;
+	is->access_method = pgs_arena_strdup(a, "btree");
+	is->table_space = c->indexspace && *c->indexspace ? c->indexspace : pgs_arena_strdup(a, "");
+	is->n_index_params = c->n_keys;
+	is->index_params = index_elems(a, c->keys, c->n_keys);
+	is->n_index_including_params = c->n_including;
+	is->index_including_params = index_elems(a, c->including, c->n_including);
+	is->n_options = c->n_options;
+	is->options = c->options;
+	is->unique = true;
+	is->nulls_not_distinct = c->nulls_not_distinct;
+	is->concurrent = true;
+	is->if_not_exists = true;
+	n->node_case = PG_QUERY__NODE__NODE_INDEX_STMT;
+	n->index_stmt = is;
+	return n;
+}
+
+PgQuery__Node *pgs_build_add_using_index(struct pgs_arena *a, const char *name,
+					 const char *index, const PgQuery__Constraint *c)
+{
+	PgQuery__Node *n = node(a);
+	PgQuery__Constraint *con = pgs_arena_alloc(a, sizeof(*con));
+	PgQuery__Constraint init = PG_QUERY__CONSTRAINT__INIT;
+
+	*con = init;
+	con->contype = c->contype;
+	con->conname = pgs_arena_strdup(a, name);
+	con->indexname = pgs_arena_strdup(a, index);
+	con->deferrable = c->deferrable;
+	con->initdeferred = c->initdeferred;
+	con->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+	n->constraint = con;
+	return pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, n);
+}
+
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr)
 {
 	PgQuery__Node *n = node(a), *t = node(a);
@@ -136,40 +225,10 @@ PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr)
 	return n;
 }
 
-/* Bytes of s that fit in n without cutting a UTF-8 character. */
-static size_t fit(const char *s, size_t n)
-{
-	size_t len = strlen(s);
-
-	if (len <= n)
-		return len;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
-/*
- * PostgreSQL's makeObjectName: table_column_suffix, shortening the longer
- * of table and column until it fits in NAMEDATALEN - 1 bytes.
- */
 const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *column,
 			   const char *suffix)
 {
-	size_t t = strlen(table), c = column ? strlen(column) : 0;
-	size_t overhead = strlen(suffix) + 1 + (column ? 1 : 0);
-	size_t avail = NAMEDATALEN - 1 - overhead;
-
-	while (t + c > avail) {
-		if (t > c)
-			t--;
-		else
-			c--;
-	}
-	t = fit(table, t);
-	c = column ? fit(column, c) : 0;
-	if (column)
-		return pgs_arena_printf(a, "%.*s_%.*s_%s", (int)t, table, (int)c, column, suffix);
-	return pgs_arena_printf(a, "%.*s_%s", (int)t, table, suffix);
+	return pgs_object_name(a, table, column, suffix);
 }
 
 PgQuery__RangeVar *pgs_build_range_var(struct pgs_arena *a, const char *schema, const char *name)

@@ -29,6 +29,28 @@ PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType 
 PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
 				     PgQuery__Node **cmds, size_t n_cmds);
 
+/* A DefElem option without a value: name (e.g. "concurrently" for REINDEX (...)). */
+PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name);
+
+/* A plain index key or INCLUDE column: column, default ordering. */
+PgQuery__Node *pgs_build_index_elem(struct pgs_arena *a, const char *column);
+
+/*
+ * CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS name ON relation (keys)
+ * INCLUDE (including) [WITH (options)] [TABLESPACE space]: the index a
+ * UNIQUE / PRIMARY KEY constraint c would build (its keys, INCLUDE, WITH,
+ * USING INDEX TABLESPACE and NULLS NOT DISTINCT).
+ */
+PgQuery__Node *pgs_build_unique_index(struct pgs_arena *a, const char *name,
+				      PgQuery__RangeVar *relation, const PgQuery__Constraint *c);
+
+/*
+ * ADD CONSTRAINT name UNIQUE|PRIMARY KEY USING INDEX index, with the
+ * deferrability of c (an ALTER TABLE action).
+ */
+PgQuery__Node *pgs_build_add_using_index(struct pgs_arena *a, const char *name,
+					 const char *index, const PgQuery__Constraint *c);
+
 /* SELECT expr (to deparse an expression on its own). */
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr);
 

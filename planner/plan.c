@@ -83,6 +83,14 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 	pgs_plan_sql(plan, ctx, sql, false);
 }
 
+void pgs_plan_mark_kept(struct pgs_plan *plan)
+{
+	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+
+	if (st->n_steps)
+		st->steps[st->n_steps - 1].kept = true;
+}
+
 void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql)
 {
 	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
@@ -157,28 +165,32 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 		return;
 	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
+	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
 	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
-	    pgs_rewrite_alter_table(plan, ctx))
+	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
 		return;
 
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
 	/* the plan never hides a danger: what stays as written and still rewrites
-	 * or scans an existing table under a lock that blocks writes is said (once:
-	 * a rewriter that declined may have said why already) */
-	for (size_t i = 0; i < fx->n && plan->n_notes == notes_before; i++) {
+	 * or scans an existing table under a lock that blocks writes is said; when
+	 * a rewriter that declined said why already, its note gets the facts */
+	for (size_t i = 0; i < fx->n; i++) {
 		const struct pgs_effect *e = &fx->items[i];
-		if ((e->rewrite || e->scan) && e->lock >= PGS_LOCK_SHARE &&
-		    !pgs_check_created_in_this_file(ctx, e->relation)) {
-			pgs_plan_note(plan, ctx,
-				      "stays as written and still %s %s under %s%s",
-				      e->rewrite ? "rewrites" : "scans",
-				      pgs_check_relation_label(ctx, e->relation), pgs_lock_name(e->lock),
-				      pgs_check_pg_version(ctx) < 12 &&
-						      e->cause == PGS_CAUSE_NOT_NULL_SCAN
-					      ? " (no way around the scan before PostgreSQL 12)"
-					      : "");
-			break;
-		}
+		if (!(e->rewrite || e->scan) || e->lock < PGS_LOCK_SHARE ||
+		    pgs_check_created_in_this_file(ctx, e->relation))
+			continue;
+		const char *what = pgs_arena_printf(
+			&plan->arena, "still %s %s under %s%s", e->rewrite ? "rewrites" : "scans",
+			pgs_check_relation_label(ctx, e->relation), pgs_lock_name(e->lock),
+			pgs_check_pg_version(ctx) < 12 && e->cause == PGS_CAUSE_NOT_NULL_SCAN
+				? " (no way around the scan before PostgreSQL 12)"
+				: "");
+		if (plan->n_notes > notes_before)
+			plan->notes[plan->n_notes - 1] = pgs_arena_printf(
+				&plan->arena, "%s; it %s", plan->notes[plan->n_notes - 1], what);
+		else
+			pgs_plan_note(plan, ctx, "stays as written and %s", what);
+		break;
 	}
 	if (fx->no_transaction) {
 		pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
@@ -212,33 +224,46 @@ static enum pgs_lock held_before(const struct pgs_plan_stage *st, size_t k, cons
 	return held;
 }
 
+const struct pgs_effect *pgs_plan_step_danger(const struct pgs_plan_stage *st, size_t k,
+					      enum pgs_lock *held)
+{
+	const struct pgs_plan_step *step = &st->steps[k];
+
+	if (st->kind != PGS_STAGE_TRANSACTIONAL)
+		return NULL;
+	for (size_t e = 0; e < step->n_effects; e++) {
+		const struct pgs_effect *fx = &step->effects[e];
+		if (fx->is_new || (!fx->rewrite && !fx->scan))
+			continue;
+		enum pgs_lock lock = held_before(st, k, fx->relation);
+		if (fx->lock > lock)
+			lock = fx->lock;
+		if (lock >= PGS_LOCK_SHARE) {
+			*held = lock;
+			return fx;
+		}
+	}
+	return NULL;
+}
+
 /*
  * A generated step that rewrites or scans an existing table while its
- * transaction holds a lock that blocks writes on it (taken by the step or an
- * earlier one of the stage): the very thing the plan exists to avoid.
+ * transaction holds a lock that blocks writes on it: the very thing the plan
+ * exists to avoid. The user's own statements (verbatim or kept) are judged
+ * in notes instead.
  */
 static int check_safe_stage(const struct pgs_plan_stage *st, size_t stage, struct pgs_error *err)
 {
-	if (st->kind != PGS_STAGE_TRANSACTIONAL)
-		return 0;
 	for (size_t k = 0; k < st->n_steps; k++) {
 		const struct pgs_plan_step *step = &st->steps[k];
-		if (step->verbatim)
+		enum pgs_lock held;
+		const struct pgs_effect *fx;
+
+		if (step->verbatim || step->kept || !(fx = pgs_plan_step_danger(st, k, &held)))
 			continue;
-		for (size_t e = 0; e < step->n_effects; e++) {
-			const struct pgs_effect *fx = &step->effects[e];
-			if (fx->is_new || (!fx->rewrite && !fx->scan))
-				continue;
-			enum pgs_lock held = held_before(st, k, fx->relation);
-			if (fx->lock > held)
-				held = fx->lock;
-			if (held >= PGS_LOCK_SHARE)
-				return pgs_error_set(err,
-						     "plan stage %zu: %s %s %s under %s: %s", stage,
-						     "a generated step",
-						     fx->rewrite ? "rewrites" : "scans", fx->relation,
-						     pgs_lock_name(held), step->sql);
-		}
+		return pgs_error_set(err, "plan stage %zu: a generated step %s %s under %s: %s",
+				     stage, fx->rewrite ? "rewrites" : "scans", fx->relation,
+				     pgs_lock_name(held), step->sql);
 	}
 	return 0;
 }

@@ -31,6 +31,9 @@ enum pgs_stage_kind {
 struct pgs_plan_step {
 	const char *sql;      /* without the final semicolon */
 	bool verbatim;        /* copied from the input (comments kept) */
+	/* generated, but holds the user's own actions as written (the other actions
+	 * of a split ALTER TABLE): like verbatim steps, noted when they stay unsafe */
+	bool kept;
 	const char *path;     /* where it came from */
 	struct pgs_span origin;
 	unsigned line;
@@ -112,6 +115,17 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
  */
 void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql);
 
+/* Mark the last step added as kept (see pgs_plan_step.kept). */
+void pgs_plan_mark_kept(struct pgs_plan *plan);
+
+/*
+ * The effect by which step k of a transactional stage rewrites or scans an
+ * existing table while the stage holds a lock that blocks writes on it (taken
+ * by this step or an earlier one), and that lock in *held; NULL when none.
+ */
+const struct pgs_effect *pgs_plan_step_danger(const struct pgs_plan_stage *st, size_t k,
+					      enum pgs_lock *held);
+
 /* Record that a statement stays as written although it is unsafe, and why. */
 void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -123,23 +137,14 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n);
 
-/* The single-column primary key of the table (NULL: none, or several columns). */
-const char *pgs_plan_primary_key(struct pgs_table *t);
-
-/*
- * A DO block that sets col = expr in batches of batch rows, a transaction
- * each, for the rows where col IS NULL (so a re-run skips done rows). rel,
- * col and pk are SQL (quoted); batches by the primary key pk, or by ranges
- * of table pages when pk is NULL.
- */
-const char *pgs_plan_backfill_sql(struct pgs_arena *a, const char *rel, const char *col,
-				  const char *expr, const char *pk, size_t batch);
-
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
 

@@ -137,6 +137,55 @@ static const char *describe_locks(struct pgs_arena *a, const struct pgs_plan_sta
 	return out;
 }
 
+/* The note about the statement at path:line (prefix "path:line: "), or NULL. */
+static const char **note_of(const struct pgs_plan *plan, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < plan->n_notes; i++)
+		if (strncmp(plan->notes[i], prefix, n) == 0)
+			return &plan->notes[i];
+	return NULL;
+}
+
+/*
+ * Kept steps (the user's own actions of a split statement) that still rewrite
+ * or scan under a lock that blocks writes: the plan never hides that, so a
+ * note says it unless the rewriter said so already, and the stage's locks
+ * line says what they take.
+ */
+static void note_kept_dangers(struct pgs_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		struct pgs_plan_stage *st = &plan->stages[i];
+		for (size_t k = 0; k < st->n_steps; k++) {
+			const struct pgs_plan_step *step = &st->steps[k];
+			enum pgs_lock held;
+			const struct pgs_effect *fx;
+			if (!step->kept || !(fx = pgs_plan_step_danger(st, k, &held)))
+				continue;
+			/* the rewriter's locks line spoke for its own actions only */
+			st->locks = describe_locks(&plan->arena, st);
+			struct pgs_arena *a = &plan->arena;
+			const char *at = pgs_arena_printf(a, "%s:%u: ", step->path, step->line);
+			const char *what = pgs_arena_printf(
+				a, "still %s %s under %s", fx->rewrite ? "rewrite" : "scan",
+				pgs_quote_relation(a, fx->relation), pgs_lock_name(held));
+			const char **note = note_of(plan, at);
+			if (note && strstr(*note, what))
+				continue;
+			if (note) {
+				*note = pgs_arena_printf(a, "%s; the actions kept as written %s", *note,
+							 what);
+				continue;
+			}
+			const char **slot = pgs_arena_push(a, (void **)&plan->notes, &plan->n_notes,
+							   &plan->cap_notes, sizeof(*slot));
+			*slot = pgs_arena_printf(a, "%sactions kept as written %s", at, what);
+		}
+	}
+}
+
 int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_options *lint,
 			     const char *const *context, size_t n_context, struct pgs_error *err)
 {
@@ -180,6 +229,8 @@ int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_option
 		pgs_file_report_release(&report);
 	}
 	pgs_engine_release(&engine);
+	if (rc == 0)
+		note_kept_dangers(plan);
 	for (size_t i = 0; rc == 0 && i < plan->n_stages; i++)
 		if (!plan->stages[i].locks && plan->stages[i].kind != PGS_STAGE_CHECKPOINT)
 			plan->stages[i].locks = describe_locks(&plan->arena, &plan->stages[i]);

@@ -19,116 +19,10 @@
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "lint/volatility.h"
+#include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"
 #include "planner/plan.h"
-
-const char *pgs_plan_primary_key(struct pgs_table *t)
-{
-	for (size_t i = 0; t && i < t->n_constraints; i++) {
-		const struct pgs_constraint *c = &t->constraints[i];
-		if (!c->dropped && c->kind == PGS_CON_PRIMARY_KEY)
-			return c->n_columns == 1 ? c->columns[0] : NULL;
-	}
-	return NULL;
-}
-
-/* template with {name} placeholders replaced by values[i] for names[i] */
-static const char *fill(struct pgs_arena *a, const char *template, const char *const *names,
-			const char *const *values, size_t n)
-{
-	size_t len = 0;
-	char *out = NULL;
-
-	for (int pass = 0; pass < 2; pass++) {
-		size_t o = 0;
-		for (const char *p = template; *p;) {
-			size_t k = n;
-			if (*p == '{')
-				for (k = 0; k < n; k++)
-					if (strncmp(p + 1, names[k], strlen(names[k])) == 0 &&
-					    p[1 + strlen(names[k])] == '}')
-						break;
-			if (k < n) {
-				size_t vl = strlen(values[k]);
-				if (pass)
-					memcpy(out + o, values[k], vl);
-				o += vl;
-				p += strlen(names[k]) + 2;
-			} else {
-				if (pass)
-					out[o] = *p;
-				o++;
-				p++;
-			}
-		}
-		if (!pass) {
-			len = o;
-			out = pgs_arena_alloc(a, len + 1);
-		}
-	}
-	out[len] = '\0';
-	return out;
-}
-
-/*
- * A DO block that fills column col with expr for the rows that have none, a
- * batch per transaction (COMMIT in DO needs PostgreSQL 11 and no outer
- * transaction block). Idempotent: a re-run skips filled rows. Keyed on the
- * primary key, or on ctid page ranges when there is none.
- */
-const char *pgs_plan_backfill_sql(struct pgs_arena *a, const char *rel, const char *col,
-				  const char *expr, const char *pk, size_t batch)
-{
-	static const char by_key[] =
-		"DO $pgstage$\n"
-		"DECLARE\n"
-		"  lo {rel}.{pk}%TYPE;\n"
-		"  hi {rel}.{pk}%TYPE;\n"
-		"BEGIN\n"
-		"  SELECT min({pk}) INTO lo FROM {rel};\n"
-		"  WHILE lo IS NOT NULL LOOP\n"
-		"    SELECT max({pk}) INTO hi FROM (SELECT {pk} FROM {rel} WHERE {pk} >= lo "
-		"ORDER BY {pk} LIMIT {batch}) AS batch;\n"
-		"    UPDATE {rel} SET {col} = {expr} WHERE {pk} >= lo AND {pk} <= hi AND {col} IS "
-		"NULL;\n"
-		"    COMMIT;\n"
-		"    SELECT min({pk}) INTO lo FROM {rel} WHERE {pk} > hi;\n"
-		"  END LOOP;\n"
-		"END\n"
-		"$pgstage$";
-	static const char by_pages[] =
-		"DO $pgstage$\n"
-		"DECLARE\n"
-		"  pages bigint;\n"
-		"  page bigint := 0;\n"
-		"BEGIN\n"
-		"  SELECT pg_relation_size('{rel_literal}'::regclass) / "
-		"current_setting('block_size')::int INTO pages;\n"
-		"  WHILE page <= pages LOOP\n"
-		"    UPDATE {rel} SET {col} = {expr} WHERE ctid >= format('(%s,0)', page)::tid AND "
-		"ctid < format('(%s,0)', page + {batch})::tid AND {col} IS NULL;\n"
-		"    COMMIT;\n"
-		"    page := page + {batch};\n"
-		"  END LOOP;\n"
-		"END\n"
-		"$pgstage$";
-	const char *names[] = {"rel", "pk", "col", "expr", "batch", "rel_literal"};
-	/* rel as a string literal for ::regclass: quotes doubled */
-	size_t n = 0;
-	for (const char *p = rel; *p; p++)
-		n += *p == '\'' ? 2 : 1;
-	char *lit = pgs_arena_alloc(a, n + 1), *o = lit;
-	for (const char *p = rel; *p; p++) {
-		if (*p == '\'')
-			*o++ = '\'';
-		*o++ = *p;
-	}
-	const char *values[] = {rel, pk ? pk : "", col, expr,
-				pgs_arena_printf(a, "%zu", pk ? batch : (batch / 100 ? batch / 100 : 1)),
-				lit};
-	return fill(a, pk ? by_key : by_pages, names, values, 6);
-}
 
 /* VALIDATE the NOT NULL check, then SET NOT NULL without a scan and drop the check (12+). */
 static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
@@ -293,17 +187,20 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	/* 2: existing rows, in batches */
-	const char *pk = pgs_plan_primary_key(t);
+	const char *pk = pgs_backfill_primary_key(t);
 	const char *rel_sql = pgs_quote_relation(a, e->relation);
+	const char *qcol = pgs_quote_ident(a, col);
 	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
 		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
-					pgs_quote_ident(a, col), plan->opts.batch_size,
+					qcol, plan->opts.batch_size,
 					pk ? ", by primary key" : ", by ranges of table pages"),
 		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
 					table));
 	pgs_plan_sql(plan, ctx,
-		     pgs_plan_backfill_sql(a, rel_sql, pgs_quote_ident(a, col), expr,
-				  pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
+		     pgs_backfill_sql(a, rel_sql,
+				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel_sql, qcol, expr),
+				      pgs_arena_printf(a, "%s IS NULL", qcol),
+				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
 		     false);
 
 	/* 3, 4: NOT NULL without a scan under ACCESS EXCLUSIVE */

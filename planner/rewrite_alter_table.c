@@ -176,6 +176,9 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 					fk ? "SHARE ROW EXCLUSIVE or stronger" : "ACCESS EXCLUSIVE",
 					table, fk ? " and the referenced table" : ""));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, first, n_first));
+	for (size_t i = 0; i < n; i++)
+		if (what[i] == KEEP) /* the user's other actions ride along as written */
+			pgs_plan_mark_kept(plan);
 
 	for (size_t i = 0; i < n_validate; i++) {
 		PgQuery__Node *cmd = pgs_build_alter_cmd(

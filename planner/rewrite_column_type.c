@@ -21,6 +21,7 @@
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "lint/walk.h"
+#include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"
 #include "planner/plan.h"
@@ -149,9 +150,9 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 		why = "its USING expression reads more than the row's own columns";
 	if (why) {
 		pgs_plan_note(plan, ctx,
-			      "the type change of %s.%s stays as written and rewrites %s under "
-			      "ACCESS EXCLUSIVE: no expand/contract plan because %s",
-			      table, pgs_quote_ident(a, col), table, why);
+			      "the type change of %s.%s stays as written: no expand/contract plan "
+			      "because %s",
+			      table, pgs_quote_ident(a, col), why);
 		return false;
 	}
 
@@ -215,17 +216,20 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	/* 2: existing rows */
-	const char *pk = pgs_plan_primary_key(t);
+	const char *pk = pgs_backfill_primary_key(t);
 	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
 		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
 					pgs_quote_ident(a, new_col), plan->opts.batch_size,
 					pk ? ", by primary key" : ", by ranges of table pages"),
 		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
 					table));
+	const char *qnew = pgs_quote_ident(a, new_col);
 	pgs_plan_sql(plan, ctx,
-		     pgs_plan_backfill_sql(a, rel_sql, pgs_quote_ident(a, new_col), backfill_expr,
-					   pk ? pgs_quote_ident(a, pk) : NULL,
-					   plan->opts.batch_size),
+		     pgs_backfill_sql(a, rel_sql,
+				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel_sql, qnew,
+						       backfill_expr),
+				      pgs_arena_printf(a, "%s IS NULL", qnew),
+				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
 		     false);
 
 	/* 3: NOT NULL proven without a lock that blocks writes */

@@ -1,10 +1,13 @@
 /*
  * CREATE INDEX and DROP INDEX on existing tables: CONCURRENTLY, each alone
  * outside a transaction block, with IF [NOT] EXISTS so a retry is safe.
+ * REINDEX TABLE / INDEX: CONCURRENTLY (PostgreSQL 12+), alone as well.
  */
 #include <string.h>
 
+#include "lint/quote.h"
 #include "lint/rule.h"
+#include "planner/build.h"
 #include "planner/plan.h"
 
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -109,6 +112,145 @@ bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx)
 			       "SHARE UPDATE EXCLUSIVE on the table, after waiting for transactions "
 			       "using the index");
 		pgs_plan_node(plan, ctx, &stmt);
+	}
+	return true;
+}
+
+/* Whether the table has an exclusion constraint (its index can't be rebuilt concurrently). */
+static bool has_exclusion(const struct pgs_table *t)
+{
+	for (size_t i = 0; t && i < t->n_constraints; i++)
+		if (!t->constraints[i].dropped && t->constraints[i].kind == PGS_CON_EXCLUSION)
+			return true;
+	return false;
+}
+
+/* A system catalog: a schema of the system, or a pg_ name the history doesn't know. */
+static bool is_catalog(const PgQuery__RangeVar *rv, bool known)
+{
+	const char *schema = rv->schemaname;
+
+	if (schema && *schema)
+		return strcmp(schema, "pg_catalog") == 0 || strcmp(schema, "pg_toast") == 0 ||
+		       strcmp(schema, "information_schema") == 0;
+	return !known && strncmp(rv->relname, "pg_", 3) == 0;
+}
+
+/* REINDEX SCHEMA / DATABASE / SYSTEM stay whole; say what they cost. */
+static void note_whole_reindex(struct pgs_plan *plan, struct pgs_check *ctx,
+			       const PgQuery__ReindexStmt *rs)
+{
+	if (rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM)
+		pgs_plan_note(plan, ctx, "REINDEX SYSTEM stays as written: system catalogs can't be "
+					 "reindexed concurrently");
+	else
+		pgs_plan_note(plan, ctx,
+			      "REINDEX %s stays as written: it blocks writes to each table while it "
+			      "rebuilds that table's indexes (REINDEX TABLE ... CONCURRENTLY per table "
+			      "avoids that on PostgreSQL 12+)",
+			      rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA
+				      ? "SCHEMA"
+				      : "DATABASE");
+}
+
+/*
+ * REINDEX [(VERBOSE)] TABLE|INDEX CONCURRENTLY name: PostgreSQL 12 and 13 know
+ * CONCURRENTLY only there, not in the option list 14 brought (which the
+ * deparser writes); their only option is VERBOSE.
+ */
+static const char *reindex_concurrently_12(struct pgs_arena *a, const PgQuery__ReindexStmt *rs)
+{
+	const PgQuery__RangeVar *rv = rs->relation;
+	const char *name = pgs_quote_ident(a, rv->relname);
+
+	if (rv->schemaname && *rv->schemaname)
+		name = pgs_arena_printf(a, "%s.%s", pgs_quote_ident(a, rv->schemaname), name);
+	return pgs_arena_printf(
+		a, "REINDEX %s%s CONCURRENTLY %s",
+		pgs_option_on(rs->params, rs->n_params, "verbose") ? "(VERBOSE) " : "",
+		rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE ? "TABLE" : "INDEX",
+		name);
+}
+
+bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT)
+		return false;
+	const PgQuery__ReindexStmt *rs = node->reindex_stmt;
+	if (pgs_option_on(rs->params, rs->n_params, "concurrently"))
+		return false;
+	bool on_table = rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE;
+	if (!on_table && rs->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX) {
+		note_whole_reindex(plan, ctx, rs);
+		return false;
+	}
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!rs->relation || !e || pgs_check_created_in_this_file(ctx, e->relation))
+		return false;
+	struct pgs_model *model = pgs_check_model(ctx);
+	struct pgs_arena *a = &plan->arena;
+	const char *key = pgs_model_key(model, rs->relation);
+	struct pgs_index *ix = on_table ? NULL : pgs_model_index(model, key);
+	struct pgs_table *t = on_table ? pgs_model_table(model, rs->relation)
+			      : ix	   ? pgs_strmap_get(&model->tables, ix->table)
+					   : NULL;
+	const char *what = pgs_check_relation_label(ctx, key);
+
+	if (is_catalog(rs->relation, t != NULL)) {
+		pgs_plan_note(plan, ctx, "REINDEX %s stays as written: system catalogs can't be "
+					 "reindexed concurrently",
+			      what);
+		return false;
+	}
+	if (pgs_check_pg_version(ctx) < 12) {
+		pgs_plan_note(plan, ctx, "REINDEX %s stays as written: CONCURRENTLY needs PostgreSQL 12",
+			      what);
+		return false;
+	}
+	if (t && t->kind == 'p' && pgs_check_pg_version(ctx) < 14) {
+		pgs_plan_note(plan, ctx,
+			      "REINDEX %s stays as written: reindexing a partitioned table needs "
+			      "PostgreSQL 14",
+			      what);
+		return false;
+	}
+	if (has_exclusion(t)) {
+		/* REINDEX INDEX CONCURRENTLY fails on an exclusion constraint's index and
+		 * REINDEX TABLE CONCURRENTLY skips it: either differs from the original */
+		pgs_plan_note(plan, ctx,
+			      "REINDEX %s stays as written: %s has an exclusion constraint, whose "
+			      "index can't be rebuilt concurrently",
+			      what, pgs_check_relation_label(ctx, t->key));
+		return false;
+	}
+
+	const char *table = pgs_check_relation_label(ctx, e->relation);
+	pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
+		       pgs_arena_printf(a,
+					"rebuild %s without blocking writes (REINDEX holds SHARE on "
+					"%s and ACCESS EXCLUSIVE on %s while it rebuilds)",
+					on_table ? pgs_arena_printf(a, "the indexes of %s", what)
+						 : what,
+					table, on_table ? "each index" : "the index"),
+		       pgs_arena_printf(a,
+					"SHARE UPDATE EXCLUSIVE on %s and %s during the build: reads "
+					"and writes go on; a failed run leaves an INVALID *_ccnew "
+					"index to drop before retrying",
+					table, on_table ? "its indexes" : what));
+	if (pgs_check_pg_version(ctx) >= 14) {
+		PgQuery__ReindexStmt copy = *rs;
+		PgQuery__Node stmt = *node;
+		copy.n_params = rs->n_params + 1;
+		copy.params = pgs_arena_array(a, copy.n_params, sizeof(*copy.params));
+		if (rs->n_params)
+			memcpy(copy.params, rs->params, rs->n_params * sizeof(*rs->params));
+		copy.params[rs->n_params] = pgs_build_option(a, "concurrently");
+		stmt.reindex_stmt = &copy;
+		pgs_plan_node(plan, ctx, &stmt);
+	} else {
+		pgs_plan_sql(plan, ctx, reindex_concurrently_12(a, rs), false);
 	}
 	return true;
 }

@@ -1269,7 +1269,7 @@ file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
 '
 run plan --context schema.sql -o out m.sql
 assert_rc 0
-assert_stdout_has "note: m.sql:1: the type change of users.a stays as written and rewrites users under ACCESS EXCLUSIVE: no expand/contract plan because an index uses the column"
+assert_stdout_has "note: m.sql:1: the type change of users.a stays as written: no expand/contract plan because an index uses the column; it still rewrites users under ACCESS EXCLUSIVE"
 assert_stdout_line "out/1_m_1_alter_column_type.sql"
 head -n 1 "$work/out/1_m_1_alter_column_type.sql" | grep -q '^-- note: m.sql:1: the type change' || fail "the note does not head the file"
 

@@ -773,6 +773,16 @@ static const struct no_txn_case no_txn_cases[] = {
 	 "CREATE TABLE parts (id int) PARTITION BY RANGE (id);\n"
 	 "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);\n",
 	 "ALTER TABLE parts DETACH PARTITION parts_1 CONCURRENTLY", true},
+	{"nt_reindex_partitioned_table",
+	 "CREATE TABLE parts (id int) PARTITION BY RANGE (id);\n"
+	 "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);\n"
+	 "CREATE INDEX parts_id_idx ON parts (id);\n",
+	 "REINDEX TABLE parts", true},
+	{"nt_reindex_partitioned_index",
+	 "CREATE TABLE parts (id int) PARTITION BY RANGE (id);\n"
+	 "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);\n"
+	 "CREATE INDEX parts_id_idx ON parts (id);\n",
+	 "REINDEX INDEX parts_id_idx", true},
 	{"nt_vacuum", NULL, "VACUUM users", true},
 	{"nt_vacuum_analyze", NULL, "VACUUM (ANALYZE) users", true},
 	{"nt_vacuum_full", NULL, "VACUUM FULL users", true},

@@ -1,0 +1,306 @@
+/*
+ * ALTER TABLE t ADD [CONSTRAINT n] UNIQUE | PRIMARY KEY (cols) on an existing
+ * table builds the index under ACCESS EXCLUSIVE. Planned as:
+ *
+ *   1. the statement's other actions, if any (transactional)
+ *   2. CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS n ON t (cols) ...
+ *   3. PRIMARY KEY on nullable columns (12+): CHECK (c IS NOT NULL) NOT VALID,
+ *      VALIDATE, SET NOT NULL (no scan), drop the check
+ *   4. ALTER TABLE t ADD CONSTRAINT n UNIQUE | PRIMARY KEY USING INDEX n
+ *
+ * The index gets the name the constraint will have (the given one, or
+ * PostgreSQL's default), so USING INDEX renames nothing and the catalog ends
+ * as the original statement leaves it. INCLUDE, WITH (...), USING INDEX
+ * TABLESPACE and NULLS NOT DISTINCT go to the index; DEFERRABLE to step 4.
+ */
+#include <string.h>
+
+#include "lint/names.h"
+#include "lint/quote.h"
+#include "lint/rule.h"
+#include "planner/build.h"
+#include "planner/plan.h"
+
+static bool is_key_constraint(const PgQuery__Node *def)
+{
+	return def && def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+	       (def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
+		def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY);
+}
+
+/* ADD [CONSTRAINT n] UNIQUE / PRIMARY KEY (cols), not yet USING INDEX. */
+static const PgQuery__Constraint *added_key(const PgQuery__Node *cmd)
+{
+	if (cmd->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+		return NULL;
+	const PgQuery__AlterTableCmd *c = cmd->alter_table_cmd;
+	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint ||
+	    !is_key_constraint(c->def) ||
+	    (c->def->constraint->indexname && *c->def->constraint->indexname))
+		return NULL;
+	return c->def->constraint;
+}
+
+/* An action planner/rewrite_alter_table.c splits into steps of its own. */
+static bool split_elsewhere(const PgQuery__AlterTableCmd *c)
+{
+	if (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull)
+		return true;
+	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !c->def ||
+	    c->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+		return false;
+	const PgQuery__Constraint *k = c->def->constraint;
+	return !k->skip_validation && (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+				       k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK);
+}
+
+/* ADD COLUMN with a UNIQUE or PRIMARY KEY column constraint. */
+static bool column_with_key(const PgQuery__AlterTableCmd *c)
+{
+	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !c->def ||
+	    c->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return false;
+	for (size_t i = 0; i < c->def->column_def->n_constraints; i++)
+		if (is_key_constraint(c->def->column_def->constraints[i]))
+			return true;
+	return false;
+}
+
+/*
+ * PostgreSQL's name for the constraint and its index (ChooseIndexName), as
+ * the model picks it. NULL when the statement's other actions may free or
+ * take names first (the name needs a number), so the history can't tell
+ * which one PostgreSQL picks.
+ */
+static const char *default_name(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
+				const char *relname, const PgQuery__Constraint *c, bool alone)
+{
+	bool pk = c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
+	size_t n = c->n_keys + c->n_including;
+	const char **cols = pgs_arena_array(a, n ? n : 1, sizeof(*cols));
+
+	for (size_t i = 0; i < n; i++)
+		cols[i] = pgs_node_string(i < c->n_keys ? c->keys[i] : c->including[i - c->n_keys]);
+	const char *plain = pgs_build_name(
+	    a, relname, pk ? NULL : pgs_index_name_addition(a, cols, n), pk ? "pkey" : "key");
+	if (!t)
+		return plain;
+	const char *name = pgs_model_index_constraint_name(model, t, pk, cols, n);
+	return alone || strcmp(name, plain) == 0 ? name : NULL;
+}
+
+/* Whether another action of the statement drops constraint name. */
+static bool drops_constraint(const PgQuery__AlterTableStmt *as, const char *name)
+{
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__Node *n = as->cmds[i];
+		if (n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
+		    n->alter_table_cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint &&
+		    strcmp(n->alter_table_cmd->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Key columns of a primary key that may hold NULLs and have no proof they don't. */
+static size_t nullable_columns(struct pgs_arena *a, struct pgs_table *t,
+			       const PgQuery__Constraint *c, const char ***out)
+{
+	const char **cols = pgs_arena_array(a, c->n_keys ? c->n_keys : 1, sizeof(*cols));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const char *name = pgs_node_string(c->keys[i]);
+		struct pgs_column *col = t && name ? pgs_table_column(t, name) : NULL;
+		/* a column the history doesn't know may be nullable: the sequence is
+		 * harmless on a NOT NULL one */
+		if (!name || (col && col->not_null) ||
+		    (t && pgs_table_has_valid_not_null_check(t, name)))
+			continue;
+		cols[n++] = name;
+	}
+	*out = cols;
+	return n;
+}
+
+/* Steps 3: the NOT NULL sequence for a primary key's nullable columns (12+). */
+static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			  const char *table, const char **cols, size_t n)
+{
+	struct pgs_arena *a = &plan->arena;
+	const char **checks = pgs_arena_array(a, n, sizeof(*checks));
+	PgQuery__Node **add = pgs_arena_array(a, n, sizeof(*add));
+
+	for (size_t i = 0; i < n; i++) {
+		checks[i] = pgs_build_name(a, rel->relname, cols[i], "not_null");
+		add[i] = pgs_build_alter_cmd(
+		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+		    pgs_build_check(a, checks[i], pgs_build_is_not_null(a, cols[i]), true));
+	}
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       "the primary key's columns must be NOT NULL: add CHECK (c IS NOT NULL) NOT "
+		       "VALID, so the scan moves to the next stage",
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, add, n));
+	for (size_t i = 0; i < n; i++) {
+		PgQuery__Node *cmd = pgs_build_alter_cmd(
+		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, checks[i], NULL);
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    pgs_arena_printf(a,
+				     "validate %s: scans the table without blocking "
+				     "reads or writes",
+				     pgs_quote_ident(a, checks[i])),
+		    pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
+	}
+	pgs_plan_set_not_null(plan, ctx, rel, table, cols, checks, n);
+}
+
+/* Why the statement stays as written, or NULL when it can be planned. */
+static const char *obstacle(const PgQuery__AlterTableStmt *as, const struct pgs_table *t)
+{
+	if (t && t->kind == 'p')
+		return "CREATE INDEX CONCURRENTLY is not supported on a partitioned table "
+		       "(build the index on each partition, then CREATE INDEX ON ONLY and "
+		       "ATTACH PARTITION)";
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__Node *n = as->cmds[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+			return "pgstage can't read one of its actions";
+		if (!added_key(n) && split_elsewhere(n->alter_table_cmd))
+			return "give it an ALTER TABLE of its own, apart from the actions that are "
+			       "split into NOT VALID and VALIDATE";
+	}
+	return NULL;
+}
+
+bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const struct pgs_effect *e;
+	const PgQuery__AlterTableStmt *as = pgs_check_alter_existing_table(ctx, &e);
+
+	if (!as)
+		return false;
+	struct pgs_arena *a = &plan->arena;
+	const char *table = pgs_check_relation_label(ctx, e->relation);
+	size_t n_keys = 0;
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		n_keys += added_key(as->cmds[i]) != NULL;
+		if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
+		    column_with_key(as->cmds[i]->alter_table_cmd))
+			pgs_plan_note(
+			    plan, ctx,
+			    "ADD COLUMN ... UNIQUE / PRIMARY KEY on %s stays as written: add "
+			    "the column, then the constraint in an ALTER TABLE of its own to "
+			    "have its index built concurrently",
+			    table);
+	}
+	if (!n_keys)
+		return false;
+
+	struct pgs_model *model = pgs_check_model(ctx);
+	struct pgs_table *t = pgs_model_table(model, as->relation);
+	const char *why_not = obstacle(as, t);
+	bool alone = n_keys == as->n_cmds;
+	const char **names = pgs_arena_array(a, n_keys, sizeof(*names));
+	const PgQuery__Constraint **keys = pgs_arena_array(a, n_keys, sizeof(*keys));
+	PgQuery__Node **others = pgs_arena_array(a, as->n_cmds, sizeof(*others));
+	size_t k = 0, n_others = 0;
+
+	for (size_t i = 0; i < as->n_cmds && !why_not; i++) {
+		const PgQuery__Constraint *c = added_key(as->cmds[i]);
+		if (!c) {
+			others[n_others++] = as->cmds[i];
+			continue;
+		}
+		const char *name = c->conname && *c->conname
+				       ? c->conname
+				       : default_name(a, model, t, as->relation->relname, c, alone);
+		if (!name)
+			why_not = "PostgreSQL's name for the constraint depends on what the other "
+				  "actions drop: name the constraint";
+		else if (t && pgs_model_name_taken(model, t, name) && !drops_constraint(as, name))
+			why_not = pgs_arena_printf(a, "the name %s is taken already",
+						   pgs_quote_ident(a, name));
+		for (size_t j = 0; name && j < k; j++)
+			if (strcmp(names[j], name) == 0)
+				why_not = "two constraints would get the same name";
+		names[k] = name;
+		keys[k++] = c;
+	}
+	if (why_not) {
+		pgs_plan_note(plan, ctx, "ADD UNIQUE / PRIMARY KEY on %s stays as written: %s",
+			      table, why_not);
+		return false;
+	}
+
+	if (n_others) {
+		/* the constraint rewrites nothing: a rewrite is the other actions' */
+		if (e->rewrite)
+			pgs_plan_note(
+			    plan, ctx,
+			    "the other actions of the statement stay as written and still "
+			    "rewrite %s under ACCESS EXCLUSIVE",
+			    table);
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    "the statement's other actions, before the constraint's index is built",
+		    pgs_arena_printf(a,
+				     "ACCESS EXCLUSIVE on %s at most, for those actions "
+				     "only",
+				     table));
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, others, n_others));
+		pgs_plan_mark_kept(plan);
+	}
+	for (size_t i = 0; i < n_keys; i++) {
+		pgs_plan_stage(
+		    plan, PGS_STAGE_NON_TRANSACTIONAL,
+		    pgs_arena_printf(a,
+				     "build the index of %s without blocking writes (ADD %s builds "
+				     "it under ACCESS EXCLUSIVE on %s)",
+				     pgs_quote_ident(a, names[i]),
+				     keys[i]->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
+					 ? "PRIMARY KEY"
+					 : "UNIQUE",
+				     table),
+		    pgs_arena_printf(a,
+				     "SHARE UPDATE EXCLUSIVE on %s during two scans: reads and "
+				     "writes go on; a failed build leaves an INVALID index to drop "
+				     "before retrying",
+				     table));
+		pgs_plan_node(plan, ctx,
+			      pgs_build_unique_index(a, names[i], as->relation, keys[i]));
+	}
+
+	bool pk_scan = false;
+	for (size_t i = 0; i < n_keys; i++) {
+		const char **cols;
+		size_t n;
+		if (keys[i]->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
+		    !(n = nullable_columns(a, t, keys[i], &cols)))
+			continue;
+		if (pgs_check_pg_version(ctx) >= 12) {
+			plan_not_null(plan, ctx, as->relation, table, cols, n);
+		} else {
+			pk_scan = true;
+			pgs_plan_note(
+			    plan, ctx,
+			    "before PostgreSQL 12 ADD PRIMARY KEY USING INDEX scans %s for "
+			    "NULLs under ACCESS EXCLUSIVE (its columns may be nullable)",
+			    table);
+		}
+	}
+
+	PgQuery__Node **attach = pgs_arena_array(a, n_keys, sizeof(*attach));
+	for (size_t i = 0; i < n_keys; i++)
+		attach[i] = pgs_build_add_using_index(a, names[i], names[i], keys[i]);
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       "make the built index the constraint (USING INDEX): no build",
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief%s", table,
+					pk_scan ? " but for the scan for NULLs" : ": no scan"));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, attach, n_keys));
+	if (pk_scan) /* the scan PostgreSQL 11 can't skip, said in the note above */
+		pgs_plan_mark_kept(plan);
+	return true;
+}
