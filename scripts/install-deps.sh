@@ -58,3 +58,10 @@ if [[ -z $initdb ]]; then
 	echo "install-deps: no initdb found under /usr/lib/postgresql/*/bin; is the postgresql server package installed?" >&2
 	exit 1
 fi
+# tests/integration/test_plan_proof.c runs plan scripts through psql; the
+# server package depends on its client (postgresql-client-<major>), which puts
+# psql next to initdb.
+if [[ ! -x ${initdb%/initdb}/psql ]] && ! command -v psql >/dev/null 2>&1; then
+	echo "install-deps: no psql next to $initdb or on PATH; install postgresql-client" >&2
+	exit 1
+fi

@@ -685,126 +685,16 @@ out:
 
 /* ---- the server's record ---- */
 
-struct rel {
-	unsigned oid;
-	char name[160];    /* "schema.name" */
-	char relname[128]; /* name alone (indexes are matched by it) */
-	char kind;         /* pg_class.relkind */
-	unsigned long long filenode;
-	long long seq_scan, seq_tup_read;
-	unsigned table;  /* indexes: pg_index.indrelid */
-	unsigned parent; /* partitions and inheritance children: pg_inherits.inhparent */
-};
-
-struct lock {
-	unsigned oid;
-	unsigned mask; /* bit per enum pgs_lock */
-};
-
-struct snapshot {
-	struct rel *rels;
-	size_t n;
-	struct lock *locks;
-	size_t n_locks;
-};
-
-static const char snapshot_sql[] =
-	"SELECT c.oid, n.nspname || '.' || c.relname, c.relname, c.relkind,"
-	"       coalesce(pg_relation_filenode(c.oid), 0), coalesce(s.seq_scan, 0),"
-	"       coalesce(i.indrelid, 0), coalesce(s.seq_tup_read, 0),"
-	"       coalesce((SELECT min(h.inhparent::oid::bigint) FROM pg_inherits h"
-	"                  WHERE h.inhrelid = c.oid), 0)"
-	"  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	"  LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid"
-	"  LEFT JOIN pg_index i ON i.indexrelid = c.oid"
-	" WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
-	"   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
-
-static const char locks_sql[] =
-	"SELECT l.relation, l.mode FROM pg_locks l"
-	" WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted"
-	"   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
-
-static void snapshot_free(struct snapshot *s)
+/* Run through pgt_snapshot_take; a failure is said in the case's report. */
+static int take_snapshot(PGconn *conn, struct pgt_snapshot *s, bool with_locks,
+			 struct case_result *r)
 {
-	free(s->rels);
-	free(s->locks);
-	memset(s, 0, sizeof(*s));
-}
+	char err[512];
 
-static int take_snapshot(PGconn *conn, struct snapshot *s, bool with_locks, struct case_result *r)
-{
-	PGresult *res = PQexec(conn, snapshot_sql);
-
-	memset(s, 0, sizeof(*s));
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		say(r, "snapshot failed: %s", PQerrorMessage(conn));
-		PQclear(res);
-		return -1;
-	}
-	s->n = (size_t)PQntuples(res);
-	s->rels = calloc(s->n ? s->n : 1, sizeof(*s->rels));
-	for (size_t i = 0; s->rels && i < s->n; i++) {
-		struct rel *x = &s->rels[i];
-		x->oid = (unsigned)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10);
-		snprintf(x->name, sizeof(x->name), "%s", PQgetvalue(res, (int)i, 1));
-		snprintf(x->relname, sizeof(x->relname), "%s", PQgetvalue(res, (int)i, 2));
-		x->kind = PQgetvalue(res, (int)i, 3)[0];
-		x->filenode = strtoull(PQgetvalue(res, (int)i, 4), NULL, 10);
-		x->seq_scan = strtoll(PQgetvalue(res, (int)i, 5), NULL, 10);
-		x->table = (unsigned)strtoul(PQgetvalue(res, (int)i, 6), NULL, 10);
-		x->seq_tup_read = strtoll(PQgetvalue(res, (int)i, 7), NULL, 10);
-		x->parent = (unsigned)strtoul(PQgetvalue(res, (int)i, 8), NULL, 10);
-	}
-	PQclear(res);
-	if (!s->rels)
-		return -1;
-	if (!with_locks)
+	if (pgt_snapshot_take(conn, s, with_locks ? PGT_SNAP_LOCKS : 0, err, sizeof(err)) == 0)
 		return 0;
-	res = PQexec(conn, locks_sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		say(r, "pg_locks query failed: %s", PQerrorMessage(conn));
-		PQclear(res);
-		return -1;
-	}
-	s->locks = calloc((size_t)PQntuples(res) + 1, sizeof(*s->locks));
-	for (int i = 0; s->locks && i < PQntuples(res); i++) {
-		unsigned oid = (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10);
-		enum pgs_lock l = pgt_lock_from_pg(PQgetvalue(res, i, 1));
-		size_t k = 0;
-		while (k < s->n_locks && s->locks[k].oid != oid)
-			k++;
-		if (k == s->n_locks)
-			s->locks[s->n_locks++].oid = oid;
-		if (l != PGS_LOCK_NONE)
-			s->locks[k].mask |= 1u << l;
-	}
-	PQclear(res);
-	return s->locks ? 0 : -1;
-}
-
-static const struct rel *rel_by_oid(const struct snapshot *s, unsigned oid)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->rels[i].oid == oid)
-			return &s->rels[i];
-	return NULL;
-}
-
-static const struct rel *rel_by_name(const struct snapshot *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->rels[i].name, name) == 0)
-			return &s->rels[i];
-	return NULL;
-}
-
-static unsigned lock_mask(const struct snapshot *s, unsigned oid)
-{
-	for (size_t i = 0; i < s->n_locks; i++)
-		if (s->locks[i].oid == oid)
-			return s->locks[i].mask;
-	return 0;
+	say(r, "%s", err);
+	return -1;
 }
 
 /* Tables, partitioned tables, views, materialized views, foreign tables. */
@@ -814,7 +704,7 @@ static bool compared_kind(char kind)
 }
 
 struct observation {
-	struct snapshot before, after;
+	struct pgt_snapshot before, after;
 	/* non-transactional cases: the lock the statement waited for */
 	unsigned blocked_oid;
 	enum pgs_lock blocked_lock;
@@ -824,11 +714,11 @@ struct observation {
 static bool reindexed(const struct observation *o, unsigned oid)
 {
 	for (size_t i = 0; i < o->before.n; i++) {
-		const struct rel *b = &o->before.rels[i];
+		const struct pgt_rel *b = &o->before.rels[i];
 		if (b->table != oid || !b->filenode)
 			continue;
 		for (size_t k = 0; k < o->after.n; k++) {
-			const struct rel *a = &o->after.rels[k];
+			const struct pgt_rel *a = &o->after.rels[k];
 			if (a->table == oid && strcmp(a->relname, b->relname) == 0 &&
 			    a->filenode != b->filenode)
 				return true;
@@ -849,20 +739,20 @@ struct changes {
 static void observed_changes(const struct observation *o, unsigned oid, bool txn,
 			     struct changes *ch, int depth)
 {
-	const struct rel *b = rel_by_oid(&o->before, oid);
-	const struct rel *a = rel_by_oid(&o->after, oid);
-	const struct rel *x = b ? b : a;
+	const struct pgt_rel *b = pgt_rel_by_oid(&o->before, oid);
+	const struct pgt_rel *a = pgt_rel_by_oid(&o->after, oid);
+	const struct pgt_rel *x = b ? b : a;
 
 	memset(ch, 0, sizeof(*ch));
 	if (!x)
 		return;
 	if (x->kind == 'p') {
 		for (int pass = 0; pass < 2 && depth < 8; pass++) {
-			const struct snapshot *s = pass == 0 ? &o->before : &o->after;
+			const struct pgt_snapshot *s = pass == 0 ? &o->before : &o->after;
 			for (size_t i = 0; i < s->n; i++) {
 				struct changes part;
 				if (s->rels[i].parent != oid ||
-				    (pass == 1 && rel_by_oid(&o->before, s->rels[i].oid)))
+				    (pass == 1 && pgt_rel_by_oid(&o->before, s->rels[i].oid)))
 					continue;
 				observed_changes(o, s->rels[i].oid, txn, &part, depth + 1);
 				ch->rewrite |= part.rewrite;
@@ -884,8 +774,8 @@ static void observed_changes(const struct observation *o, unsigned oid, bool txn
 
 static void observation_free(struct observation *o)
 {
-	snapshot_free(&o->before);
-	snapshot_free(&o->after);
+	pgt_snapshot_free(&o->before);
+	pgt_snapshot_free(&o->after);
 }
 
 /* One transaction, rolled back: pre, snapshot, the statement, snapshot. */
@@ -1086,23 +976,23 @@ static int compare(const struct proof_case *c, struct prediction *p, const struc
 
 	/* every table-like relation that existed before or after the statement */
 	for (int pass = 0; pass < 2; pass++) {
-		const struct snapshot *s = pass == 0 ? &o->before : &o->after;
+		const struct pgt_snapshot *s = pass == 0 ? &o->before : &o->after;
 		for (size_t i = 0; i < s->n; i++) {
-			const struct rel *x = &s->rels[i];
-			if (pass == 1 && rel_by_oid(&o->before, x->oid))
+			const struct pgt_rel *x = &s->rels[i];
+			if (pass == 1 && pgt_rel_by_oid(&o->before, x->oid))
 				continue; /* seen in the first pass */
 			if (!compared_kind(x->kind))
 				continue;
-			const struct rel *b = rel_by_oid(&o->before, x->oid);
-			const struct rel *a = rel_by_oid(&o->after, x->oid);
+			const struct pgt_rel *b = pgt_rel_by_oid(&o->before, x->oid);
+			const struct pgt_rel *a = pgt_rel_by_oid(&o->after, x->oid);
 			const char *name = b ? b->name : a->name;
 			struct predicted *pr = find_predicted(p, name, a ? a->name : NULL);
 			enum pgs_lock lock = PGS_LOCK_NONE;
 			bool lock_known = txn;
 
 			if (txn)
-				lock = pgt_strongest(lock_mask(&o->after, x->oid) &
-						     ~lock_mask(&o->before, x->oid));
+				lock = pgt_strongest(pgt_lock_mask(&o->after, x->oid) &
+						     ~pgt_lock_mask(&o->before, x->oid));
 			else if (o->blocked_oid == x->oid) {
 				lock = o->blocked_lock;
 				lock_known = true;
@@ -1160,16 +1050,16 @@ static int compare(const struct proof_case *c, struct prediction *p, const struc
 		const struct predicted *pr = &p->items[i];
 		if (pr->matched)
 			continue;
-		const struct rel *x = rel_by_name(&o->before, pr->relation);
+		const struct pgt_rel *x = pgt_rel_by_name(&o->before, pr->relation);
 		if (!x)
-			x = rel_by_name(&o->after, pr->relation);
+			x = pgt_rel_by_name(&o->after, pr->relation);
 		if (x && !compared_kind(x->kind))
 			continue; /* an index, sequence or TOAST table: not compared */
 		bad += mismatch(r, c, pr->relation, "relation", "it is touched", pr->assumed,
 				"nothing: no such relation");
 	}
 	if (!txn && o->blocked_oid) {
-		const struct rel *x = rel_by_oid(&o->before, o->blocked_oid);
+		const struct pgt_rel *x = pgt_rel_by_oid(&o->before, o->blocked_oid);
 		if (!x || !compared_kind(x->kind)) {
 			snprintf(buf, sizeof(buf), "wait for %s on %s (oid %u)",
 				 pgs_lock_name(o->blocked_lock), x ? x->name : "a relation",

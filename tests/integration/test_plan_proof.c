@@ -1,0 +1,1480 @@
+/*
+ * test_plan_proof: `pgstage plan` on a real server. For every planner
+ * fixture fixtures/plan/<case>.sql (found by glob; context_*.sql are inputs)
+ * it proves that the plan does what the migration does, and does it without
+ * blocking writes on the tables that already existed.
+ *
+ * Per fixture:
+ *
+ * - The --context files of its `-- args:` line run as SQL (statement by
+ *   statement, like psql) in a template database; three copies are made:
+ *   ORIGINAL, PLAN and SCRIPT (copies start with the very same rows, even
+ *   where the context has volatile defaults).
+ * - ORIGINAL gets the migration as written, statement by statement. If it
+ *   fails (say, on existing rows) the fixture fails: a fixture must be a
+ *   migration that works.
+ * - PLAN gets `pgstage plan --format json` stage by stage, the way the
+ *   one-script output runs it: a transactional stage is BEGIN, SET LOCAL
+ *   lock_timeout and statement_timeout, its steps, COMMIT; a
+ *   non-transactional or backfill stage runs after SET lock_timeout = 0,
+ *   each step alone outside a transaction block; at the Nth checkpoint stage
+ *   the fixture's `-- checkpoint N: <SQL>` lines run (what the deployed
+ *   application would do there).
+ * - SCRIPT gets the one-script text output of `pgstage plan` through
+ *   psql -v ON_ERROR_STOP=1, as is (split only at its checkpoint markers,
+ *   where the checkpoint SQL runs).
+ *
+ * Equivalence: ORIGINAL and PLAN, and PLAN and SCRIPT, must end with the same
+ * catalog: relations, columns as a set by name (type, NOT NULL, default,
+ * identity, generated, collation), constraints with pg_get_constraintdef
+ * and convalidated, indexes with pg_get_indexdef and indisvalid/indisready,
+ * triggers, functions, views, sequences, enum labels. Differences are
+ * printed as a diff. They must also end with the same rows: per table, the
+ * sorted to_jsonb rows, where a column whose default calls a function that
+ * is not immutable (gen_random_uuid(), clock_timestamp(), now(): values
+ * differ between databases by nature) is compared by null-ness only. Such
+ * columns are found in the default's node tree (pg_attrdef.adbin funcid and
+ * opfuncid, plus SQLValueFunction such as CURRENT_TIMESTAMP): pg_depend
+ * records no dependency on built-in (pinned) functions, so it can't find
+ * gen_random_uuid(). And every row a table held before the migration must
+ * still be there in ORIGINAL and PLAN (projected on the columns that exist
+ * before and after), kept for that in temporary tables of a second session.
+ *
+ * Safety: every step of the plan is traced. Existing tables are those after
+ * the context ran; a step that scans (pg_stat seq_scan up, which counts index
+ * builds and validation scans too), rewrites (new relfilenode) or rebuilds
+ * an index of (an index kept its oid and got a new relfilenode) an existing
+ * table while its session holds SHARE or stronger on that table is a
+ * violation, printed with the fixture, stage, step and evidence.
+ *   Transactional stages: after each step the backend's own pg_locks (locks
+ *   held so far in the transaction: they stay until COMMIT) and
+ *   pg_stat_xact_user_tables (the backend's unflushed counts: their deltas
+ *   are the step's scans). VALIDATE CONSTRAINT scanning under SHARE UPDATE
+ *   EXCLUSIVE passes; the same scan after an earlier step of the same
+ *   transaction took ACCESS EXCLUSIVE fails.
+ *   Non-transactional and backfill steps: seq_scan deltas of
+ *   pg_stat_user_tables after pg_stat_force_next_flush(). Their locks come
+ *   and go in transactions of their own, so a second session watches them:
+ *   before the step it holds ROW EXCLUSIVE on every existing table (what any
+ *   writer holds), so a step asking for a lock that blocks writes must wait,
+ *   visibly in pg_locks, however briefly it would hold it; the second session
+ *   lets go as soon as the step waits for anything (CREATE INDEX CONCURRENTLY
+ *   waits for its transaction to end) and then samples the step's granted
+ *   locks until it ends. Not observable: a blocking lock taken after that
+ *   first wait and held for less than a sampling round; a scan under it is
+ *   then missed. A new relfilenode of an existing table or index is a
+ *   violation whatever lock was seen (PostgreSQL gives an existing relation
+ *   a new file only under SHARE or stronger: rewrite, TRUNCATE, REINDEX,
+ *   CLUSTER, VACUUM FULL, SET TABLESPACE).
+ * A fixture may declare `-- unsafe: <table>: <reason>` for a statement the
+ * planner can't make safe and says so in a note (e.g. SET NOT NULL for
+ * PostgreSQL 11): its violations on that table are then expected, and must
+ * be seen (a declaration that no longer applies fails).
+ *
+ * Self-checks: known unsafe migrations go through the same tracer, which
+ * must report them (a tracer that sees nothing can't pass): the ORIGINAL of
+ * set_not_null (a scan under ACCESS EXCLUSIVE), of
+ * add_column_volatile_default (a rewrite), of json run alone (CREATE INDEX
+ * without CONCURRENTLY: a scan under SHARE), and a VALIDATE CONSTRAINT in
+ * the transaction whose earlier step took ACCESS EXCLUSIVE.
+ *
+ * Needs PGHOST etc. (tests/pg/with-cluster.sh), PGSTAGE (./pgstage when
+ * unset), the source tree as working directory, and psql ($PG_BINDIR/psql,
+ * /usr/lib/postgresql/15/bin/psql or psql on PATH). PGS_PLAN_ONLY=TEXT runs
+ * only the fixtures whose name contains TEXT.
+ */
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "lint/effects.h"
+#include "tests/integration/pgtest.h"
+
+#define APP_NAME "pgstage-test_plan_proof"
+#define DB_CONTEXT "pgs_plan_context"
+#define DB_ORIGINAL "pgs_plan_original"
+#define DB_PLAN "pgs_plan_staged"
+#define DB_SCRIPT "pgs_plan_script"
+#define FIXTURE_GLOB "fixtures/plan/*.sql"
+#define CHECKPOINT_MARKER "-- CHECKPOINT:"
+#define MAX_FIXTURES 256
+#define MAX_ITEMS 16
+#define MAX_VIOLATIONS 64
+
+static const char *pgstage = "./pgstage";
+static char psql[512] = "psql";
+static char tmpdir[64];
+static PGconn *admin;
+
+/* ---- small helpers ---- */
+
+/* The whole file, malloc-ed and NUL-terminated; NULL when it can't be read. */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *grown = realloc(buf, cap += 65536);
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = 0;
+	return buf;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Run a shell command; its standard output, malloc-ed, in *out. Returns the exit status. */
+static int run_capture(const char *cmd, char **out)
+{
+	FILE *pipe = popen(cmd, "r");
+	size_t len = 0, cap = 65536, n;
+	char *buf = malloc(cap);
+
+	*out = NULL;
+	if (!pipe || !buf) {
+		if (pipe)
+			pclose(pipe);
+		free(buf);
+		return -1;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, pipe)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *grown = realloc(buf, cap *= 2);
+			if (!grown)
+				break;
+			buf = grown;
+		}
+	}
+	buf[len] = 0;
+	*out = buf;
+	int st = pclose(pipe);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Append ' text ' to cmd[size] (the text holds no single quote: fixture paths and args). */
+static void append_quoted(char *cmd, size_t size, const char *text)
+{
+	size_t len = strlen(cmd);
+
+	snprintf(cmd + len, size - len, " '%s'", text);
+}
+
+/* A one-line excerpt of sql for messages. */
+static const char *one_line(const char *sql, char *buf, size_t size)
+{
+	size_t k = 0;
+
+	while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+		sql++;
+	for (; *sql && k + 4 < size; sql++)
+		buf[k++] = *sql == '\n' || *sql == '\t' ? ' ' : *sql;
+	if (*sql)
+		buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
+	buf[k] = 0;
+	return buf;
+}
+
+/* ---- a fixture and its declarations ---- */
+
+struct checkpoint_sql {
+	int n; /* the Nth checkpoint stage, from 1 */
+	char *sql;
+};
+
+struct fixture {
+	char name[128], path[256];
+	char *text;
+	char *args[32]; /* the `-- args:` words, malloc-ed */
+	int n_args;
+	struct checkpoint_sql checkpoints[MAX_ITEMS];
+	int n_checkpoints;
+	char *unsafe[MAX_ITEMS]; /* tables of `-- unsafe: <table>: <reason>` */
+	int n_unsafe;
+};
+
+static struct fixture fixtures[MAX_FIXTURES];
+static size_t n_fixtures;
+
+/* Read the `-- args:`, `-- checkpoint N:` and `-- unsafe:` lines of fx->text. */
+static void parse_declarations(struct fixture *fx)
+{
+	const char *line = fx->text;
+
+	for (bool first = true; line && *line; first = false) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		int n, at = 0;
+
+		if (first && strncmp(copy, "-- args: ", 9) == 0) {
+			char *save = NULL;
+			for (char *w = strtok_r(copy + 9, " \t", &save); w && fx->n_args < 32;
+			     w = strtok_r(NULL, " \t", &save))
+				fx->args[fx->n_args++] = strdup(w);
+		} else if (sscanf(copy, "-- checkpoint %d: %n", &n, &at) == 1 && at > 0 &&
+			   fx->n_checkpoints < MAX_ITEMS) {
+			fx->checkpoints[fx->n_checkpoints++] =
+			    (struct checkpoint_sql){n, strdup(copy + at)};
+		} else if (strncmp(copy, "-- unsafe: ", 11) == 0 && fx->n_unsafe < MAX_ITEMS) {
+			char *colon = strchr(copy + 11, ':');
+			if (colon)
+				*colon = 0;
+			fx->unsafe[fx->n_unsafe++] = strdup(copy + 11);
+		}
+		free(copy);
+		line = end ? end + 1 : NULL;
+	}
+}
+
+static int load_fixture(struct fixture *fx, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	snprintf(fx->path, sizeof(fx->path), "%s", path);
+	snprintf(fx->name, sizeof(fx->name), "%.*s", (int)(strlen(base) - 4), base);
+	if (!(fx->text = read_file(path)))
+		return -1;
+	parse_declarations(fx);
+	return 0;
+}
+
+/* The planner's command line: the fixture's args without --format, then extra. */
+static void plan_command(const struct fixture *fx, const char *extra, char *cmd, size_t size)
+{
+	snprintf(cmd, size, "'%s' plan --no-config --color never", pgstage);
+	for (int i = 0; i < fx->n_args; i++) {
+		if (strcmp(fx->args[i], "--format") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(fx->args[i], "--format=", 9) == 0)
+			continue;
+		append_quoted(cmd, size, fx->args[i]);
+	}
+	if (extra)
+		snprintf(cmd + strlen(cmd), size - strlen(cmd), " %s", extra);
+	append_quoted(cmd, size, fx->path);
+}
+
+/* ---- a fixture's report ---- */
+
+struct violation {
+	char table[160];
+	char what[16]; /* "scan", "rewrite", "reindex" */
+};
+
+struct report {
+	const struct fixture *fx;
+	bool self_check; /* every violation is expected: the tracer must see them */
+	int problems;
+	int steps, catalog_lines, tables; /* what was checked, for the summary */
+	struct violation violations[MAX_VIOLATIONS];
+	int n_violations;
+};
+
+static void problem(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print one failure line (with the fixture) and count it. */
+static void problem(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL [%s] ", r->fx->name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	r->problems++;
+}
+
+static bool declared_unsafe(const struct fixture *fx, const struct pgt_rel *table)
+{
+	for (int i = 0; i < fx->n_unsafe; i++)
+		if (strcmp(fx->unsafe[i], table->name) == 0 ||
+		    strcmp(fx->unsafe[i], table->relname) == 0)
+			return true;
+	return false;
+}
+
+/* ---- databases ---- */
+
+/* Connect to dbname with notices off (the context's NOTICEs would clutter the report). */
+static PGconn *connect_quiet(const char *dbname)
+{
+	PGconn *conn = pgt_connect(dbname, APP_NAME);
+
+	if (conn && pgt_exec(conn, "SET client_min_messages = warning") != 0) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* DB_CONTEXT: a fresh database where the fixture's --context files ran. */
+static int build_context(struct report *r)
+{
+	const struct fixture *fx = r->fx;
+	PGconn *conn;
+	int rc = 0;
+
+	if (pgt_create_copy(admin, "template1", DB_CONTEXT) != 0 ||
+	    !(conn = connect_quiet(DB_CONTEXT)))
+		return -1;
+	for (int i = 0; rc == 0 && i < fx->n_args; i++) {
+		const char *path = NULL;
+		if (strcmp(fx->args[i], "--context") == 0 && i + 1 < fx->n_args)
+			path = fx->args[++i];
+		else if (strncmp(fx->args[i], "--context=", 10) == 0)
+			path = fx->args[i] + 10;
+		if (!path)
+			continue;
+		char *sql = read_file(path);
+		if (!sql || pgt_exec_script(conn, sql) != 0) {
+			problem(r, "the context %s does not run", path);
+			rc = -1;
+		}
+		free(sql);
+	}
+	PQfinish(conn); /* a template must have no connections */
+	return rc;
+}
+
+/* The user tables (and materialized views) with storage, as oid and quoted name. */
+struct table {
+	unsigned oid;
+	char name[256]; /* oid::regclass::text: quoted as needed */
+};
+
+struct tables {
+	struct table *items;
+	size_t n;
+};
+
+static int list_tables(PGconn *conn, struct tables *t)
+{
+	PGresult *res = PQexec(conn, "SELECT c.oid, c.oid::regclass::text FROM pg_class c"
+				     "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+				     " WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN"
+				     "       ('pg_catalog', 'information_schema')"
+				     "   AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 2");
+
+	memset(t, 0, sizeof(*t));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		printf("listing tables failed: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	t->n = (size_t)PQntuples(res);
+	t->items = calloc(t->n + 1, sizeof(*t->items));
+	for (size_t i = 0; t->items && i < t->n; i++) {
+		t->items[i].oid = (unsigned)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10);
+		snprintf(t->items[i].name, sizeof(t->items[i].name), "%s",
+			 PQgetvalue(res, (int)i, 1));
+	}
+	PQclear(res);
+	return t->items ? 0 : -1;
+}
+
+static bool has_table(const struct tables *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* ---- the catalog, as sorted lines ---- */
+
+#define USER_NS(ns) ns " NOT IN ('pg_catalog', 'information_schema') AND " ns " NOT LIKE 'pg\\_%'"
+
+/* One query per kind of object, each giving lines; joined by UNION ALL. */
+static const char *const catalog_parts[] = {
+	/* relations */
+	" SELECT format('relation %s kind %s persistence %s options %s', c.oid::regclass,"
+	"        c.relkind, c.relpersistence, coalesce(c.reloptions::text, '{}')) AS line"
+	"   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	"  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND " USER_NS("n.nspname"),
+	/* columns, as a set by name */
+	" SELECT format('column %s.%I %s%s%s%s%s%s', c.oid::regclass, a.attname,"
+	"        format_type(a.atttypid, a.atttypmod),"
+	"        CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
+	"        CASE WHEN a.attgenerated = 's' THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
+	"             WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)"
+	"             ELSE '' END,"
+	"        CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN"
+	"             ' IDENTITY BY DEFAULT' ELSE '' END,"
+	"        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
+	"             THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,"
+	"        CASE WHEN a.attstattarget >= 0 THEN ' STATISTICS ' || a.attstattarget ELSE '' END)"
+	"   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+	"   JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
+	"   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+	"  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+	"    AND " USER_NS("n.nspname"),
+	/* constraints of tables and domains */
+	" SELECT format('constraint %s %I %s%s%s', coalesce(r.conrelid::regclass::text,"
+	"        'domain ' || r.contypid::regtype::text), r.conname, pg_get_constraintdef(r.oid),"
+	"        CASE WHEN r.convalidated THEN '' ELSE ' (not validated)' END,"
+	"        CASE WHEN r.condeferrable THEN ' deferrable' ELSE '' END)"
+	"   FROM pg_constraint r JOIN pg_namespace n ON n.oid = r.connamespace"
+	"  WHERE " USER_NS("n.nspname"),
+	/* indexes */
+	" SELECT format('index %s%s%s', pg_get_indexdef(i.indexrelid),"
+	"        CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END,"
+	"        CASE WHEN i.indisready THEN '' ELSE ' (not ready)' END)"
+	"   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+	"   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
+	/* triggers */
+	" SELECT format('trigger %s enabled %s', pg_get_triggerdef(g.oid), g.tgenabled)"
+	"   FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+	"   JOIN pg_namespace n ON n.oid = c.relnamespace"
+	"  WHERE NOT g.tgisinternal AND " USER_NS("n.nspname"),
+	/* functions and procedures */
+	" SELECT format('function %s', regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g'))"
+	"   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	"  WHERE p.prokind IN ('f', 'p') AND " USER_NS("n.nspname"),
+	/* views */
+	" SELECT format('view %s %s', c.oid::regclass,"
+	"        regexp_replace(pg_get_viewdef(c.oid), '\\s+', ' ', 'g'))"
+	"   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	"  WHERE c.relkind IN ('v', 'm') AND " USER_NS("n.nspname"),
+	/* sequences */
+	" SELECT format('sequence %s %s increment %s min %s max %s owned by %s',"
+	"        s.seqrelid::regclass, s.seqtypid::regtype, s.seqincrement, s.seqmin, s.seqmax,"
+	"        coalesce((SELECT dep.refobjid::regclass || '.' || dep.refobjsubid FROM pg_depend dep"
+	"                   WHERE dep.objid = s.seqrelid AND dep.classid = 'pg_class'::regclass"
+	"                     AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')"
+	"                   LIMIT 1), '-'))"
+	"   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
+	"   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
+	/* enum labels */
+	" SELECT format('enum %s (%s)', e.enumtypid::regtype,"
+	"        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder))"
+	"   FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid"
+	"   JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS(
+	"n.nspname") "  GROUP BY e.enumtypid",
+};
+
+/* The catalog as sorted lines, malloc-ed; NULL after printing why. */
+static char *catalog_lines(PGconn *conn)
+{
+	char sql[16384] = "SELECT coalesce(string_agg(line, E'\\n' ORDER BY line), '') FROM (";
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof(catalog_parts) / sizeof(catalog_parts[0]); i++) {
+		size_t len = strlen(sql);
+		snprintf(sql + len, sizeof(sql) - len, "%s\n%s", i ? " UNION ALL" : "",
+			 catalog_parts[i]);
+	}
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ") AS catalog");
+	PGresult *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		out = strdup(PQgetvalue(res, 0, 0));
+	else
+		printf("catalog query failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return out;
+}
+
+/* Next line of *p (advanced), or NULL at the end; the line in line[size]. */
+static const char *next_line(const char **p, char *line, size_t size)
+{
+	if (!*p || !**p)
+		return NULL;
+	const char *end = strchr(*p, '\n');
+	size_t len = end ? (size_t)(end - *p) : strlen(*p);
+	snprintf(line, size, "%.*s", (int)len, *p);
+	*p = end ? end + 1 : *p + len;
+	return line;
+}
+
+/* Print the lines only in a (-) or only in b (+) of two sorted texts; the number of them. */
+static int print_diff(const char *a, const char *b, const char *label_a, const char *label_b)
+{
+	static char la[8192], lb[8192];
+	const char *pa = a, *pb = b;
+	const char *x = next_line(&pa, la, sizeof(la)), *y = next_line(&pb, lb, sizeof(lb));
+	int n = 0, shown = 40;
+
+	printf("    --- %s\n    +++ %s\n", label_a, label_b);
+	while (x || y) {
+		int cmp = !x ? 1 : !y ? -1 : strcmp(x, y);
+		if (cmp != 0 && n < shown)
+			printf("    %c %s\n", cmp < 0 ? '-' : '+', cmp < 0 ? x : y);
+		n += cmp != 0;
+		if (cmp <= 0)
+			x = next_line(&pa, la, sizeof(la));
+		if (cmp >= 0)
+			y = next_line(&pb, lb, sizeof(lb));
+	}
+	if (n > shown)
+		printf("    ... and %d more lines\n", n - shown);
+	return n;
+}
+
+static void compare_catalogs(struct report *r, PGconn *a, PGconn *b, const char *what,
+			     const char *label_a, const char *label_b)
+{
+	char *ca = catalog_lines(a), *cb = catalog_lines(b);
+
+	if (!ca || !cb)
+		problem(r, "%s: could not read a catalog", what);
+	else if (strcmp(ca, cb) != 0) {
+		problem(r, "%s: the catalogs differ:", what);
+		print_diff(ca, cb, label_a, label_b);
+	} else {
+		r->catalog_lines = 1;
+		for (const char *c = ca; *c; c++)
+			r->catalog_lines += *c == '\n';
+	}
+	free(ca);
+	free(cb);
+}
+
+/* ---- rows ---- */
+
+/*
+ * A table's rows as sorted to_jsonb texts, one a line; columns whose default
+ * is not immutable become true/false (not null or null). $1 is the table.
+ */
+static const char rows_sql[] =
+	"WITH vol AS (\n"
+	"  SELECT a.attname::text AS name FROM pg_attrdef d JOIN pg_attribute a"
+	"    ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+	"   WHERE d.adrelid = $1::regclass"
+	"     AND (d.adbin::text LIKE '%%{SQLVALUEFUNCTION%%'"
+	"          OR EXISTS (SELECT 1 FROM regexp_matches(d.adbin::text,"
+	"                     ':(?:func|opfunc)id (\\d+)', 'g') AS m"
+	"                     JOIN pg_proc p ON p.oid = m[1]::oid WHERE p.provolatile <> 'i')))\n"
+	"SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM (\n"
+	"  SELECT (SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN e.key IN (SELECT name FROM vol)"
+	"          THEN to_jsonb(e.value <> 'null'::jsonb) ELSE e.value END), '{}')"
+	"          FROM jsonb_each(to_jsonb(t)) AS e) AS r FROM %s AS t) AS rows";
+
+static char *table_rows(PGconn *conn, const char *table)
+{
+	char sql[sizeof(rows_sql) + 256];
+	const char *params[1] = {table};
+	char *out = NULL;
+
+	snprintf(sql, sizeof(sql), rows_sql, table);
+	PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		out = strdup(PQgetvalue(res, 0, 0));
+	else
+		printf("reading the rows of %s failed: %s", table, PQerrorMessage(conn));
+	PQclear(res);
+	return out;
+}
+
+/* Every table of b must hold the same rows in a (the catalogs are compared apart). */
+static void compare_rows(struct report *r, PGconn *a, PGconn *b, const char *what,
+			 const char *label_a, const char *label_b)
+{
+	struct tables t, in_a;
+
+	if (list_tables(b, &t) != 0 || list_tables(a, &in_a) != 0) {
+		problem(r, "%s: could not list the tables", what);
+		return;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		if (!has_table(&in_a, t.items[i].name))
+			continue; /* the catalog comparison reports it */
+		r->tables++;
+		char *ra = table_rows(a, t.items[i].name), *rb = table_rows(b, t.items[i].name);
+		if (!ra || !rb)
+			problem(r, "%s: could not read the rows of %s", what, t.items[i].name);
+		else if (strcmp(ra, rb) != 0) {
+			problem(r, "%s: the rows of %s differ:", what, t.items[i].name);
+			print_diff(ra, rb, label_a, label_b);
+		}
+		free(ra);
+		free(rb);
+	}
+	free(t.items);
+	free(in_a.items);
+}
+
+/* ---- rows before and after, in a second session's temporary tables ---- */
+
+/* Copy each table's rows (to_jsonb) into the temporary table pgs_before_<i> of keeper. */
+static int keep_rows(PGconn *keeper, const struct tables *t)
+{
+	char sql[512];
+
+	for (size_t i = 0; i < t->n; i++) {
+		snprintf(sql, sizeof(sql),
+			 "CREATE TEMP TABLE pgs_before_%zu AS SELECT to_jsonb(t) AS j FROM %s AS t",
+			 i, t->items[i].name);
+		if (pgt_exec(keeper, sql) != 0)
+			return -1;
+	}
+	/* flush its scans now, not in the middle of a traced step (the counts of
+	 * pg_stat_user_tables are the whole database's) */
+	return pgt_exec(keeper, "SELECT pg_stat_force_next_flush()");
+}
+
+/*
+ * Rows of pgs_before_%zu missing from the table now (by oid $1, whatever
+ * its name), both projected on the columns it has before and after.
+ */
+static const char survival_sql[] =
+	"WITH k AS (SELECT array(SELECT a.attname::text FROM pg_attribute a"
+	"             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped"
+	"               AND a.attname::text IN (SELECT jsonb_object_keys(j) FROM"
+	"                   (SELECT j FROM pgs_before_%zu LIMIT 1) AS f)) AS keep),\n"
+	" b AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
+	"               FROM jsonb_each(j) AS e WHERE e.key = ANY (k.keep)) AS r"
+	"         FROM pgs_before_%zu, k),\n"
+	" a AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
+	"               FROM jsonb_each(to_jsonb(t)) AS e WHERE e.key = ANY (k.keep)) AS r"
+	"         FROM %s AS t, k),\n"
+	" m AS (SELECT r FROM b EXCEPT ALL SELECT r FROM a)\n"
+	"SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM a), (SELECT count(*) FROM m),"
+	"       (SELECT string_agg(r::text, E'\\n    ') FROM (SELECT r FROM m ORDER BY r::text"
+	"         LIMIT 3) AS x)";
+
+/* The table's name now, or "" when it is gone. */
+static void current_name(PGconn *conn, unsigned oid, char *name, size_t size)
+{
+	char param[16];
+	const char *params[1] = {param};
+
+	snprintf(param, sizeof(param), "%u", oid);
+	PGresult *res =
+	    PQexecParams(conn, "SELECT oid::regclass::text FROM pg_class WHERE oid = $1", 1, NULL,
+			 params, NULL, NULL, 0);
+	snprintf(name, size, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+		     ? PQgetvalue(res, 0, 0)
+		     : "");
+	PQclear(res);
+}
+
+/* Every row kept by keep_rows must still be in its table (unless the table was dropped). */
+static void check_survival(struct report *r, PGconn *keeper, const struct tables *t, const char *db)
+{
+	char sql[sizeof(survival_sql) + 512], name[256], param[16];
+	const char *params[1] = {param};
+
+	for (size_t i = 0; i < t->n; i++) {
+		current_name(keeper, t->items[i].oid, name, sizeof(name));
+		if (!*name)
+			continue; /* dropped: the catalog comparison judges that */
+		snprintf(sql, sizeof(sql), survival_sql, i, i, name);
+		snprintf(param, sizeof(param), "%u", t->items[i].oid);
+		PGresult *res = PQexecParams(keeper, sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			problem(r, "%s: checking the rows of %s failed: %s", db, name,
+				PQerrorMessage(keeper));
+		else if (strcmp(PQgetvalue(res, 0, 2), "0") != 0)
+			problem(r,
+				"%s: %s rows of %s (of %s before, %s now) are gone, e.g.\n    %s",
+				db, PQgetvalue(res, 0, 2), name, PQgetvalue(res, 0, 0),
+				PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+		PQclear(res);
+	}
+}
+
+/* ---- the safety tracer ---- */
+
+struct tracer {
+	struct report *r;
+	PGconn *conn;		      /* runs the steps */
+	PGconn *monitor;	      /* samples pg_locks during non-transactional steps */
+	struct pgt_snapshot existing; /* after the context: what "existing" means */
+	const char *stage;	      /* "stage 2/6 (transactional)" */
+	int step;		      /* from 1 within the stage */
+};
+
+static void violation(struct tracer *t, const char *sql, const struct pgt_rel *table,
+		      const char *what, const char *evidence)
+{
+	struct report *r = t->r;
+	bool expected = r->self_check || declared_unsafe(r->fx, table);
+	char line[400];
+
+	printf("%s [%s] %s, step %d: %s\n    %s: %s\n",
+	       r->self_check ? "VIOLATION (expected by the self-check)"
+	       : expected    ? "VIOLATION (declared unsafe)"
+			     : "FAIL VIOLATION",
+	       r->fx->name, t->stage, t->step, one_line(sql, line, sizeof(line)), table->name,
+	       evidence);
+	if (!expected)
+		r->problems++;
+	if (r->n_violations < MAX_VIOLATIONS) {
+		struct violation *v = &r->violations[r->n_violations++];
+		snprintf(v->table, sizeof(v->table), "%s", table->name);
+		snprintf(v->what, sizeof(v->what), "%s", what);
+	}
+}
+
+/*
+ * What happened to the existing table e between two snapshots: a scan, a
+ * rewrite, an index with a new file. Evidence in buf; "" for nothing.
+ */
+static const char *changes(const struct tracer *t, const struct pgt_rel *e,
+			   const struct pgt_snapshot *before, const struct pgt_snapshot *after,
+			   const char **what, char *buf, size_t size)
+{
+	const struct pgt_rel *b = pgt_rel_by_oid(before, e->oid),
+			     *a = pgt_rel_by_oid(after, e->oid);
+
+	buf[0] = 0;
+	if (!a || !b)
+		return buf; /* dropped (or not seen): nothing left to block */
+	if (a->filenode != b->filenode) {
+		*what = "rewrite";
+		snprintf(buf, size, "rewritten: relfilenode %llu -> %llu", b->filenode,
+			 a->filenode);
+		return buf;
+	}
+	for (size_t i = 0; i < t->existing.n; i++) {
+		const struct pgt_rel *x = &t->existing.rels[i];
+		const struct pgt_rel *ib = pgt_rel_by_oid(before, x->oid);
+		const struct pgt_rel *ia = pgt_rel_by_oid(after, x->oid);
+		if (x->table == e->oid && ib && ia && ib->filenode != ia->filenode) {
+			*what = "reindex";
+			snprintf(buf, size, "index %s rebuilt: relfilenode %llu -> %llu", x->name,
+				 ib->filenode, ia->filenode);
+			return buf;
+		}
+	}
+	if (a->seq_scan > b->seq_scan) {
+		*what = "scan";
+		snprintf(buf, size, "scanned: seq_scan +%lld (seq_tup_read +%lld)",
+			 a->seq_scan - b->seq_scan, a->seq_tup_read - b->seq_tup_read);
+	}
+	return buf;
+}
+
+static bool is_existing_table(const struct pgt_rel *x)
+{
+	return x->kind == 'r' || x->kind == 'm';
+}
+
+/* Judge one step: held(oid) is the strongest lock seen on that table during it. */
+static void judge(struct tracer *t, const char *sql, const struct pgt_snapshot *before,
+		  const struct pgt_snapshot *after, const unsigned *masks, bool in_transaction)
+{
+	char evidence[400], full[600];
+
+	for (size_t i = 0; i < t->existing.n; i++) {
+		const struct pgt_rel *e = &t->existing.rels[i];
+		const char *what = "";
+		if (!is_existing_table(e) ||
+		    !*changes(t, e, before, after, &what, evidence, sizeof(evidence)))
+			continue;
+		enum pgs_lock held = pgt_strongest(masks[i]);
+		bool new_file = strcmp(what, "scan") != 0;
+		if (held < PGS_LOCK_SHARE && !(new_file && !in_transaction))
+			continue;
+		snprintf(full, sizeof(full), "%s while %s %s", evidence,
+			 in_transaction ? "the transaction holds" : "the step takes (pg_locks)",
+			 held ? pgs_lock_name(held) : "no lock (a new file needs SHARE or more)");
+		violation(t, sql, e, what, full);
+	}
+}
+
+/* In the open transaction: run sql with a snapshot (own locks, xact counters) around it. */
+static int trace_in_transaction(struct tracer *t, const char *sql)
+{
+	struct pgt_snapshot before, after;
+	char err[512] = "";
+	int rc = -1;
+	unsigned *masks = calloc(t->existing.n + 1, sizeof(*masks));
+
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	if (!masks || pgt_snapshot_take(t->conn, &before, PGT_SNAP_LOCKS, err, sizeof(err)) != 0)
+		goto out;
+	if (pgt_exec(t->conn, sql) != 0)
+		goto out;
+	if (pgt_snapshot_take(t->conn, &after, PGT_SNAP_LOCKS, err, sizeof(err)) != 0)
+		goto out;
+	for (size_t i = 0; i < t->existing.n; i++)
+		masks[i] = pgt_lock_mask(&after, t->existing.rels[i].oid);
+	judge(t, sql, &before, &after, masks, true);
+	rc = 0;
+out:
+	if (rc != 0 && err[0])
+		printf("%s\n", err);
+	pgt_snapshot_free(&before);
+	pgt_snapshot_free(&after);
+	free(masks);
+	return rc;
+}
+
+/*
+ * One sample of the relation locks pid holds or waits for, or-ed into masks
+ * (indexed like t->existing). Returns whether pid waits for any lock.
+ */
+static bool sample_locks(struct tracer *t, const char *pid, unsigned *masks)
+{
+	const char *params[1] = {pid};
+	PGresult *res =
+	    PQexecParams(t->monitor,
+			 "SELECT coalesce(relation, 0), mode, granted FROM pg_locks"
+			 " WHERE pid = $1::int AND (locktype = 'relation' OR NOT granted)",
+			 1, NULL, params, NULL, NULL, 0);
+	bool waits = false;
+
+	for (int k = 0; PQresultStatus(res) == PGRES_TUPLES_OK && k < PQntuples(res); k++) {
+		unsigned oid = (unsigned)strtoul(PQgetvalue(res, k, 0), NULL, 10);
+		enum pgs_lock l = pgt_lock_from_pg(PQgetvalue(res, k, 1));
+		waits |= strcmp(PQgetvalue(res, k, 2), "f") == 0;
+		for (size_t i = 0; i < t->existing.n; i++)
+			if (t->existing.rels[i].oid == oid && l != PGS_LOCK_NONE)
+				masks[i] |= 1u << l;
+	}
+	PQclear(res);
+	return waits;
+}
+
+/*
+ * The monitor opens a transaction holding ROW EXCLUSIVE (what any writer
+ * holds) on every existing table: a step that asks for a lock blocking
+ * writes must wait for it, in pg_locks, however briefly it would hold it.
+ * Returns whether the monitor now holds the locks.
+ */
+static bool hold_like_a_writer(struct tracer *t)
+{
+	size_t size = 512 + t->existing.n * 12, len;
+	char *sql = malloc(size);
+	int n = 0;
+
+	if (!sql)
+		return false;
+	len = (size_t)snprintf(sql, size,
+			       "BEGIN; DO $$ DECLARE r regclass; BEGIN"
+			       " FOR r IN SELECT oid FROM pg_class WHERE oid = ANY ('{");
+	for (size_t i = 0; i < t->existing.n; i++)
+		if (t->existing.rels[i].kind == 'r')
+			len += (size_t)snprintf(sql + len, size - len, "%s%u", n++ ? "," : "",
+						t->existing.rels[i].oid);
+	snprintf(sql + len, size - len,
+		 "}') LOOP EXECUTE format('LOCK TABLE %%s IN ROW EXCLUSIVE MODE', r);"
+		 " END LOOP; END $$");
+	bool held = n > 0 && pgt_exec(t->monitor, sql) == 0;
+	if (n > 0 && !held)
+		(void)pgt_exec(t->monitor, "ROLLBACK");
+	free(sql);
+	return held;
+}
+
+/* Flushed statistics of this backend: its seq_scan counts show in pg_stat_user_tables. */
+static int flushed_snapshot(PGconn *conn, struct pgt_snapshot *s)
+{
+	char err[512];
+
+	/* the flush happens when the backend goes idle after this query */
+	if (pgt_exec(conn, "SELECT pg_stat_force_next_flush()") != 0)
+		return -1;
+	if (pgt_snapshot_take(conn, s, PGT_SNAP_FLUSHED, err, sizeof(err)) != 0) {
+		printf("%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Outside a transaction block: run sql while the monitor samples its locks. */
+static int trace_alone(struct tracer *t, const char *sql)
+{
+	struct pgt_snapshot before, after;
+	unsigned *masks = calloc(t->existing.n + 1, sizeof(*masks));
+	char pid[16];
+	int rc = -1;
+	PGresult *res;
+
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	if (!masks || flushed_snapshot(t->conn, &before) != 0)
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(t->conn));
+	/* held until the step waits for anything (a blocking lock, or CREATE
+	 * INDEX CONCURRENTLY waiting for the monitor's transaction to end) */
+	bool holding = hold_like_a_writer(t);
+	if (!PQsendQuery(t->conn, sql)) {
+		printf("could not send: %s", PQerrorMessage(t->conn));
+		if (holding)
+			(void)pgt_exec(t->monitor, "ROLLBACK");
+		goto out;
+	}
+	do {
+		if (sample_locks(t, pid, masks) && holding) {
+			(void)pgt_exec(t->monitor, "ROLLBACK");
+			holding = false;
+		}
+		if (!PQconsumeInput(t->conn))
+			break;
+	} while (PQisBusy(t->conn));
+	if (holding)
+		(void)pgt_exec(t->monitor, "ROLLBACK");
+	rc = 0;
+	while ((res = PQgetResult(t->conn))) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			printf("SQL failed: %s\n  error: %s", sql, PQerrorMessage(t->conn));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (rc == 0 && (rc = flushed_snapshot(t->conn, &after)) == 0)
+		judge(t, sql, &before, &after, masks, false);
+out:
+	pgt_snapshot_free(&before);
+	pgt_snapshot_free(&after);
+	free(masks);
+	return rc;
+}
+
+/* One transactional stage: BEGIN, the timeouts, each step traced, COMMIT. */
+static int trace_transaction(struct tracer *t, char *const *steps, size_t n,
+			     const char *lock_timeout, const char *statement_timeout)
+{
+	char sql[128], line[400];
+
+	if (pgt_exec(t->conn, "BEGIN") != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = '%s'", lock_timeout);
+	if (pgt_exec(t->conn, sql) != 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = '%s'", statement_timeout);
+	if (pgt_exec(t->conn, sql) != 0)
+		goto fail;
+	for (size_t k = 0; k < n; k++) {
+		t->step = (int)k + 1;
+		t->r->steps++;
+		if (trace_in_transaction(t, steps[k]) != 0) {
+			problem(t->r, "%s, step %d failed: %s", t->stage, t->step,
+				one_line(steps[k], line, sizeof(line)));
+			goto fail;
+		}
+	}
+	if (pgt_exec(t->conn, "COMMIT") == 0)
+		return 0;
+	problem(t->r, "%s: COMMIT failed", t->stage);
+fail:
+	(void)pgt_exec(t->conn, "ROLLBACK");
+	return -1;
+}
+
+/* Steps that run alone: SET lock_timeout = 0 (as the script does), then each traced. */
+static int trace_alone_steps(struct tracer *t, char *const *steps, size_t n)
+{
+	char line[400];
+
+	if (pgt_exec(t->conn, "SET lock_timeout = 0") != 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		t->step = (int)k + 1;
+		t->r->steps++;
+		if (trace_alone(t, steps[k]) != 0) {
+			problem(t->r, "%s, step %d failed: %s", t->stage, t->step,
+				one_line(steps[k], line, sizeof(line)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Set t up on dbname: the existing relations and two sessions. */
+static int tracer_open(struct tracer *t, struct report *r, const char *dbname)
+{
+	char err[512];
+
+	memset(t, 0, sizeof(*t));
+	t->r = r;
+	if (!(t->conn = connect_quiet(dbname)) || !(t->monitor = connect_quiet(dbname)))
+		return -1;
+	if (pgt_snapshot_take(t->conn, &t->existing, 0, err, sizeof(err)) != 0) {
+		printf("%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void tracer_close(struct tracer *t)
+{
+	pgt_snapshot_free(&t->existing);
+	PQfinish(t->conn);
+	PQfinish(t->monitor);
+	t->conn = t->monitor = NULL;
+}
+
+/* ---- running the plan ---- */
+
+/* The steps' SQL of a JSON stage, as a malloc-ed array (the strings belong to the JSON). */
+static char **stage_steps(json_t *stage, size_t *n)
+{
+	json_t *steps = json_object_get(stage, "steps");
+	char **out = calloc(json_array_size(steps) + 1, sizeof(*out));
+
+	*n = 0;
+	for (size_t k = 0; out && k < json_array_size(steps); k++) {
+		const char *sql =
+		    json_string_value(json_object_get(json_array_get(steps, k), "sql"));
+		if (sql)
+			out[(*n)++] = (char *)(uintptr_t)sql;
+	}
+	return out;
+}
+
+/* The fixture's SQL for the Nth checkpoint, run on conn. */
+static int run_checkpoint(struct report *r, PGconn *conn, int n, const char *db)
+{
+	for (int i = 0; i < r->fx->n_checkpoints; i++) {
+		if (r->fx->checkpoints[i].n != n)
+			continue;
+		if (pgt_exec_script(conn, r->fx->checkpoints[i].sql) != 0) {
+			problem(r, "%s: the SQL of checkpoint %d fails", db, n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Run every stage of the JSON plan on t's database, traced. */
+static int run_plan(struct tracer *t, json_t *plan)
+{
+	json_t *stages = json_object_get(plan, "stages");
+	const char *lt = json_string_value(json_object_get(plan, "lock_timeout"));
+	const char *st = json_string_value(json_object_get(plan, "statement_timeout"));
+	size_t n_stages = json_array_size(stages);
+	char where[96];
+	int checkpoint = 0, rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n_stages; i++) {
+		json_t *stage = json_array_get(stages, i);
+		const char *kind = json_string_value(json_object_get(stage, "kind"));
+		size_t n;
+		char **steps = stage_steps(stage, &n);
+
+		snprintf(where, sizeof(where), "stage %zu/%zu (%s)", i + 1, n_stages,
+			 kind ? kind : "?");
+		t->stage = where;
+		if (!steps || !kind)
+			rc = -1;
+		else if (strcmp(kind, "transactional") == 0)
+			rc = trace_transaction(t, steps, n, lt ? lt : "2s", st ? st : "5min");
+		else if (strcmp(kind, "non-transactional") == 0 || strcmp(kind, "backfill") == 0)
+			rc = trace_alone_steps(t, steps, n);
+		else if (strcmp(kind, "checkpoint") == 0)
+			rc = run_checkpoint(t->r, t->conn, ++checkpoint, "PLAN");
+		else
+			problem(t->r, "%s: unknown stage kind", where), rc = -1;
+		free(steps);
+	}
+	for (int i = 0; i < t->r->fx->n_checkpoints; i++)
+		if (t->r->fx->checkpoints[i].n < 1 || t->r->fx->checkpoints[i].n > checkpoint)
+			problem(t->r, "`-- checkpoint %d:` but the plan has %d checkpoint stage(s)",
+				t->r->fx->checkpoints[i].n, checkpoint);
+	return rc;
+}
+
+/* The migration as written, statement by statement; failing is the fixture's failure. */
+static int run_original(struct report *r, PGconn *conn)
+{
+	char **stmts = pgt_split_statements(r->fx->text);
+	char line[400];
+	int rc = stmts ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && stmts[i]; i++)
+		if ((rc = pgt_exec(conn, stmts[i])) != 0)
+			problem(r, "the ORIGINAL migration fails at statement %zu: %s", i + 1,
+				one_line(stmts[i], line, sizeof(line)));
+	pgt_free_statements(stmts);
+	return rc;
+}
+
+/* psql -f file on dbname; its output is printed when it fails. */
+static int run_psql(struct report *r, const char *file, const char *dbname)
+{
+	char cmd[1024], *out = NULL;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -X -q -v ON_ERROR_STOP=1 -d %s -f '%s' 2>&1", psql, dbname,
+		 file);
+	int st = run_capture(cmd, &out);
+	if (st != 0)
+		problem(r, "SCRIPT: psql exits with %d on %s:\n%s", st, file, out ? out : "");
+	free(out);
+	return st == 0 ? 0 : -1;
+}
+
+/* The one-script output through psql, piece by piece between checkpoint markers. */
+static int run_script(struct report *r, const char *script, PGconn *conn)
+{
+	char file[400];
+	char *copy = strdup(script), *piece = copy;
+	int checkpoint = 0, rc = copy ? 0 : -1;
+
+	while (rc == 0 && piece) {
+		char *marker = strstr(piece, "\n" CHECKPOINT_MARKER);
+		if (marker)
+			marker[1] = 0;
+		snprintf(file, sizeof(file), "%s/%s.%d.sql", tmpdir, r->fx->name, checkpoint);
+		rc = write_text(file, piece) == 0 ? run_psql(r, file, DB_SCRIPT) : -1;
+		(void)remove(file);
+		if (rc == 0 && marker)
+			rc = run_checkpoint(r, conn, ++checkpoint, "SCRIPT");
+		/* go on after the marker line (a comment) */
+		piece = marker ? strchr(marker + 2, '\n') : NULL;
+		if (piece)
+			piece++;
+	}
+	free(copy);
+	return rc;
+}
+
+/* ---- one fixture ---- */
+
+struct plan_outputs {
+	json_t *json;
+	char *script;
+};
+
+static int get_plan(struct report *r, struct plan_outputs *p)
+{
+	char cmd[2048], *out = NULL;
+	json_error_t jerr;
+
+	memset(p, 0, sizeof(*p));
+	plan_command(r->fx, "--format json", cmd, sizeof(cmd));
+	int st = run_capture(cmd, &out);
+	p->json = out ? json_loads(out, 0, &jerr) : NULL;
+	free(out);
+	if (st != 0 || !json_is_array(json_object_get(p->json, "stages"))) {
+		problem(r, "%s: exit status %d, no plan", cmd, st);
+		return -1;
+	}
+	plan_command(r->fx, NULL, cmd, sizeof(cmd));
+	st = run_capture(cmd, &p->script);
+	if (st != 0 || !p->script) {
+		problem(r, "%s: exit status %d", cmd, st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each `-- unsafe:` table must have been seen violated; the planner must say why in a note. */
+static void check_declarations(struct report *r, json_t *plan)
+{
+	for (int i = 0; i < r->fx->n_unsafe; i++) {
+		bool seen = false;
+		for (int k = 0; k < r->n_violations; k++) {
+			const char *t = r->violations[k].table, *dot = strchr(t, '.');
+			seen |= strcmp(t, r->fx->unsafe[i]) == 0 ||
+				(dot && strcmp(dot + 1, r->fx->unsafe[i]) == 0);
+		}
+		if (!seen)
+			problem(r, "`-- unsafe: %s` is declared but no violation on it was seen",
+				r->fx->unsafe[i]);
+	}
+	if (r->fx->n_unsafe && json_array_size(json_object_get(plan, "notes")) == 0)
+		problem(r, "`-- unsafe:` is declared but the plan has no note saying why");
+}
+
+struct sessions {
+	PGconn *original, *original_keeper, *script;
+	struct tracer plan;
+	PGconn *plan_keeper;
+	struct tables before; /* the tables after the context (same oids in every copy) */
+};
+
+static int open_sessions(struct report *r, struct sessions *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (build_context(r) != 0 || pgt_create_copy(admin, DB_CONTEXT, DB_ORIGINAL) != 0 ||
+	    pgt_create_copy(admin, DB_CONTEXT, DB_PLAN) != 0 ||
+	    pgt_create_copy(admin, DB_CONTEXT, DB_SCRIPT) != 0)
+		return -1;
+	if (!(s->original = connect_quiet(DB_ORIGINAL)) ||
+	    !(s->original_keeper = connect_quiet(DB_ORIGINAL)) ||
+	    !(s->script = connect_quiet(DB_SCRIPT)) || !(s->plan_keeper = connect_quiet(DB_PLAN)) ||
+	    tracer_open(&s->plan, r, DB_PLAN) != 0 || list_tables(s->original, &s->before) != 0)
+		return -1;
+	if (keep_rows(s->original_keeper, &s->before) != 0 ||
+	    keep_rows(s->plan_keeper, &s->before) != 0)
+		return -1;
+	return 0;
+}
+
+static void close_sessions(struct sessions *s)
+{
+	PQfinish(s->original);
+	PQfinish(s->original_keeper);
+	PQfinish(s->script);
+	PQfinish(s->plan_keeper);
+	tracer_close(&s->plan);
+	free(s->before.items);
+	pgt_drop_db(admin, DB_ORIGINAL);
+	pgt_drop_db(admin, DB_PLAN);
+	pgt_drop_db(admin, DB_SCRIPT);
+	pgt_drop_db(admin, DB_CONTEXT);
+}
+
+static void prove_fixture(struct report *r)
+{
+	struct plan_outputs p;
+	struct sessions s;
+
+	if (get_plan(r, &p) != 0)
+		goto out;
+	if (open_sessions(r, &s) != 0) {
+		problem(r, "could not set up the databases");
+		goto close;
+	}
+	if (run_original(r, s.original) != 0 || run_plan(&s.plan, p.json) != 0 ||
+	    run_script(r, p.script, s.script) != 0)
+		goto close;
+	compare_catalogs(r, s.original, s.plan.conn, "ORIGINAL vs PLAN",
+			 "ORIGINAL (the migration as written)",
+			 "PLAN (pgstage plan, stage by stage)");
+	compare_rows(r, s.original, s.plan.conn, "ORIGINAL vs PLAN", "ORIGINAL", "PLAN");
+	check_survival(r, s.original_keeper, &s.before, "ORIGINAL");
+	check_survival(r, s.plan_keeper, &s.before, "PLAN");
+	compare_catalogs(r, s.plan.conn, s.script, "PLAN vs SCRIPT", "PLAN (stage by stage)",
+			 "SCRIPT (the one-script output through psql)");
+	compare_rows(r, s.plan.conn, s.script, "PLAN vs SCRIPT", "PLAN", "SCRIPT");
+	check_declarations(r, p.json);
+	if (!r->problems)
+		printf("    ok: %zu stage(s), %d step(s) traced; catalogs of %d lines and %d table "
+		       "comparisons of rows equal\n",
+		       json_array_size(json_object_get(p.json, "stages")), r->steps,
+		       r->catalog_lines, r->tables);
+close:
+	close_sessions(&s);
+out:
+	json_decref(p.json);
+	free(p.script);
+}
+
+static void test_fixture(void **state)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->fx = *state;
+	prove_fixture(r);
+	int problems = r->problems;
+	free(r);
+	if (problems)
+		fail_msg("fixture %s: %d problem(s), see the FAIL lines above",
+			 ((struct fixture *)*state)->name, problems);
+}
+
+/* ---- self-checks: the tracer must see a known unsafe ORIGINAL ---- */
+
+struct self_check {
+	const char *name;    /* the cmocka test */
+	const char *fixture; /* a fixture name */
+	bool alone;	     /* its statements run alone, like non-transactional steps */
+	const char *table;   /* where the violation must be seen */
+	const char *what;    /* its kind */
+	const char *sql;     /* instead of the fixture's migration (NULL: the fixture's) */
+};
+
+static const struct self_check self_checks[] = {
+	{"self_check_set_not_null_scans", "set_not_null", false, "public.users", "scan", NULL},
+	{"self_check_add_column_volatile_default_rewrites", "add_column_volatile_default", false,
+     "public.users", "rewrite", NULL},
+	/* CREATE INDEX without CONCURRENTLY, outside a transaction block: SHARE for the build */
+	{"self_check_create_index_alone_scans", "json", true, "public.users", "scan", NULL},
+	/* VALIDATE scans under SHARE UPDATE EXCLUSIVE (allowed, as the plans show), but
+     * here the transaction still holds the ACCESS EXCLUSIVE of the step before */
+	{"self_check_validate_after_access_exclusive", "set_not_null", false, "public.users", "scan",
+     "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+     "ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\n"},
+};
+
+#define N_SELF_CHECKS (sizeof(self_checks) / sizeof(self_checks[0]))
+
+static const struct fixture *fixture_named(const char *name)
+{
+	for (size_t i = 0; i < n_fixtures; i++)
+		if (strcmp(fixtures[i].name, name) == 0)
+			return &fixtures[i];
+	return NULL;
+}
+
+/* The statements of sql traced as one transaction, or alone; the violations go to r. */
+static void trace_original(struct report *r, const char *sql, bool alone)
+{
+	struct tracer t;
+	char **stmts = NULL;
+	size_t n = 0;
+
+	memset(&t, 0, sizeof(t));
+	if (build_context(r) != 0 || pgt_create_copy(admin, DB_CONTEXT, DB_ORIGINAL) != 0 ||
+	    tracer_open(&t, r, DB_ORIGINAL) != 0 || !(stmts = pgt_split_statements(sql)))
+		problem(r, "could not set up the self-check");
+	else {
+		while (stmts[n])
+			n++;
+		t.stage = alone ? "traced statement by statement" : "traced as one transaction";
+		if (alone)
+			(void)trace_alone_steps(&t, stmts, n);
+		else
+			(void)trace_transaction(&t, stmts, n, "2s", "5min");
+	}
+	pgt_free_statements(stmts);
+	tracer_close(&t);
+	pgt_drop_db(admin, DB_ORIGINAL);
+	pgt_drop_db(admin, DB_CONTEXT);
+}
+
+static void test_self_check(void **state)
+{
+	const struct self_check *c = *state;
+	struct report *r = calloc(1, sizeof(*r));
+	bool seen = false;
+
+	assert_non_null(r);
+	if (!(r->fx = fixture_named(c->fixture)))
+		fail_msg("self-check: no fixture %s", c->fixture);
+	r->self_check = true;
+	trace_original(r, c->sql ? c->sql : r->fx->text, c->alone);
+	for (int i = 0; i < r->n_violations; i++)
+		seen |= strcmp(r->violations[i].table, c->table) == 0 &&
+			strcmp(r->violations[i].what, c->what) == 0;
+	int problems = r->problems, n = r->n_violations;
+	free(r);
+	if (problems || !seen)
+		fail_msg("self-check %s: the tracer must report a %s of %s (%d violation(s) seen, "
+			 "%d problem(s))",
+			 c->fixture, c->what, c->table, n, problems);
+}
+
+/* ---- setup ---- */
+
+static void find_psql(void)
+{
+	const char *bindir = getenv("PG_BINDIR");
+
+	if (bindir) {
+		snprintf(psql, sizeof(psql), "%s/psql", bindir);
+		if (access(psql, X_OK) == 0)
+			return;
+	}
+	snprintf(psql, sizeof(psql), "%s", "/usr/lib/postgresql/15/bin/psql");
+	if (access(psql, X_OK) != 0)
+		snprintf(psql, sizeof(psql), "%s", "psql");
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (!getenv("PGHOST")) {
+		printf("PGHOST is not set: run under tests/pg/with-cluster.sh\n");
+		return -1;
+	}
+	if (getenv("PGSTAGE"))
+		pgstage = getenv("PGSTAGE");
+	if (access(pgstage, X_OK) != 0) {
+		printf("%s is not an executable (set PGSTAGE)\n", pgstage);
+		return -1;
+	}
+	find_psql();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-proof.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	if (!(admin = pgt_connect(NULL, APP_NAME)))
+		return -1;
+	return pgt_exec(admin, "SET client_min_messages = warning");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	PQfinish(admin);
+	admin = NULL;
+	if (*tmpdir)
+		(void)rmdir(tmpdir);
+	return 0;
+}
+
+/* Every fixtures/plan/ *.sql but the context_*.sql inputs (the first MAX_FIXTURES). */
+static void find_fixtures(void)
+{
+	glob_t g;
+
+	if (glob(FIXTURE_GLOB, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc && n_fixtures < MAX_FIXTURES; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+		if (strncmp(base, "context_", 8) == 0)
+			continue;
+		if (load_fixture(&fixtures[n_fixtures], g.gl_pathv[i]) == 0)
+			n_fixtures++;
+	}
+	globfree(&g);
+}
+
+static void test_no_fixtures(void **state)
+{
+	(void)state;
+	fail_msg("no fixtures matched %s: run from the source tree", FIXTURE_GLOB);
+}
+
+int main(void)
+{
+	static struct CMUnitTest tests[MAX_FIXTURES + N_SELF_CHECKS + 1];
+	static char names[MAX_FIXTURES][sizeof(fixtures[0].name) + 8];
+	const char *only = getenv("PGS_PLAN_ONLY");
+	size_t n = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	find_fixtures();
+	for (size_t i = 0; i < n_fixtures; i++) {
+		if (only && !strstr(fixtures[i].name, only))
+			continue;
+		snprintf(names[i], sizeof(names[i]), "plan_%.*s", (int)sizeof(fixtures[i].name),
+			 fixtures[i].name);
+		tests[n++] = (struct CMUnitTest){
+		    .name = names[i], .test_func = test_fixture, .initial_state = &fixtures[i]};
+	}
+	for (size_t i = 0; i < N_SELF_CHECKS; i++)
+		tests[n++] =
+		    (struct CMUnitTest){.name = self_checks[i].name,
+					.test_func = test_self_check,
+					.initial_state = (void *)(uintptr_t)&self_checks[i]};
+	if (n_fixtures == 0)
+		tests[n++] =
+		    (struct CMUnitTest){.name = "fixtures_found", .test_func = test_no_fixtures};
+	return _cmocka_run_group_tests("plan_proof", tests, n, group_setup, group_teardown);
+}
