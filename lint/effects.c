@@ -534,6 +534,25 @@ static void lock_index_of_table(void *data, const char *key, void *value)
 		pgs_fx_lock_key(d->fx, key, d->lock);
 }
 
+struct partition_reindex {
+	struct pgs_fx *fx;
+	bool concurrent;
+};
+
+static void reindex_partition(void *data, struct pgs_table *child)
+{
+	struct partition_reindex *pr = data;
+	struct pgs_effect *e = pgs_fx_lock_key(pr->fx, child->key, PGS_LOCK_SHARE);
+
+	e->reindex = true;
+	/* a plain rebuild reads the partition under that SHARE; a concurrent one
+	 * reads it later, under SHARE UPDATE EXCLUSIVE only */
+	if (!pr->concurrent)
+		pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
+	if (child->kind == 'p')
+		pgs_model_each_child(pr->fx->model, child->key, reindex_partition, pr);
+}
+
 static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 {
 	bool concurrent = pgs_option_on(rs->params, rs->n_params, "concurrently");
@@ -555,6 +574,12 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, NULL);
 			struct table_indexes d = {fx, e->relation, index_lock};
 			pgs_model_each_index_of(fx->model, e->relation, lock_index_of_table, &d);
+			/* the partitions are gathered under SHARE first, CONCURRENTLY or not
+			 * (find_all_inheritors in ReindexPartitions); their rebuilds follow */
+			if (t && t->kind == 'p' && fx->pg_version >= 14) {
+				struct partition_reindex pr = {fx, concurrent};
+				pgs_model_each_child(fx->model, t->key, reindex_partition, &pr);
+			}
 		}
 		break;
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:

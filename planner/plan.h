@@ -132,7 +132,8 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 
 /*
  * The last stage of the NOT NULL sequence: SET NOT NULL on cols (proven by the
- * validated CHECKs named checks, so no scan), then DROP those CHECKs.
+ * validated CHECKs named checks, so no scan on PostgreSQL 12+; before 12 it
+ * scans, which a note says), then DROP those CHECKs.
  */
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n);

@@ -24,7 +24,7 @@
 #include "planner/deparse.h"
 #include "planner/plan.h"
 
-/* VALIDATE the NOT NULL check, then SET NOT NULL without a scan and drop the check (12+). */
+/* VALIDATE the NOT NULL check, then SET NOT NULL (without a scan on 12+) and drop the check. */
 static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			  const char *table, const char *col, const char *check)
 {
@@ -38,13 +38,7 @@ static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 					pgs_quote_ident(a, check)),
 		       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &validate, 1));
-	if (pgs_check_pg_version(ctx) >= 12)
-		pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
-	else
-		pgs_plan_note(plan, ctx,
-			      "before PostgreSQL 12 SET NOT NULL scans even with a valid CHECK: the "
-			      "plan keeps the validated CHECK %s instead of NOT NULL",
-			      pgs_quote_ident(a, check));
+	pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
 }
 
 /* ADD CONSTRAINT check CHECK (col IS NOT NULL) NOT VALID */

@@ -10,7 +10,8 @@
  *   3. VALIDATE the check                                (NOT NULL only)
  *   4. checkpoint: deploy code that works with the new type
  *   5. one brief transaction: drop the trigger, rename c away and
- *      c_pgstage_new to c, SET NOT NULL (proven by the check), drop the old c
+ *      c_pgstage_new to c, SET NOT NULL (proven by the check on 12+), drop the
+ *      old c
  *
  * Only plain columns: no default, not in an index or constraint, on a table
  * without children that no foreign key references; otherwise the statement
@@ -267,19 +268,22 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 	pgs_plan_text(plan, ctx,
 		      pgs_arena_printf(a, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel_sql,
 				       pgs_quote_ident(a, new_col), pgs_quote_ident(a, col)));
-	if (not_null && pgs_check_pg_version(ctx) >= 12) {
+	if (not_null) {
 		PgQuery__Node *set = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull,
 							 col, NULL);
 		PgQuery__Node *drop = pgs_build_alter_cmd(
 			a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint, check, NULL);
 		/* separate statements: DROP CONSTRAINT would run first and bring the scan back */
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &set, 1));
+		if (pgs_check_pg_version(ctx) < 12) {
+			pgs_plan_mark_kept(plan);
+			pgs_plan_note(plan, ctx,
+				      "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS "
+				      "EXCLUSIVE even with a valid CHECK (PostgreSQL 12+ skips the "
+				      "scan)",
+				      table);
+		}
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop, 1));
-	} else if (not_null) {
-		pgs_plan_note(plan, ctx,
-			      "before PostgreSQL 12 SET NOT NULL scans even with a valid CHECK: the "
-			      "plan keeps the validated CHECK %s instead of NOT NULL",
-			      pgs_quote_ident(a, check));
 	}
 	PgQuery__Node *drop_old =
 		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, old_col, NULL);

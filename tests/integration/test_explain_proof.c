@@ -496,6 +496,8 @@ static const struct proof_case cases[] = {
 	   "CREATE UNIQUE INDEX CONCURRENTLY t_txt_cuidx ON t (txt)"),
 	NT("drop_index_concurrently", "t", "DROP INDEX CONCURRENTLY t_m_idx"),
 	NT("reindex_table_concurrently", "t", "REINDEX TABLE CONCURRENTLY t"),
+	/* through the parent, CONCURRENTLY too gathers the partitions under SHARE */
+	NT("reindex_partitioned_concurrently", "meas_1", "REINDEX TABLE CONCURRENTLY meas"),
 	NT("reindex_index_concurrently", "t", "REINDEX INDEX CONCURRENTLY t_m_idx"),
 	NT("vacuum", "t", "VACUUM t"),
 	NT("vacuum_analyze", "t", "VACUUM (ANALYZE) t"),

@@ -21,8 +21,8 @@
  *   the fixture's `-- checkpoint N: <SQL>` lines run (what the deployed
  *   application would do there).
  * - SCRIPT gets the one-script text output of `pgstage plan` through
- *   psql -v ON_ERROR_STOP=1, as is (split only at its checkpoint markers,
- *   where the checkpoint SQL runs).
+ *   psql -v ON_ERROR_STOP=1, as is: it stops at each checkpoint, the
+ *   checkpoint SQL runs, and psql runs it again with -v pgstage_phase=N+1.
  *
  * Equivalence: ORIGINAL and PLAN, and PLAN and SCRIPT, must end with the same
  * catalog: relations, columns as a set by name (type, NOT NULL, default,
@@ -107,7 +107,6 @@
 #define DB_PLAN "pgs_plan_staged"
 #define DB_SCRIPT "pgs_plan_script"
 #define FIXTURE_GLOB "fixtures/plan/*.sql"
-#define CHECKPOINT_MARKER "-- CHECKPOINT:"
 #define MAX_FIXTURES 256
 #define MAX_ITEMS 16
 #define MAX_VIOLATIONS 64
@@ -643,6 +642,14 @@ static int keep_rows(PGconn *keeper, const struct tables *t)
 			 i, t->items[i].name);
 		if (pgt_exec(keeper, sql) != 0)
 			return -1;
+		/* the column types: a column whose type changes has new values */
+		snprintf(sql, sizeof(sql),
+			 "CREATE TEMP TABLE pgs_before_types_%zu AS SELECT attname::text AS name,"
+			 " format_type(atttypid, atttypmod) AS type FROM pg_attribute"
+			 " WHERE attrelid = %u AND attnum > 0 AND NOT attisdropped",
+			 i, t->items[i].oid);
+		if (pgt_exec(keeper, sql) != 0)
+			return -1;
 	}
 	/* flush its scans now, not in the middle of a traced step (the counts of
 	 * pg_stat_user_tables are the whole database's) */
@@ -651,13 +658,16 @@ static int keep_rows(PGconn *keeper, const struct tables *t)
 
 /*
  * Rows of pgs_before_%zu missing from the table now (by oid $1, whatever
- * its name), both projected on the columns it has before and after.
+ * its name), both projected on the columns it has before and after with the
+ * same type (a type change rewrites the values; ORIGINAL and PLAN are
+ * compared on those apart).
  */
 static const char survival_sql[] =
 	"WITH k AS (SELECT array(SELECT a.attname::text FROM pg_attribute a"
-	"             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped"
-	"               AND a.attname::text IN (SELECT jsonb_object_keys(j) FROM"
-	"                   (SELECT j FROM pgs_before_%zu LIMIT 1) AS f)) AS keep),\n"
+	"             JOIN pgs_before_types_%zu AS bt ON bt.name = a.attname::text"
+	"               AND bt.type = format_type(a.atttypid, a.atttypmod)"
+	"             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped)"
+	"           AS keep),\n"
 	" b AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
 	"               FROM jsonb_each(j) AS e WHERE e.key = ANY (k.keep)) AS r"
 	"         FROM pgs_before_%zu, k),\n"
@@ -1122,42 +1132,53 @@ static int run_original(struct report *r, PGconn *conn)
 	return rc;
 }
 
-/* psql -f file on dbname; its output is printed when it fails. */
-static int run_psql(struct report *r, const char *file, const char *dbname)
+/*
+ * psql -v pgstage_phase=phase -f file on dbname; its output is printed when
+ * it fails. *out gets the output when out is not NULL (the caller frees it).
+ */
+static int run_psql(struct report *r, const char *file, const char *dbname, int phase, char **out)
 {
-	char cmd[1024], *out = NULL;
+	char cmd[1024], *text = NULL;
 
-	snprintf(cmd, sizeof(cmd), "'%s' -X -q -v ON_ERROR_STOP=1 -d %s -f '%s' 2>&1", psql, dbname,
-		 file);
-	int st = run_capture(cmd, &out);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -X -q -v ON_ERROR_STOP=1 -v pgstage_phase=%d -d %s -f '%s' 2>&1", psql,
+		 phase, dbname, file);
+	int st = run_capture(cmd, &text);
 	if (st != 0)
-		problem(r, "SCRIPT: psql exits with %d on %s:\n%s", st, file, out ? out : "");
-	free(out);
+		problem(r, "SCRIPT: psql exits with %d on %s (phase %d):\n%s", st, file, phase,
+			text ? text : "");
+	if (out)
+		*out = text;
+	else
+		free(text);
 	return st == 0 ? 0 : -1;
 }
 
-/* The one-script output through psql, piece by piece between checkpoint markers. */
+/*
+ * The one-script output through psql, as a user runs it: it stops at each
+ * checkpoint (saying so), the checkpoint's SQL runs, and the script runs
+ * again with -v pgstage_phase=N+1, skipping the phases done.
+ */
 static int run_script(struct report *r, const char *script, PGconn *conn)
 {
-	char file[400];
-	char *copy = strdup(script), *piece = copy;
-	int checkpoint = 0, rc = copy ? 0 : -1;
+	char file[400], stop[100];
+	int rc;
 
-	while (rc == 0 && piece) {
-		char *marker = strstr(piece, "\n" CHECKPOINT_MARKER);
-		if (marker)
-			marker[1] = 0;
-		snprintf(file, sizeof(file), "%s/%s.%d.sql", tmpdir, r->fx->name, checkpoint);
-		rc = write_text(file, piece) == 0 ? run_psql(r, file, DB_SCRIPT) : -1;
-		(void)remove(file);
-		if (rc == 0 && marker)
-			rc = run_checkpoint(r, conn, ++checkpoint, "SCRIPT");
-		/* go on after the marker line (a comment) */
-		piece = marker ? strchr(marker + 2, '\n') : NULL;
-		if (piece)
-			piece++;
+	snprintf(file, sizeof(file), "%s/%s.script.sql", tmpdir, r->fx->name);
+	if (write_text(file, script) != 0)
+		return -1;
+	for (int phase = 1;; phase++) {
+		char *out = NULL;
+		rc = run_psql(r, file, DB_SCRIPT, phase, &out);
+		snprintf(stop, sizeof(stop), "pgstage: stopped at checkpoint %d;", phase);
+		bool stopped = rc == 0 && out && strstr(out, stop);
+		free(out);
+		if (rc != 0 || !stopped)
+			break;
+		if ((rc = run_checkpoint(r, conn, phase, "SCRIPT")) != 0)
+			break;
 	}
-	free(copy);
+	(void)remove(file);
 	return rc;
 }
 
