@@ -5,7 +5,7 @@
 
 #include "lint/names.h"
 
-static PgQuery__Node *node(struct pgs_arena *a)
+PgQuery__Node *pgs_build_node(struct pgs_arena *a)
 {
 	PgQuery__Node *n = pgs_arena_alloc(a, sizeof(*n));
 	PgQuery__Node init = PG_QUERY__NODE__INIT;
@@ -16,7 +16,7 @@ static PgQuery__Node *node(struct pgs_arena *a)
 
 PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__String *str = pgs_arena_alloc(a, sizeof(*str));
 	PgQuery__String init = PG_QUERY__STRING__INIT;
 
@@ -29,7 +29,7 @@ PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s)
 
 PgQuery__Node *pgs_build_column_ref(struct pgs_arena *a, const char *column)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__ColumnRef *cr = pgs_arena_alloc(a, sizeof(*cr));
 	PgQuery__ColumnRef init = PG_QUERY__COLUMN_REF__INIT;
 
@@ -45,7 +45,7 @@ PgQuery__Node *pgs_build_column_ref(struct pgs_arena *a, const char *column)
 
 PgQuery__Node *pgs_build_is_not_null(struct pgs_arena *a, const char *column)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__NullTest *nt = pgs_arena_alloc(a, sizeof(*nt));
 	PgQuery__NullTest init = PG_QUERY__NULL_TEST__INIT;
 
@@ -61,7 +61,7 @@ PgQuery__Node *pgs_build_is_not_null(struct pgs_arena *a, const char *column)
 PgQuery__Node *pgs_build_check(struct pgs_arena *a, const char *name, PgQuery__Node *expr,
 			       bool not_valid)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__Constraint *c = pgs_arena_alloc(a, sizeof(*c));
 	PgQuery__Constraint init = PG_QUERY__CONSTRAINT__INIT;
 
@@ -80,7 +80,7 @@ PgQuery__Node *pgs_build_check(struct pgs_arena *a, const char *name, PgQuery__N
 PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType subtype,
 				   const char *name, PgQuery__Node *def)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__AlterTableCmd *cmd = pgs_arena_alloc(a, sizeof(*cmd));
 	PgQuery__AlterTableCmd init = PG_QUERY__ALTER_TABLE_CMD__INIT;
 
@@ -97,7 +97,7 @@ PgQuery__Node *pgs_build_alter_cmd(struct pgs_arena *a, PgQuery__AlterTableType 
 PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *relation,
 				     PgQuery__Node **cmds, size_t n_cmds)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__AlterTableStmt *as = pgs_arena_alloc(a, sizeof(*as));
 	PgQuery__AlterTableStmt init = PG_QUERY__ALTER_TABLE_STMT__INIT;
 
@@ -114,7 +114,7 @@ PgQuery__Node *pgs_build_alter_table(struct pgs_arena *a, PgQuery__RangeVar *rel
 
 PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__DefElem *de = pgs_arena_alloc(a, sizeof(*de));
 	PgQuery__DefElem init = PG_QUERY__DEF_ELEM__INIT;
 
@@ -129,7 +129,7 @@ PgQuery__Node *pgs_build_option(struct pgs_arena *a, const char *name)
 
 PgQuery__Node *pgs_build_index_elem(struct pgs_arena *a, const char *column)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__IndexElem *ie = pgs_arena_alloc(a, sizeof(*ie));
 	PgQuery__IndexElem init = PG_QUERY__INDEX_ELEM__INIT;
 
@@ -158,7 +158,7 @@ static PgQuery__Node **index_elems(struct pgs_arena *a, PgQuery__Node **names, s
 PgQuery__Node *pgs_build_unique_index(struct pgs_arena *a, const char *name,
 				      PgQuery__RangeVar *relation, const PgQuery__Constraint *c)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__IndexStmt *is = pgs_arena_alloc(a, sizeof(*is));
 	PgQuery__IndexStmt init = PG_QUERY__INDEX_STMT__INIT;
 
@@ -185,7 +185,7 @@ PgQuery__Node *pgs_build_unique_index(struct pgs_arena *a, const char *name,
 PgQuery__Node *pgs_build_add_using_index(struct pgs_arena *a, const char *name,
 					 const char *index, const PgQuery__Constraint *c)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__Constraint *con = pgs_arena_alloc(a, sizeof(*con));
 	PgQuery__Constraint init = PG_QUERY__CONSTRAINT__INIT;
 
@@ -203,7 +203,7 @@ PgQuery__Node *pgs_build_add_using_index(struct pgs_arena *a, const char *name,
 
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr)
 {
-	PgQuery__Node *n = node(a), *t = node(a);
+	PgQuery__Node *n = pgs_build_node(a), *t = pgs_build_node(a);
 	PgQuery__SelectStmt *sel = pgs_arena_alloc(a, sizeof(*sel));
 	PgQuery__ResTarget *rt = pgs_arena_alloc(a, sizeof(*rt));
 	PgQuery__SelectStmt sinit = PG_QUERY__SELECT_STMT__INIT;
@@ -247,7 +247,7 @@ PgQuery__RangeVar *pgs_build_range_var(struct pgs_arena *a, const char *schema, 
 
 PgQuery__Node *pgs_build_select_star(struct pgs_arena *a, PgQuery__RangeVar *from)
 {
-	PgQuery__Node *star = node(a), *ref = node(a), *table = node(a);
+	PgQuery__Node *star = pgs_build_node(a), *ref = pgs_build_node(a), *table = pgs_build_node(a);
 	PgQuery__AStar *s = pgs_arena_alloc(a, sizeof(*s));
 	PgQuery__ColumnRef *cr = pgs_arena_alloc(a, sizeof(*cr));
 	PgQuery__AStar sinit = PG_QUERY__A__STAR__INIT;
@@ -276,7 +276,7 @@ PgQuery__Node *pgs_build_select_star(struct pgs_arena *a, PgQuery__RangeVar *fro
 PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *view,
 				     PgQuery__Node *query)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__ViewStmt *vs = pgs_arena_alloc(a, sizeof(*vs));
 	PgQuery__ViewStmt init = PG_QUERY__VIEW_STMT__INIT;
 
@@ -289,10 +289,9 @@ PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *vie
 	return n;
 }
 
-/* The name list a DROP statement names one object by: [schema,] name. */
-static PgQuery__Node *name_list(struct pgs_arena *a, const char *schema, const char *name)
+PgQuery__Node *pgs_build_name_list(struct pgs_arena *a, const char *schema, const char *name)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__List *l = pgs_arena_alloc(a, sizeof(*l));
 	PgQuery__List init = PG_QUERY__LIST__INIT;
 
@@ -306,10 +305,10 @@ static PgQuery__Node *name_list(struct pgs_arena *a, const char *schema, const c
 	return n;
 }
 
-PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, const char *schema,
-			      const char *name)
+PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type,
+			      PgQuery__Node *object, bool concurrent)
 {
-	PgQuery__Node *n = node(a);
+	PgQuery__Node *n = pgs_build_node(a);
 	PgQuery__DropStmt *ds = pgs_arena_alloc(a, sizeof(*ds));
 	PgQuery__DropStmt init = PG_QUERY__DROP_STMT__INIT;
 
@@ -319,7 +318,8 @@ PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, con
 	ds->missing_ok = true;
 	ds->n_objects = 1;
 	ds->objects = pgs_arena_array(a, 1, sizeof(*ds->objects));
-	ds->objects[0] = name_list(a, schema, name);
+	ds->objects[0] = object;
+	ds->concurrent = concurrent;
 	n->node_case = PG_QUERY__NODE__NODE_DROP_STMT;
 	n->drop_stmt = ds;
 	return n;

@@ -64,10 +64,15 @@ PgQuery__Node *pgs_build_select_star(struct pgs_arena *a, PgQuery__RangeVar *fro
 PgQuery__Node *pgs_build_create_view(struct pgs_arena *a, PgQuery__RangeVar *view,
 				     PgQuery__Node *query);
 
-/* DROP <type> IF EXISTS [schema.]name, for objects named by a name list (tables, views,
- * indexes). */
-PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type, const char *schema,
-			      const char *name);
+/* An empty node to fill in. */
+PgQuery__Node *pgs_build_node(struct pgs_arena *a);
+
+/* [schema.]name as the list of String nodes a DROP names its object with. */
+PgQuery__Node *pgs_build_name_list(struct pgs_arena *a, const char *schema, const char *name);
+
+/* DROP <type> [CONCURRENTLY] IF EXISTS object (e.g. a pgs_build_name_list). */
+PgQuery__Node *pgs_build_drop(struct pgs_arena *a, PgQuery__ObjectType type,
+			      PgQuery__Node *object, bool concurrent);
 
 /* A deep copy of n in the arena, to change without touching the parsed input; NULL
  * when it can't be copied. */

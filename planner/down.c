@@ -25,57 +25,10 @@ PgQuery__Node *pgs_plan_parse_one(struct pgs_arena *arena, const char *sql)
 	return node;
 }
 
-static PgQuery__Node *new_node(struct pgs_arena *a)
-{
-	PgQuery__Node *n = pgs_arena_alloc(a, sizeof(*n));
-	PgQuery__Node init = PG_QUERY__NODE__INIT;
-
-	*n = init;
-	return n;
-}
-
-/* [schema.]name as the list of String nodes a DROP names its object with. */
-static PgQuery__Node *name_list(struct pgs_arena *a, const char *schema, const char *name)
-{
-	PgQuery__Node *n = new_node(a);
-	PgQuery__List *l = pgs_arena_alloc(a, sizeof(*l));
-	PgQuery__List init = PG_QUERY__LIST__INIT;
-
-	*l = init;
-	l->items = pgs_arena_array(a, 2, sizeof(*l->items));
-	if (schema && *schema)
-		l->items[l->n_items++] = pgs_build_string(a, schema);
-	l->items[l->n_items++] = pgs_build_string(a, name);
-	n->node_case = PG_QUERY__NODE__NODE_LIST;
-	n->list = l;
-	return n;
-}
-
-/* DROP <type> [CONCURRENTLY] IF EXISTS object */
-static PgQuery__Node *build_drop(struct pgs_arena *a, PgQuery__ObjectType type,
-				 PgQuery__Node *object, bool concurrent)
-{
-	PgQuery__Node *n = new_node(a);
-	PgQuery__DropStmt *d = pgs_arena_alloc(a, sizeof(*d));
-	PgQuery__DropStmt init = PG_QUERY__DROP_STMT__INIT;
-
-	*d = init;
-	d->n_objects = 1;
-	d->objects = pgs_arena_array(a, 1, sizeof(*d->objects));
-	d->objects[0] = object;
-	d->remove_type = type;
-	d->behavior = PG_QUERY__DROP_BEHAVIOR__DROP_RESTRICT;
-	d->missing_ok = true;
-	d->concurrent = concurrent;
-	n->node_case = PG_QUERY__NODE__NODE_DROP_STMT;
-	n->drop_stmt = d;
-	return n;
-}
-
 /* DO $$BEGIN RAISE EXCEPTION USING MESSAGE = 'message', HINT = 'hint'; END$$ */
 static PgQuery__Node *build_raise(struct pgs_arena *a, const char *message, const char *hint)
 {
-	PgQuery__Node *n = new_node(a), *def = new_node(a);
+	PgQuery__Node *n = pgs_build_node(a), *def = pgs_build_node(a);
 	PgQuery__DoStmt *d = pgs_arena_alloc(a, sizeof(*d));
 	PgQuery__DefElem *as = pgs_arena_alloc(a, sizeof(*as));
 	PgQuery__DoStmt dinit = PG_QUERY__DO_STMT__INIT;
@@ -231,7 +184,7 @@ static PgQuery__Node *inverse_cmd(struct pgs_arena *a, const struct step_ref *at
 		if (con) {
 			con->skip_validation = true;
 			con->initially_valid = false;
-			PgQuery__Node *def = new_node(a);
+			PgQuery__Node *def = pgs_build_node(a);
 			def->node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
 			def->constraint = con;
 			inv = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
@@ -294,14 +247,15 @@ static PgQuery__Node *inverse(struct pgs_arena *a, const struct step_ref *at, bo
 		if (!ix->idxname || !*ix->idxname)
 			return NULL;
 		*kind = INV_NODE;
-		return build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_INDEX,
-				  name_list(a, ix->relation->schemaname, ix->idxname), concurrent);
+		return pgs_build_drop(
+			a, PG_QUERY__OBJECT_TYPE__OBJECT_INDEX,
+			pgs_build_name_list(a, ix->relation->schemaname, ix->idxname), concurrent);
 	}
 	case PG_QUERY__NODE__NODE_CREATE_STMT: {
 		const PgQuery__RangeVar *rel = n->create_stmt->relation;
 		*kind = INV_NODE;
-		return build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_TABLE,
-				  name_list(a, rel->schemaname, rel->relname), false);
+		return pgs_build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_TABLE,
+				      pgs_build_name_list(a, rel->schemaname, rel->relname), false);
 	}
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return inverse_alter(a, at, n->alter_table_stmt, kind);

@@ -131,6 +131,13 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * A stage of its own that validates constraint name of rel: the scan runs under
+ * SHARE UPDATE EXCLUSIVE (fk: ROW SHARE on the referenced table too).
+ */
+void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+		       const char *table, const char *name, bool fk);
+
+/*
  * The last stage of the NOT NULL sequence: SET NOT NULL on cols (proven by the
  * validated CHECKs named checks, so no scan on PostgreSQL 12+; before 12 it
  * scans, which a note says), then DROP those CHECKs.

@@ -171,8 +171,11 @@ static void note_kept_dangers(struct pgs_plan *plan)
 			const char *what = pgs_arena_printf(
 				a, "still %s %s under %s", fx->rewrite ? "rewrite" : "scan",
 				pgs_quote_relation(a, fx->relation), pgs_lock_name(held));
+			const char *where = pgs_arena_printf(a, "%s under %s",
+							     pgs_quote_relation(a, fx->relation),
+							     pgs_lock_name(held));
 			const char **note = note_of(plan, at);
-			if (note && strstr(*note, what))
+			if (note && strstr(*note, where)) /* the rewriter said it already */
 				continue;
 			if (note) {
 				*note = pgs_arena_printf(a, "%s; the actions kept as written %s", *note,

@@ -28,16 +28,7 @@
 static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			  const char *table, const char *col, const char *check)
 {
-	struct pgs_arena *a = &plan->arena;
-	PgQuery__Node *validate = pgs_build_alter_cmd(
-		a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, check, NULL);
-
-	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "validate %s: scans the table without blocking reads or "
-					   "writes",
-					pgs_quote_ident(a, check)),
-		       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &validate, 1));
+	pgs_plan_validate(plan, ctx, rel, table, check, false);
 	pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
 }
 

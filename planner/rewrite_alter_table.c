@@ -76,6 +76,22 @@ static enum action classify(struct pgs_check *ctx, const PgQuery__AlterTableCmd 
 	return KEEP;
 }
 
+void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+		       const char *table, const char *name, bool fk)
+{
+	struct pgs_arena *a = &plan->arena;
+	PgQuery__Node *cmd =
+		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, name, NULL);
+
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a, "validate %s: scans the table without blocking reads or "
+					   "writes",
+					pgs_quote_ident(a, name)),
+		       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan%s", table,
+					fk ? " (ROW SHARE on a referenced table)" : ""));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
+}
+
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n)
 {
@@ -194,17 +210,8 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 		if (what[i] == KEEP) /* the user's other actions ride along as written */
 			pgs_plan_mark_kept(plan);
 
-	for (size_t i = 0; i < n_validate; i++) {
-		PgQuery__Node *cmd = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, validate[i], NULL);
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       pgs_arena_printf(a, "validate %s: scans the table without blocking "
-						   "reads or writes",
-						pgs_quote_ident(a, validate[i])),
-			       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan%s",
-						table, fk ? " (ROW SHARE on a referenced table)" : ""));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, &cmd, 1));
-	}
+	for (size_t i = 0; i < n_validate; i++)
+		pgs_plan_validate(plan, ctx, as->relation, table, validate[i], fk);
 	if (n_not_null)
 		pgs_plan_set_not_null(plan, ctx, as->relation, table, not_null_cols,
 				      not_null_checks, n_not_null);

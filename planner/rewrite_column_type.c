@@ -234,17 +234,8 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 		     false);
 
 	/* 3: NOT NULL proven without a lock that blocks writes */
-	if (not_null) {
-		PgQuery__Node *validate = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, check, NULL);
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       pgs_arena_printf(a, "validate %s: scans the table without blocking "
-						   "reads or writes",
-						pgs_quote_ident(a, check)),
-			       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan",
-						table));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &validate, 1));
-	}
+	if (not_null)
+		pgs_plan_validate(plan, ctx, rel, table, check, false);
 
 	/* 4, 5: the swap, after the application is ready for the new type */
 	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT,

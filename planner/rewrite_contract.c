@@ -142,6 +142,7 @@ bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx)
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 		       pgs_arena_printf(a, "drop the compatibility view %s", old_label),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on the view %s, brief", old_label));
-	pgs_plan_node(plan, ctx, pgs_build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, view->schemaname, view->relname));
+	PgQuery__Node *name = pgs_build_name_list(a, view->schemaname, view->relname);
+	pgs_plan_node(plan, ctx, pgs_build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, name, false));
 	return true;
 }

@@ -142,18 +142,8 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 		       "VALID, so the scan moves to the next stage",
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, add, n));
-	for (size_t i = 0; i < n; i++) {
-		PgQuery__Node *cmd = pgs_build_alter_cmd(
-		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, checks[i], NULL);
-		pgs_plan_stage(
-		    plan, PGS_STAGE_TRANSACTIONAL,
-		    pgs_arena_printf(a,
-				     "validate %s: scans the table without blocking "
-				     "reads or writes",
-				     pgs_quote_ident(a, checks[i])),
-		    pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan", table));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
-	}
+	for (size_t i = 0; i < n; i++)
+		pgs_plan_validate(plan, ctx, rel, table, checks[i], false);
 	pgs_plan_set_not_null(plan, ctx, rel, table, cols, checks, n);
 }
 
