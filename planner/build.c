@@ -336,3 +336,31 @@ PgQuery__Node *pgs_build_copy(struct pgs_arena *a, const PgQuery__Node *n)
 	free(buf);
 	return copy;
 }
+
+PgQuery__Node *pgs_build_integer(struct pgs_arena *a, int32_t value)
+{
+	PgQuery__Node *n = pgs_build_node(a);
+	PgQuery__Integer *i = pgs_arena_alloc(a, sizeof(*i));
+	PgQuery__Integer init = PG_QUERY__INTEGER__INIT;
+
+	*i = init;
+	i->ival = value;
+	n->node_case = PG_QUERY__NODE__NODE_INTEGER;
+	n->integer = i;
+	return n;
+}
+
+PgQuery__Node *pgs_build_int_const(struct pgs_arena *a, int32_t value)
+{
+	PgQuery__Node *n = pgs_build_node(a);
+	PgQuery__AConst *c = pgs_arena_alloc(a, sizeof(*c));
+	PgQuery__AConst init = PG_QUERY__A__CONST__INIT;
+
+	*c = init;
+	c->val_case = PG_QUERY__A__CONST__VAL_IVAL;
+	c->ival = pgs_build_integer(a, value)->integer;
+	c->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_A_CONST;
+	n->a_const = c;
+	return n;
+}

@@ -6,12 +6,17 @@
 #define PGS_BUILD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <pg_query/pg_query.pb-c.h>
 
 #include "lint/arena.h"
 
 PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s);
+/* An Integer node (array bounds) and an integer constant (typmods, expressions). */
+PgQuery__Node *pgs_build_integer(struct pgs_arena *a, int32_t value);
+PgQuery__Node *pgs_build_int_const(struct pgs_arena *a, int32_t value);
+
 PgQuery__Node *pgs_build_column_ref(struct pgs_arena *a, const char *column);
 
 /* col IS NOT NULL */

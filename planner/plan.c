@@ -161,7 +161,7 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	if (is_transaction_control(node) || is_timeout_setting(node))
 		return;
 	size_t notes_before = plan->n_notes;
-	if (pgs_rewrite_rename_table(plan, ctx))
+	if (pgs_rewrite_rename_table(plan, ctx) || pgs_rewrite_rename_column(plan, ctx))
 		return;
 	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||

@@ -155,6 +155,7 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_rename_column(struct pgs_plan *plan, struct pgs_check *ctx);
 
 /*
  * A checkpoint stage before a statement that drops or renames a table or

@@ -2,7 +2,8 @@
  * Contract steps: dropping or renaming a table or column that running
  * application code still uses breaks that code the moment it commits, however
  * brief the lock. The plan puts a checkpoint before them (deploy the code
- * that no longer uses the old name first), and renames a table in two
+ * that no longer uses the old name first; column renames that
+ * rewrite_expand.c can't plan land here too), and renames a table in two
  * steps: rename plus a view under the old name, so old and new code both
  * work, then a checkpoint, then the view is dropped.
  */

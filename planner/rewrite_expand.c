@@ -1,0 +1,430 @@
+/*
+ * Expand/contract of one column: a new column replaces it, kept in step by
+ * a trigger while both exist, filled for existing rows in batches, and after
+ * a checkpoint (deploy the code that uses the new one) the old column goes
+ * in one brief transaction. Two statements are planned this way:
+ *
+ *   ALTER COLUMN c TYPE new [USING expr] that rewrites: the new column
+ *   c_pgstage_new holds expr; the trigger copies one way (c -> new); at the
+ *   end it takes c's name.
+ *
+ *   RENAME COLUMN c TO d: the new column d holds c's values; the trigger
+ *   copies both ways (old code writes c, new code writes d); at the end c
+ *   goes.
+ *
+ * Stages: 1. ADD the new column, the trigger, CHECK (new IS NOT NULL) NOT
+ * VALID if c is NOT NULL; 2. backfill; 3. VALIDATE; 4. checkpoint; 5. drop
+ * the trigger, [swap the names,] SET NOT NULL (proven by the check on 12+),
+ * drop the check and the old column.
+ *
+ * Only plain columns: no default, not in an index or constraint, on a table
+ * without children that no foreign key references; otherwise the statement
+ * stays as written with a note. The new column comes last in the table.
+ */
+#include <string.h>
+
+#include "lint/columns.h"
+#include "lint/quote.h"
+#include "lint/rule.h"
+#include "lint/walk.h"
+#include "planner/backfill.h"
+#include "planner/build.h"
+#include "planner/deparse.h"
+#include "planner/plan.h"
+
+struct uses {
+	const char *column;
+	bool found;
+};
+
+static void index_uses(void *data, const char *key, void *value)
+{
+	struct uses *u = data;
+	const struct pgs_index *ix = value;
+
+	(void)key;
+	for (size_t i = 0; i < ix->n_columns; i++)
+		u->found |= !ix->columns[i] || strcmp(ix->columns[i], u->column) == 0;
+	u->found |= ix->partial;
+}
+
+/* Why the column can't be swapped for a new one, or NULL when it can. */
+static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
+			     const char *column)
+{
+	struct pgs_column *col = t ? pgs_table_column(t, column) : NULL;
+
+	if (!t || t->partial || !col)
+		return "the migration history does not show the table's columns";
+	if (t->kind != 'r' || t->has_children)
+		return "the table is partitioned or has inheritance children";
+	if (t->referenced)
+		return "a foreign key references the table";
+	if (col->has_default)
+		return "the column has a default";
+	for (size_t i = 0; i < t->n_constraints; i++) {
+		const struct pgs_constraint *c = &t->constraints[i];
+		if (!c->dropped &&
+		    (pgs_names_contain(c->columns, c->n_columns, column) ||
+		     (c->kind == PGS_CON_CHECK && !c->n_columns)))
+			return pgs_arena_printf(a, "constraint %s uses the column", c->name);
+	}
+	struct uses u = {column, false};
+	pgs_model_each_index_of(model, t->key, index_uses, &u);
+	if (u.found)
+		return "an index uses the column";
+	return NULL;
+}
+
+/* ColumnRef c -> NEW.c: the trigger reads the row being written. */
+static bool qualify_with_new(void *data, const PgQuery__Node *n)
+{
+	struct pgs_arena *a = data;
+
+	if (n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+		return true;
+	PgQuery__ColumnRef *cr = n->column_ref;
+	if (cr->n_fields != 1 || cr->fields[0]->node_case != PG_QUERY__NODE__NODE_STRING)
+		return false;
+	PgQuery__Node **fields = pgs_arena_array(a, 2, sizeof(*fields));
+	fields[0] = pgs_build_string(a, "new");
+	fields[1] = cr->fields[0];
+	cr->fields = fields;
+	cr->n_fields = 2;
+	return false;
+}
+
+/* Whether every column reference in the expression is a bare column name. */
+static bool bare_refs(void *data, const PgQuery__Node *n)
+{
+	bool *ok = data;
+
+	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		*ok &= n->column_ref->n_fields == 1;
+		return false;
+	}
+	/* a sub-select could read other tables or name columns of its own */
+	*ok &= n->node_case != PG_QUERY__NODE__NODE_SUB_LINK;
+	return true;
+}
+
+/* An expression as SQL text. */
+static const char *expr_sql(struct pgs_plan *plan, PgQuery__Node *expr)
+{
+	struct pgs_error err;
+	const char *select = pgs_deparse(&plan->arena, pgs_build_select(&plan->arena, expr), &err);
+
+	if (!select || strncmp(select, "SELECT ", 7) != 0) {
+		if (!plan->failed) {
+			plan->error = err;
+			plan->failed = true;
+		}
+		return NULL;
+	}
+	return select + 7;
+}
+
+
+/* One column's expand/contract. */
+struct expand {
+	PgQuery__RangeVar *rel;
+	const char *relation; /* the table's key */
+	struct pgs_table *table;
+	const char *column;     /* the column replaced */
+	const char *new_column; /* the column replacing it */
+	PgQuery__TypeName *type; /* of the new column */
+	PgQuery__CollateClause *collate;
+	PgQuery__Node *value; /* the new column's value, from the row's own columns */
+	bool two_way;         /* writes to the new column flow back (a rename) */
+	bool swap;            /* the new column takes the old one's name at the end */
+	const char *deploy;   /* what the checkpoint waits for */
+};
+
+/* The trigger function's body: keep the new column in step with the old one. */
+static const char *sync_body(struct pgs_arena *a, const struct expand *x, const char *value)
+{
+	const char *col = pgs_quote_ident(a, x->column), *nc = pgs_quote_ident(a, x->new_column);
+
+	if (!x->two_way)
+		return pgs_arena_printf(a, "BEGIN\n  NEW.%s := %s;\n  RETURN NEW;\nEND\n", nc,
+					value);
+	/* old code writes col, new code writes nc: whichever changed wins */
+	return pgs_arena_printf(a,
+				"BEGIN\n"
+				"  IF TG_OP = 'INSERT' THEN\n"
+				"    IF NEW.%s IS NULL THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; "
+				"END IF;\n"
+				"  ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN\n"
+				"    NEW.%s := NEW.%s;\n"
+				"  ELSE\n"
+				"    NEW.%s := NEW.%s;\n"
+				"  END IF;\n"
+				"  RETURN NEW;\n"
+				"END\n",
+				nc, nc, col, col, nc, nc, nc, col, nc, nc, col);
+}
+
+static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const struct expand *x)
+{
+	struct pgs_arena *a = &plan->arena;
+	PgQuery__RangeVar *rel = x->rel;
+	const char *table = pgs_check_relation_label(ctx, x->relation);
+	const char *col = x->column, *new_col = x->new_column;
+	bool not_null = pgs_table_column(x->table, col)->not_null;
+	const char *old_col = pgs_build_name(a, col, NULL, "pgstage_old");
+	const char *sync = pgs_build_name(a, rel->relname, col, "pgstage_sync");
+	const char *check = pgs_build_name(a, rel->relname, x->swap ? col : new_col, "not_null");
+	const char *schema = rel->schemaname && *rel->schemaname ? rel->schemaname : NULL;
+	const char *sync_fn = schema ? pgs_arena_printf(a, "%s.%s", pgs_quote_ident(a, schema),
+							pgs_quote_ident(a, sync))
+				     : pgs_quote_ident(a, sync);
+	const char *rel_sql = pgs_quote_relation(a, x->relation);
+
+	const char *backfill_expr = expr_sql(plan, x->value);
+	PgQuery__Node *row_value = pgs_build_copy(a, x->value);
+	pgs_walk(row_value, qualify_with_new, a);
+	const char *trigger_expr = expr_sql(plan, row_value);
+	if (!backfill_expr || !trigger_expr)
+		return;
+
+	/* 1: the new column, kept in step by a trigger */
+	PgQuery__Node *nd_node = pgs_build_node(a);
+	PgQuery__ColumnDef *nd = pgs_arena_alloc(a, sizeof(*nd));
+	PgQuery__ColumnDef nd_init = PG_QUERY__COLUMN_DEF__INIT;
+	*nd = nd_init;
+	nd->colname = (char *)new_col;
+	nd->type_name = x->type;
+	nd->coll_clause = x->collate;
+	nd->is_local = true;
+	nd->location = -1;
+	nd_node->node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
+	nd_node->column_def = nd;
+	PgQuery__Node *add =
+		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, nd_node);
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a, "add %s, kept %s %s by a trigger on every insert and "
+					   "update",
+					pgs_quote_ident(a, new_col),
+					x->two_way ? "in step with" : "equal to",
+					pgs_quote_ident(a, col)),
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a,
+				       "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS "
+				       "$pgstage$\n%s$pgstage$",
+				       sync_fn, sync_body(a, x, trigger_expr)));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a,
+				       "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
+				       "ROW EXECUTE FUNCTION %s()",
+				       pgs_quote_ident(a, sync), rel_sql, sync_fn));
+	if (not_null) {
+		PgQuery__Node *chk = pgs_build_alter_cmd(
+			a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+			pgs_build_check(a, check, pgs_build_is_not_null(a, new_col), true));
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
+	}
+
+	/* 2: existing rows */
+	const char *pk = pgs_backfill_primary_key(x->table);
+	const char *qnew = pgs_quote_ident(a, new_col);
+	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
+		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
+					qnew, plan->opts.batch_size,
+					pk ? ", by primary key" : ", by ranges of table pages"),
+		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
+					table));
+	pgs_plan_sql(plan, ctx,
+		     pgs_backfill_sql(a, rel_sql,
+				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel_sql, qnew,
+						       backfill_expr),
+				      pgs_arena_printf(a, "%s IS NULL", qnew),
+				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
+		     false);
+
+	/* 3: NOT NULL proven without a lock that blocks writes */
+	if (not_null)
+		pgs_plan_validate(plan, ctx, rel, table, check, false);
+
+	/* 4, 5: the contract, after the application has moved */
+	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT, x->deploy, NULL);
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       x->swap ? pgs_arena_printf(a, "swap %s in for %s and drop the old column: "
+						     "catalog changes only",
+						  qnew, pgs_quote_ident(a, col))
+			       : pgs_arena_printf(a, "drop the trigger and the old column %s: "
+						     "catalog changes only",
+						  pgs_quote_ident(a, col)),
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite, no scan",
+					table));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a, "DROP TRIGGER %s ON %s", pgs_quote_ident(a, sync),
+				       rel_sql));
+	pgs_plan_text(plan, ctx, pgs_arena_printf(a, "DROP FUNCTION %s()", sync_fn));
+	const char *final = new_col, *drop = col;
+	if (x->swap) {
+		pgs_plan_text(plan, ctx,
+			      pgs_arena_printf(a, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel_sql,
+					       pgs_quote_ident(a, col), pgs_quote_ident(a, old_col)));
+		pgs_plan_text(plan, ctx,
+			      pgs_arena_printf(a, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel_sql,
+					       qnew, pgs_quote_ident(a, col)));
+		final = col;
+		drop = old_col;
+	}
+	if (not_null) {
+		PgQuery__Node *set = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull,
+							 final, NULL);
+		PgQuery__Node *drop_check = pgs_build_alter_cmd(
+			a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint, check, NULL);
+		/* separate statements: DROP CONSTRAINT would run first and bring the scan back */
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &set, 1));
+		if (pgs_check_pg_version(ctx) < 12) {
+			pgs_plan_mark_kept(plan);
+			pgs_plan_note(plan, ctx,
+				      "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS "
+				      "EXCLUSIVE even with a valid CHECK (PostgreSQL 12+ skips the "
+				      "scan)",
+				      table);
+		}
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_check, 1));
+	}
+	PgQuery__Node *drop_old =
+		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_old, 1));
+}
+
+bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	    node->alter_table_stmt->n_cmds != 1 ||
+	    node->alter_table_stmt->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+		return false;
+	const PgQuery__AlterTableCmd *cmd = node->alter_table_stmt->cmds[0]->alter_table_cmd;
+	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType || !cmd->def ||
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return false;
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || !e->rewrite || pgs_check_created_in_this_file(ctx, e->relation))
+		return false;
+
+	struct pgs_arena *a = &plan->arena;
+	struct pgs_model *model = pgs_check_model(ctx);
+	PgQuery__RangeVar *rel = node->alter_table_stmt->relation;
+	struct pgs_table *t = pgs_model_table(model, rel);
+	const char *col = cmd->name;
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
+	const char *why = not_plain(a, model, t, col);
+	bool bare = true;
+	if (!why && def->raw_default)
+		pgs_walk(def->raw_default, bare_refs, &bare);
+	if (!why && !bare)
+		why = "its USING expression reads more than the row's own columns";
+	if (why) {
+		pgs_plan_note(plan, ctx,
+			      "the type change of %s.%s stays as written: no expand/contract plan "
+			      "because %s",
+			      pgs_check_relation_label(ctx, e->relation), pgs_quote_ident(a, col),
+			      why);
+		return false;
+	}
+	struct expand x = {
+		.rel = rel,
+		.relation = e->relation,
+		.table = t,
+		.column = col,
+		.new_column = pgs_build_name(a, col, NULL, "pgstage_new"),
+		.type = def->type_name,
+		.collate = def->coll_clause,
+		/* USING expr, or the column itself (an assignment cast, as ALTER TYPE does) */
+		.value = def->raw_default ? pgs_build_copy(a, def->raw_default)
+					  : pgs_build_column_ref(a, col),
+		.swap = true,
+		.deploy = pgs_arena_printf(a, "deploy application code that works with %s.%s as "
+					      "the new type before the swap",
+					   pgs_check_relation_label(ctx, e->relation),
+					   pgs_quote_ident(a, col)),
+	};
+	plan_expand(plan, ctx, &x);
+	return true;
+}
+
+/* The column's type as a type name, when it is a built-in one without a collation. */
+static PgQuery__TypeName *builtin_type(struct pgs_arena *a, const struct pgs_column *c)
+{
+	PgQuery__TypeName *tn = pgs_arena_alloc(a, sizeof(*tn));
+	PgQuery__TypeName init = PG_QUERY__TYPE_NAME__INIT;
+
+	if (!c->type || c->collation)
+		return NULL;
+	*tn = init;
+	tn->n_names = 1;
+	tn->names = pgs_arena_array(a, 2, sizeof(*tn->names));
+	tn->names[0] = pgs_build_string(a, c->type);
+	tn->typemod = -1;
+	tn->location = -1;
+	if (!pgs_builtin_type(tn))
+		return NULL; /* a domain, enum or other type the name alone may not find */
+	tn->names[1] = tn->names[0];
+	tn->names[0] = pgs_build_string(a, "pg_catalog");
+	tn->n_names = 2;
+	tn->n_typmods = (size_t)c->n_mods;
+	tn->typmods = pgs_arena_array(a, c->n_mods ? (size_t)c->n_mods : 1, sizeof(*tn->typmods));
+	for (int i = 0; i < c->n_mods; i++)
+		tn->typmods[i] = pgs_build_int_const(a, c->mods[i]);
+	if (c->is_array) {
+		tn->n_array_bounds = 1;
+		tn->array_bounds = pgs_arena_array(a, 1, sizeof(*tn->array_bounds));
+		tn->array_bounds[0] = pgs_build_integer(a, -1);
+	}
+	return tn;
+}
+
+bool pgs_rewrite_rename_column(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_RENAME_STMT ||
+	    node->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN ||
+	    node->rename_stmt->relation_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	    !node->rename_stmt->relation)
+		return false;
+	const PgQuery__RenameStmt *rs = node->rename_stmt;
+	struct pgs_arena *a = &plan->arena;
+	struct pgs_model *model = pgs_check_model(ctx);
+	struct pgs_table *t = pgs_model_table(model, rs->relation);
+	if (!t || pgs_check_created_in_this_file(ctx, t->key))
+		return false;
+	const char *why = not_plain(a, model, t, rs->subname);
+	PgQuery__TypeName *type = why ? NULL : builtin_type(a, pgs_table_column(t, rs->subname));
+	if (!why && !type)
+		why = "its type is not a built-in one pgstage can name";
+	if (why) {
+		pgs_plan_note(plan, ctx,
+			      "the rename of %s.%s has no expand/contract plan because %s: the "
+			      "plan stops at a checkpoint before it instead",
+			      pgs_check_relation_label(ctx, t->key),
+			      pgs_quote_ident(a, rs->subname), why);
+		return false; /* pgs_plan_checkpoint_before has put the checkpoint */
+	}
+	struct expand x = {
+		.rel = rs->relation,
+		.relation = t->key,
+		.table = t,
+		.column = rs->subname,
+		.new_column = rs->newname,
+		.type = type,
+		.value = pgs_build_column_ref(a, rs->subname),
+		.two_way = true,
+		.deploy = pgs_arena_printf(a, "deploy application code that uses %s, not %s, of %s",
+					   pgs_quote_ident(a, rs->newname),
+					   pgs_quote_ident(a, rs->subname),
+					   pgs_check_relation_label(ctx, t->key)),
+	};
+	plan_expand(plan, ctx, &x);
+	return true;
+}
