@@ -1,5 +1,9 @@
 #include "planner/backfill.h"
 
+#include "lint/quote.h"
+#include "lint/rule.h"
+#include "planner/plan.h"
+
 #include <string.h>
 
 const char *pgs_backfill_primary_key(struct pgs_table *t)
@@ -113,4 +117,26 @@ const char *pgs_backfill_sql(struct pgs_arena *a, const char *rel, const char *b
 	    literal_body(a, rel),
 	};
 	return fill(a, pk ? by_key : by_pages, names, values, 6);
+}
+
+void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_table *t,
+		   const char *relation, const char *column, const char *value)
+{
+	struct pgs_arena *a = &plan->arena;
+	const char *pk = pgs_backfill_primary_key(t);
+	const char *rel = pgs_quote_relation(a, relation);
+	const char *col = pgs_quote_ident(a, column);
+
+	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
+		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
+					col, plan->opts.batch_size,
+					pk ? ", by primary key" : ", by ranges of table pages"),
+		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
+					pgs_check_relation_label(ctx, relation)));
+	pgs_plan_sql(plan, ctx,
+		     pgs_backfill_sql(a, rel,
+				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel, col, value),
+				      pgs_arena_printf(a, "%s IS NULL", col),
+				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
+		     false);
 }

@@ -131,6 +131,13 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * A backfill stage that fills column (of the table rel of the model's table
+ * t, key relation) with value (SQL) in the rows where it is NULL, in batches.
+ */
+void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_table *t,
+		   const char *relation, const char *column, const char *value);
+
+/*
  * A stage of its own that validates constraint name of rel: the scan runs under
  * SHARE UPDATE EXCLUSIVE (fk: ROW SHARE on the referenced table too).
  */

@@ -172,21 +172,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	/* 2: existing rows, in batches */
-	const char *pk = pgs_backfill_primary_key(t);
-	const char *rel_sql = pgs_quote_relation(a, e->relation);
-	const char *qcol = pgs_quote_ident(a, col);
-	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
-		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
-					qcol, plan->opts.batch_size,
-					pk ? ", by primary key" : ", by ranges of table pages"),
-		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
-					table));
-	pgs_plan_sql(plan, ctx,
-		     pgs_backfill_sql(a, rel_sql,
-				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel_sql, qcol, expr),
-				      pgs_arena_printf(a, "%s IS NULL", qcol),
-				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
-		     false);
+	pgs_plan_fill(plan, ctx, t, e->relation, col, expr);
 
 	/* 3, 4: NOT NULL without a scan under ACCESS EXCLUSIVE */
 	if (not_null)

@@ -227,21 +227,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	}
 
 	/* 2: existing rows */
-	const char *pk = pgs_backfill_primary_key(x->table);
 	const char *qnew = pgs_quote_ident(a, new_col);
-	pgs_plan_stage(plan, PGS_STAGE_BACKFILL,
-		       pgs_arena_printf(a, "fill %s for existing rows, %zu rows per transaction%s",
-					qnew, plan->opts.batch_size,
-					pk ? ", by primary key" : ", by ranges of table pages"),
-		       pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
-					table));
-	pgs_plan_sql(plan, ctx,
-		     pgs_backfill_sql(a, rel_sql,
-				      pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel_sql, qnew,
-						       backfill_expr),
-				      pgs_arena_printf(a, "%s IS NULL", qnew),
-				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
-		     false);
+	pgs_plan_fill(plan, ctx, x->table, x->relation, new_col, backfill_expr);
 
 	/* 3: NOT NULL proven without a lock that blocks writes */
 	if (not_null)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pg_query.h>
 
@@ -241,5 +242,20 @@ unsigned pgt_lock_mask(const struct pgt_snapshot *s, unsigned oid)
 	for (size_t i = 0; i < s->n_locks; i++)
 		if (s->locks[i].oid == oid)
 			return s->locks[i].mask;
+	return 0;
+}
+
+int pgt_find_pgstage(const char **pgstage)
+{
+	if (!getenv("PGHOST")) {
+		printf("PGHOST is not set: run under tests/pg/with-cluster.sh\n");
+		return -1;
+	}
+	if (getenv("PGSTAGE"))
+		*pgstage = getenv("PGSTAGE");
+	if (access(*pgstage, X_OK) != 0) {
+		printf("%s is not an executable (set PGSTAGE)\n", *pgstage);
+		return -1;
+	}
 	return 0;
 }

@@ -43,6 +43,13 @@ enum pgs_lock pgt_strongest(unsigned mask);
 const char *pgt_yes_no(bool b);
 
 /*
+ * For a test group's setup: PGHOST must be set (the test runs under
+ * tests/pg/with-cluster.sh) and the pgstage binary, $PGSTAGE or *pgstage,
+ * executable; *pgstage is set to it. 0, or -1 after printing why.
+ */
+int pgt_find_pgstage(const char **pgstage);
+
+/*
  * Split sql into its statements with libpg_query (comments before a
  * statement stay with it), as psql would send them. Returns a malloc-ed
  * NULL-terminated array of malloc-ed strings (pgt_free_statements), or NULL

@@ -1162,16 +1162,8 @@ static PGconn *admin_conn;
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!getenv("PGHOST")) {
-		printf("PGHOST is not set: run under tests/pg/with-cluster.sh\n");
+	if (pgt_find_pgstage(&pgstage) != 0)
 		return -1;
-	}
-	if (getenv("PGSTAGE"))
-		pgstage = getenv("PGSTAGE");
-	if (access(pgstage, X_OK) != 0) {
-		printf("%s is not an executable (set PGSTAGE)\n", pgstage);
-		return -1;
-	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-proof.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;

@@ -1420,16 +1420,8 @@ static void find_psql(void)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!getenv("PGHOST")) {
-		printf("PGHOST is not set: run under tests/pg/with-cluster.sh\n");
+	if (pgt_find_pgstage(&pgstage) != 0)
 		return -1;
-	}
-	if (getenv("PGSTAGE"))
-		pgstage = getenv("PGSTAGE");
-	if (access(pgstage, X_OK) != 0) {
-		printf("%s is not an executable (set PGSTAGE)\n", pgstage);
-		return -1;
-	}
 	find_psql();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-proof.XXXXXX");
 	if (!mkdtemp(tmpdir))
