@@ -37,19 +37,29 @@ static const char *constraint_name(struct pgs_arena *a, const char *table,
 	return NULL; /* CHECK names depend on the expression: the caller names those */
 }
 
-/* The first column a CHECK expression reads, for its default name. */
-static bool first_column(void *data, const PgQuery__Node *n)
-{
-	const char **out = data;
+/*
+ * The column a CHECK expression reads, for its default name: PostgreSQL
+ * names it table_column_check when the expression reads exactly one column,
+ * table_check otherwise.
+ */
+struct only_column {
+	const char *name;
+	bool several;
+};
 
-	if (*out)
-		return false;
-	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
-		const PgQuery__ColumnRef *cr = n->column_ref;
-		*out = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
-		return false;
-	}
-	return true;
+static bool only_column(void *data, const PgQuery__Node *n)
+{
+	struct only_column *oc = data;
+
+	if (n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+		return true;
+	const PgQuery__ColumnRef *cr = n->column_ref;
+	const char *col = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+	if (!col || (oc->name && strcmp(oc->name, col) != 0))
+		oc->several = true;
+	else
+		oc->name = col;
+	return false;
 }
 
 enum action { KEEP, NOT_VALID_THEN_VALIDATE, NOT_NULL_VIA_CHECK };
@@ -174,9 +184,10 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 			*c = *cmd->def->constraint;
 			const char *name = constraint_name(a, relname, c);
 			if (!name) {
-				const char *col = NULL;
-				pgs_walk(c->raw_expr, first_column, &col);
-				name = pgs_build_name(a, relname, col, "check");
+				struct only_column oc = {NULL, false};
+				pgs_walk(c->raw_expr, only_column, &oc);
+				name = pgs_build_name(a, relname, oc.several ? NULL : oc.name,
+						      "check");
 			}
 			c->conname = (char *)name;
 			c->skip_validation = true;
