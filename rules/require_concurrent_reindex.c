@@ -112,11 +112,22 @@ static void check(struct pgs_check *ctx)
 				      "lock_timeout and run it at a quiet time");
 		return;
 	}
-	pgs_diag_help(ctx, d,
-		      "use REINDEX %s CONCURRENTLY, alone and outside a transaction block; it "
-		      "takes SHARE UPDATE EXCLUSIVE, so reads and writes go on (a failure leaves an "
-		      "invalid _ccnew index to drop)",
-		      what);
+	struct pgs_table *t = !is_index && table ? pgs_strmap_get(&model->tables, table) : NULL;
+	bool partitioned = t && t->kind == 'p';
+	if (partitioned) {
+		pgs_diag_note(ctx, d,
+			      "through a partitioned table even REINDEX CONCURRENTLY first takes "
+			      "SHARE on every partition, which blocks writes while it waits");
+		pgs_diag_help(ctx, d,
+			      "run REINDEX TABLE CONCURRENTLY on each partition, alone and outside "
+			      "a transaction block: reads and writes go on");
+	} else {
+		pgs_diag_help(ctx, d,
+			      "use REINDEX %s CONCURRENTLY, alone and outside a transaction block; "
+			      "it takes SHARE UPDATE EXCLUSIVE, so reads and writes go on (a failure "
+			      "leaves an invalid _ccnew index to drop)",
+			      what);
+	}
 	if (names_concurrently(rs))
 		return; /* the edit would repeat the option: let the author change it */
 
@@ -128,7 +139,8 @@ static void check(struct pgs_check *ctx)
 		return;
 	/* Inside a transaction block it fails; REINDEX TABLE CONCURRENTLY skips
 	 * exclusion constraints' indexes. */
-	pgs_diag_fix(ctx, d, "add CONCURRENTLY", !pgs_check_txn(ctx)->active && !excl);
+	pgs_diag_fix(ctx, d, "add CONCURRENTLY",
+		     !pgs_check_txn(ctx)->active && !excl && !partitioned);
 	pgs_diag_edit(ctx, d, (struct pgs_span){kw.end, kw.end}, " CONCURRENTLY");
 }
 
@@ -153,8 +165,10 @@ const struct pgs_rule pgs_rule_require_concurrent_reindex = {
 		"Before 12 there is no concurrent REINDEX: the finding is info, and the way\n"
 		"around it is `CREATE INDEX CONCURRENTLY` of a copy, `DROP INDEX CONCURRENTLY`\n"
 		"of the old index and a rename.\n\n"
-		"The fix adds CONCURRENTLY; it is unsafe inside a transaction block. REINDEX\n"
-		"SCHEMA / DATABASE / SYSTEM are not checked.\n",
+		"Through a partitioned table (14+) even `REINDEX TABLE CONCURRENTLY` first\n"
+		"takes SHARE on every partition; reindex each partition concurrently instead.\n\n"
+		"The fix adds CONCURRENTLY; it is unsafe inside a transaction block or on a\n"
+		"partitioned table. REINDEX SCHEMA / DATABASE / SYSTEM are not checked.\n",
 	.example_bad = "REINDEX INDEX users_email_idx;",
 	.example_good = "REINDEX INDEX CONCURRENTLY users_email_idx;",
 	.check = check,
