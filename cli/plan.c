@@ -108,17 +108,16 @@ int pgs_cmd_plan(int argc, char **argv)
 	bool json = strcmp(cli.format, "json") == 0;
 	if (!input_error && !plan.failed) {
 		/* what each step does: the JSON shows it, pgs_plan_check proves the plan safe */
-		const char **context = calloc(inputs.n ? inputs.n : 1, sizeof(*context));
+		const char **context =
+			pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*context));
 		size_t n_context = 0;
-		for (size_t i = 0; context && i < inputs.n; i++)
+		for (size_t i = 0; i < inputs.n; i++)
 			if (inputs.items[i].context)
 				context[n_context++] = inputs.items[i].path;
-		if (!context || pgs_plan_compute_effects(&plan, &cli.lint, context, n_context,
-							 &err) < 0) {
+		if (pgs_plan_compute_effects(&plan, &cli.lint, context, n_context, &err) < 0) {
 			plan.error = err;
 			plan.failed = true;
 		}
-		free(context);
 	}
 	if (!input_error && plan.failed) {
 		pgs_cli_error("internal error: %s", plan.error.message);
