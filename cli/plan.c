@@ -3,7 +3,6 @@
  * as JSON, or (-o DIR) as migration files in the layout of a migration tool.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
