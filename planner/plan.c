@@ -22,6 +22,15 @@ const char *pgs_stage_kind_name(enum pgs_stage_kind kind)
 	return kind_names[kind];
 }
 
+size_t pgs_plan_count_checkpoints(const struct pgs_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n_stages; i++)
+		n += plan->stages[i].kind == PGS_STAGE_CHECKPOINT;
+	return n;
+}
+
 void pgs_plan_init(struct pgs_plan *plan, const struct pgs_plan_options *opts)
 {
 	memset(plan, 0, sizeof(*plan));

@@ -93,6 +93,9 @@ int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_option
 /* Invariants every plan keeps; 0, or -1 with a message (a planner bug). */
 int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err);
 
+/* How many checkpoint stages the plan has (the phases are one more). */
+size_t pgs_plan_count_checkpoints(const struct pgs_plan *plan);
+
 /* Stage kind names used in output: "transactional", "non-transactional", ... */
 const char *pgs_stage_kind_name(enum pgs_stage_kind kind);
 

@@ -375,15 +375,12 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 		   const struct pgs_plan *plan, enum pgs_tool layout, const char *first_path,
 		   struct pgs_error *err)
 {
-	size_t n_files = 0, phase = 1, in_phase = 0;
+	size_t n_files, phase = 1, in_phase = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < plan->n_stages; i++) {
-		if (plan->stages[i].kind == PGS_STAGE_CHECKPOINT)
-			out->phased = true;
-		else
-			n_files++;
-	}
+	size_t checkpoints = pgs_plan_count_checkpoints(plan);
+	out->phased = checkpoints > 0;
+	n_files = plan->n_stages - checkpoints;
 	struct numbering num = numbering(first_path, n_files);
 	for (size_t i = 0; i < plan->n_stages; i++) {
 		const struct pgs_plan_stage *st = &plan->stages[i];

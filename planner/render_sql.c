@@ -10,15 +10,6 @@ void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step)
 	fprintf(out, "%s;\n", step->sql);
 }
 
-static size_t count_checkpoints(const struct pgs_plan *plan)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < plan->n_stages; i++)
-		n += plan->stages[i].kind == PGS_STAGE_CHECKPOINT;
-	return n;
-}
-
 /*
  * psql runs a phase (the stages between two checkpoints) only when the
  * variable pgstage_phase, 1 unless given with -v, has not passed it; it
@@ -94,7 +85,7 @@ void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i)
 
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 {
-	size_t checkpoints = count_checkpoints(plan), phase = 1;
+	size_t checkpoints = pgs_plan_count_checkpoints(plan), phase = 1;
 
 	fprintf(out, "-- pgstage plan: %zu stage%s. Run with psql; each stage commits before the "
 		     "next begins.\n",
