@@ -155,6 +155,11 @@ void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Ra
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n);
 
+/* The same statements added to the current stage (one that does more, e.g. a swap). */
+void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
+				 PgQuery__RangeVar *rel, const char *table, const char **cols,
+				 const char **checks, size_t n);
+
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);

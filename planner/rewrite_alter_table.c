@@ -102,13 +102,13 @@ void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Ra
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
 }
 
-void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-			   const char *table, const char **cols, const char **checks, size_t n)
+void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
+				 PgQuery__RangeVar *rel, const char *table, const char **cols,
+				 const char **checks, size_t n)
 {
 	struct pgs_arena *a = &plan->arena;
 	PgQuery__Node **set = pgs_arena_array(a, n, sizeof(*set));
 	PgQuery__Node **drop = pgs_arena_array(a, n, sizeof(*drop));
-	bool scans = pgs_check_pg_version(ctx) < 12;
 
 	for (size_t i = 0; i < n; i++) {
 		set[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull, cols[i],
@@ -116,27 +116,36 @@ void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery
 		drop[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint,
 					      checks[i], NULL);
 	}
-	if (scans) {
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       "SET NOT NULL, then drop the CHECK: before PostgreSQL 12 SET NOT NULL "
-			       "scans even with a valid CHECK",
-			       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s during a full scan", table));
+	/* two statements: in one, DROP CONSTRAINT would run before the NOT NULL check
+	 * (ALTER TABLE drops in an earlier pass) and the scan would be back */
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, set, n));
+	if (pgs_check_pg_version(ctx) < 12) {
+		/* the user's NOT NULL, with the scan no rewrite avoids before 12 */
+		pgs_plan_mark_kept(plan);
 		pgs_plan_note(plan, ctx,
 			      "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS EXCLUSIVE even "
 			      "with a valid CHECK (PostgreSQL 12+ skips the scan)",
 			      table);
-	} else {
+	}
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, drop, n));
+}
+
+void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			   const char *table, const char **cols, const char **checks, size_t n)
+{
+	if (pgs_check_pg_version(ctx) < 12)
+		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+			       "SET NOT NULL, then drop the CHECK: before PostgreSQL 12 SET NOT NULL "
+			       "scans even with a valid CHECK",
+			       pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s during a full scan",
+						table));
+	else
 		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 			       "SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL "
 			       "12+); the CHECK is then dropped",
-			       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
-	}
-	/* two statements: in one, DROP CONSTRAINT would run before the NOT NULL check
-	 * (ALTER TABLE drops in an earlier pass) and the scan would be back */
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, set, n));
-	if (scans) /* the user's NOT NULL, with the scan no rewrite avoids before 12 */
-		pgs_plan_mark_kept(plan);
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, drop, n));
+			       pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s, brief: no scan",
+						table));
+	pgs_plan_set_not_null_steps(plan, ctx, rel, table, cols, checks, n);
 }
 
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)

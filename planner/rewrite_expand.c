@@ -260,23 +260,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 		final = col;
 		drop = old_col;
 	}
-	if (not_null) {
-		PgQuery__Node *set = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull,
-							 final, NULL);
-		PgQuery__Node *drop_check = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint, check, NULL);
-		/* separate statements: DROP CONSTRAINT would run first and bring the scan back */
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &set, 1));
-		if (pgs_check_pg_version(ctx) < 12) {
-			pgs_plan_mark_kept(plan);
-			pgs_plan_note(plan, ctx,
-				      "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS "
-				      "EXCLUSIVE even with a valid CHECK (PostgreSQL 12+ skips the "
-				      "scan)",
-				      table);
-		}
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_check, 1));
-	}
+	if (not_null)
+		pgs_plan_set_not_null_steps(plan, ctx, rel, table, &final, &check, 1);
 	PgQuery__Node *drop_old =
 		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_old, 1));
