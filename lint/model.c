@@ -60,6 +60,13 @@ const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **na
 	return pgs_arena_printf(&model->arena, "%s.%s", schema_of(schema), name);
 }
 
+const char *pgs_model_key_of_dropped(struct pgs_model *model, const PgQuery__Node *obj)
+{
+	if (obj->node_case != PG_QUERY__NODE__NODE_LIST)
+		return NULL;
+	return pgs_model_key_from_names(model, obj->list->items, obj->list->n_items);
+}
+
 static void record_reads(struct pgs_model *model, struct pgs_table *t, const PgQuery__Node *query);
 
 static struct pgs_table *table_by_key(struct pgs_model *model, const char *key)

@@ -270,6 +270,9 @@ void pgs_query_reads(const PgQuery__Node *query,
 /* "schema.name" from a list of String nodes (public when unqualified), or NULL. */
 const char *pgs_model_key_from_names(struct pgs_model *model, PgQuery__Node **names, size_t n);
 
+/* The key of one object a DROP statement names (a name list), or NULL for other forms. */
+const char *pgs_model_key_of_dropped(struct pgs_model *model, const PgQuery__Node *obj);
+
 /* Record what a parsed statement does to the schema and the session (after rules saw it). */
 void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_t offset);
 

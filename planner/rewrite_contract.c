@@ -72,10 +72,7 @@ void pgs_plan_checkpoint_before(struct pgs_plan *plan, struct pgs_check *ctx)
 		const char *list = NULL;
 		for (size_t i = 0; i < ds->n_objects; i++) {
 			const PgQuery__Node *obj = ds->objects[i];
-			const char *key = obj->node_case == PG_QUERY__NODE__NODE_LIST
-						  ? pgs_model_key_from_names(model, obj->list->items,
-									     obj->list->n_items)
-						  : NULL;
+			const char *key = pgs_model_key_of_dropped(model, obj);
 			if (!key || pgs_check_created_in_this_file(ctx, key))
 				continue;
 			const char *label = pgs_check_relation_label(ctx, key);

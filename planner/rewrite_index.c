@@ -81,10 +81,7 @@ bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx)
 	/* every index must be droppable concurrently, or the statement stays whole */
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		const char *key = obj->node_case == PG_QUERY__NODE__NODE_LIST
-					  ? pgs_model_key_from_names(model, obj->list->items,
-								     obj->list->n_items)
-					  : NULL;
+		const char *key = pgs_model_key_of_dropped(model, obj);
 		struct pgs_index *ix = key ? pgs_model_index(model, key) : NULL;
 		if (!key || (ix && pgs_check_created_in_this_file(ctx, ix->table)))
 			return false;

@@ -7,10 +7,7 @@ static bool dropped_here(struct pgs_model *model, const PgQuery__DropStmt *ds, c
 {
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		const char *k = obj->node_case == PG_QUERY__NODE__NODE_LIST
-					? pgs_model_key_from_names(model, obj->list->items,
-								   obj->list->n_items)
-					: NULL;
+		const char *k = pgs_model_key_of_dropped(model, obj);
 		if (k && strcmp(k, key) == 0)
 			return true;
 	}
@@ -58,10 +55,7 @@ static void check(struct pgs_check *ctx)
 
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		if (obj->node_case != PG_QUERY__NODE__NODE_LIST)
-			continue;
-		const char *key =
-			pgs_model_key_from_names(model, obj->list->items, obj->list->n_items);
+		const char *key = pgs_model_key_of_dropped(model, obj);
 		const struct pgs_effect *e = key ? pgs_effects_find(pgs_check_effects(ctx), key)
 						 : NULL;
 		if (!e || pgs_check_created_in_this_file(ctx, key))

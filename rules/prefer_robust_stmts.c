@@ -173,10 +173,7 @@ static void remember_dropped(struct pgs_check *ctx, struct state *st, const PgQu
 		return;
 	for (size_t i = 0; i < ds->n_objects && st->n_dropped < MAX_DROPPED; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		if (obj->node_case != PG_QUERY__NODE__NODE_LIST)
-			continue;
-		const char *key = pgs_model_key_from_names(pgs_check_model(ctx), obj->list->items,
-							   obj->list->n_items);
+		const char *key = pgs_model_key_of_dropped(pgs_check_model(ctx), obj);
 		if (key)
 			st->dropped[st->n_dropped++] = key;
 	}

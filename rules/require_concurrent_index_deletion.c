@@ -73,10 +73,7 @@ static void check(struct pgs_check *ctx)
 
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const PgQuery__Node *obj = ds->objects[i];
-		if (obj->node_case != PG_QUERY__NODE__NODE_LIST)
-			continue;
-		const char *key =
-			pgs_model_key_from_names(model, obj->list->items, obj->list->n_items);
+		const char *key = pgs_model_key_of_dropped(model, obj);
 		struct pgs_index *ix = key ? pgs_model_index(model, key) : NULL;
 		if (!key || (ix && pgs_check_created_in_this_file(ctx, ix->table)))
 			continue;
