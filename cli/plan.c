@@ -17,7 +17,9 @@
 /* --layout, else the config's "layout", else auto: the tool detected for the input. */
 static enum pgs_tool layout_of(const struct pgs_cli_options *cli, enum pgs_tool detected)
 {
-	const char *name = cli->layout ? cli->layout : cli->config.layout ? cli->config.layout : "auto";
+	const char *name = cli->layout		? cli->layout
+			   : cli->config.layout ? cli->config.layout
+						: "auto";
 	int layout = pgs_tool_parse(name);
 
 	if (layout < 0 || layout == PGS_TOOL_AUTO)
@@ -56,10 +58,11 @@ int pgs_cmd_plan(int argc, char **argv)
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
 	struct pgs_plan_options popts = {
-		.lock_timeout = cli.config.lock_timeout ? cli.config.lock_timeout : "2s",
-		.statement_timeout = cli.config.statement_timeout ? cli.config.statement_timeout
-								  : "5min",
-		.batch_size = 1000,
+	    .lock_timeout = cli.config.lock_timeout ? cli.config.lock_timeout : "2s",
+	    .statement_timeout =
+		cli.config.statement_timeout ? cli.config.statement_timeout : "5min",
+	    .validate_timeout = "0",
+	    .batch_size = 1000,
 	};
 	struct pgs_plan plan;
 	pgs_plan_init(&plan, &popts);
@@ -89,17 +92,20 @@ int pgs_cmd_plan(int argc, char **argv)
 		}
 		for (size_t k = 0; k < report.parsed.n_stmts && !report.context; k++)
 			if (!report.parsed.stmts[k].node) {
-				struct pgs_pos p = pgs_source_pos(&report.src,
-								  report.parsed.stmts[k].error_offset);
-				pgs_cli_error("%s:%u:%u: %s; a file with syntax errors is not planned",
-					      report.src.path, p.line, p.column,
-					      report.parsed.stmts[k].error);
+				struct pgs_pos p = pgs_source_pos(
+				    &report.src, report.parsed.stmts[k].error_offset);
+				pgs_cli_error(
+				    "%s:%u:%u: %s; a file with syntax errors is not planned",
+				    report.src.path, p.line, p.column,
+				    report.parsed.stmts[k].error);
 				input_error = true;
 				break;
 			}
 		pgs_plan_end_file(&plan);
 		pgs_file_report_release(&report);
 	}
+	if (!input_error && !plan.failed)
+		pgs_plan_finish(&plan);
 	bool parsed_any = engine.parsed_any; /* pg_query_exit is only safe then */
 	pgs_engine_release(&engine);
 
@@ -108,7 +114,7 @@ int pgs_cmd_plan(int argc, char **argv)
 	if (!input_error && !plan.failed) {
 		/* what each step does: the JSON shows it, pgs_plan_check proves the plan safe */
 		const char **context =
-			pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*context));
+		    pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*context));
 		size_t n_context = 0;
 		for (size_t i = 0; i < inputs.n; i++)
 			if (inputs.items[i].context)

@@ -11,7 +11,8 @@ bool pgs_ident_needs_quotes(const char *name)
 	if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
 		return true;
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '$'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '$'))
 			return true;
 	char category = pgs_pgdata_keyword_category(name);
 	return category && category != 'U';
@@ -46,4 +47,34 @@ const char *pgs_quote_relation(struct pgs_arena *arena, const char *key)
 		return pgs_quote_ident(arena, dot + 1);
 	return pgs_arena_printf(arena, "%s.%s", pgs_quote_ident(arena, schema),
 				pgs_quote_ident(arena, dot + 1));
+}
+
+const char *pgs_quote_literal(struct pgs_arena *arena, const char *s)
+{
+	bool backslash = strchr(s, '\\') != NULL;
+	size_t n = 3;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' || *p == '\\' ? 2 : 1;
+	char *out = pgs_arena_alloc(arena, n + 1), *o = out;
+	if (backslash)
+		*o++ = 'E';
+	*o++ = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'' || (*p == '\\' && backslash))
+			*o++ = *p;
+		*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+const char *pgs_dollar_quote(struct pgs_arena *arena, const char *body)
+{
+	const char *tag = "$pgstage$";
+
+	for (unsigned i = 1; strstr(body, tag); i++)
+		tag = pgs_arena_printf(arena, "$pgstage%u$", i);
+	return pgs_arena_printf(arena, "%s\n%s%s", tag, body, tag);
 }

@@ -12,20 +12,40 @@
 #include "lint/arena.h"
 #include "lint/model.h"
 
+/*
+ * The column of the table an UPDATE's SET list reads while it also assigns
+ * it ("*" for the whole row), or NULL: when it returns NULL, running the
+ * UPDATE again on a row it did gives the same row.
+ */
+const char *pgs_backfill_update_reads_assigned(const PgQuery__UpdateStmt *us);
+
 /* The table's single-column primary key, or NULL (none, several columns, or no table). */
 const char *pgs_backfill_primary_key(struct pgs_table *t);
 
+/* What a backfill stage runs, in batches, each its own transaction. */
+struct pgs_backfill {
+	const char *rel;     /* the table as SQL (quoted) */
+	const char *alias;   /* the alias body and pending use for it, or NULL */
+	const char *body;    /* "UPDATE t SET ..." or "DELETE FROM t", with no WHERE */
+	/* SQL true for the rows still to do ("c IS NULL"), ANDed to each batch's
+	 * range so a re-run skips rows done; after a pass over the table, more
+	 * passes run while a row is pending (bounded). NULL: one pass */
+	const char *pending;
+	const char *pk;      /* the quoted single-column primary key, or NULL: page ranges */
+	size_t batch_rows;   /* rows per batch by key */
+	size_t batch_pages;  /* pages per batch by page ranges */
+};
+
 /*
- * A DO block (without the final semicolon) that runs body ("UPDATE t SET ..."
- * or "DELETE FROM t", with no WHERE) once per batch, with the batch's range
- * as its WHERE, ANDed with extra when not NULL (e.g. "c IS NULL", so a re-run
- * skips done rows). rel is the table as SQL (quoted), pk the quoted primary
- * key column or NULL for page ranges; batch is rows per batch (a hundredth
- * of it in pages for page ranges). COMMIT in DO needs PostgreSQL 11 and no
- * outer transaction block. The loop ends: key ranges only move forward and
- * the page count is fixed at the start. Allocated in a; never fails.
+ * A DO block (without the final semicolon) that runs the backfill: passes
+ * over the keys (or pages) the table has when each pass starts, a batch
+ * retried on a lock timeout or deadlock (bounded), COMMIT after each batch
+ * (PostgreSQL 11+, outside a transaction block). The quoting tag is one the
+ * SQL does not hold. Allocated in a; never fails.
  */
-const char *pgs_backfill_sql(struct pgs_arena *a, const char *rel, const char *body,
-			     const char *extra, const char *pk, size_t batch);
+const char *pgs_backfill_sql(struct pgs_arena *a, const struct pgs_backfill *b);
+
+/* Pages per batch for page ranges, for batches of about rows rows. */
+size_t pgs_backfill_pages(size_t rows);
 
 #endif

@@ -7,14 +7,17 @@
 #include <pg_query.h>
 
 #include "lint/lexer.h"
+#include "lint/quote.h"
 #include "lint/rule.h"
 #include "planner/deparse.h"
+#include "planner/down.h"
+#include "planner/guard.h"
 
 static const char *const kind_names[] = {
-	[PGS_STAGE_TRANSACTIONAL] = "transactional",
-	[PGS_STAGE_NON_TRANSACTIONAL] = "non-transactional",
-	[PGS_STAGE_BACKFILL] = "backfill",
-	[PGS_STAGE_CHECKPOINT] = "checkpoint",
+    [PGS_STAGE_TRANSACTIONAL] = "transactional",
+    [PGS_STAGE_NON_TRANSACTIONAL] = "non-transactional",
+    [PGS_STAGE_BACKFILL] = "backfill",
+    [PGS_STAGE_CHECKPOINT] = "checkpoint",
 };
 
 const char *pgs_stage_kind_name(enum pgs_stage_kind kind)
@@ -52,15 +55,53 @@ struct pgs_plan_stage *pgs_plan_stage(struct pgs_plan *plan, enum pgs_stage_kind
 	st->kind = kind;
 	st->why = why ? pgs_arena_strdup(&plan->arena, why) : NULL;
 	st->locks = locks ? pgs_arena_strdup(&plan->arena, locks) : NULL;
+	switch (kind) {
+	case PGS_STAGE_TRANSACTIONAL:
+		st->lock_timeout = plan->opts.lock_timeout;
+		st->statement_timeout = plan->opts.statement_timeout;
+		break;
+	case PGS_STAGE_NON_TRANSACTIONAL:
+		/* a lock_timeout would leave an INVALID index behind, and a build
+		 * takes as long as the table is big */
+		st->lock_timeout = "0";
+		st->statement_timeout = "0";
+		break;
+	case PGS_STAGE_BACKFILL:
+		/* each batch waits for row locks at most lock_timeout, then retries;
+		 * the whole DO block is one statement that takes as long as it takes */
+		st->lock_timeout = plan->opts.lock_timeout;
+		st->statement_timeout = "0";
+		break;
+	case PGS_STAGE_CHECKPOINT:
+		break;
+	}
 	plan->open = false;
 	return st;
+}
+
+void pgs_plan_marker(struct pgs_plan *plan, const char *marker)
+{
+	plan->stages[plan->n_stages - 1].marker = marker;
+}
+
+void pgs_plan_index_build(struct pgs_plan *plan, const char *index, bool fresh)
+{
+	struct pgs_arena *a = &plan->arena;
+	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+
+	st->cleanup = pgs_guard_drop_invalid_index(a, index);
+	st->verify = pgs_guard_verify_index(a, index);
+	if (fresh) {
+		st->marker = pgs_guard_index_valid(a, index);
+		st->reset = pgs_arena_printf(a, "DROP INDEX CONCURRENTLY IF EXISTS %s", index);
+	}
 }
 
 static struct pgs_plan_step *add_step(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
-	struct pgs_plan_step *step = pgs_arena_push(&plan->arena, (void **)&st->steps,
-						    &st->n_steps, &st->cap_steps, sizeof(*step));
+	struct pgs_plan_step *step = pgs_arena_push(&plan->arena, (void **)&st->steps, &st->n_steps,
+						    &st->cap_steps, sizeof(*step));
 	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
 
 	step->origin = stmt->span;
@@ -75,6 +116,16 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
 
 	step->sql = pgs_arena_strdup(&plan->arena, sql);
 	step->verbatim = verbatim;
+	if (verbatim) {
+		struct pgs_guard g =
+		    pgs_guard_statement(&plan->arena, pgs_check_model(ctx), pgs_check_node(ctx));
+		step->marker = g.marker;
+		step->rerun_safe = g.rerun_safe;
+	} else {
+		/* the planner makes its own steps safe to run again (stage markers,
+		 * IF [NOT] EXISTS, cleanup) */
+		step->rerun_safe = true;
+	}
 }
 
 void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__Node *node)
@@ -92,12 +143,23 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 	pgs_plan_sql(plan, ctx, sql, false);
 }
 
-void pgs_plan_mark_kept(struct pgs_plan *plan)
+void pgs_plan_mark_kept(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
 
-	if (st->n_steps)
-		st->steps[st->n_steps - 1].kept = true;
+	if (!st->n_steps)
+		return;
+	struct pgs_plan_step *step = &st->steps[st->n_steps - 1];
+	PgQuery__Node *node = pgs_plan_parse_one(&plan->arena, step->sql);
+	step->kept = true;
+	if (node) {
+		/* the user's own actions ride in it: judged like a verbatim statement */
+		struct pgs_guard g = pgs_guard_statement(&plan->arena, pgs_check_model(ctx), node);
+		step->marker = g.marker;
+		step->rerun_safe = g.rerun_safe;
+	} else {
+		step->rerun_safe = false;
+	}
 }
 
 void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql)
@@ -105,9 +167,9 @@ void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql
 	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
 	ProtobufCAllocator alloc = pgs_arena_protobuf_allocator(&plan->arena);
 	PgQuery__ParseResult *tree =
-		r.error ? NULL
-			: pg_query__parse_result__unpack(&alloc, r.parse_tree.len,
-							 (const uint8_t *)r.parse_tree.data);
+	    r.error ? NULL
+		    : pg_query__parse_result__unpack(&alloc, r.parse_tree.len,
+						     (const uint8_t *)r.parse_tree.data);
 
 	if (tree && tree->n_stmts == 1)
 		pgs_plan_node(plan, ctx, tree->stmts[0]->stmt);
@@ -140,7 +202,7 @@ static const char *verbatim_text(struct pgs_plan *plan, struct pgs_check *ctx)
 	uint32_t start = stmt->raw_start;
 
 	while (start < stmt->span.start && (text[start] == ' ' || text[start] == '\t' ||
-					     text[start] == '\n' || text[start] == '\r'))
+					    text[start] == '\n' || text[start] == '\r'))
 		start++;
 	return pgs_arena_strndup(&plan->arena, text + start, stmt->span.end - start);
 }
@@ -156,7 +218,8 @@ static bool is_timeout_setting(const PgQuery__Node *node)
 	if (node->node_case != PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
 		return false;
 	const char *name = node->variable_set_stmt->name;
-	return name && (strcmp(name, "lock_timeout") == 0 || strcmp(name, "statement_timeout") == 0);
+	return name &&
+	       (strcmp(name, "lock_timeout") == 0 || strcmp(name, "statement_timeout") == 0);
 }
 
 void pgs_plan_statement(void *data, struct pgs_check *ctx)
@@ -189,14 +252,14 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 		    pgs_check_created_in_this_file(ctx, e->relation))
 			continue;
 		const char *what = pgs_arena_printf(
-			&plan->arena, "still %s %s under %s%s", e->rewrite ? "rewrites" : "scans",
-			pgs_check_relation_label(ctx, e->relation), pgs_lock_name(e->lock),
-			pgs_check_pg_version(ctx) < 12 && e->cause == PGS_CAUSE_NOT_NULL_SCAN
-				? " (no way around the scan before PostgreSQL 12)"
-				: "");
+		    &plan->arena, "still %s %s under %s%s", e->rewrite ? "rewrites" : "scans",
+		    pgs_check_relation_label(ctx, e->relation), pgs_lock_name(e->lock),
+		    pgs_check_pg_version(ctx) < 12 && e->cause == PGS_CAUSE_NOT_NULL_SCAN
+			? " (no way around the scan before PostgreSQL 12)"
+			: "");
 		if (plan->n_notes > notes_before)
 			plan->notes[plan->n_notes - 1] = pgs_arena_printf(
-				&plan->arena, "%s; it %s", plan->notes[plan->n_notes - 1], what);
+			    &plan->arena, "%s; it %s", plan->notes[plan->n_notes - 1], what);
 		else
 			pgs_plan_note(plan, ctx, "stays as written and %s", what);
 		break;
@@ -205,11 +268,18 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 		pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
 			       "runs outside a transaction block, alone", NULL);
 		pgs_plan_sql(plan, ctx, verbatim_text(plan, ctx), true);
+		if (node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT &&
+		    node->index_stmt->idxname &&
+		    *node->index_stmt->idxname) /* the user's own CONCURRENTLY build */
+			pgs_plan_index_build(plan,
+					     pgs_guard_sibling(&plan->arena,
+							       node->index_stmt->relation,
+							       node->index_stmt->idxname),
+					     !node->index_stmt->if_not_exists);
 		return;
 	}
 	if (!plan->open) {
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, "statements kept as written",
-			       NULL);
+		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, "statements kept as written", NULL);
 		plan->open = true;
 	}
 	pgs_plan_sql(plan, ctx, verbatim_text(plan, ctx), true);
@@ -218,6 +288,43 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 void pgs_plan_end_file(struct pgs_plan *plan)
 {
 	plan->open = false;
+}
+
+/* A stage's marker from its steps (atomic stages: any step's shows the whole ran). */
+static void derive_marker(struct pgs_plan_stage *st)
+{
+	if (st->kind == PGS_STAGE_CHECKPOINT)
+		return;
+	for (size_t k = 0; k < st->n_steps && !st->marker; k++)
+		if (st->kind == PGS_STAGE_TRANSACTIONAL || st->n_steps == 1)
+			st->marker = st->steps[k].marker;
+	for (size_t k = 0; k < st->n_steps && !st->unguarded; k++)
+		if (!st->steps[k].rerun_safe && !st->marker)
+			st->unguarded = &st->steps[k];
+}
+
+void pgs_plan_finish(struct pgs_plan *plan)
+{
+	bool later_marker = false;
+
+	for (size_t i = 0; i < plan->n_stages; i++)
+		derive_marker(&plan->stages[i]);
+	/* a run starts after the last stage whose marker holds: a stage with no
+	 * marker of its own is skipped when a later one's holds */
+	for (size_t i = plan->n_stages; i-- > 0;) {
+		const struct pgs_plan_stage *st = &plan->stages[i];
+		if (st->unguarded && !later_marker) {
+			const char **slot =
+			    pgs_arena_push(&plan->arena, (void **)&plan->notes, &plan->n_notes,
+					   &plan->cap_notes, sizeof(*slot));
+			*slot = pgs_arena_printf(
+			    &plan->arena,
+			    "%s:%u: running the finished plan again runs this statement of stage "
+			    "%zu again: nothing in the catalog shows it ran",
+			    st->unguarded->path, st->unguarded->line, i + 1);
+		}
+		later_marker |= st->marker != NULL;
+	}
 }
 
 /* The strongest lock the stage's steps before step k hold on relation. */
@@ -286,8 +393,9 @@ int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err)
 			return -1;
 
 		if (st->kind == PGS_STAGE_NON_TRANSACTIONAL && st->n_steps != 1)
-			return pgs_error_set(err, "plan stage %zu: a non-transactional stage holds %zu "
-						  "statements, not one",
+			return pgs_error_set(err,
+					     "plan stage %zu: a non-transactional stage holds %zu "
+					     "statements, not one",
 					     i + 1, st->n_steps);
 		if (st->kind != PGS_STAGE_CHECKPOINT && st->n_steps == 0)
 			return pgs_error_set(err, "plan stage %zu is empty", i + 1);

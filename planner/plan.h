@@ -31,6 +31,10 @@ enum pgs_stage_kind {
 struct pgs_plan_step {
 	const char *sql;      /* without the final semicolon */
 	bool verbatim;        /* copied from the input (comments kept) */
+	/* re-runs (planner/guard.h): a marker of the statement having run, and
+	 * whether running it again after it succeeded is harmless */
+	const char *marker;
+	bool rerun_safe;
 	/* generated, but holds the user's own actions as written (the other actions
 	 * of a split ALTER TABLE): like verbatim steps, noted when they stay unsafe */
 	bool kept;
@@ -49,11 +53,29 @@ struct pgs_plan_stage {
 	const char *locks; /* one line: what it locks, and how long */
 	struct pgs_plan_step *steps;
 	size_t n_steps, cap_steps;
+	/* what it runs under: lock_timeout per lock wait, statement_timeout per
+	 * statement ("0": none); from the options, by kind */
+	const char *lock_timeout, *statement_timeout;
+	/*
+	 * Re-runs (planner/guard.h). marker: SQL true once the stage has run
+	 * (NULL: none). cleanup: a query whose rows are statements to run first,
+	 * removing what a failed run left (an INVALID index). reset: one
+	 * statement that does the same where a query can't run first (migration
+	 * tools), NULL when there is none that is always safe. verify: a
+	 * statement run after the stage, failing when it did not reach its end.
+	 */
+	const char *marker, *cleanup, *reset, *verify;
+	/* a step that running again after it succeeded repeats and that no marker
+	 * of this stage shows (an INSERT): re-running the finished plan repeats it */
+	const struct pgs_plan_step *unguarded;
 };
 
 struct pgs_plan_options {
 	const char *lock_timeout;      /* e.g. "2s" */
-	const char *statement_timeout; /* e.g. "5min" */
+	const char *statement_timeout; /* e.g. "5min": transactional stages */
+	/* statement_timeout of VALIDATE stages, whose scan takes as long as the
+	 * table is big but blocks no reads or writes; "0": none */
+	const char *validate_timeout;
 	size_t batch_size;             /* rows per backfill batch */
 };
 
@@ -80,6 +102,13 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx);
 
 /* Finish the file's plan: the statements after the last one close their stage. */
 void pgs_plan_end_file(struct pgs_plan *plan);
+
+/*
+ * Finish the plan after its last file: stage markers from the steps of
+ * stages kept as written, and a note for a stage that re-running the
+ * finished plan would repeat (see pgs_plan_stage.unguarded).
+ */
+void pgs_plan_finish(struct pgs_plan *plan);
 
 /*
  * Fill in every step's effects: the plan's statements run in order through
@@ -119,7 +148,18 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
 void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql);
 
 /* Mark the last step added as kept (see pgs_plan_step.kept). */
-void pgs_plan_mark_kept(struct pgs_plan *plan);
+void pgs_plan_mark_kept(struct pgs_plan *plan, struct pgs_check *ctx);
+
+/* Set the last stage's marker (SQL, see pgs_plan_stage.marker). */
+void pgs_plan_marker(struct pgs_plan *plan, const char *marker);
+
+/*
+ * The last stage builds index (SQL name) CONCURRENTLY: drop an INVALID
+ * leftover of a failed build first, check it valid after. fresh: the index
+ * can't exist before the plan builds it (the statement had no IF NOT
+ * EXISTS), so it also marks the stage and may be dropped before a retry.
+ */
+void pgs_plan_index_build(struct pgs_plan *plan, const char *index, bool fresh);
 
 /*
  * The effect by which step k of a transactional stage rewrites or scans an
@@ -134,11 +174,13 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * A backfill stage that fills column (of the table rel of the model's table
- * t, key relation) with value (SQL) in the rows where it is NULL, in batches.
+ * A backfill stage that sets column (of the model's table t, key relation)
+ * to value (SQL) in the rows where pending (SQL) holds, in batches, until
+ * no row is pending.
  */
 void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_table *t,
-		   const char *relation, const char *column, const char *value);
+		   const char *relation, const char *column, const char *value,
+		   const char *pending);
 
 /*
  * A stage of its own that validates constraint name of rel: the scan runs under

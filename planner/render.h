@@ -18,8 +18,18 @@
  */
 void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan);
 
-/* Stage i exactly as the one script has it: header, then what psql runs. */
+/* Stage i: its header, then what runs (no guard, no echo). */
 void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i);
+
+/*
+ * Stage i as the one script has it: header, a psql guard that runs it only
+ * when run (SQL, a boolean; NULL: always) holds, an \echo of what runs, then
+ * the stage: timeouts, cleanup (\gexec), steps, verification.
+ */
+void pgs_plan_render_guarded(FILE *out, const struct pgs_plan *plan, size_t i, const char *run);
+
+/* SET [LOCAL] lock_timeout and statement_timeout as the stage runs them. */
+void pgs_plan_render_timeouts(FILE *out, const struct pgs_plan_stage *st, bool local);
 
 /* The stage's header comment lines: "-- stage i/n: kind: why" and "-- locks: ...". */
 void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t i);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "planner/down.h"
+#include "planner/guard.h"
 
 /* ---- names ---- */
 
@@ -170,10 +171,11 @@ static const char *slug(struct pgs_arena *a, const struct pgs_plan_stage *st)
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
 		return "create_index";
 	case PG_QUERY__NODE__NODE_DROP_STMT:
-		return n->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ? "drop_index"
+		return n->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX
+			   ? "drop_index"
 		       : n->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE
-			       ? "drop_table"
-			       : "drop";
+			   ? "drop_table"
+			   : "drop";
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
 		return "create_table";
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
@@ -220,12 +222,6 @@ static void put_sql(FILE *f, const char *sql, enum pgs_tool layout)
 		fprintf(f, "%s;\n", sql);
 }
 
-static void put_set_local(FILE *f, const struct pgs_plan *plan)
-{
-	fprintf(f, "SET LOCAL lock_timeout = '%s';\nSET LOCAL statement_timeout = '%s';\n",
-		plan->opts.lock_timeout, plan->opts.statement_timeout);
-}
-
 /*
  * Outside a transaction, goose and flyway run statement by statement, so a
  * SET before the statement holds for it (a short lock_timeout would leave
@@ -238,38 +234,74 @@ static bool session_set_allowed(enum pgs_tool layout)
 	return layout == PGS_TOOL_GOOSE || layout == PGS_TOOL_FLYWAY;
 }
 
-static void put_up(FILE *f, const struct pgs_plan *plan, const struct pgs_plan_stage *st,
-		   enum pgs_tool layout)
+/*
+ * A file the tool runs again after it failed: a CONCURRENTLY build that
+ * failed left an INVALID index, which IF NOT EXISTS would take for built.
+ * Where the tool runs statements one by one, the file drops it first (only
+ * when the index can't have existed before: see pgs_plan_stage.reset) and
+ * checks the new one; where the file must be one statement, it says how.
+ */
+static void put_recovery(FILE *f, const struct pgs_plan_stage *st, enum pgs_tool layout,
+			 bool before)
+{
+	if (st->kind == PGS_STAGE_TRANSACTIONAL)
+		return;
+	if (session_set_allowed(layout)) {
+		if (before && st->reset)
+			put_sql(f, st->reset, layout);
+		if (!before && st->verify)
+			put_sql(f, st->verify, layout);
+		return;
+	}
+	if (!before)
+		return;
+	if (st->cleanup)
+		fprintf(f,
+			"-- if this migration fails, it may leave an INVALID index: %s%s; then "
+			"apply it again\n",
+			st->reset ? "drop it with " : "find it with: ",
+			st->reset ? st->reset : st->cleanup);
+	if (st->kind == PGS_STAGE_BACKFILL)
+		fputs("-- the connection's statement_timeout applies to the whole backfill: set it "
+		      "to "
+		      "0 for this migration (PGOPTIONS='-c statement_timeout=0'); if it is cut, "
+		      "apply it again: it goes on where it stopped\n",
+		      f);
+}
+
+static void put_up(FILE *f, const struct pgs_plan_stage *st, enum pgs_tool layout)
 {
 	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL;
 
 	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
 		fputs("BEGIN;\n", f);
 	if (txn)
-		put_set_local(f, plan);
+		pgs_plan_render_timeouts(f, st, true);
 	else if (session_set_allowed(layout))
-		fputs("SET lock_timeout = 0;\n", f);
+		pgs_plan_render_timeouts(f, st, false);
+	put_recovery(f, st, layout, true);
 	for (size_t k = 0; k < st->n_steps; k++) {
 		const struct pgs_plan_step *step = &st->steps[k];
 		if (!step->verbatim)
 			fprintf(f, "-- from %s:%u\n", step->path, step->line);
 		put_sql(f, step->sql, layout);
 	}
+	put_recovery(f, st, layout, false);
 	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
 		fputs("COMMIT;\n", f);
 }
 
-static void put_down(FILE *f, const struct pgs_plan *plan, const struct pgs_plan_stage *st,
-		     const struct pgs_down *down, enum pgs_tool layout)
+static void put_down(FILE *f, const struct pgs_plan_stage *st, const struct pgs_down *down,
+		     enum pgs_tool layout)
 {
 	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL && down->n_sql > 0;
 
 	if (txn && layout == PGS_TOOL_GOLANG_MIGRATE)
 		fputs("BEGIN;\n", f);
 	if (txn)
-		put_set_local(f, plan);
+		pgs_plan_render_timeouts(f, st, true);
 	else if (down->n_sql > 0 && session_set_allowed(layout))
-		fputs("SET lock_timeout = 0;\n", f);
+		fputs("SET lock_timeout = 0;\nSET statement_timeout = 0;\n", f);
 	for (size_t k = 0; k < down->n; k++) {
 		if (down->steps[k].comment)
 			fprintf(f, "-- %s\n", down->steps[k].comment);
@@ -287,27 +319,37 @@ static void put_notes(FILE *f, const struct pgs_plan *plan, bool first)
 		fprintf(f, "-- note: %s\n", plan->notes[i]);
 }
 
-static void add(struct pgs_plan_files *out, struct pgs_arena *a, const char *name,
-		const char *text, size_t phase, size_t stage)
+static void add(struct pgs_plan_files *out, struct pgs_arena *a, const char *name, const char *text,
+		size_t phase, size_t stage)
 {
 	struct pgs_plan_file *file =
-		pgs_arena_push(a, (void **)&out->items, &out->n, &out->cap, sizeof(*file));
+	    pgs_arena_push(a, (void **)&out->items, &out->n, &out->cap, sizeof(*file));
 	file->name = name;
 	file->text = text;
 	file->phase = phase;
 	file->stage = stage;
 }
 
+/* SQL true while neither stage i nor a later one shows it ran; NULL when none can show it. */
+static const char *not_done_since(struct pgs_arena *a, const struct pgs_plan *plan, size_t i)
+{
+	const char *done = NULL;
+
+	for (size_t k = i; k < plan->n_stages; k++)
+		if (plan->stages[k].marker)
+			done = pgs_guard_or(a, done, plan->stages[k].marker);
+	return done ? pgs_guard_not(a, done) : NULL;
+}
+
 struct target {
-	const char *dir;    /* "phase-2/" or "" */
-	const char *name;   /* without extension: "00043_add_token_2_backfill" */
+	const char *dir;  /* "phase-2/" or "" */
+	const char *name; /* without extension: "00043_add_token_2_backfill" */
 	size_t phase, stage;
-	bool first;         /* the plan's first file */
+	bool first; /* the plan's first file */
 };
 
-static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a,
-		       const struct pgs_plan *plan, enum pgs_tool layout, const struct target *t,
-		       struct pgs_error *err)
+static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const struct pgs_plan *plan,
+		       enum pgs_tool layout, const struct target *t, struct pgs_error *err)
 {
 	const struct pgs_plan_stage *st = &plan->stages[t->stage];
 	bool txn = st->kind == PGS_STAGE_TRANSACTIONAL;
@@ -326,26 +368,29 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a,
 		if (!txn)
 			fputs("-- +goose NO TRANSACTION\n", b.f);
 		fputs("-- +goose Up\n", b.f);
-		put_up(b.f, plan, st, layout);
+		put_up(b.f, st, layout);
 		fputs("\n-- +goose Down\n", b.f);
-		put_down(b.f, plan, st, &down, layout);
+		put_down(b.f, st, &down, layout);
 		break;
 	case PGS_TOOL_DBMATE:
 		pgs_plan_render_stage_header(b.f, plan, t->stage);
 		fprintf(b.f, "-- migrate:up%s\n", txn ? "" : " transaction:false");
-		put_up(b.f, plan, st, layout);
+		put_up(b.f, st, layout);
 		fprintf(b.f, "\n-- migrate:down%s\n",
 			st->kind == PGS_STAGE_NON_TRANSACTIONAL && down.n_sql ? " transaction:false"
 									      : "");
-		put_down(b.f, plan, st, &down, layout);
+		put_down(b.f, st, &down, layout);
 		break;
 	case PGS_TOOL_GOLANG_MIGRATE:
 	case PGS_TOOL_FLYWAY:
 		pgs_plan_render_stage_header(b.f, plan, t->stage);
-		put_up(b.f, plan, st, layout);
+		put_up(b.f, st, layout);
 		break;
 	default:
-		pgs_plan_render_stage(b.f, plan, t->stage);
+		/* psql runs it: the stage as the one script has it, skipped when it or
+		 * a later stage's marker shows it ran */
+		fputs("\\set ON_ERROR_STOP on\n", b.f);
+		pgs_plan_render_guarded(b.f, plan, t->stage, not_done_since(a, plan, t->stage));
 		break;
 	}
 	const char *text = buf_close(&b, a);
@@ -355,7 +400,7 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a,
 		buf_open(&b);
 		fprintf(b.f, "-- undoes %s.up.sql, in reverse order\n", t->name);
 		pgs_plan_render_stage_header(b.f, plan, t->stage);
-		put_down(b.f, plan, st, &down, layout);
+		put_down(b.f, st, &down, layout);
 		add(out, a, pgs_arena_printf(a, "%s%s.down.sql", t->dir, t->name), buf_close(&b, a),
 		    t->phase, t->stage);
 	} else if (layout == PGS_TOOL_FLYWAY) {
@@ -371,9 +416,8 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a,
 	return 0;
 }
 
-int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
-		   const struct pgs_plan *plan, enum pgs_tool layout, const char *first_path,
-		   struct pgs_error *err)
+int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena, const struct pgs_plan *plan,
+		   enum pgs_tool layout, const char *first_path, struct pgs_error *err)
 {
 	size_t n_files, phase = 1, in_phase = 0;
 
@@ -397,14 +441,14 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 		}
 		const char *version = pgs_arena_printf(arena, "%0*llu", num.width, num.next++);
 		struct target t = {
-			.dir = out->phased ? pgs_arena_printf(arena, "phase-%zu/", phase) : "",
-			/* flyway: V<version>__<description>; the others: <version>_<name> */
-			.name = pgs_arena_printf(arena, "%s%s_%s_%zu_%s", version,
-						 layout == PGS_TOOL_FLYWAY ? "_" : "",
-						 stem(arena, st->steps[0].path), i + 1, slug(arena, st)),
-			.phase = phase,
-			.stage = i,
-			.first = in_phase == 0 && phase == 1,
+		    .dir = out->phased ? pgs_arena_printf(arena, "phase-%zu/", phase) : "",
+		    /* flyway: V<version>__<description>; the others: <version>_<name> */
+		    .name = pgs_arena_printf(
+			arena, "%s%s_%s_%zu_%s", version, layout == PGS_TOOL_FLYWAY ? "_" : "",
+			stem(arena, st->steps[0].path), i + 1, slug(arena, st)),
+		    .phase = phase,
+		    .stage = i,
+		    .first = in_phase == 0 && phase == 1,
 		};
 		if (stage_files(out, arena, plan, layout, &t, err) < 0)
 			return -1;
@@ -413,8 +457,8 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena,
 	return 0;
 }
 
-void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
-			 const struct pgs_plan *plan, const char *dir)
+void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files, const struct pgs_plan *plan,
+			 const char *dir)
 {
 	const char *sep = *dir && dir[strlen(dir) - 1] == '/' ? "" : "/";
 
@@ -457,7 +501,8 @@ static int make_dirs(const char *path, struct pgs_error *err)
 		if (*s == '/' || end) {
 			*s = 0;
 			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-				pgs_error_set(err, "cannot create directory %s: %s", p, strerror(errno));
+				pgs_error_set(err, "cannot create directory %s: %s", p,
+					      strerror(errno));
 				free(p);
 				return -1;
 			}
@@ -511,8 +556,7 @@ static int write_file(const char *path, const char *text, struct pgs_error *err)
 	return 0;
 }
 
-int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
-			 struct pgs_error *err)
+int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir, struct pgs_error *err)
 {
 	struct stat sb;
 	int rc = 0;
@@ -522,10 +566,11 @@ int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
 			continue;
 		char *path = join(dir, files->items[i].name);
 		if (lstat(path, &sb) == 0)
-			rc = pgs_error_set(err,
-					   "%s exists: pgstage plan never overwrites a file (move it "
-					   "away or choose another -o DIR)",
-					   path);
+			rc = pgs_error_set(
+			    err,
+			    "%s exists: pgstage plan never overwrites a file (move it "
+			    "away or choose another -o DIR)",
+			    path);
 		free(path);
 	}
 	if (rc < 0 || make_dirs(dir, err) < 0)

@@ -3,10 +3,15 @@
  *
  * DEFAULT volatile() [NOT NULL] (PostgreSQL 11+; before 11 every default
  * rewrites and the same plan applies to any default):
- *   1. ADD COLUMN c type; SET DEFAULT (new rows); CHECK (c IS NOT NULL) NOT VALID
+ *   1. ADD COLUMN c type; SET DEFAULT (new rows)
  *   2. backfill existing rows in batches, each its own transaction
- *   3. VALIDATE the check           (only for NOT NULL)
- *   4. SET NOT NULL, DROP the check  (only for NOT NULL)
+ *   3. CHECK (c IS NOT NULL) NOT VALID (only for NOT NULL)
+ *   4. VALIDATE the check              (only for NOT NULL)
+ *   5. SET NOT NULL, DROP the check     (only for NOT NULL)
+ *
+ * The CHECK comes after the backfill: a NOT VALID check still applies to
+ * every row written, so before the backfill every update of a row not yet
+ * filled would fail (old code does not write c).
  *
  * NOT NULL without a default (fails on a table with rows):
  *   1. ADD COLUMN c type, nullable
@@ -22,26 +27,29 @@
 #include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
 
-/* VALIDATE the NOT NULL check, then SET NOT NULL (without a scan on 12+) and drop the check. */
-static void not_null_tail(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-			  const char *table, const char *col, const char *check)
-{
-	pgs_plan_validate(plan, ctx, rel, table, check, false);
-	pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
-}
-
-/* ADD CONSTRAINT check CHECK (col IS NOT NULL) NOT VALID */
-static void add_not_null_check(struct pgs_plan *plan, struct pgs_check *ctx,
-			       PgQuery__RangeVar *rel, const char *col, const char *check)
+/*
+ * The NOT NULL sequence once every row has a value: CHECK (col IS NOT NULL)
+ * NOT VALID in a brief stage of its own, VALIDATE it, then SET NOT NULL
+ * (without a scan on 12+) and drop the check.
+ */
+static void not_null_sequence(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			      const char *table, const char *col, const char *check,
+			      const char *why)
 {
 	struct pgs_arena *a = &plan->arena;
 	PgQuery__Node *chk =
-		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-				    pgs_build_check(a, check, pgs_build_is_not_null(a, col), true));
+	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+				pgs_build_check(a, check, pgs_build_is_not_null(a, col), true));
 
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, why,
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
+	pgs_plan_marker(plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, rel), check));
+	pgs_plan_validate(plan, ctx, rel, table, check, false);
+	pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
 }
 
 /* ADD COLUMN as written minus its DEFAULT and NOT NULL: instant, no rewrite. */
@@ -76,24 +84,25 @@ static void plan_required_column(struct pgs_plan *plan, struct pgs_check *ctx,
 	PgQuery__Node *add = bare_add_column(a, cmd);
 
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "add %s nullable: the rows already in %s have no value "
-					   "for it, and NOT NULL would fail on them",
+		       pgs_arena_printf(a,
+					"add %s nullable: the rows already in %s have no value "
+					"for it, and NOT NULL would fail on them",
 					pgs_quote_ident(a, col), table),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+	pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
 	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT,
-		       pgs_arena_printf(a, "deploy application code that writes %s on every insert "
-					   "and update, and fill it for the existing rows of %s: the "
-					   "next stages fail while a row has none",
+		       pgs_arena_printf(a,
+					"deploy application code that writes %s on every insert "
+					"and update, and fill it for the existing rows of %s: the "
+					"next stages fail while a row has none",
 					pgs_quote_ident(a, col), table),
 		       NULL);
-	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "require %s for new rows; existing rows are checked in "
-					   "the next stage",
-					pgs_quote_ident(a, col)),
-		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
-	add_not_null_check(plan, ctx, rel, col, check);
-	not_null_tail(plan, ctx, rel, table, col, check);
+	not_null_sequence(plan, ctx, rel, table, col, check,
+			  pgs_arena_printf(a,
+					   "require %s for new rows; existing rows are checked "
+					   "in the next stage",
+					   pgs_quote_ident(a, col)));
 }
 
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -134,7 +143,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
 	if (!dflt) {
 		struct pgs_column_add add = pgs_effects_add_column(pgs_check_model(ctx), a, t, cmd,
-								    pgs_check_pg_version(ctx));
+								   pgs_check_pg_version(ctx));
 		if (!add.needs_value || add.rewrite || !not_null)
 			return false;
 		plan_required_column(plan, ctx, rel, table, cmd);
@@ -154,28 +163,33 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 	const char *expr = select + 7;
 
-	/* 1: the column, empty; the default for new rows; the NOT NULL check for new rows */
+	/* 1: the column, empty; the default for new rows */
 	PgQuery__Node *add = bare_add_column(a, cmd);
 	PgQuery__Node *set_default =
-		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault, col, dflt);
+	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault, col, dflt);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "add %s without a default (instant), then give new rows "
-				       "the default",
+		       pgs_arena_printf(a,
+					"add %s without a default (instant), then give new rows "
+					"the default",
 					pgs_quote_ident(a, col)),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &set_default, 1));
-	const char *check = NULL;
-	if (not_null) {
-		check = pgs_build_name(a, rel->relname, col, "not_null");
-		add_not_null_check(plan, ctx, rel, col, check);
-	}
+	pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
 
-	/* 2: existing rows, in batches */
-	pgs_plan_fill(plan, ctx, t, e->relation, col, expr);
+	/* 2: existing rows, in batches; each row filled once (a volatile default
+	 * must not be drawn again for a row that has its value) */
+	const char *qcol = pgs_quote_ident(a, col);
+	pgs_plan_fill(plan, ctx, t, e->relation, col, expr,
+		      pgs_arena_printf(a, "%s IS NULL", qcol));
 
-	/* 3, 4: NOT NULL without a scan under ACCESS EXCLUSIVE */
+	/* 3-5: NOT NULL without a scan under ACCESS EXCLUSIVE, once every row has a value */
 	if (not_null)
-		not_null_tail(plan, ctx, rel, table, col, check);
+		not_null_sequence(
+		    plan, ctx, rel, table, col, pgs_build_name(a, rel->relname, col, "not_null"),
+		    pgs_arena_printf(a,
+				     "require %s for new rows: every row has a value now; "
+				     "existing rows are checked in the next stage",
+				     qcol));
 	return true;
 }

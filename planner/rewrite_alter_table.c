@@ -15,6 +15,7 @@
 #include "lint/rule.h"
 #include "lint/walk.h"
 #include "planner/build.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
 
 /* PostgreSQL's name for an unnamed foreign key (ChooseConstraintName). */
@@ -91,15 +92,19 @@ void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Ra
 {
 	struct pgs_arena *a = &plan->arena;
 	PgQuery__Node *cmd =
-		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, name, NULL);
+	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, name, NULL);
 
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "validate %s: scans the table without blocking reads or "
-					   "writes",
+		       pgs_arena_printf(a,
+					"validate %s: scans the table without blocking reads or "
+					"writes",
 					pgs_quote_ident(a, name)),
 		       pgs_arena_printf(a, "SHARE UPDATE EXCLUSIVE on %s during the scan%s", table,
 					fk ? " (ROW SHARE on a referenced table)" : ""));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &cmd, 1));
+	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+	st->statement_timeout = plan->opts.validate_timeout;
+	st->marker = pgs_guard_constraint_valid(a, pgs_guard_rel(a, rel), name);
 }
 
 void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
@@ -121,11 +126,12 @@ void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, set, n));
 	if (pgs_check_pg_version(ctx) < 12) {
 		/* the user's NOT NULL, with the scan no rewrite avoids before 12 */
-		pgs_plan_mark_kept(plan);
-		pgs_plan_note(plan, ctx,
-			      "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS EXCLUSIVE even "
-			      "with a valid CHECK (PostgreSQL 12+ skips the scan)",
-			      table);
+		pgs_plan_mark_kept(plan, ctx);
+		pgs_plan_note(
+		    plan, ctx,
+		    "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS EXCLUSIVE even "
+		    "with a valid CHECK (PostgreSQL 12+ skips the scan)",
+		    table);
 	}
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, drop, n));
 }
@@ -134,18 +140,27 @@ void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery
 			   const char *table, const char **cols, const char **checks, size_t n)
 {
 	if (pgs_check_pg_version(ctx) < 12)
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       "SET NOT NULL, then drop the CHECK: before PostgreSQL 12 SET NOT NULL "
-			       "scans even with a valid CHECK",
-			       pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s during a full scan",
-						table));
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    "SET NOT NULL, then drop the CHECK: before PostgreSQL 12 SET NOT NULL "
+		    "scans even with a valid CHECK",
+		    pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s during a full scan",
+				     table));
 	else
-		pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-			       "SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL "
-			       "12+); the CHECK is then dropped",
-			       pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s, brief: no scan",
-						table));
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    "SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL "
+		    "12+); the CHECK is then dropped",
+		    pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s, brief: no scan",
+				     table));
 	pgs_plan_set_not_null_steps(plan, ctx, rel, table, cols, checks, n);
+	const char *marker = NULL;
+	for (size_t i = 0; i < n; i++)
+		marker =
+		    pgs_guard_and(&plan->arena, marker,
+				  pgs_guard_column_not_null(
+				      &plan->arena, pgs_guard_rel(&plan->arena, rel), cols[i]));
+	pgs_plan_marker(plan, marker);
 }
 
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -167,8 +182,8 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 
 	for (size_t i = 0; i < n; i++) {
 		what[i] = as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
-				  ? classify(ctx, as->cmds[i]->alter_table_cmd, t)
-				  : KEEP;
+			      ? classify(ctx, as->cmds[i]->alter_table_cmd, t)
+			      : KEEP;
 		any |= what[i] != KEEP;
 	}
 	if (!any)
@@ -206,13 +221,13 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 			*def = *cmd->def;
 			def->constraint = c;
 			first[n_first++] = pgs_build_alter_cmd(
-				a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, def);
+			    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, def);
 			validate[n_validate++] = name;
 		} else {
 			const char *check = pgs_build_name(a, relname, cmd->name, "not_null");
 			first[n_first++] = pgs_build_alter_cmd(
-				a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-				pgs_build_check(a, check, pgs_build_is_not_null(a, cmd->name), true));
+			    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+			    pgs_build_check(a, check, pgs_build_is_not_null(a, cmd->name), true));
 			validate[n_validate++] = check;
 			not_null_cols[n_not_null] = cmd->name;
 			not_null_checks[n_not_null++] = check;
@@ -226,9 +241,10 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 					fk ? "SHARE ROW EXCLUSIVE or stronger" : "ACCESS EXCLUSIVE",
 					table, fk ? " and the referenced table" : ""));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, first, n_first));
-	for (size_t i = 0; i < n; i++)
-		if (what[i] == KEEP) /* the user's other actions ride along as written */
-			pgs_plan_mark_kept(plan);
+	pgs_plan_marker(
+	    plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, as->relation), validate[0]));
+	if (n_first > n_validate) /* the user's other actions ride along as written */
+		pgs_plan_mark_kept(plan, ctx);
 
 	for (size_t i = 0; i < n_validate; i++)
 		pgs_plan_validate(plan, ctx, as->relation, table, validate[i], fk);

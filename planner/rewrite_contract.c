@@ -12,6 +12,7 @@
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
 
 /* The key of a table the statement names, when it existed before this file. */
@@ -20,8 +21,7 @@ static const char *existing_table(struct pgs_check *ctx, const PgQuery__RangeVar
 	struct pgs_model *model = pgs_check_model(ctx);
 	struct pgs_table *t = rv ? pgs_model_table(model, rv) : NULL;
 
-	if (!t || pgs_check_created_in_this_file(ctx, t->key) || t->kind == 'v' ||
-	    t->kind == 'm')
+	if (!t || pgs_check_created_in_this_file(ctx, t->key) || t->kind == 'v' || t->kind == 'm')
 		return NULL;
 	return t->key;
 }
@@ -59,10 +59,11 @@ void pgs_plan_checkpoint_before(struct pgs_plan *plan, struct pgs_check *ctx)
 		const char *cols = key ? dropped_columns(a, as) : NULL;
 		if (cols)
 			checkpoint(plan, pgs_arena_printf(
-						 a, "deploy application code that no longer reads or "
-						    "writes %s of %s (e.g. ignored by the ORM) before the "
-						    "drop",
-						 cols, pgs_check_relation_label(ctx, key)));
+					     a,
+					     "deploy application code that no longer reads or "
+					     "writes %s of %s (e.g. ignored by the ORM) before the "
+					     "drop",
+					     cols, pgs_check_relation_label(ctx, key)));
 		return;
 	}
 	if (node->node_case == PG_QUERY__NODE__NODE_DROP_STMT &&
@@ -79,8 +80,9 @@ void pgs_plan_checkpoint_before(struct pgs_plan *plan, struct pgs_check *ctx)
 			list = list ? pgs_arena_printf(a, "%s, %s", list, label) : label;
 		}
 		if (list)
-			checkpoint(plan, pgs_arena_printf(a, "deploy application code that no longer "
-							     "uses %s before the drop",
+			checkpoint(plan, pgs_arena_printf(a,
+							  "deploy application code that no longer "
+							  "uses %s before the drop",
 							  list));
 		return;
 	}
@@ -91,9 +93,10 @@ void pgs_plan_checkpoint_before(struct pgs_plan *plan, struct pgs_check *ctx)
 		const char *key = existing_table(ctx, rs->relation);
 		if (key)
 			checkpoint(plan,
-				   pgs_arena_printf(a, "deploy application code that works with both "
-						       "%s and %s of %s (or stop the writers) before "
-						       "the rename",
+				   pgs_arena_printf(a,
+						    "deploy application code that works with both "
+						    "%s and %s of %s (or stop the writers) before "
+						    "the rename",
 						    pgs_quote_ident(a, rs->subname),
 						    pgs_quote_ident(a, rs->newname),
 						    pgs_check_relation_label(ctx, key)));
@@ -126,21 +129,30 @@ bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx)
 	struct pgs_arena *a = &plan->arena;
 	const char *old_label = pgs_check_relation_label(ctx, key);
 	const char *new_label = pgs_quote_ident(a, rs->newname);
-	PgQuery__RangeVar *view = pgs_build_range_var(a, rs->relation->schemaname,
-						      rs->relation->relname);
+	PgQuery__RangeVar *view =
+	    pgs_build_range_var(a, rs->relation->schemaname, rs->relation->relname);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "rename %s to %s and keep the old name working as a "
-					   "view over it for the code still running",
+		       pgs_arena_printf(a,
+					"rename %s to %s and keep the old name working as a "
+					"view over it for the code still running",
 					old_label, new_label),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", old_label));
 	pgs_plan_node(plan, ctx, node);
 	pgs_plan_node(plan, ctx, compat_view(a, rs->relation, rs->newname));
+	const char *renamed =
+	    pgs_guard_relation_exists(a, pgs_guard_sibling(a, rs->relation, rs->newname));
+	pgs_plan_marker(plan, renamed);
 	checkpoint(plan, pgs_arena_printf(a, "deploy application code that uses %s, not %s",
 					  new_label, old_label));
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 		       pgs_arena_printf(a, "drop the compatibility view %s", old_label),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on the view %s, brief", old_label));
 	PgQuery__Node *name = pgs_build_name_list(a, view->schemaname, view->relname);
-	pgs_plan_node(plan, ctx, pgs_build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, name, false));
+	pgs_plan_node(plan, ctx,
+		      pgs_build_drop(a, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, name, false));
+	pgs_plan_marker(
+	    plan,
+	    pgs_guard_and(a, renamed,
+			  pgs_guard_not(a, pgs_guard_relation_exists(a, pgs_guard_rel(a, view)))));
 	return true;
 }

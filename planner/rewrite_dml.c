@@ -14,44 +14,12 @@
 
 #include "lint/quote.h"
 #include "lint/rule.h"
+#include "lint/volatility.h"
 #include "lint/walk.h"
 #include "planner/backfill.h"
+#include "planner/build.h"
 #include "planner/deparse.h"
 #include "planner/plan.h"
-
-struct reads_assigned {
-	PgQuery__Node **targets; /* the SET list's ResTargets */
-	size_t n;
-	const char *relname, *alias;
-	const char *column; /* out: the assigned column read, or "*" for a whole row */
-};
-
-static bool assigned(const struct reads_assigned *r, const char *name)
-{
-	for (size_t i = 0; name && i < r->n; i++)
-		if (strcmp(r->targets[i]->res_target->name, name) == 0)
-			return true;
-	return false;
-}
-
-static bool find_assigned_read(void *data, const PgQuery__Node *n)
-{
-	struct reads_assigned *r = data;
-
-	if (r->column || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
-		return !r->column;
-	const PgQuery__ColumnRef *cr = n->column_ref;
-	const PgQuery__Node *last = cr->n_fields ? cr->fields[cr->n_fields - 1] : NULL;
-	const char *name = last ? pgs_node_string(last) : NULL;
-	if (!name) /* t.* */
-		r->column = "*";
-	else if (assigned(r, name))
-		r->column = name;
-	else if (cr->n_fields == 1 &&
-		 (strcmp(name, r->relname) == 0 || (r->alias && strcmp(name, r->alias) == 0)))
-		r->column = "*"; /* the whole row, as a composite value */
-	return false;
-}
 
 /* Why an UPDATE without WHERE can't be batched, or NULL when it can. */
 static const char *update_obstacle(struct pgs_arena *a, const PgQuery__UpdateStmt *us,
@@ -72,19 +40,15 @@ static const char *update_obstacle(struct pgs_arena *a, const PgQuery__UpdateStm
 						"batches are keyed on",
 						pgs_quote_ident(a, pk));
 	}
-	struct reads_assigned r = {us->target_list, us->n_target_list, us->relation->relname,
-				   us->relation->alias ? us->relation->alias->aliasname : NULL,
-				   NULL};
-	for (size_t i = 0; i < us->n_target_list && !r.column; i++)
-		pgs_walk(us->target_list[i], find_assigned_read, &r);
-	if (r.column)
+	const char *read = pgs_backfill_update_reads_assigned(us);
+	if (read)
 		return pgs_arena_printf(
 		    a,
 		    "SET reads %s: a re-run of a batched form after a "
 		    "failed batch would apply it twice to the rows already done",
-		    strcmp(r.column, "*") == 0 ? "the whole row, with the columns it assigns"
-					       : pgs_arena_printf(a, "%s, which it assigns",
-								  pgs_quote_ident(a, r.column)));
+		    strcmp(read, "*") == 0
+			? "the whole row, with the columns it assigns"
+			: pgs_arena_printf(a, "%s, which it assigns", pgs_quote_ident(a, read)));
 	return NULL;
 }
 
@@ -98,6 +62,43 @@ static const char *pages_obstacle(const struct pgs_table *t)
 		return "it has no single-column primary key to batch on, and page ranges of the "
 		       "parent miss the rows of its partitions or children";
 	return NULL;
+}
+
+/*
+ * Page ranges miss a row the application updates meanwhile when its new
+ * version lands on a page already passed: an UPDATE by pages gets more
+ * passes over the rows that still differ from what it sets, so every SET
+ * value must be one the rows can be compared with. The predicate, or NULL
+ * with *why set.
+ */
+static const char *update_pending(struct pgs_plan *plan, const PgQuery__UpdateStmt *us,
+				  const char **why)
+{
+	struct pgs_arena *a = &plan->arena;
+	const char *cols = NULL, *vals = NULL;
+
+	for (size_t i = 0; i < us->n_target_list; i++) {
+		const PgQuery__ResTarget *rt = us->target_list[i]->res_target;
+		if (!rt->val || rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT ||
+		    pgs_expr_volatility(rt->val, a).level == 'v') {
+			*why = "it has no single-column primary key to batch on, and page ranges "
+			       "can miss rows the application updates meanwhile: a value it sets "
+			       "is volatile or DEFAULT, so no second pass can find them";
+			return NULL;
+		}
+		struct pgs_error err;
+		const char *select = pgs_deparse(a, pgs_build_select(a, rt->val), &err);
+		if (!select || strncmp(select, "SELECT ", 7) != 0) {
+			*why = "pgstage can't write its SET values back";
+			return NULL;
+		}
+		const char *col = pgs_quote_ident(a, rt->name);
+		cols = cols ? pgs_arena_printf(a, "%s, %s", cols, col) : col;
+		vals = vals ? pgs_arena_printf(a, "%s, %s", vals, select + 7) : select + 7;
+	}
+	return us->n_target_list == 1
+		   ? pgs_arena_printf(a, "%s IS DISTINCT FROM (%s)", cols, vals)
+		   : pgs_arena_printf(a, "ROW(%s) IS DISTINCT FROM ROW(%s)", cols, vals);
 }
 
 bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -126,6 +127,13 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 				   : NULL;
 	if (!obstacle && !pk)
 		obstacle = pages_obstacle(t);
+	const char *pending = NULL;
+	if (!obstacle && !pk && update)
+		pending = update_pending(plan, us, &obstacle);
+	else if (!obstacle && !pk)
+		obstacle = "it has no single-column primary key to batch on, and page ranges can "
+			   "miss rows the application updates meanwhile, which no later pass can "
+			   "tell from rows inserted since";
 	if (obstacle) {
 		pgs_plan_note(plan, ctx,
 			      "%s of every row of %s stays as written (one transaction that locks "
@@ -142,26 +150,27 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 		plan->failed = true;
 		return true;
 	}
-	if (strstr(body, "$pgstage$")) {
-		pgs_plan_note(plan, ctx,
-			      "%s of every row of %s stays as written: its text holds "
-			      "the quote $pgstage$ the batched form needs",
-			      update ? "UPDATE" : "DELETE", table);
-		return false;
-	}
+	struct pgs_backfill b = {
+	    .rel = pgs_quote_relation(a, e->relation),
+	    .alias = rel->alias ? pgs_quote_ident(a, rel->alias->aliasname) : NULL,
+	    .body = body,
+	    .pending = pending,
+	    .pk = pk ? pgs_quote_ident(a, pk) : NULL,
+	    .batch_rows = plan->opts.batch_size,
+	    .batch_pages = pgs_backfill_pages(plan->opts.batch_size),
+	};
 	pgs_plan_stage(
 	    plan, PGS_STAGE_BACKFILL,
-	    pgs_arena_printf(
-		a,
-		"%s every row of %s in batches (%s), each its own "
-		"transaction, instead of in one that locks every row",
-		update ? "update" : "delete", table,
-		pk ? pgs_arena_printf(a, "%zu rows by primary key", plan->opts.batch_size)
-		   : "ranges of table pages"),
+	    pk ? pgs_arena_printf(a,
+				  "%s every row of %s in batches of %zu rows by primary key, each "
+				  "its own transaction, instead of in one that locks every row",
+				  update ? "update" : "delete", table, b.batch_rows)
+	       : pgs_arena_printf(a,
+				  "update every row of %s in batches of %zu table pages (no "
+				  "single-column primary key to go by), each its own transaction, "
+				  "then again over the rows that still differ until none does",
+				  table, b.batch_pages),
 	    pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time", table));
-	pgs_plan_sql(plan, ctx,
-		     pgs_backfill_sql(a, pgs_quote_relation(a, e->relation), body, NULL,
-				      pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size),
-		     false);
+	pgs_plan_sql(plan, ctx, pgs_backfill_sql(a, &b), false);
 	return true;
 }

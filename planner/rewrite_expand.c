@@ -30,6 +30,7 @@
 #include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
 
 struct uses {
@@ -64,9 +65,8 @@ static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struc
 		return "the column has a default";
 	for (size_t i = 0; i < t->n_constraints; i++) {
 		const struct pgs_constraint *c = &t->constraints[i];
-		if (!c->dropped &&
-		    (pgs_names_contain(c->columns, c->n_columns, column) ||
-		     (c->kind == PGS_CON_CHECK && !c->n_columns)))
+		if (!c->dropped && (pgs_names_contain(c->columns, c->n_columns, column) ||
+				    (c->kind == PGS_CON_CHECK && !c->n_columns)))
 			return pgs_arena_printf(a, "constraint %s uses the column", c->name);
 	}
 	struct uses u = {column, false};
@@ -124,20 +124,20 @@ static const char *expr_sql(struct pgs_plan *plan, PgQuery__Node *expr)
 	return select + 7;
 }
 
-
 /* One column's expand/contract. */
 struct expand {
 	PgQuery__RangeVar *rel;
 	const char *relation; /* the table's key */
 	struct pgs_table *table;
-	const char *column;     /* the column replaced */
-	const char *new_column; /* the column replacing it */
+	const char *column;	 /* the column replaced */
+	const char *new_column;	 /* the column replacing it */
 	PgQuery__TypeName *type; /* of the new column */
 	PgQuery__CollateClause *collate;
 	PgQuery__Node *value; /* the new column's value, from the row's own columns */
-	bool two_way;         /* writes to the new column flow back (a rename) */
-	bool swap;            /* the new column takes the old one's name at the end */
+	bool two_way;	      /* writes to the new column flow back (a rename) */
+	bool swap;	      /* the new column takes the old one's name at the end */
 	const char *deploy;   /* what the checkpoint waits for */
+	const char *swapped;  /* SQL true once the contract ran (NULL: can't tell) */
 };
 
 /* The trigger function's body: keep the new column in step with the old one. */
@@ -149,19 +149,20 @@ static const char *sync_body(struct pgs_arena *a, const struct expand *x, const 
 		return pgs_arena_printf(a, "BEGIN\n  NEW.%s := %s;\n  RETURN NEW;\nEND\n", nc,
 					value);
 	/* old code writes col, new code writes nc: whichever changed wins */
-	return pgs_arena_printf(a,
-				"BEGIN\n"
-				"  IF TG_OP = 'INSERT' THEN\n"
-				"    IF NEW.%s IS NULL THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; "
-				"END IF;\n"
-				"  ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN\n"
-				"    NEW.%s := NEW.%s;\n"
-				"  ELSE\n"
-				"    NEW.%s := NEW.%s;\n"
-				"  END IF;\n"
-				"  RETURN NEW;\n"
-				"END\n",
-				nc, nc, col, col, nc, nc, nc, col, nc, nc, col);
+	return pgs_arena_printf(
+	    a,
+	    "BEGIN\n"
+	    "  IF TG_OP = 'INSERT' THEN\n"
+	    "    IF NEW.%s IS NULL THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; "
+	    "END IF;\n"
+	    "  ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN\n"
+	    "    NEW.%s := NEW.%s;\n"
+	    "  ELSE\n"
+	    "    NEW.%s := NEW.%s;\n"
+	    "  END IF;\n"
+	    "  RETURN NEW;\n"
+	    "END\n",
+	    nc, nc, col, col, nc, nc, nc, col, nc, nc, col);
 }
 
 static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const struct expand *x)
@@ -200,10 +201,11 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	nd_node->node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
 	nd_node->column_def = nd;
 	PgQuery__Node *add =
-		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, nd_node);
+	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, nd_node);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       pgs_arena_printf(a, "add %s, kept %s %s by a trigger on every insert and "
-					   "update",
+		       pgs_arena_printf(a,
+					"add %s, kept %s %s by a trigger on every insert and "
+					"update",
 					pgs_quote_ident(a, new_col),
 					x->two_way ? "in step with" : "equal to",
 					pgs_quote_ident(a, col)),
@@ -219,16 +221,21 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 				       "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
 				       "ROW EXECUTE FUNCTION %s()",
 				       pgs_quote_ident(a, sync), rel_sql, sync_fn));
+	/* a NOT VALID check applies to rows written from now on: the trigger fills
+	 * the new column in every one of them */
 	if (not_null) {
 		PgQuery__Node *chk = pgs_build_alter_cmd(
-			a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-			pgs_build_check(a, check, pgs_build_is_not_null(a, new_col), true));
+		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+		    pgs_build_check(a, check, pgs_build_is_not_null(a, new_col), true));
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
 	}
+	const char *rel_guard = pgs_guard_rel(a, rel);
+	pgs_plan_marker(plan, pgs_guard_column_exists(a, rel_guard, new_col));
 
-	/* 2: existing rows */
+	/* 2: existing rows: those whose new column still lacks the value the old one gives */
 	const char *qnew = pgs_quote_ident(a, new_col);
-	pgs_plan_fill(plan, ctx, x->table, x->relation, new_col, backfill_expr);
+	pgs_plan_fill(plan, ctx, x->table, x->relation, new_col, backfill_expr,
+		      pgs_arena_printf(a, "%s IS NULL AND (%s) IS NOT NULL", qnew, backfill_expr));
 
 	/* 3: NOT NULL proven without a lock that blocks writes */
 	if (not_null)
@@ -236,24 +243,27 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 
 	/* 4, 5: the contract, after the application has moved */
 	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT, x->deploy, NULL);
-	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       x->swap ? pgs_arena_printf(a, "swap %s in for %s and drop the old column: "
-						     "catalog changes only",
-						  qnew, pgs_quote_ident(a, col))
-			       : pgs_arena_printf(a, "drop the trigger and the old column %s: "
-						     "catalog changes only",
-						  pgs_quote_ident(a, col)),
-		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite, no scan",
-					table));
-	pgs_plan_text(plan, ctx,
-		      pgs_arena_printf(a, "DROP TRIGGER %s ON %s", pgs_quote_ident(a, sync),
-				       rel_sql));
+	pgs_plan_stage(
+	    plan, PGS_STAGE_TRANSACTIONAL,
+	    x->swap ? pgs_arena_printf(a,
+				       "swap %s in for %s and drop the old column: "
+				       "catalog changes only",
+				       qnew, pgs_quote_ident(a, col))
+		    : pgs_arena_printf(a,
+				       "drop the trigger and the old column %s: "
+				       "catalog changes only",
+				       pgs_quote_ident(a, col)),
+	    pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite, no scan", table));
+	pgs_plan_text(
+	    plan, ctx,
+	    pgs_arena_printf(a, "DROP TRIGGER %s ON %s", pgs_quote_ident(a, sync), rel_sql));
 	pgs_plan_text(plan, ctx, pgs_arena_printf(a, "DROP FUNCTION %s()", sync_fn));
 	const char *final = new_col, *drop = col;
 	if (x->swap) {
 		pgs_plan_text(plan, ctx,
 			      pgs_arena_printf(a, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel_sql,
-					       pgs_quote_ident(a, col), pgs_quote_ident(a, old_col)));
+					       pgs_quote_ident(a, col),
+					       pgs_quote_ident(a, old_col)));
 		pgs_plan_text(plan, ctx,
 			      pgs_arena_printf(a, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel_sql,
 					       qnew, pgs_quote_ident(a, col)));
@@ -263,8 +273,46 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	if (not_null)
 		pgs_plan_set_not_null_steps(plan, ctx, rel, table, &final, &check, 1);
 	PgQuery__Node *drop_old =
-		pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
+	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_old, 1));
+	pgs_plan_marker(plan, x->swapped);
+}
+
+/*
+ * SQL true once the column has the new type: only then the swap ran. NULL
+ * when the catalog can't tell the new type from the old one (the same type
+ * with a typmod pgstage can't compute).
+ */
+static const char *has_new_type(struct pgs_arena *a, const PgQuery__RangeVar *rel,
+				const struct pgs_column *old, PgQuery__TypeName *type)
+{
+	struct pgs_error err;
+	PgQuery__TypeCast cast = PG_QUERY__TYPE_CAST__INIT;
+	PgQuery__Node null_node = PG_QUERY__NODE__INIT, cast_node = PG_QUERY__NODE__INIT;
+	PgQuery__AConst null_const = PG_QUERY__A__CONST__INIT;
+	int typmod = pgs_guard_typmod(type);
+	bool same_type = old && old->type && strcmp(old->type, pgs_type_name_last(type)) == 0;
+
+	if (typmod == -2 && same_type)
+		return NULL;
+	/* the type as SQL: deparse SELECT NULL::type */
+	null_const.isnull = true;
+	null_const.location = -1;
+	null_node.node_case = PG_QUERY__NODE__NODE_A_CONST;
+	null_node.a_const = &null_const;
+	cast.arg = &null_node;
+	cast.type_name = type;
+	cast.location = -1;
+	cast_node.node_case = PG_QUERY__NODE__NODE_TYPE_CAST;
+	cast_node.type_cast = &cast;
+	const char *select = pgs_deparse(a, pgs_build_select(a, &cast_node), &err);
+	if (!select || strncmp(select, "SELECT NULL::", 13) != 0)
+		return NULL;
+	const char *rel_sql = pgs_guard_rel(a, rel);
+	return pgs_guard_and(
+	    a, pgs_guard_column_type(a, rel_sql, old->name, select + 13, typmod),
+	    pgs_guard_not(a, pgs_guard_column_exists(
+				 a, rel_sql, pgs_build_name(a, old->name, NULL, "pgstage_new"))));
 }
 
 bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -305,21 +353,23 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 		return false;
 	}
 	struct expand x = {
-		.rel = rel,
-		.relation = e->relation,
-		.table = t,
-		.column = col,
-		.new_column = pgs_build_name(a, col, NULL, "pgstage_new"),
-		.type = def->type_name,
-		.collate = def->coll_clause,
-		/* USING expr, or the column itself (an assignment cast, as ALTER TYPE does) */
-		.value = def->raw_default ? pgs_build_copy(a, def->raw_default)
-					  : pgs_build_column_ref(a, col),
-		.swap = true,
-		.deploy = pgs_arena_printf(a, "deploy application code that works with %s.%s as "
-					      "the new type before the swap",
-					   pgs_check_relation_label(ctx, e->relation),
-					   pgs_quote_ident(a, col)),
+	    .rel = rel,
+	    .relation = e->relation,
+	    .table = t,
+	    .column = col,
+	    .new_column = pgs_build_name(a, col, NULL, "pgstage_new"),
+	    .type = def->type_name,
+	    .collate = def->coll_clause,
+	    /* USING expr, or the column itself (an assignment cast, as ALTER TYPE does) */
+	    .value = def->raw_default ? pgs_build_copy(a, def->raw_default)
+				      : pgs_build_column_ref(a, col),
+	    .swap = true,
+	    .deploy = pgs_arena_printf(a,
+				       "deploy application code that works with %s.%s as "
+				       "the new type before the swap",
+				       pgs_check_relation_label(ctx, e->relation),
+				       pgs_quote_ident(a, col)),
+	    .swapped = has_new_type(a, rel, pgs_table_column(t, col), def->type_name),
 	};
 	plan_expand(plan, ctx, &x);
 	return true;
@@ -384,18 +434,23 @@ bool pgs_rewrite_rename_column(struct pgs_plan *plan, struct pgs_check *ctx)
 		return false; /* pgs_plan_checkpoint_before has put the checkpoint */
 	}
 	struct expand x = {
-		.rel = rs->relation,
-		.relation = t->key,
-		.table = t,
-		.column = rs->subname,
-		.new_column = rs->newname,
-		.type = type,
-		.value = pgs_build_column_ref(a, rs->subname),
-		.two_way = true,
-		.deploy = pgs_arena_printf(a, "deploy application code that uses %s, not %s, of %s",
-					   pgs_quote_ident(a, rs->newname),
-					   pgs_quote_ident(a, rs->subname),
-					   pgs_check_relation_label(ctx, t->key)),
+	    .rel = rs->relation,
+	    .relation = t->key,
+	    .table = t,
+	    .column = rs->subname,
+	    .new_column = rs->newname,
+	    .type = type,
+	    .value = pgs_build_column_ref(a, rs->subname),
+	    .two_way = true,
+	    .swapped = pgs_guard_and(
+		a,
+		pgs_guard_not(
+		    a, pgs_guard_column_exists(a, pgs_guard_rel(a, rs->relation), rs->subname)),
+		pgs_guard_column_exists(a, pgs_guard_rel(a, rs->relation), rs->newname)),
+	    .deploy =
+		pgs_arena_printf(a, "deploy application code that uses %s, not %s, of %s",
+				 pgs_quote_ident(a, rs->newname), pgs_quote_ident(a, rs->subname),
+				 pgs_check_relation_label(ctx, t->key)),
 	};
 	plan_expand(plan, ctx, &x);
 	return true;

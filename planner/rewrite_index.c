@@ -5,10 +5,45 @@
  */
 #include <string.h>
 
+#include "lint/names.h"
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
+
+/*
+ * The name PostgreSQL gives an unnamed index (ChooseIndexName:
+ * table_col1_col2_idx, numbered while taken), so the plan can name it and a
+ * re-run can tell it exists. NULL when pgstage can't be sure of it: a key is
+ * an expression (its name comes from the expression) or the history does
+ * not know every index of the table.
+ */
+static const char *default_index_name(struct pgs_arena *a, struct pgs_model *model,
+				      struct pgs_table *t, const PgQuery__IndexStmt *ix)
+{
+	size_t n = ix->n_index_params + ix->n_index_including_params;
+	const char **cols = pgs_arena_array(a, n ? n : 1, sizeof(*cols));
+
+	if (!t || t->partial || !n)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__Node *p = i < ix->n_index_params
+					     ? ix->index_params[i]
+					     : ix->index_including_params[i - ix->n_index_params];
+		if (p->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || !p->index_elem->name ||
+		    !*p->index_elem->name)
+			return NULL;
+		cols[i] = p->index_elem->name;
+	}
+	const char *addition = pgs_index_name_addition(a, cols, n);
+	for (int k = 0;; k++) {
+		const char *name = pgs_object_name(a, ix->relation->relname, addition,
+						   k ? pgs_arena_printf(a, "idx%d", k) : "idx");
+		if (!pgs_model_name_taken(model, t, name))
+			return name;
+	}
+}
 
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx)
 {
@@ -21,31 +56,42 @@ bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx)
 		return false;
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), node->index_stmt->relation);
 	if (t && t->kind == 'p') {
-		pgs_plan_note(plan, ctx,
-			      "CREATE INDEX on partitioned table %s stays as written: CONCURRENTLY is "
-			      "not supported there (build it per partition, then CREATE INDEX ON ONLY "
-			      "and ATTACH PARTITION)",
-			      pgs_check_relation_label(ctx, e->relation));
+		pgs_plan_note(
+		    plan, ctx,
+		    "CREATE INDEX on partitioned table %s stays as written: CONCURRENTLY is "
+		    "not supported there (build it per partition, then CREATE INDEX ON ONLY "
+		    "and ATTACH PARTITION)",
+		    pgs_check_relation_label(ctx, e->relation));
 		return false;
 	}
 
 	PgQuery__IndexStmt copy = *node->index_stmt;
 	PgQuery__Node stmt = *node;
+	bool fresh = !copy.if_not_exists;
 	copy.concurrent = true;
-	copy.if_not_exists = copy.idxname && *copy.idxname; /* IF NOT EXISTS needs a name */
+	if (!copy.idxname || !*copy.idxname)
+		copy.idxname =
+		    (char *)default_index_name(&plan->arena, pgs_check_model(ctx), t, &copy);
+	copy.if_not_exists = copy.idxname != NULL; /* IF NOT EXISTS needs a name */
 	stmt.index_stmt = &copy;
 	const char *table = pgs_check_relation_label(ctx, e->relation);
-	pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
-		       pgs_arena_printf(&plan->arena,
-					"build the index without blocking writes (CREATE INDEX holds "
-					"SHARE on %s for the whole build)",
-					table),
-		       pgs_arena_printf(&plan->arena,
-					"SHARE UPDATE EXCLUSIVE on %s during two scans: reads and "
-					"writes go on; a failed build leaves an INVALID index to drop "
-					"before retrying",
-					table));
+	pgs_plan_stage(
+	    plan, PGS_STAGE_NON_TRANSACTIONAL,
+	    pgs_arena_printf(&plan->arena,
+			     "build the index without blocking writes (CREATE INDEX holds "
+			     "SHARE on %s for the whole build)",
+			     table),
+	    pgs_arena_printf(&plan->arena,
+			     "SHARE UPDATE EXCLUSIVE on %s during two scans: reads and "
+			     "writes go on; a failed build leaves an INVALID index to drop "
+			     "before retrying",
+			     table));
 	pgs_plan_node(plan, ctx, &stmt);
+	if (copy.idxname)
+		pgs_plan_index_build(
+		    plan, pgs_guard_sibling(&plan->arena, copy.relation, copy.idxname), fresh);
+	else /* a run again builds a second index */
+		plan->stages[plan->n_stages - 1].steps[0].rerun_safe = false;
 	return true;
 }
 
@@ -74,8 +120,9 @@ bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx)
 	struct pgs_model *model = pgs_check_model(ctx);
 
 	if (ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) {
-		pgs_plan_note(plan, ctx, "DROP INDEX ... CASCADE stays as written: CONCURRENTLY "
-					 "does not support CASCADE");
+		pgs_plan_note(plan, ctx,
+			      "DROP INDEX ... CASCADE stays as written: CONCURRENTLY "
+			      "does not support CASCADE");
 		return false;
 	}
 	/* every index must be droppable concurrently, or the statement stays whole */
@@ -103,12 +150,22 @@ bool pgs_rewrite_drop_index(struct pgs_plan *plan, struct pgs_check *ctx)
 		copy.n_objects = 1;
 		copy.objects = one;
 		stmt.drop_stmt = &copy;
-		pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
-			       "drop the index without blocking reads and writes (DROP INDEX holds "
-			       "ACCESS EXCLUSIVE on its table)",
-			       "SHARE UPDATE EXCLUSIVE on the table, after waiting for transactions "
-			       "using the index");
+		pgs_plan_stage(
+		    plan, PGS_STAGE_NON_TRANSACTIONAL,
+		    "drop the index without blocking reads and writes (DROP INDEX holds "
+		    "ACCESS EXCLUSIVE on its table)",
+		    "SHARE UPDATE EXCLUSIVE on the table, after waiting for transactions "
+		    "using the index");
 		pgs_plan_node(plan, ctx, &stmt);
+		/* gone once it ran, when it was there before the migration history */
+		const char *key = pgs_model_key_of_dropped(model, ds->objects[i]);
+		struct pgs_index *ix = pgs_model_index(model, key);
+		const char *name = ds->objects[i]->node_case == PG_QUERY__NODE__NODE_LIST
+				       ? pgs_quote_relation(&plan->arena, key)
+				       : NULL;
+		if (!ds->missing_ok && name && (!ix || ix->created_in == 0))
+			pgs_plan_marker(plan, pgs_guard_not(&plan->arena, pgs_guard_relation_exists(
+									      &plan->arena, name)));
 	}
 	return true;
 }
@@ -138,16 +195,17 @@ static void note_whole_reindex(struct pgs_plan *plan, struct pgs_check *ctx,
 			       const PgQuery__ReindexStmt *rs)
 {
 	if (rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM)
-		pgs_plan_note(plan, ctx, "REINDEX SYSTEM stays as written: system catalogs can't be "
-					 "reindexed concurrently");
-	else
 		pgs_plan_note(plan, ctx,
-			      "REINDEX %s stays as written: it blocks writes to each table while it "
-			      "rebuilds that table's indexes (REINDEX TABLE ... CONCURRENTLY per table "
-			      "avoids that on PostgreSQL 12+)",
-			      rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA
-				      ? "SCHEMA"
-				      : "DATABASE");
+			      "REINDEX SYSTEM stays as written: system catalogs can't be "
+			      "reindexed concurrently");
+	else
+		pgs_plan_note(
+		    plan, ctx,
+		    "REINDEX %s stays as written: it blocks writes to each table while it "
+		    "rebuilds that table's indexes (REINDEX TABLE ... CONCURRENTLY per table "
+		    "avoids that on PostgreSQL 12+)",
+		    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA ? "SCHEMA"
+										     : "DATABASE");
 }
 
 /*
@@ -163,10 +221,10 @@ static const char *reindex_concurrently_12(struct pgs_arena *a, const PgQuery__R
 	if (rv->schemaname && *rv->schemaname)
 		name = pgs_arena_printf(a, "%s.%s", pgs_quote_ident(a, rv->schemaname), name);
 	return pgs_arena_printf(
-		a, "REINDEX %s%s CONCURRENTLY %s",
-		pgs_option_on(rs->params, rs->n_params, "verbose") ? "(VERBOSE) " : "",
-		rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE ? "TABLE" : "INDEX",
-		name);
+	    a, "REINDEX %s%s CONCURRENTLY %s",
+	    pgs_option_on(rs->params, rs->n_params, "verbose") ? "(VERBOSE) " : "",
+	    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE ? "TABLE" : "INDEX",
+	    name);
 }
 
 bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx)
@@ -191,18 +249,20 @@ bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx)
 	const char *key = pgs_model_key(model, rs->relation);
 	struct pgs_index *ix = on_table ? NULL : pgs_model_index(model, key);
 	struct pgs_table *t = on_table ? pgs_model_table(model, rs->relation)
-			      : ix	   ? pgs_strmap_get(&model->tables, ix->table)
-					   : NULL;
+			      : ix     ? pgs_strmap_get(&model->tables, ix->table)
+				       : NULL;
 	const char *what = pgs_check_relation_label(ctx, key);
 
 	if (is_catalog(rs->relation, t != NULL)) {
-		pgs_plan_note(plan, ctx, "REINDEX %s stays as written: system catalogs can't be "
-					 "reindexed concurrently",
+		pgs_plan_note(plan, ctx,
+			      "REINDEX %s stays as written: system catalogs can't be "
+			      "reindexed concurrently",
 			      what);
 		return false;
 	}
 	if (pgs_check_pg_version(ctx) < 12) {
-		pgs_plan_note(plan, ctx, "REINDEX %s stays as written: CONCURRENTLY needs PostgreSQL 12",
+		pgs_plan_note(plan, ctx,
+			      "REINDEX %s stays as written: CONCURRENTLY needs PostgreSQL 12",
 			      what);
 		return false;
 	}
@@ -227,18 +287,21 @@ bool pgs_rewrite_reindex(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 
 	const char *table = pgs_check_relation_label(ctx, e->relation);
-	pgs_plan_stage(plan, PGS_STAGE_NON_TRANSACTIONAL,
-		       pgs_arena_printf(a,
-					"rebuild %s without blocking writes (REINDEX holds SHARE on "
-					"%s and ACCESS EXCLUSIVE on %s while it rebuilds)",
-					on_table ? pgs_arena_printf(a, "the indexes of %s", what)
-						 : what,
-					table, on_table ? "each index" : "the index"),
-		       pgs_arena_printf(a,
-					"SHARE UPDATE EXCLUSIVE on %s and %s during the build: reads "
-					"and writes go on; a failed run leaves an INVALID *_ccnew "
-					"index to drop before retrying",
-					table, on_table ? "its indexes" : what));
+	pgs_plan_stage(
+	    plan, PGS_STAGE_NON_TRANSACTIONAL,
+	    pgs_arena_printf(a,
+			     "rebuild %s without blocking writes (REINDEX holds SHARE on "
+			     "%s and ACCESS EXCLUSIVE on %s while it rebuilds)",
+			     on_table ? pgs_arena_printf(a, "the indexes of %s", what) : what,
+			     table, on_table ? "each index" : "the index"),
+	    pgs_arena_printf(a,
+			     "SHARE UPDATE EXCLUSIVE on %s and %s during the build: reads "
+			     "and writes go on; a failed run leaves an INVALID *_ccnew "
+			     "index to drop before retrying",
+			     table, on_table ? "its indexes" : what));
+	plan->stages[plan->n_stages - 1].cleanup =
+	    pgs_guard_drop_reindex_leftovers(a, on_table ? pgs_guard_rel(a, rs->relation) : NULL,
+					     on_table ? NULL : pgs_guard_rel(a, rs->relation));
 	if (pgs_check_pg_version(ctx) >= 14) {
 		PgQuery__ReindexStmt copy = *rs;
 		PgQuery__Node stmt = *node;

@@ -19,6 +19,7 @@
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
+#include "planner/guard.h"
 #include "planner/plan.h"
 
 static bool is_key_constraint(const PgQuery__Node *def)
@@ -142,6 +143,7 @@ static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery_
 		       "VALID, so the scan moves to the next stage",
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, add, n));
+	pgs_plan_marker(plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, rel), checks[0]));
 	for (size_t i = 0; i < n; i++)
 		pgs_plan_validate(plan, ctx, rel, table, checks[i], false);
 	pgs_plan_set_not_null(plan, ctx, rel, table, cols, checks, n);
@@ -241,7 +243,7 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 				     "only",
 				     table));
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, others, n_others));
-		pgs_plan_mark_kept(plan);
+		pgs_plan_mark_kept(plan, ctx);
 	}
 	for (size_t i = 0; i < n_keys; i++) {
 		pgs_plan_stage(
@@ -261,6 +263,8 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 				     table));
 		pgs_plan_node(plan, ctx,
 			      pgs_build_unique_index(a, names[i], as->relation, keys[i]));
+		/* the constraint's name was free: so is the index's */
+		pgs_plan_index_build(plan, pgs_guard_sibling(a, as->relation, names[i]), true);
 	}
 
 	bool pk_scan = false;
@@ -290,7 +294,9 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief%s", table,
 					pk_scan ? " but for the scan for NULLs" : ": no scan"));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, attach, n_keys));
+	pgs_plan_marker(plan,
+			pgs_guard_constraint_exists(a, pgs_guard_rel(a, as->relation), names[0]));
 	if (pk_scan) /* the scan PostgreSQL 11 can't skip, said in the note above */
-		pgs_plan_mark_kept(plan);
+		pgs_plan_mark_kept(plan, ctx);
 	return true;
 }

@@ -300,7 +300,7 @@ struct report {
 	const struct fixture *fx;
 	bool self_check; /* every violation is expected: the tracer must see them */
 	int problems;
-	int steps, catalog_lines, tables; /* what was checked, for the summary */
+	int steps, catalog_lines, tables, ddl_checked; /* what was checked, for the summary */
 	struct violation violations[MAX_VIOLATIONS];
 	int n_violations;
 };
@@ -422,69 +422,69 @@ static bool has_table(const struct tables *t, const char *name)
 
 /* One query per kind of object, each giving lines; joined by UNION ALL. */
 static const char *const catalog_parts[] = {
-	/* relations */
-	" SELECT format('relation %s kind %s persistence %s options %s', c.oid::regclass,"
-	"        c.relkind, c.relpersistence, coalesce(c.reloptions::text, '{}')) AS line"
-	"   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	"  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND " USER_NS("n.nspname"),
-	/* columns, as a set by name */
-	" SELECT format('column %s.%I %s%s%s%s%s%s', c.oid::regclass, a.attname,"
-	"        format_type(a.atttypid, a.atttypmod),"
-	"        CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
-	"        CASE WHEN a.attgenerated = 's' THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
-	"             WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)"
-	"             ELSE '' END,"
-	"        CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN"
-	"             ' IDENTITY BY DEFAULT' ELSE '' END,"
-	"        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
-	"             THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,"
-	"        CASE WHEN a.attstattarget >= 0 THEN ' STATISTICS ' || a.attstattarget ELSE '' END)"
-	"   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-	"   JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
-	"   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-	"  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-	"    AND " USER_NS("n.nspname"),
-	/* constraints of tables and domains */
-	" SELECT format('constraint %s %I %s%s%s', coalesce(r.conrelid::regclass::text,"
-	"        'domain ' || r.contypid::regtype::text), r.conname, pg_get_constraintdef(r.oid),"
-	"        CASE WHEN r.convalidated THEN '' ELSE ' (not validated)' END,"
-	"        CASE WHEN r.condeferrable THEN ' deferrable' ELSE '' END)"
-	"   FROM pg_constraint r JOIN pg_namespace n ON n.oid = r.connamespace"
-	"  WHERE " USER_NS("n.nspname"),
-	/* indexes */
-	" SELECT format('index %s%s%s', pg_get_indexdef(i.indexrelid),"
-	"        CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END,"
-	"        CASE WHEN i.indisready THEN '' ELSE ' (not ready)' END)"
-	"   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-	"   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
-	/* triggers */
-	" SELECT format('trigger %s enabled %s', pg_get_triggerdef(g.oid), g.tgenabled)"
-	"   FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
-	"   JOIN pg_namespace n ON n.oid = c.relnamespace"
-	"  WHERE NOT g.tgisinternal AND " USER_NS("n.nspname"),
-	/* functions and procedures */
-	" SELECT format('function %s', regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g'))"
-	"   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-	"  WHERE p.prokind IN ('f', 'p') AND " USER_NS("n.nspname"),
-	/* views */
-	" SELECT format('view %s %s', c.oid::regclass,"
-	"        regexp_replace(pg_get_viewdef(c.oid), '\\s+', ' ', 'g'))"
-	"   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	"  WHERE c.relkind IN ('v', 'm') AND " USER_NS("n.nspname"),
-	/* sequences */
-	" SELECT format('sequence %s %s increment %s min %s max %s owned by %s',"
-	"        s.seqrelid::regclass, s.seqtypid::regtype, s.seqincrement, s.seqmin, s.seqmax,"
-	"        coalesce((SELECT dep.refobjid::regclass || '.' || dep.refobjsubid FROM pg_depend dep"
-	"                   WHERE dep.objid = s.seqrelid AND dep.classid = 'pg_class'::regclass"
-	"                     AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')"
-	"                   LIMIT 1), '-'))"
-	"   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
-	"   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
-	/* enum labels */
-	" SELECT format('enum %s (%s)', e.enumtypid::regtype,"
-	"        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder))"
-	"   FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid"
-	"   JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS(
+    /* relations */
+    " SELECT format('relation %s kind %s persistence %s options %s', c.oid::regclass,"
+    "        c.relkind, c.relpersistence, coalesce(c.reloptions::text, '{}')) AS line"
+    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND " USER_NS("n.nspname"),
+    /* columns, as a set by name */
+    " SELECT format('column %s.%I %s%s%s%s%s%s', c.oid::regclass, a.attname,"
+    "        format_type(a.atttypid, a.atttypmod),"
+    "        CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
+    "        CASE WHEN a.attgenerated = 's' THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
+    "             WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)"
+    "             ELSE '' END,"
+    "        CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN"
+    "             ' IDENTITY BY DEFAULT' ELSE '' END,"
+    "        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
+    "             THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,"
+    "        CASE WHEN a.attstattarget >= 0 THEN ' STATISTICS ' || a.attstattarget ELSE '' END)"
+    "   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
+    "   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+    "    AND " USER_NS("n.nspname"),
+    /* constraints of tables and domains */
+    " SELECT format('constraint %s %I %s%s%s', coalesce(r.conrelid::regclass::text,"
+    "        'domain ' || r.contypid::regtype::text), r.conname, pg_get_constraintdef(r.oid),"
+    "        CASE WHEN r.convalidated THEN '' ELSE ' (not validated)' END,"
+    "        CASE WHEN r.condeferrable THEN ' deferrable' ELSE '' END)"
+    "   FROM pg_constraint r JOIN pg_namespace n ON n.oid = r.connamespace"
+    "  WHERE " USER_NS("n.nspname"),
+    /* indexes */
+    " SELECT format('index %s%s%s', pg_get_indexdef(i.indexrelid),"
+    "        CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END,"
+    "        CASE WHEN i.indisready THEN '' ELSE ' (not ready)' END)"
+    "   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
+    /* triggers */
+    " SELECT format('trigger %s enabled %s', pg_get_triggerdef(g.oid), g.tgenabled)"
+    "   FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE NOT g.tgisinternal AND " USER_NS("n.nspname"),
+    /* functions and procedures */
+    " SELECT format('function %s', regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g'))"
+    "   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    "  WHERE p.prokind IN ('f', 'p') AND " USER_NS("n.nspname"),
+    /* views */
+    " SELECT format('view %s %s', c.oid::regclass,"
+    "        regexp_replace(pg_get_viewdef(c.oid), '\\s+', ' ', 'g'))"
+    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.relkind IN ('v', 'm') AND " USER_NS("n.nspname"),
+    /* sequences */
+    " SELECT format('sequence %s %s increment %s min %s max %s owned by %s',"
+    "        s.seqrelid::regclass, s.seqtypid::regtype, s.seqincrement, s.seqmin, s.seqmax,"
+    "        coalesce((SELECT dep.refobjid::regclass || '.' || dep.refobjsubid FROM pg_depend dep"
+    "                   WHERE dep.objid = s.seqrelid AND dep.classid = 'pg_class'::regclass"
+    "                     AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')"
+    "                   LIMIT 1), '-'))"
+    "   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
+    /* enum labels */
+    " SELECT format('enum %s (%s)', e.enumtypid::regtype,"
+    "        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder))"
+    "   FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid"
+    "   JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS(
 	"n.nspname") "  GROUP BY e.enumtypid",
 };
 
@@ -572,18 +572,18 @@ static void compare_catalogs(struct report *r, PGconn *a, PGconn *b, const char 
  * is not immutable become true/false (not null or null). $1 is the table.
  */
 static const char rows_sql[] =
-	"WITH vol AS (\n"
-	"  SELECT a.attname::text AS name FROM pg_attrdef d JOIN pg_attribute a"
-	"    ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-	"   WHERE d.adrelid = $1::regclass"
-	"     AND (d.adbin::text LIKE '%%{SQLVALUEFUNCTION%%'"
-	"          OR EXISTS (SELECT 1 FROM regexp_matches(d.adbin::text,"
-	"                     ':(?:func|opfunc)id (\\d+)', 'g') AS m"
-	"                     JOIN pg_proc p ON p.oid = m[1]::oid WHERE p.provolatile <> 'i')))\n"
-	"SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM (\n"
-	"  SELECT (SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN e.key IN (SELECT name FROM vol)"
-	"          THEN to_jsonb(e.value <> 'null'::jsonb) ELSE e.value END), '{}')"
-	"          FROM jsonb_each(to_jsonb(t)) AS e) AS r FROM %s AS t) AS rows";
+    "WITH vol AS (\n"
+    "  SELECT a.attname::text AS name FROM pg_attrdef d JOIN pg_attribute a"
+    "    ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+    "   WHERE d.adrelid = $1::regclass"
+    "     AND (d.adbin::text LIKE '%%{SQLVALUEFUNCTION%%'"
+    "          OR EXISTS (SELECT 1 FROM regexp_matches(d.adbin::text,"
+    "                     ':(?:func|opfunc)id (\\d+)', 'g') AS m"
+    "                     JOIN pg_proc p ON p.oid = m[1]::oid WHERE p.provolatile <> 'i')))\n"
+    "SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM (\n"
+    "  SELECT (SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN e.key IN (SELECT name FROM vol)"
+    "          THEN to_jsonb(e.value <> 'null'::jsonb) ELSE e.value END), '{}')"
+    "          FROM jsonb_each(to_jsonb(t)) AS e) AS r FROM %s AS t) AS rows";
 
 static char *table_rows(PGconn *conn, const char *table)
 {
@@ -663,21 +663,21 @@ static int keep_rows(PGconn *keeper, const struct tables *t)
  * compared on those apart).
  */
 static const char survival_sql[] =
-	"WITH k AS (SELECT array(SELECT a.attname::text FROM pg_attribute a"
-	"             JOIN pgs_before_types_%zu AS bt ON bt.name = a.attname::text"
-	"               AND bt.type = format_type(a.atttypid, a.atttypmod)"
-	"             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped)"
-	"           AS keep),\n"
-	" b AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
-	"               FROM jsonb_each(j) AS e WHERE e.key = ANY (k.keep)) AS r"
-	"         FROM pgs_before_%zu, k),\n"
-	" a AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
-	"               FROM jsonb_each(to_jsonb(t)) AS e WHERE e.key = ANY (k.keep)) AS r"
-	"         FROM %s AS t, k),\n"
-	" m AS (SELECT r FROM b EXCEPT ALL SELECT r FROM a)\n"
-	"SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM a), (SELECT count(*) FROM m),"
-	"       (SELECT string_agg(r::text, E'\\n    ') FROM (SELECT r FROM m ORDER BY r::text"
-	"         LIMIT 3) AS x)";
+    "WITH k AS (SELECT array(SELECT a.attname::text FROM pg_attribute a"
+    "             JOIN pgs_before_types_%zu AS bt ON bt.name = a.attname::text"
+    "               AND bt.type = format_type(a.atttypid, a.atttypmod)"
+    "             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped)"
+    "           AS keep),\n"
+    " b AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
+    "               FROM jsonb_each(j) AS e WHERE e.key = ANY (k.keep)) AS r"
+    "         FROM pgs_before_%zu, k),\n"
+    " a AS (SELECT (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')"
+    "               FROM jsonb_each(to_jsonb(t)) AS e WHERE e.key = ANY (k.keep)) AS r"
+    "         FROM %s AS t, k),\n"
+    " m AS (SELECT r FROM b EXCEPT ALL SELECT r FROM a)\n"
+    "SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM a), (SELECT count(*) FROM m),"
+    "       (SELECT string_agg(r::text, E'\\n    ') FROM (SELECT r FROM m ORDER BY r::text"
+    "         LIMIT 3) AS x)";
 
 /* The table's name now, or "" when it is gone. */
 static void current_name(PGconn *conn, unsigned oid, char *name, size_t size)
@@ -973,19 +973,33 @@ out:
 	return rc;
 }
 
-/* One transactional stage: BEGIN, the timeouts, each step traced, COMMIT. */
+/* SET [LOCAL] lock_timeout and statement_timeout to a stage's values, quoted by the server. */
+static int set_timeouts(PGconn *conn, const char *lock_timeout, const char *statement_timeout,
+			bool local)
+{
+	const char *values[2] = {lock_timeout, statement_timeout};
+	PGresult *res = PQexecParams(
+	    conn,
+	    "SELECT set_config('lock_timeout', $1, $3::bool), "
+	    "set_config('statement_timeout', $2, $3::bool)",
+	    3, NULL, (const char *const[]){values[0], values[1], local ? "t" : "f"}, NULL, NULL, 0);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+
+	if (rc)
+		printf("setting the stage's timeouts failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return rc;
+}
+
+/* One transactional stage: BEGIN, the stage's timeouts, each step traced, COMMIT. */
 static int trace_transaction(struct tracer *t, char *const *steps, size_t n,
 			     const char *lock_timeout, const char *statement_timeout)
 {
-	char sql[128], line[400];
+	char line[400];
 
 	if (pgt_exec(t->conn, "BEGIN") != 0)
 		return -1;
-	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = '%s'", lock_timeout);
-	if (pgt_exec(t->conn, sql) != 0)
-		goto fail;
-	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = '%s'", statement_timeout);
-	if (pgt_exec(t->conn, sql) != 0)
+	if (set_timeouts(t->conn, lock_timeout, statement_timeout, true) != 0)
 		goto fail;
 	for (size_t k = 0; k < n; k++) {
 		t->step = (int)k + 1;
@@ -1004,13 +1018,37 @@ fail:
 	return -1;
 }
 
-/* Steps that run alone: SET lock_timeout = 0 (as the script does), then each traced. */
-static int trace_alone_steps(struct tracer *t, char *const *steps, size_t n)
+/* Run the rows of query as statements, like psql's \gexec. */
+static int gexec(PGconn *conn, const char *query)
 {
+	PGresult *res = PQexec(conn, query);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+
+	if (rc)
+		printf("%s: %s", query, PQerrorMessage(conn));
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		rc = pgt_exec(conn, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* Steps that run alone, as the script runs them: the stage's timeouts, its cleanup,
+ * each step traced, its verification (stage NULL: none of them, no timeouts). */
+static int trace_alone_steps(struct tracer *t, char *const *steps, size_t n, json_t *stage)
+{
+	const char *cleanup = json_string_value(json_object_get(stage, "cleanup"));
+	const char *verify = json_string_value(json_object_get(stage, "verify"));
 	char line[400];
 
-	if (pgt_exec(t->conn, "SET lock_timeout = 0") != 0)
+	const char *lt = json_string_value(json_object_get(stage, "lock_timeout"));
+	const char *st = json_string_value(json_object_get(stage, "statement_timeout"));
+
+	if (set_timeouts(t->conn, lt ? lt : "0", st ? st : "0", false) != 0)
 		return -1;
+	if (cleanup && gexec(t->conn, cleanup) != 0) {
+		problem(t->r, "%s: its cleanup fails", t->stage);
+		return -1;
+	}
 	for (size_t k = 0; k < n; k++) {
 		t->step = (int)k + 1;
 		t->r->steps++;
@@ -1019,6 +1057,10 @@ static int trace_alone_steps(struct tracer *t, char *const *steps, size_t n)
 				one_line(steps[k], line, sizeof(line)));
 			return -1;
 		}
+	}
+	if (verify && pgt_exec(t->conn, verify) != 0) {
+		problem(t->r, "%s: its verification fails", t->stage);
+		return -1;
 	}
 	return 0;
 }
@@ -1083,8 +1125,6 @@ static int run_checkpoint(struct report *r, PGconn *conn, int n, const char *db)
 static int run_plan(struct tracer *t, json_t *plan)
 {
 	json_t *stages = json_object_get(plan, "stages");
-	const char *lt = json_string_value(json_object_get(plan, "lock_timeout"));
-	const char *st = json_string_value(json_object_get(plan, "statement_timeout"));
 	size_t n_stages = json_array_size(stages);
 	char where[96];
 	int checkpoint = 0, rc = 0;
@@ -1101,9 +1141,11 @@ static int run_plan(struct tracer *t, json_t *plan)
 		if (!steps || !kind)
 			rc = -1;
 		else if (strcmp(kind, "transactional") == 0)
-			rc = trace_transaction(t, steps, n, lt ? lt : "2s", st ? st : "5min");
+			rc = trace_transaction(
+			    t, steps, n, json_string_value(json_object_get(stage, "lock_timeout")),
+			    json_string_value(json_object_get(stage, "statement_timeout")));
 		else if (strcmp(kind, "non-transactional") == 0 || strcmp(kind, "backfill") == 0)
-			rc = trace_alone_steps(t, steps, n);
+			rc = trace_alone_steps(t, steps, n, stage);
 		else if (strcmp(kind, "checkpoint") == 0)
 			rc = run_checkpoint(t->r, t->conn, ++checkpoint, "PLAN");
 		else
@@ -1133,16 +1175,19 @@ static int run_original(struct report *r, PGconn *conn)
 }
 
 /*
- * psql -v pgstage_phase=phase -f file on dbname; its output is printed when
- * it fails. *out gets the output when out is not NULL (the caller frees it).
+ * psql -v pgstage_phase=phase -f file on dbname, as a user runs it (the
+ * script sets ON_ERROR_STOP itself), with session defaults for the timeouts
+ * that no stage may rely on; its output is printed when it fails. *out gets
+ * the output when out is not NULL (the caller frees it).
  */
 static int run_psql(struct report *r, const char *file, const char *dbname, int phase, char **out)
 {
 	char cmd[1024], *text = NULL;
 
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -X -q -v ON_ERROR_STOP=1 -v pgstage_phase=%d -d %s -f '%s' 2>&1", psql,
-		 phase, dbname, file);
+		 "PGOPTIONS='-c lock_timeout=17s -c statement_timeout=19min' '%s' -X -q -v "
+		 "pgstage_phase=%d -d %s -f '%s' 2>&1",
+		 psql, phase, dbname, file);
 	int st = run_capture(cmd, &text);
 	if (st != 0)
 		problem(r, "SCRIPT: psql exits with %d on %s (phase %d):\n%s", st, file, phase,
@@ -1154,29 +1199,196 @@ static int run_psql(struct report *r, const char *file, const char *dbname, int 
 	return st == 0 ? 0 : -1;
 }
 
+/* ---- the script's own timeouts, as the server saw them ---- */
+
+/*
+ * An event trigger in SCRIPT reports, for every DDL command, the
+ * lock_timeout and statement_timeout in force, as a NOTICE psql prints
+ * (writing a row instead would break DROP INDEX CONCURRENTLY, which must
+ * come first in its transaction): each must be its stage's.
+ */
+#define DDL_NOTICE "NOTICE:  pgstage-ddl "
+
+static const char ddl_log_install[] =
+    "CREATE SCHEMA pgstage_test;\n"
+    "CREATE FUNCTION pgstage_test.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  RAISE NOTICE 'pgstage-ddl %', json_build_object('query', current_query(),\n"
+    "    'lock_timeout', current_setting('lock_timeout'),\n"
+    "    'statement_timeout', current_setting('statement_timeout'));\n"
+    "END $$;\n"
+    "CREATE EVENT TRIGGER pgstage_test_log ON ddl_command_start\n"
+    "  EXECUTE FUNCTION pgstage_test.log_ddl();\n";
+
+static const char ddl_log_remove[] = "DROP EVENT TRIGGER pgstage_test_log;\n"
+				     "DROP SCHEMA pgstage_test CASCADE;\n";
+
+/* sql without leading blanks and comment lines, trailing blanks and ';', in buf. */
+static const char *bare_sql(const char *sql, char *buf, size_t size)
+{
+	for (;;) {
+		while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+			sql++;
+		if (sql[0] != '-' || sql[1] != '-')
+			break;
+		sql += strcspn(sql, "\n");
+	}
+	snprintf(buf, size, "%s", sql);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == ';' || buf[n - 1] == ' ' || buf[n - 1] == '\n' ||
+		     buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return buf;
+}
+
+/* The first stage from *from on that holds a step whose SQL is query (bare), or -1. */
+static long stage_of(json_t *stages, size_t from, const char *query)
+{
+	static char a[65536], b[65536];
+
+	bare_sql(query, a, sizeof(a));
+	for (size_t i = from; i < json_array_size(stages); i++) {
+		json_t *steps = json_object_get(json_array_get(stages, i), "steps");
+		for (size_t k = 0; k < json_array_size(steps); k++) {
+			const char *sql =
+			    json_string_value(json_object_get(json_array_get(steps, k), "sql"));
+			if (sql && strcmp(bare_sql(sql, b, sizeof(b)), a) == 0)
+				return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Every DDL command psql ran (reported in its output) ran under the timeouts of its stage. */
+static void check_ddl_log(struct report *r, const char *output, json_t *plan)
+{
+	json_t *stages = json_object_get(plan, "stages");
+	size_t from = 0;
+	char line[400];
+
+	for (const char *p = output; p && (p = strstr(p, DDL_NOTICE)); p++) {
+		const char *start = p + strlen(DDL_NOTICE);
+		json_error_t jerr;
+		json_t *o = json_loadb(start, strcspn(start, "\n"), 0, &jerr);
+		const char *query = json_string_value(json_object_get(o, "query"));
+		const char *seen_lt = json_string_value(json_object_get(o, "lock_timeout"));
+		const char *seen_st = json_string_value(json_object_get(o, "statement_timeout"));
+		long k = query ? stage_of(stages, from, query) : -1;
+		if (!query || !seen_lt || !seen_st)
+			problem(r, "SCRIPT: an unreadable DDL report: %.200s", start);
+		else if (k < 0)
+			problem(r, "SCRIPT: psql ran DDL that no stage holds (in order): %s",
+				one_line(query, line, sizeof(line)));
+		if (!query || !seen_lt || !seen_st || k < 0) {
+			json_decref(o);
+			continue;
+		}
+		json_t *st = json_array_get(stages, (size_t)k);
+		const char *lt = json_string_value(json_object_get(st, "lock_timeout"));
+		const char *stt = json_string_value(json_object_get(st, "statement_timeout"));
+		if (!lt || !stt || strcmp(lt, seen_lt) != 0 || strcmp(stt, seen_st) != 0)
+			problem(r,
+				"SCRIPT: stage %ld ran `%s` under lock_timeout %s and "
+				"statement_timeout %s; the plan says %s and %s",
+				k + 1, one_line(query, line, sizeof(line)), seen_lt, seen_st,
+				lt ? lt : "(none)", stt ? stt : "(none)");
+		r->ddl_checked++;
+		from = (size_t)k;
+		json_decref(o);
+	}
+}
+
+/* The catalog, then every table's rows exactly (volatile values too), malloc-ed. */
+static char *exact_state(PGconn *conn)
+{
+	struct tables t;
+	char *cat = catalog_lines(conn), *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!cat || !f || list_tables(conn, &t) != 0) {
+		free(cat);
+		if (f)
+			fclose(f);
+		free(out);
+		return NULL;
+	}
+	fprintf(f, "%s\n", cat);
+	for (size_t i = 0; i < t.n; i++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT coalesce(string_agg(to_jsonb(t)::text, E'\\n' ORDER BY "
+			 "to_jsonb(t)::text), '') FROM %s AS t",
+			 t.items[i].name);
+		PGresult *res = PQexec(conn, sql);
+		fprintf(f, "-- %s\n%s\n", t.items[i].name,
+			PQresultStatus(res) == PGRES_TUPLES_OK ? PQgetvalue(res, 0, 0) : "(error)");
+		PQclear(res);
+	}
+	fclose(f);
+	free(cat);
+	free(t.items);
+	return out;
+}
+
 /*
  * The one-script output through psql, as a user runs it: it stops at each
  * checkpoint (saying so), the checkpoint's SQL runs, and the script runs
- * again with -v pgstage_phase=N+1, skipping the phases done.
+ * again with -v pgstage_phase=N+1, skipping what is done. Then the finished
+ * script runs once more: it must exit 0 and change nothing.
  */
-static int run_script(struct report *r, const char *script, PGconn *conn)
+static int run_script(struct report *r, const char *script, PGconn *conn, json_t *plan)
 {
 	char file[400], stop[100];
-	int rc;
+	int rc, phase;
+
+	char *all = NULL;
+	size_t all_len = 0;
+	FILE *outputs = open_memstream(&all, &all_len);
 
 	snprintf(file, sizeof(file), "%s/%s.script.sql", tmpdir, r->fx->name);
-	if (write_text(file, script) != 0)
+	if (!outputs || write_text(file, script) != 0 ||
+	    pgt_exec_script(conn, ddl_log_install) != 0) {
+		if (outputs)
+			fclose(outputs);
+		free(all);
 		return -1;
-	for (int phase = 1;; phase++) {
+	}
+	for (phase = 1;; phase++) {
 		char *out = NULL;
 		rc = run_psql(r, file, DB_SCRIPT, phase, &out);
 		snprintf(stop, sizeof(stop), "pgstage: stopped at checkpoint %d;", phase);
 		bool stopped = rc == 0 && out && strstr(out, stop);
+		fputs(out ? out : "", outputs);
 		free(out);
 		if (rc != 0 || !stopped)
 			break;
 		if ((rc = run_checkpoint(r, conn, phase, "SCRIPT")) != 0)
 			break;
+	}
+	fclose(outputs);
+	if (rc == 0)
+		check_ddl_log(r, all, plan);
+	free(all);
+	if (pgt_exec_script(conn, ddl_log_remove) != 0)
+		rc = -1;
+	if (rc == 0) {
+		char *before = exact_state(conn), *out = NULL, *after;
+		rc = run_psql(r, file, DB_SCRIPT, phase, &out);
+		if (rc == 0 && out && strstr(out, "pgstage: stopped at checkpoint"))
+			problem(r, "SCRIPT: run again when finished, it stops at a checkpoint:\n%s",
+				out);
+		after = exact_state(conn);
+		if (!before || !after)
+			problem(r, "SCRIPT: could not read the database around the run again");
+		else if (strcmp(before, after) != 0) {
+			problem(r,
+				"SCRIPT: running the finished script again changed the database:");
+			print_diff(before, after, "SCRIPT (finished)", "SCRIPT (run again)");
+		}
+		free(before);
+		free(after);
+		free(out);
 	}
 	(void)remove(file);
 	return rc;
@@ -1281,7 +1493,7 @@ static void prove_fixture(struct report *r)
 		goto close;
 	}
 	if (run_original(r, s.original) != 0 || run_plan(&s.plan, p.json) != 0 ||
-	    run_script(r, p.script, s.script) != 0)
+	    run_script(r, p.script, s.script, p.json) != 0)
 		goto close;
 	compare_catalogs(r, s.original, s.plan.conn, "ORIGINAL vs PLAN",
 			 "ORIGINAL (the migration as written)",
@@ -1295,9 +1507,10 @@ static void prove_fixture(struct report *r)
 	check_declarations(r, p.json);
 	if (!r->problems)
 		printf("    ok: %zu stage(s), %d step(s) traced; catalogs of %d lines and %d table "
-		       "comparisons of rows equal\n",
+		       "comparisons of rows equal; %d DDL command(s) ran under their stage's "
+		       "timeouts; the finished script run again changed nothing\n",
 		       json_array_size(json_object_get(p.json, "stages")), r->steps,
-		       r->catalog_lines, r->tables);
+		       r->catalog_lines, r->tables, r->ddl_checked);
 close:
 	close_sessions(&s);
 out:
@@ -1331,14 +1544,14 @@ struct self_check {
 };
 
 static const struct self_check self_checks[] = {
-	{"self_check_set_not_null_scans", "set_not_null", false, "public.users", "scan", NULL},
-	{"self_check_add_column_volatile_default_rewrites", "add_column_volatile_default", false,
+    {"self_check_set_not_null_scans", "set_not_null", false, "public.users", "scan", NULL},
+    {"self_check_add_column_volatile_default_rewrites", "add_column_volatile_default", false,
      "public.users", "rewrite", NULL},
-	/* CREATE INDEX without CONCURRENTLY, outside a transaction block: SHARE for the build */
-	{"self_check_create_index_alone_scans", "json", true, "public.users", "scan", NULL},
-	/* VALIDATE scans under SHARE UPDATE EXCLUSIVE (allowed, as the plans show), but
+    /* CREATE INDEX without CONCURRENTLY, outside a transaction block: SHARE for the build */
+    {"self_check_create_index_alone_scans", "json", true, "public.users", "scan", NULL},
+    /* VALIDATE scans under SHARE UPDATE EXCLUSIVE (allowed, as the plans show), but
      * here the transaction still holds the ACCESS EXCLUSIVE of the step before */
-	{"self_check_validate_after_access_exclusive", "set_not_null", false, "public.users", "scan",
+    {"self_check_validate_after_access_exclusive", "set_not_null", false, "public.users", "scan",
      "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
      "ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\n"},
 };
@@ -1369,7 +1582,7 @@ static void trace_original(struct report *r, const char *sql, bool alone)
 			n++;
 		t.stage = alone ? "traced statement by statement" : "traced as one transaction";
 		if (alone)
-			(void)trace_alone_steps(&t, stmts, n);
+			(void)trace_alone_steps(&t, stmts, n, NULL);
 		else
 			(void)trace_transaction(&t, stmts, n, "2s", "5min");
 	}

@@ -16,7 +16,7 @@
 #include "planner/build.h"
 #include "planner/plan.h"
 
-static const struct pgs_plan_options opts = {"2s", "5min", 1000};
+static const struct pgs_plan_options opts = {"2s", "5min", "0", 1000};
 
 /* A step with one effect on public.t (verbatim steps are the user's own). */
 static void step(struct pgs_plan *plan, const char *sql, enum pgs_lock lock, bool scan,

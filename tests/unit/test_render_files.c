@@ -20,7 +20,7 @@
 #include "planner/down.h"
 #include "planner/render.h"
 
-static const struct pgs_plan_options opts = {"2s", "5min", 1000};
+static const struct pgs_plan_options opts = {"2s", "5min", "0", 1000};
 
 static void add_stage(struct pgs_plan *p, enum pgs_stage_kind kind, const char *why,
 		      const char *path, const char *sql)
