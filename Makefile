@@ -33,7 +33,7 @@ UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 INTEGRATION_SRC = $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
-INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o
+INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
 .PHONY: all deps check unit golden cli-tests integration integrations plan-files-pg pgdata-check docs \
 	check-docs lint-src \

@@ -83,7 +83,6 @@
  * /usr/lib/postgresql/15/bin/psql or psql on PATH). PGS_PLAN_ONLY=TEXT runs
  * only the fixtures whose name contains TEXT.
  */
-#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,7 +90,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -100,6 +98,7 @@
 
 #include "lint/effects.h"
 #include "tests/integration/pgtest.h"
+#include "tests/integration/planfix.h"
 
 #define APP_NAME "pgstage-test_plan_proof"
 #define DB_CONTEXT "pgs_plan_context"
@@ -108,186 +107,14 @@
 #define DB_SCRIPT "pgs_plan_script"
 #define FIXTURE_GLOB "fixtures/plan/*.sql"
 #define MAX_FIXTURES 256
-#define MAX_ITEMS 16
 #define MAX_VIOLATIONS 64
 
 static const char *pgstage = "./pgstage";
 static char psql[512] = "psql";
 static char tmpdir[64];
 static PGconn *admin;
-
-/* ---- small helpers ---- */
-
-/* The whole file, malloc-ed and NUL-terminated; NULL when it can't be read. */
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			char *grown = realloc(buf, cap += 65536);
-			if (!grown) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = grown;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	buf[len] = 0;
-	return buf;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-/* Run a shell command; its standard output, malloc-ed, in *out. Returns the exit status. */
-static int run_capture(const char *cmd, char **out)
-{
-	FILE *pipe = popen(cmd, "r");
-	size_t len = 0, cap = 65536, n;
-	char *buf = malloc(cap);
-
-	*out = NULL;
-	if (!pipe || !buf) {
-		if (pipe)
-			pclose(pipe);
-		free(buf);
-		return -1;
-	}
-	while ((n = fread(buf + len, 1, cap - len - 1, pipe)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *grown = realloc(buf, cap *= 2);
-			if (!grown)
-				break;
-			buf = grown;
-		}
-	}
-	buf[len] = 0;
-	*out = buf;
-	int st = pclose(pipe);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Append ' text ' to cmd[size] (the text holds no single quote: fixture paths and args). */
-static void append_quoted(char *cmd, size_t size, const char *text)
-{
-	size_t len = strlen(cmd);
-
-	snprintf(cmd + len, size - len, " '%s'", text);
-}
-
-/* A one-line excerpt of sql for messages. */
-static const char *one_line(const char *sql, char *buf, size_t size)
-{
-	size_t k = 0;
-
-	while (*sql == ' ' || *sql == '\n' || *sql == '\t')
-		sql++;
-	for (; *sql && k + 4 < size; sql++)
-		buf[k++] = *sql == '\n' || *sql == '\t' ? ' ' : *sql;
-	if (*sql)
-		buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
-	buf[k] = 0;
-	return buf;
-}
-
-/* ---- a fixture and its declarations ---- */
-
-struct checkpoint_sql {
-	int n; /* the Nth checkpoint stage, from 1 */
-	char *sql;
-};
-
-struct fixture {
-	char name[128], path[256];
-	char *text;
-	char *args[32]; /* the `-- args:` words, malloc-ed */
-	int n_args;
-	struct checkpoint_sql checkpoints[MAX_ITEMS];
-	int n_checkpoints;
-	char *unsafe[MAX_ITEMS]; /* tables of `-- unsafe: <table>: <reason>` */
-	int n_unsafe;
-};
-
-static struct fixture fixtures[MAX_FIXTURES];
+static struct pgf_fixture fixtures[MAX_FIXTURES];
 static size_t n_fixtures;
-
-/* Read the `-- args:`, `-- checkpoint N:` and `-- unsafe:` lines of fx->text. */
-static void parse_declarations(struct fixture *fx)
-{
-	const char *line = fx->text;
-
-	for (bool first = true; line && *line; first = false) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		int n, at = 0;
-
-		if (first && strncmp(copy, "-- args: ", 9) == 0) {
-			char *save = NULL;
-			for (char *w = strtok_r(copy + 9, " \t", &save); w && fx->n_args < 32;
-			     w = strtok_r(NULL, " \t", &save))
-				fx->args[fx->n_args++] = strdup(w);
-		} else if (sscanf(copy, "-- checkpoint %d: %n", &n, &at) == 1 && at > 0 &&
-			   fx->n_checkpoints < MAX_ITEMS) {
-			fx->checkpoints[fx->n_checkpoints++] =
-			    (struct checkpoint_sql){n, strdup(copy + at)};
-		} else if (strncmp(copy, "-- unsafe: ", 11) == 0 && fx->n_unsafe < MAX_ITEMS) {
-			char *colon = strchr(copy + 11, ':');
-			if (colon)
-				*colon = 0;
-			fx->unsafe[fx->n_unsafe++] = strdup(copy + 11);
-		}
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-}
-
-static int load_fixture(struct fixture *fx, const char *path)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-	snprintf(fx->path, sizeof(fx->path), "%s", path);
-	snprintf(fx->name, sizeof(fx->name), "%.*s", (int)(strlen(base) - 4), base);
-	if (!(fx->text = read_file(path)))
-		return -1;
-	parse_declarations(fx);
-	return 0;
-}
-
-/* The planner's command line: the fixture's args without --format, then extra. */
-static void plan_command(const struct fixture *fx, const char *extra, char *cmd, size_t size)
-{
-	snprintf(cmd, size, "'%s' plan --no-config --color never", pgstage);
-	for (int i = 0; i < fx->n_args; i++) {
-		if (strcmp(fx->args[i], "--format") == 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(fx->args[i], "--format=", 9) == 0)
-			continue;
-		append_quoted(cmd, size, fx->args[i]);
-	}
-	if (extra)
-		snprintf(cmd + strlen(cmd), size - strlen(cmd), " %s", extra);
-	append_quoted(cmd, size, fx->path);
-}
 
 /* ---- a fixture's report ---- */
 
@@ -297,7 +124,7 @@ struct violation {
 };
 
 struct report {
-	const struct fixture *fx;
+	const struct pgf_fixture *fx;
 	bool self_check; /* every violation is expected: the tracer must see them */
 	int problems;
 	int steps, catalog_lines, tables, ddl_checked; /* what was checked, for the summary */
@@ -320,7 +147,7 @@ static void problem(struct report *r, const char *fmt, ...)
 	r->problems++;
 }
 
-static bool declared_unsafe(const struct fixture *fx, const struct pgt_rel *table)
+static bool declared_unsafe(const struct pgf_fixture *fx, const struct pgt_rel *table)
 {
 	for (int i = 0; i < fx->n_unsafe; i++)
 		if (strcmp(fx->unsafe[i], table->name) == 0 ||
@@ -346,30 +173,10 @@ static PGconn *connect_quiet(const char *dbname)
 /* DB_CONTEXT: a fresh database where the fixture's --context files ran. */
 static int build_context(struct report *r)
 {
-	const struct fixture *fx = r->fx;
-	PGconn *conn;
-	int rc = 0;
-
-	if (pgt_create_copy(admin, "template1", DB_CONTEXT) != 0 ||
-	    !(conn = connect_quiet(DB_CONTEXT)))
-		return -1;
-	for (int i = 0; rc == 0 && i < fx->n_args; i++) {
-		const char *path = NULL;
-		if (strcmp(fx->args[i], "--context") == 0 && i + 1 < fx->n_args)
-			path = fx->args[++i];
-		else if (strncmp(fx->args[i], "--context=", 10) == 0)
-			path = fx->args[i] + 10;
-		if (!path)
-			continue;
-		char *sql = read_file(path);
-		if (!sql || pgt_exec_script(conn, sql) != 0) {
-			problem(r, "the context %s does not run", path);
-			rc = -1;
-		}
-		free(sql);
-	}
-	PQfinish(conn); /* a template must have no connections */
-	return rc;
+	if (pgf_build_context(admin, r->fx, DB_CONTEXT, NULL) == 0)
+		return 0;
+	problem(r, "the context does not run");
+	return -1;
 }
 
 /* The user tables (and materialized views) with storage, as oid and quoted name. */
@@ -418,144 +225,16 @@ static bool has_table(const struct tables *t, const char *name)
 
 /* ---- the catalog, as sorted lines ---- */
 
-#define USER_NS(ns) ns " NOT IN ('pg_catalog', 'information_schema') AND " ns " NOT LIKE 'pg\\_%'"
-
-/* One query per kind of object, each giving lines; joined by UNION ALL. */
-static const char *const catalog_parts[] = {
-    /* relations */
-    " SELECT format('relation %s kind %s persistence %s options %s', c.oid::regclass,"
-    "        c.relkind, c.relpersistence, coalesce(c.reloptions::text, '{}')) AS line"
-    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND " USER_NS("n.nspname"),
-    /* columns, as a set by name */
-    " SELECT format('column %s.%I %s%s%s%s%s%s', c.oid::regclass, a.attname,"
-    "        format_type(a.atttypid, a.atttypmod),"
-    "        CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
-    "        CASE WHEN a.attgenerated = 's' THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
-    "             WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)"
-    "             ELSE '' END,"
-    "        CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN"
-    "             ' IDENTITY BY DEFAULT' ELSE '' END,"
-    "        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
-    "             THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,"
-    "        CASE WHEN a.attstattarget >= 0 THEN ' STATISTICS ' || a.attstattarget ELSE '' END)"
-    "   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-    "   JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
-    "   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-    "    AND " USER_NS("n.nspname"),
-    /* constraints of tables and domains */
-    " SELECT format('constraint %s %I %s%s%s', coalesce(r.conrelid::regclass::text,"
-    "        'domain ' || r.contypid::regtype::text), r.conname, pg_get_constraintdef(r.oid),"
-    "        CASE WHEN r.convalidated THEN '' ELSE ' (not validated)' END,"
-    "        CASE WHEN r.condeferrable THEN ' deferrable' ELSE '' END)"
-    "   FROM pg_constraint r JOIN pg_namespace n ON n.oid = r.connamespace"
-    "  WHERE " USER_NS("n.nspname"),
-    /* indexes */
-    " SELECT format('index %s%s%s', pg_get_indexdef(i.indexrelid),"
-    "        CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END,"
-    "        CASE WHEN i.indisready THEN '' ELSE ' (not ready)' END)"
-    "   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
-    /* triggers */
-    " SELECT format('trigger %s enabled %s', pg_get_triggerdef(g.oid), g.tgenabled)"
-    "   FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
-    "   JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE NOT g.tgisinternal AND " USER_NS("n.nspname"),
-    /* functions and procedures */
-    " SELECT format('function %s', regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g'))"
-    "   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-    "  WHERE p.prokind IN ('f', 'p') AND " USER_NS("n.nspname"),
-    /* views */
-    " SELECT format('view %s %s', c.oid::regclass,"
-    "        regexp_replace(pg_get_viewdef(c.oid), '\\s+', ' ', 'g'))"
-    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE c.relkind IN ('v', 'm') AND " USER_NS("n.nspname"),
-    /* sequences */
-    " SELECT format('sequence %s %s increment %s min %s max %s owned by %s',"
-    "        s.seqrelid::regclass, s.seqtypid::regtype, s.seqincrement, s.seqmin, s.seqmax,"
-    "        coalesce((SELECT dep.refobjid::regclass || '.' || dep.refobjsubid FROM pg_depend dep"
-    "                   WHERE dep.objid = s.seqrelid AND dep.classid = 'pg_class'::regclass"
-    "                     AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')"
-    "                   LIMIT 1), '-'))"
-    "   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
-    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n.nspname"),
-    /* enum labels */
-    " SELECT format('enum %s (%s)', e.enumtypid::regtype,"
-    "        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder))"
-    "   FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid"
-    "   JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS(
-	"n.nspname") "  GROUP BY e.enumtypid",
-};
-
-/* The catalog as sorted lines, malloc-ed; NULL after printing why. */
-static char *catalog_lines(PGconn *conn)
-{
-	char sql[16384] = "SELECT coalesce(string_agg(line, E'\\n' ORDER BY line), '') FROM (";
-	char *out = NULL;
-
-	for (size_t i = 0; i < sizeof(catalog_parts) / sizeof(catalog_parts[0]); i++) {
-		size_t len = strlen(sql);
-		snprintf(sql + len, sizeof(sql) - len, "%s\n%s", i ? " UNION ALL" : "",
-			 catalog_parts[i]);
-	}
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ") AS catalog");
-	PGresult *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		out = strdup(PQgetvalue(res, 0, 0));
-	else
-		printf("catalog query failed: %s", PQerrorMessage(conn));
-	PQclear(res);
-	return out;
-}
-
-/* Next line of *p (advanced), or NULL at the end; the line in line[size]. */
-static const char *next_line(const char **p, char *line, size_t size)
-{
-	if (!*p || !**p)
-		return NULL;
-	const char *end = strchr(*p, '\n');
-	size_t len = end ? (size_t)(end - *p) : strlen(*p);
-	snprintf(line, size, "%.*s", (int)len, *p);
-	*p = end ? end + 1 : *p + len;
-	return line;
-}
-
-/* Print the lines only in a (-) or only in b (+) of two sorted texts; the number of them. */
-static int print_diff(const char *a, const char *b, const char *label_a, const char *label_b)
-{
-	static char la[8192], lb[8192];
-	const char *pa = a, *pb = b;
-	const char *x = next_line(&pa, la, sizeof(la)), *y = next_line(&pb, lb, sizeof(lb));
-	int n = 0, shown = 40;
-
-	printf("    --- %s\n    +++ %s\n", label_a, label_b);
-	while (x || y) {
-		int cmp = !x ? 1 : !y ? -1 : strcmp(x, y);
-		if (cmp != 0 && n < shown)
-			printf("    %c %s\n", cmp < 0 ? '-' : '+', cmp < 0 ? x : y);
-		n += cmp != 0;
-		if (cmp <= 0)
-			x = next_line(&pa, la, sizeof(la));
-		if (cmp >= 0)
-			y = next_line(&pb, lb, sizeof(lb));
-	}
-	if (n > shown)
-		printf("    ... and %d more lines\n", n - shown);
-	return n;
-}
-
 static void compare_catalogs(struct report *r, PGconn *a, PGconn *b, const char *what,
 			     const char *label_a, const char *label_b)
 {
-	char *ca = catalog_lines(a), *cb = catalog_lines(b);
+	char *ca = pgf_catalog_lines(a), *cb = pgf_catalog_lines(b);
 
 	if (!ca || !cb)
 		problem(r, "%s: could not read a catalog", what);
 	else if (strcmp(ca, cb) != 0) {
 		problem(r, "%s: the catalogs differ:", what);
-		print_diff(ca, cb, label_a, label_b);
+		pgf_print_diff(ca, cb, label_a, label_b);
 	} else {
 		r->catalog_lines = 1;
 		for (const char *c = ca; *c; c++)
@@ -620,7 +299,7 @@ static void compare_rows(struct report *r, PGconn *a, PGconn *b, const char *wha
 			problem(r, "%s: could not read the rows of %s", what, t.items[i].name);
 		else if (strcmp(ra, rb) != 0) {
 			problem(r, "%s: the rows of %s differ:", what, t.items[i].name);
-			print_diff(ra, rb, label_a, label_b);
+			pgf_print_diff(ra, rb, label_a, label_b);
 		}
 		free(ra);
 		free(rb);
@@ -743,7 +422,7 @@ static void violation(struct tracer *t, const char *sql, const struct pgt_rel *t
 	       r->self_check ? "VIOLATION (expected by the self-check)"
 	       : expected    ? "VIOLATION (declared unsafe)"
 			     : "FAIL VIOLATION",
-	       r->fx->name, t->stage, t->step, one_line(sql, line, sizeof(line)), table->name,
+	       r->fx->name, t->stage, t->step, pgf_one_line(sql, line, sizeof(line)), table->name,
 	       evidence);
 	if (!expected)
 		r->problems++;
@@ -1006,7 +685,7 @@ static int trace_transaction(struct tracer *t, char *const *steps, size_t n,
 		t->r->steps++;
 		if (trace_in_transaction(t, steps[k]) != 0) {
 			problem(t->r, "%s, step %d failed: %s", t->stage, t->step,
-				one_line(steps[k], line, sizeof(line)));
+				pgf_one_line(steps[k], line, sizeof(line)));
 			goto fail;
 		}
 	}
@@ -1054,7 +733,7 @@ static int trace_alone_steps(struct tracer *t, char *const *steps, size_t n, jso
 		t->r->steps++;
 		if (trace_alone(t, steps[k]) != 0) {
 			problem(t->r, "%s, step %d failed: %s", t->stage, t->step,
-				one_line(steps[k], line, sizeof(line)));
+				pgf_one_line(steps[k], line, sizeof(line)));
 			return -1;
 		}
 	}
@@ -1169,7 +848,7 @@ static int run_original(struct report *r, PGconn *conn)
 	for (size_t i = 0; rc == 0 && stmts[i]; i++)
 		if ((rc = pgt_exec(conn, stmts[i])) != 0)
 			problem(r, "the ORIGINAL migration fails at statement %zu: %s", i + 1,
-				one_line(stmts[i], line, sizeof(line)));
+				pgf_one_line(stmts[i], line, sizeof(line)));
 	pgt_free_statements(stmts);
 	return rc;
 }
@@ -1188,7 +867,7 @@ static int run_psql(struct report *r, const char *file, const char *dbname, int 
 		 "PGOPTIONS='-c lock_timeout=17s -c statement_timeout=19min' '%s' -X -q -v "
 		 "pgstage_phase=%d -d %s -f '%s' 2>&1",
 		 psql, phase, dbname, file);
-	int st = run_capture(cmd, &text);
+	int st = pgf_run_capture(cmd, &text);
 	if (st != 0)
 		problem(r, "SCRIPT: psql exits with %d on %s (phase %d):\n%s", st, file, phase,
 			text ? text : "");
@@ -1278,7 +957,7 @@ static void check_ddl_log(struct report *r, const char *output, json_t *plan)
 			problem(r, "SCRIPT: an unreadable DDL report: %.200s", start);
 		else if (k < 0)
 			problem(r, "SCRIPT: psql ran DDL that no stage holds (in order): %s",
-				one_line(query, line, sizeof(line)));
+				pgf_one_line(query, line, sizeof(line)));
 		if (!query || !seen_lt || !seen_st || k < 0) {
 			json_decref(o);
 			continue;
@@ -1290,7 +969,7 @@ static void check_ddl_log(struct report *r, const char *output, json_t *plan)
 			problem(r,
 				"SCRIPT: stage %ld ran `%s` under lock_timeout %s and "
 				"statement_timeout %s; the plan says %s and %s",
-				k + 1, one_line(query, line, sizeof(line)), seen_lt, seen_st,
+				k + 1, pgf_one_line(query, line, sizeof(line)), seen_lt, seen_st,
 				lt ? lt : "(none)", stt ? stt : "(none)");
 		r->ddl_checked++;
 		from = (size_t)k;
@@ -1302,7 +981,7 @@ static void check_ddl_log(struct report *r, const char *output, json_t *plan)
 static char *exact_state(PGconn *conn)
 {
 	struct tables t;
-	char *cat = catalog_lines(conn), *out = NULL;
+	char *cat = pgf_catalog_lines(conn), *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
@@ -1347,7 +1026,7 @@ static int run_script(struct report *r, const char *script, PGconn *conn, json_t
 	FILE *outputs = open_memstream(&all, &all_len);
 
 	snprintf(file, sizeof(file), "%s/%s.script.sql", tmpdir, r->fx->name);
-	if (!outputs || write_text(file, script) != 0 ||
+	if (!outputs || pgf_write_text(file, script) != 0 ||
 	    pgt_exec_script(conn, ddl_log_install) != 0) {
 		if (outputs)
 			fclose(outputs);
@@ -1384,7 +1063,7 @@ static int run_script(struct report *r, const char *script, PGconn *conn, json_t
 		else if (strcmp(before, after) != 0) {
 			problem(r,
 				"SCRIPT: running the finished script again changed the database:");
-			print_diff(before, after, "SCRIPT (finished)", "SCRIPT (run again)");
+			pgf_print_diff(before, after, "SCRIPT (finished)", "SCRIPT (run again)");
 		}
 		free(before);
 		free(after);
@@ -1407,16 +1086,16 @@ static int get_plan(struct report *r, struct plan_outputs *p)
 	json_error_t jerr;
 
 	memset(p, 0, sizeof(*p));
-	plan_command(r->fx, "--format json", cmd, sizeof(cmd));
-	int st = run_capture(cmd, &out);
+	pgf_plan_command(r->fx, pgstage, "--format json", cmd, sizeof(cmd));
+	int st = pgf_run_capture(cmd, &out);
 	p->json = out ? json_loads(out, 0, &jerr) : NULL;
 	free(out);
 	if (st != 0 || !json_is_array(json_object_get(p->json, "stages"))) {
 		problem(r, "%s: exit status %d, no plan", cmd, st);
 		return -1;
 	}
-	plan_command(r->fx, NULL, cmd, sizeof(cmd));
-	st = run_capture(cmd, &p->script);
+	pgf_plan_command(r->fx, pgstage, NULL, cmd, sizeof(cmd));
+	st = pgf_run_capture(cmd, &p->script);
 	if (st != 0 || !p->script) {
 		problem(r, "%s: exit status %d", cmd, st);
 		return -1;
@@ -1529,7 +1208,7 @@ static void test_fixture(void **state)
 	free(r);
 	if (problems)
 		fail_msg("fixture %s: %d problem(s), see the FAIL lines above",
-			 ((struct fixture *)*state)->name, problems);
+			 ((struct pgf_fixture *)*state)->name, problems);
 }
 
 /* ---- self-checks: the tracer must see a known unsafe ORIGINAL ---- */
@@ -1558,7 +1237,7 @@ static const struct self_check self_checks[] = {
 
 #define N_SELF_CHECKS (sizeof(self_checks) / sizeof(self_checks[0]))
 
-static const struct fixture *fixture_named(const char *name)
+static const struct pgf_fixture *fixture_named(const char *name)
 {
 	for (size_t i = 0; i < n_fixtures; i++)
 		if (strcmp(fixtures[i].name, name) == 0)
@@ -1616,26 +1295,12 @@ static void test_self_check(void **state)
 
 /* ---- setup ---- */
 
-static void find_psql(void)
-{
-	const char *bindir = getenv("PG_BINDIR");
-
-	if (bindir) {
-		snprintf(psql, sizeof(psql), "%s/psql", bindir);
-		if (access(psql, X_OK) == 0)
-			return;
-	}
-	snprintf(psql, sizeof(psql), "%s", "/usr/lib/postgresql/15/bin/psql");
-	if (access(psql, X_OK) != 0)
-		snprintf(psql, sizeof(psql), "%s", "psql");
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
 	if (pgt_find_pgstage(&pgstage) != 0)
 		return -1;
-	find_psql();
+	pgf_find_psql(psql, sizeof(psql));
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-proof.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -1655,22 +1320,6 @@ static int group_teardown(void **state)
 }
 
 /* Every fixtures/plan/ *.sql but the context_*.sql inputs (the first MAX_FIXTURES). */
-static void find_fixtures(void)
-{
-	glob_t g;
-
-	if (glob(FIXTURE_GLOB, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc && n_fixtures < MAX_FIXTURES; i++) {
-		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
-		if (strncmp(base, "context_", 8) == 0)
-			continue;
-		if (load_fixture(&fixtures[n_fixtures], g.gl_pathv[i]) == 0)
-			n_fixtures++;
-	}
-	globfree(&g);
-}
-
 static void test_no_fixtures(void **state)
 {
 	(void)state;
@@ -1685,7 +1334,7 @@ int main(void)
 	size_t n = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	find_fixtures();
+	n_fixtures = pgf_find(FIXTURE_GLOB, fixtures, MAX_FIXTURES);
 	for (size_t i = 0; i < n_fixtures; i++) {
 		if (only && !strstr(fixtures[i].name, only))
 			continue;
