@@ -70,7 +70,7 @@ $(INTEGRATION_COMMON): $(BUILD)/%.o: %.c | deps
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql -o $@ $< $(INTEGRATION_COMMON) $(LIB) \
-		$(LDFLAGS_ALL) $(LIBS) -lpq -lcmocka
+		$(LDFLAGS_ALL) $(LIBS) -lpq -lcmocka -pthread
 
 # ---- tests ----
 

@@ -290,43 +290,6 @@ void pgs_plan_end_file(struct pgs_plan *plan)
 	plan->open = false;
 }
 
-/* A stage's marker from its steps (atomic stages: any step's shows the whole ran). */
-static void derive_marker(struct pgs_plan_stage *st)
-{
-	if (st->kind == PGS_STAGE_CHECKPOINT)
-		return;
-	for (size_t k = 0; k < st->n_steps && !st->marker; k++)
-		if (st->kind == PGS_STAGE_TRANSACTIONAL || st->n_steps == 1)
-			st->marker = st->steps[k].marker;
-	for (size_t k = 0; k < st->n_steps && !st->unguarded; k++)
-		if (!st->steps[k].rerun_safe && !st->marker)
-			st->unguarded = &st->steps[k];
-}
-
-void pgs_plan_finish(struct pgs_plan *plan)
-{
-	bool later_marker = false;
-
-	for (size_t i = 0; i < plan->n_stages; i++)
-		derive_marker(&plan->stages[i]);
-	/* a run starts after the last stage whose marker holds: a stage with no
-	 * marker of its own is skipped when a later one's holds */
-	for (size_t i = plan->n_stages; i-- > 0;) {
-		const struct pgs_plan_stage *st = &plan->stages[i];
-		if (st->unguarded && !later_marker) {
-			const char **slot =
-			    pgs_arena_push(&plan->arena, (void **)&plan->notes, &plan->n_notes,
-					   &plan->cap_notes, sizeof(*slot));
-			*slot = pgs_arena_printf(
-			    &plan->arena,
-			    "%s:%u: running the finished plan again runs this statement of stage "
-			    "%zu again: nothing in the catalog shows it ran",
-			    st->unguarded->path, st->unguarded->line, i + 1);
-		}
-		later_marker |= st->marker != NULL;
-	}
-}
-
 /* The strongest lock the stage's steps before step k hold on relation. */
 static enum pgs_lock held_before(const struct pgs_plan_stage *st, size_t k, const char *relation)
 {
@@ -401,4 +364,62 @@ int pgs_plan_check(const struct pgs_plan *plan, struct pgs_error *err)
 			return pgs_error_set(err, "plan stage %zu is empty", i + 1);
 	}
 	return 0;
+}
+
+/* A stage's marker from its steps (atomic stages: any step's shows the whole ran). */
+static void derive_marker(struct pgs_plan_stage *st)
+{
+	if (st->kind == PGS_STAGE_CHECKPOINT)
+		return;
+	for (size_t k = 0; k < st->n_steps && !st->marker; k++)
+		if (st->kind == PGS_STAGE_TRANSACTIONAL || st->n_steps == 1)
+			st->marker = st->steps[k].marker;
+	for (size_t k = 0; k < st->n_steps && !st->unguarded; k++)
+		if (!st->steps[k].rerun_safe && !st->marker)
+			st->unguarded = &st->steps[k];
+}
+
+/* FNV-1a of the stage's SQL: the same statements give the same key in every plan of them. */
+static unsigned long long stage_hash(const struct pgs_plan_stage *st)
+{
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (size_t k = 0; k < st->n_steps; k++)
+		for (const char *p = st->steps[k].sql; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+void pgs_plan_finish(struct pgs_plan *plan)
+{
+	struct pgs_arena *a = &plan->arena;
+
+	for (size_t i = 0; i < plan->n_stages; i++)
+		derive_marker(&plan->stages[i]);
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		struct pgs_plan_stage *st = &plan->stages[i];
+		if (!st->unguarded)
+			continue;
+		/* with the stage's number: the same statements twice are two stages */
+		st->record = pgs_arena_printf(a, "%016llx-%zu", stage_hash(st), i + 1);
+		st->marker = pgs_arena_printf(
+			a, "EXISTS (SELECT FROM " PGS_PROGRESS_TABLE " WHERE step = %s)",
+			pgs_quote_literal(a, st->record));
+		const char **slot = pgs_arena_push(a, (void **)&plan->notes, &plan->n_notes,
+						   &plan->cap_notes, sizeof(*slot));
+		*slot = pgs_arena_printf(
+			a,
+			"%s:%u: stage %zu runs statements that leave no trace in the catalog and "
+			"would repeat when run again: the script records the stage in table "
+			"%s as it commits, and a run again skips it",
+			st->unguarded->path, st->unguarded->line, i + 1, PGS_PROGRESS_TABLE);
+	}
+}
+
+bool pgs_plan_records(const struct pgs_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_stages; i++)
+		if (plan->stages[i].record)
+			return true;
+	return false;
 }

@@ -66,8 +66,11 @@ struct pgs_plan_stage {
 	 */
 	const char *marker, *cleanup, *reset, *verify;
 	/* a step that running again after it succeeded repeats and that no marker
-	 * of this stage shows (an INSERT): re-running the finished plan repeats it */
+	 * of this stage shows (an INSERT) */
 	const struct pgs_plan_step *unguarded;
+	/* for such a stage: its key in the table pgstage_progress, where the
+	 * stage records itself as it commits (its marker then looks there) */
+	const char *record;
 };
 
 struct pgs_plan_options {
@@ -105,10 +108,20 @@ void pgs_plan_end_file(struct pgs_plan *plan);
 
 /*
  * Finish the plan after its last file: stage markers from the steps of
- * stages kept as written, and a note for a stage that re-running the
- * finished plan would repeat (see pgs_plan_stage.unguarded).
+ * stages kept as written; a stage whose statements leave no trace in the
+ * catalog and would repeat when run again (see pgs_plan_stage.unguarded)
+ * records itself in pgstage_progress, which a note says.
  */
 void pgs_plan_finish(struct pgs_plan *plan);
+
+/* Whether a stage records itself in pgstage_progress (PGS_PROGRESS_TABLE). */
+bool pgs_plan_records(const struct pgs_plan *plan);
+
+/* The table, and its definition, for stages that leave no trace in the catalog. */
+#define PGS_PROGRESS_TABLE "pgstage_progress"
+#define PGS_PROGRESS_CREATE                                                                  \
+	"CREATE TABLE IF NOT EXISTS pgstage_progress (step text PRIMARY KEY, done_at timestamptz " \
+	"NOT NULL DEFAULT now())"
 
 /*
  * Fill in every step's effects: the plan's statements run in order through

@@ -28,6 +28,9 @@ void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i);
  */
 void pgs_plan_render_guarded(FILE *out, const struct pgs_plan *plan, size_t i, const char *run);
 
+/* CREATE TABLE IF NOT EXISTS pgstage_progress, with a comment (pgs_plan_stage.record). */
+void pgs_plan_render_progress_table(FILE *out);
+
 /* SET [LOCAL] lock_timeout and statement_timeout as the stage runs them. */
 void pgs_plan_render_timeouts(FILE *out, const struct pgs_plan_stage *st, bool local);
 

@@ -341,6 +341,15 @@ static const char *not_done_since(struct pgs_arena *a, const struct pgs_plan *pl
 	return done ? pgs_guard_not(a, done) : NULL;
 }
 
+/* Whether stage i or a later one records itself (its marker reads pgstage_progress). */
+static bool records_since(const struct pgs_plan *plan, size_t i)
+{
+	for (size_t k = i; k < plan->n_stages; k++)
+		if (plan->stages[k].record)
+			return true;
+	return false;
+}
+
 struct target {
 	const char *dir;  /* "phase-2/" or "" */
 	const char *name; /* without extension: "00043_add_token_2_backfill" */
@@ -390,6 +399,8 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 		/* psql runs it: the stage as the one script has it, skipped when it or
 		 * a later stage's marker shows it ran */
 		fputs("\\set ON_ERROR_STOP on\n", b.f);
+		if (records_since(plan, t->stage))
+			pgs_plan_render_progress_table(b.f);
 		pgs_plan_render_guarded(b.f, plan, t->stage, not_done_since(a, plan, t->stage));
 		break;
 	}

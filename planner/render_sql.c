@@ -71,6 +71,19 @@ void pgs_plan_render_timeouts(FILE *out, const struct pgs_plan_stage *st, bool l
 	pgs_arena_release(&a);
 }
 
+/* The stage is done: for a stage that leaves no trace in the catalog. */
+static void record(FILE *out, const struct pgs_plan_stage *st)
+{
+	struct pgs_arena a;
+
+	if (!st->record)
+		return;
+	pgs_arena_init(&a);
+	fprintf(out, "INSERT INTO " PGS_PROGRESS_TABLE " (step) VALUES (%s);\n",
+		pgs_quote_literal(&a, st->record));
+	pgs_arena_release(&a);
+}
+
 /* What psql runs for the stage, without its guard. */
 static void render_body(FILE *out, const struct pgs_plan_stage *st)
 {
@@ -80,6 +93,7 @@ static void render_body(FILE *out, const struct pgs_plan_stage *st)
 		pgs_plan_render_timeouts(out, st, true);
 		for (size_t k = 0; k < st->n_steps; k++)
 			pgs_plan_render_step(out, &st->steps[k]);
+		record(out, st);
 		fputs("COMMIT;\n", out);
 		break;
 	case PGS_STAGE_NON_TRANSACTIONAL:
@@ -91,6 +105,7 @@ static void render_body(FILE *out, const struct pgs_plan_stage *st)
 			pgs_plan_render_step(out, &st->steps[k]);
 		if (st->verify)
 			fprintf(out, "%s;\n", st->verify);
+		record(out, st);
 		break;
 	case PGS_STAGE_CHECKPOINT:
 		break; /* nothing to run: the caller stops there its own way */
@@ -118,6 +133,13 @@ void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i)
 {
 	pgs_plan_render_stage_header(out, plan, i);
 	render_body(out, &plan->stages[i]);
+}
+
+void pgs_plan_render_progress_table(FILE *out)
+{
+	fputs("-- where stages that leave no trace in the catalog record that they ran\n" PGS_PROGRESS_CREATE
+	      ";\n",
+	      out);
 }
 
 static bool any_marker(const struct pgs_plan *plan)
@@ -183,6 +205,8 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 	for (size_t i = 0; i < plan->n_notes; i++)
 		fprintf(out, "-- note: %s\n", plan->notes[i]);
 	fputs("\\set ON_ERROR_STOP on\n", out);
+	if (pgs_plan_records(plan))
+		pgs_plan_render_progress_table(out);
 	if (checkpoints)
 		fputs("\\if :{?pgstage_phase}\n\\else\n\\set pgstage_phase 1\n\\endif\n", out);
 	if (markers)
@@ -238,6 +262,7 @@ json_t *pgs_plan_render_json(const struct pgs_plan *plan)
 		json_object_set_new(o, "cleanup", string_or_null(st->cleanup));
 		json_object_set_new(o, "reset", string_or_null(st->reset));
 		json_object_set_new(o, "verify", string_or_null(st->verify));
+		json_object_set_new(o, "record", string_or_null(st->record));
 		json_array_append_new(stages, o);
 	}
 	return json_pack("{s:i, s:s, s:s, s:o, s:o}", "version", 1, "lock_timeout",

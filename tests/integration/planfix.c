@@ -166,8 +166,9 @@ static void parse_declarations(struct pgf_fixture *fx, const char *text, bool fi
 				rest = NULL;
 			if (rest)
 				fx->checks[fx->n_checks++] = (struct pgf_live_check){cp, strdup(rest)};
-		} else if (starts(copy, "-- live untallied: ") && fx->n_untallied < PGF_MAX_ITEMS) {
-			fx->untallied[fx->n_untallied++] = strdup(copy + 19);
+		} else if (fixture && starts(copy, "-- changes rows: ") &&
+			   fx->n_changes_rows < PGF_MAX_ITEMS) {
+			fx->changes_rows[fx->n_changes_rows++] = strdup(copy + 17);
 		} else if (starts(copy, "-- live table ") && fx->n_tables < PGF_MAX_ITEMS) {
 			char *colon = strstr(copy + 14, ": ");
 			if (colon) {
@@ -179,6 +180,14 @@ static void parse_declarations(struct pgf_fixture *fx, const char *text, bool fi
 		free(copy);
 		line = end ? end + 1 : NULL;
 	}
+}
+
+bool pgf_changes_rows(const struct pgf_fixture *fx, const char *table)
+{
+	for (int i = 0; i < fx->n_changes_rows; i++)
+		if (strcmp(fx->changes_rows[i], table) == 0)
+			return true;
+	return false;
 }
 
 int pgf_context_paths(const struct pgf_fixture *fx, const char **paths, int max)

@@ -17,7 +17,8 @@
  *   -- live check [N]: SQL        one number, the rows that are wrong: 0 at
  *                                 checkpoint N (at the end when omitted)
  *   -- live table LABEL: NAME     the table LABEL's rows are in at the end (a rename)
- *   -- live untallied: LABEL      the migration itself adds or removes rows of LABEL
+ *   -- changes rows: TABLE        the migration itself changes, adds or removes rows of
+ *                                 TABLE (as SQL): no check that rows survive or tally
  *
  * Context files seed their rows with generate_series(1, coalesce(
  * current_setting('pgstage_test.rows', true)::int, N)): a test sets
@@ -63,8 +64,8 @@ struct pgf_fixture {
 	int n_writers;
 	struct pgf_live_check checks[PGF_MAX_ITEMS];
 	int n_checks;
-	char *untallied[PGF_MAX_ITEMS];
-	int n_untallied;
+	char *changes_rows[PGF_MAX_ITEMS];
+	int n_changes_rows;
 	char *table_from[PGF_MAX_ITEMS], *table_to[PGF_MAX_ITEMS]; /* `-- live table` */
 	int n_tables;
 };
@@ -84,6 +85,9 @@ int pgf_load(struct pgf_fixture *fx, const char *path);
 
 /* Load every fixture of the glob but the context_*.sql files; how many (at most max). */
 size_t pgf_find(const char *pattern, struct pgf_fixture *fixtures, size_t max);
+
+/* Whether the fixture declares `-- changes rows: table`. */
+bool pgf_changes_rows(const struct pgf_fixture *fx, const char *table);
 
 /* The --context paths of the fixture's args, in order; how many (at most max). */
 int pgf_context_paths(const struct pgf_fixture *fx, const char **paths, int max);
