@@ -70,16 +70,16 @@ long pgs_duration_ms(const char *value, const char **why)
 		val = strtod(value, &end);
 	}
 	if (end == value || errno == ERANGE || isnan(val))
-		return reject(why, "not a number");
+		return reject(why, "has no number");
 	while (isspace((unsigned char)*end))
 		end++;
 	if (*end && !apply_unit(&val, end))
-		return reject(why, "not a unit (us, ms, s, min, h or d)");
+		return reject(why, "has something other than a unit after the number (units: us, ms, s, min, h, d)");
 	val = rint(val);
 	if (val < 0)
-		return reject(why, "negative");
+		return reject(why, "is negative");
 	if (val > INT_MAX)
-		return reject(why, "more than 2147483647ms (about 24 days)");
+		return reject(why, "is more than 2147483647ms (about 24 days)");
 	return (long)val;
 }
 

@@ -24,7 +24,10 @@
 /*
  * Milliseconds value means, or -1 when the server would reject it (syntax,
  * unit, negative, or more than INT_MAX ms). When it is rejected and why is
- * not NULL, *why is a static phrase saying what is wrong ("unknown unit").
+ * not NULL, *why is a static predicate saying what is wrong, to follow the
+ * value in a message: "has no number", "has something other than a unit
+ * after the number (units: us, ms, s, min, h, d)", "is negative", "is more
+ * than 2147483647ms (about 24 days)".
  */
 long pgs_duration_ms(const char *value, const char **why);
 

@@ -1082,6 +1082,56 @@ assert_stdout_line "SET LOCAL lock_timeout = '3s';"
 assert_stdout_line "SET LOCAL statement_timeout = '10min';"
 assert_stdout_lacks "'2s'"
 
+begin "config: a timeout that is not a PostgreSQL duration is an error, never pasted into SQL"
+file .pgstage.json '{
+  "lock_timeout": "1s'"'"'; DROP TABLE users; --"
+}
+'
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: .pgstage.json:2:3: \"lock_timeout\" must be a duration such as \"2s\" or \"500ms\": \"1s'; DROP TABLE users; --\" has something other than a unit after the number (units: us, ms, s, min, h, d)"
+run plan -o out m.sql
+assert_rc 2
+[[ ! -e $work/out ]] || fail "out/ was created"
+run lint m.sql
+assert_rc 2
+file .pgstage.json '{"statement_timeout": "5 minutes"}'
+run plan m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: .pgstage.json:1:2: \"statement_timeout\" must be a duration such as \"2s\" or \"500ms\": \"5 minutes\" has something other than a unit after the number (units: us, ms, s, min, h, d)"
+file .pgstage.json '{"lock_timeout": "1500", "statement_timeout": "1 h"}'
+file fk.sql 'ALTER TABLE users ADD CONSTRAINT users_email_fk FOREIGN KEY (email) REFERENCES emails (address);
+'
+run plan fk.sql
+assert_rc 0
+assert_stdout_line "SET LOCAL lock_timeout = '1500';"
+assert_stdout_line "SET LOCAL statement_timeout = '1 h';"
+
+begin "config: errors are one line, control characters escaped, at the key"
+file a.sql 'SELECT 1;'
+file .pgstage.json '{
+  "pg_version": 15,
+  "a\nb\u001b[31m": 1
+}'
+run lint a.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "a\nb\u001b[31m" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, "//" for notes)'
+printf '{"tool": "goose"}\n\0' >"$work/.pgstage.json"
+run lint a.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: .pgstage.json:2:1: a NUL byte: the configuration must be JSON text"
+
+begin "config: a UTF-8 BOM is accepted, as in SQL files"
+file a.sql 'CREATE INDEX a_idx ON users (a);'
+printf '\xef\xbb\xbf{"disable": ["require-concurrent-index"]}\n' >"$work/.pgstage.json"
+run lint --fail-on error a.sql
+assert_rc 0
+assert_stderr_empty
+assert_stdout_lacks "require-concurrent-index"
+
 # ---- --fix ----
 
 begin "--fix applies safe fixes in place; the fixed file parses and lints clean"

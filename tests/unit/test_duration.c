@@ -73,23 +73,23 @@ static void spaces_signs_and_c_number_syntax(void **state)
 static void rejected_as_the_server_rejects_them(void **state)
 {
 	(void)state;
-	assert_rejected("", "not a number");
-	assert_rejected("s", "not a number");
-	assert_rejected(" .5s", "not a number"); /* strtol stops at the space: no number */
-	assert_rejected("nan", "not a number");
-	assert_rejected("inf", "not a number");
-	assert_rejected("1e400", "not a number");
-	assert_rejected("2S", "not a unit (us, ms, s, min, h or d)"); /* case-sensitive */
-	assert_rejected("2 sec", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("5mins", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("1s 2s", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("1s'; DROP TABLE users; --", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("1s'", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("2s\\", "not a unit (us, ms, s, min, h or d)");
-	assert_rejected("-1", "negative");
-	assert_rejected("-1s", "negative");
-	assert_rejected("2147483648", "more than 2147483647ms (about 24 days)");
-	assert_rejected("25d", "more than 2147483647ms (about 24 days)");
+	assert_rejected("", "has no number");
+	assert_rejected("s", "has no number");
+	assert_rejected(" .5s", "has no number"); /* strtol stops at the space: no number */
+	assert_rejected("nan", "has no number");
+	assert_rejected("inf", "has no number");
+	assert_rejected("1e400", "has no number");
+	assert_rejected("2S", "has something other than a unit after the number (units: us, ms, s, min, h, d)"); /* case-sensitive */
+	assert_rejected("2 sec", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("5mins", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("1s 2s", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("1s'; DROP TABLE users; --", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("1s'", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("2s\\", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("-1", "is negative");
+	assert_rejected("-1s", "is negative");
+	assert_rejected("2147483648", "is more than 2147483647ms (about 24 days)");
+	assert_rejected("25d", "is more than 2147483647ms (about 24 days)");
 }
 
 int main(void)
