@@ -91,11 +91,14 @@ file() {
 	printf '%s' "${2-}" >"$work/$1"
 }
 
-# run ARGS...: pgstage ARGS in $work, stdin from /dev/null (or $stdin_file)
+# run ARGS...: pgstage ARGS in $work, stdin from /dev/null (or $stdin_file),
+# under a file-size limit of $file_limit KB when set, as $run_as (a command
+# prefix such as setpriv ...) when set
 run() {
-	last_cmd="pgstage $*"
+	last_cmd="${run_as:+(${run_as[*]}) }${file_limit:+(ulimit -f $file_limit) }pgstage $*"
 	set +e
-	(cd "$work" && exec "$pgstage" "$@") <"${stdin_file:-/dev/null}" >"$out" 2>"$err"
+	(cd "$work" && { [[ -z ${file_limit:-} ]] || ulimit -f "$file_limit"; } &&
+		exec ${run_as:+"${run_as[@]}"} "$pgstage" "$@") <"${stdin_file:-/dev/null}" >"$out" 2>"$err"
 	rc=$?
 	set -e
 	if ((rc > 128)); then
@@ -1336,6 +1339,95 @@ assert_stdout_line "checkpoint (stage 3/4): deploy application code that works w
 assert_stdout_line "  deploy the application change, then apply out/phase-2/"
 assert_stdout_line "out/phase-2/3_m_4_drop.sql"
 [[ -f $work/out/phase-2/3_m_4_drop.sql ]] || fail "phase-2 file missing"
+assert_eq "$(cd "$work/out" && find . | sort)" ".
+./phase-1
+./phase-1/1_m_1_add_column.sql
+./phase-1/2_m_2_backfill.sql
+./phase-2
+./phase-2/3_m_4_drop.sql" "out/ after the write (no temporary file left)"
+
+# a plan in two phases: out/phase-1/{1_m_1_add_column,2_m_2_backfill}.sql, out/phase-2/3_m_4_drop.sql
+phased_plan_inputs() {
+	file schema.sql 'CREATE TABLE users (id bigint PRIMARY KEY, a int);
+'
+	file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
+'
+}
+
+# tree_of DIR: every entry under $work/DIR with type, mode, size and link target
+tree_of() {
+	(cd "$work" && find "$1" -printf '%y %m %s %p -> %l\n' | sort)
+}
+
+begin "plan -o: a phase-N that is a file fails before anything is written"
+phased_plan_inputs
+file out/phase-2 'a file
+'
+before=$(tree_of out)
+run plan --context schema.sql -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: out/phase-2 is not a directory"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+
+begin "plan -o: a phase-N that is a symbolic link is not written through"
+phased_plan_inputs
+mkdir -p "$work/out" "$work/elsewhere"
+ln -s ../elsewhere "$work/out/phase-2"
+before=$(tree_of out)
+run plan --context schema.sql -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: out/phase-2 is a symbolic link: pgstage plan writes only into directories of DIR itself (remove it or choose another -o DIR)"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+assert_eq "$(ls -A "$work/elsewhere")" "" "the link's target"
+
+begin "plan -o: an unwritable phase-N leaves nothing behind (no phase-1 files)"
+phased_plan_inputs
+mkdir -p "$work/out/phase-2"
+chmod 555 "$work/out/phase-2"
+chmod 777 "$work/out"
+before=$(tree_of out)
+run_as=()
+if (($(id -u) == 0)); then
+	# root writes anywhere: run as nobody, who must reach $work
+	chmod 755 "$tmp" "$work"
+	run_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+fi
+run plan --context schema.sql -o out m.sql
+run_as=()
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: cannot create out/phase-2/3_m_4_drop.sql: Permission denied"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+
+begin "plan -o: a write that fails (a 4 KB file-size limit) leaves nothing behind"
+columns=$(for i in $(seq 1 300); do printf '  column_number_%03d int,\n' "$i"; done)
+file m.sql "CREATE INDEX a_idx ON users (a);
+CREATE TABLE wide (
+$columns
+  id bigint PRIMARY KEY
+);
+"
+file_limit=4 run plan -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: cannot write out/2_m_2_create_table.sql: File too large"
+[[ ! -e $work/out ]] || fail "out/ was left: $(find "$work/out")"
+run plan -o out m.sql
+assert_rc 0
+(($(stat -c %s "$work/out/2_m_2_create_table.sql") > 4096)) || fail "the table's file is not over 4 KB"
+
+begin "a full standard output is an error, not a clean exit"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+set +e
+(cd "$work" && exec "$pgstage" plan m.sql) >/dev/full 2>"$err"
+rc=$?
+set -e
+last_cmd="pgstage plan m.sql >/dev/full"
+assert_rc 2
+assert_stderr_is "pgstage: error: cannot write to standard output: No space left on device"
 
 finish
 if ((skipped > 0)); then
