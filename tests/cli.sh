@@ -1181,6 +1181,39 @@ assert_rc 0
 assert_eq "$(od -An -c "$work/c.sql" | tr -d ' \n')" "$(printf 'CREATE INDEX CONCURRENTLY a_idx ON users (a);\r\n-- done\r\n' | od -An -c | tr -d ' \n')" "bytes after the fix"
 assert_eq "$(stat -c %a "$work/c.sql")" "640" "mode after the fix"
 
+begin "--fix on a symbolic link fixes the file it points to and keeps the link"
+file real/m.sql 'CREATE INDEX a_idx ON users (a);
+'
+chmod 604 "$work/real/m.sql"
+mkdir -p "$work/db"
+ln -s ../real/m.sql "$work/db/m.sql"
+run lint --rule require-concurrent-index --fix db/m.sql
+assert_rc 0
+assert_stderr_is "pgstage: db/m.sql: fixed 1 finding"
+[[ -L $work/db/m.sql ]] || fail "db/m.sql is no longer a symbolic link"
+assert_eq "$(readlink "$work/db/m.sql")" "../real/m.sql" "the link"
+assert_eq "$(cat "$work/real/m.sql")" 'CREATE INDEX CONCURRENTLY a_idx ON users (a);' "the link's target"
+assert_eq "$(stat -c %a "$work/real/m.sql")" "604" "mode of the target"
+assert_eq "$(ls -A "$work/db") $(ls -A "$work/real")" "m.sql m.sql" "files beside the link and the target"
+
+begin "--fix that cannot write names the file and leaves it as it was"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+chmod 555 "$work"
+run_as=()
+if (($(id -u) == 0)); then
+	chmod 755 "$tmp"
+	run_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	chmod 666 "$work/m.sql"
+fi
+run lint --rule require-concurrent-index --fix m.sql
+run_as=()
+chmod 755 "$work"
+assert_rc 1
+assert_stderr_is "pgstage: error: cannot create m.sql: Permission denied (the fixes are not applied)"
+assert_findings 1
+assert_eq "$(cat "$work/m.sql")" 'CREATE INDEX a_idx ON users (a);' "the file"
+
 begin "--dry-run and --unsafe-fixes need --fix; explain has no --fix"
 file m.sql 'SELECT 1;'
 run lint --dry-run m.sql
