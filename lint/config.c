@@ -75,7 +75,8 @@ static void add_key(struct located *src, size_t *cap, size_t start, size_t end, 
 		*cap = *cap ? 2 * *cap : 16;
 		src->keys = pgs_xrealloc(src->keys, *cap * sizeof(*src->keys));
 	}
-	src->keys[src->n_keys++] = (struct key_at){pgs_xstrdup(json_string_value(k)), parent, start};
+	src->keys[src->n_keys++] =
+	    (struct key_at){pgs_xstrdup(json_string_value(k)), parent, start};
 	json_decref(k);
 }
 
@@ -151,7 +152,8 @@ static size_t key_offset(const struct located *src, const char *parent, const ch
 
 /* "PATH:LINE:COL: message" at key (in parent's object, or at the top level). */
 static int config_error(const struct located *src, const char *parent, const char *key,
-			struct pgs_error *err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+			struct pgs_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static int config_error(const struct located *src, const char *parent, const char *key,
 			struct pgs_error *err, const char *fmt, ...)
@@ -329,11 +331,12 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 			if (duration(src, v, key, &c->statement_timeout, err) < 0)
 				return -1;
 		} else {
-			return config_error(src, NULL, key, err,
-					    "unknown key %s (known: pg_version, tool, layout, include, "
-					    "exclude, disable, severity, fail_on, lock_timeout, "
-					    "statement_timeout, \"//\" for notes)",
-					    show(&shown, key, '"'));
+			return config_error(
+			    src, NULL, key, err,
+			    "unknown key %s (known: pg_version, tool, layout, include, "
+			    "exclude, disable, severity, fail_on, lock_timeout, "
+			    "statement_timeout, \"//\" for notes)",
+			    show(&shown, key, '"'));
 		}
 	}
 	return 0;

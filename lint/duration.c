@@ -74,7 +74,8 @@ long pgs_duration_ms(const char *value, const char **why)
 	while (isspace((unsigned char)*end))
 		end++;
 	if (*end && !apply_unit(&val, end))
-		return reject(why, "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+		return reject(why, "has something other than a unit after the number (units: us, "
+				   "ms, s, min, h, d)");
 	val = rint(val);
 	if (val < 0)
 		return reject(why, "is negative");

@@ -597,7 +597,8 @@ int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
 		if (phase)
 			rc = make_dir(&m, phase, false, err);
 		free(phase);
-		if (rc == 0 && !(m.temps[i] = pgs_write_temp(paths[i], f->text, PGS_WRITE_NEW_FILE, err)))
+		if (rc == 0 &&
+		    !(m.temps[i] = pgs_write_temp(paths[i], f->text, PGS_WRITE_NEW_FILE, err)))
 			rc = -1;
 	}
 	/* ... before any takes its name */

@@ -90,7 +90,8 @@ static void timeouts_must_be_durations(void **state)
 	assert_error("{\"lock_timeout\": \"30d\"}",
 		     "1:2: \"lock_timeout\" must be a duration such as \"2s\" or \"500ms\": "
 		     "\"30d\" is more than 2147483647ms (about 24 days)");
-	assert_error("{\"lock_timeout\": 2000}", "1:2: \"lock_timeout\" must be a string such as \"2s\"");
+	assert_error("{\"lock_timeout\": 2000}",
+		     "1:2: \"lock_timeout\" must be a string such as \"2s\"");
 
 	const char ok[] = "{\"lock_timeout\": \"500\", \"statement_timeout\": \" 1 min \"}";
 	assert_int_equal(load(&c, ok, strlen(ok), &err), 0);
@@ -106,9 +107,11 @@ static void control_characters_are_escaped_on_one_line(void **state)
 	assert_error("{\n  \"pg_version\": 15,\n  \"a\\nb\": 1\n}",
 		     "3:3: unknown key \"a\\nb\" " KNOWN);
 	assert_error("{\"a\\u001b[31mb\": 1}", "1:2: unknown key \"a\\u001b[31mb\" " KNOWN);
-	assert_error("{\"\\u007f\\t\\\"\\\\\": 1}", "1:2: unknown key \"\\u007f\\t\\\"\\\\\" " KNOWN);
+	assert_error("{\"\\u007f\\t\\\"\\\\\": 1}",
+		     "1:2: unknown key \"\\u007f\\t\\\"\\\\\" " KNOWN);
 	/* C1 controls (U+0085 NEL, U+009B CSI) are control characters too; é is not */
-	assert_error("{\"\\u0085\\u009b\xc3\xa9\": 1}", "1:2: unknown key \"\\u0085\\u009b\xc3\xa9\" " KNOWN);
+	assert_error("{\"\\u0085\\u009b\xc3\xa9\": 1}",
+		     "1:2: unknown key \"\\u0085\\u009b\xc3\xa9\" " KNOWN);
 	/* in jansson's own messages as well */
 	assert_error("{\"a\": 1\x1b}", "1:8: '}' expected near '\\u001b'");
 	assert_error("{\"disable\": [\"x\\ry\"]}",
@@ -126,17 +129,22 @@ static void long_keys_point_at_themselves_and_nothing_is_cut(void **state)
 	key[2000] = 0;
 	snprintf(text, sizeof(text), "{\n  \"tool\": \"goose\",\n  \"%s\": 1\n}", key);
 	/* the key is shown up to 80 characters, the message whole */
-	assert_error(text, "3:3: unknown key "
-			   "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-			   "...\" (2000 characters) " KNOWN);
+	assert_error(
+	    text,
+	    "3:3: unknown key "
+	    "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "...\" (2000 characters) " KNOWN);
 	snprintf(text, sizeof(text), "{\"disable\": [\"%.300s\"]}", key);
-	assert_error(text, "1:2: no rule named "
-			   "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-			   "...' (300 characters) (pgstage rules lists them)");
+	assert_error(
+	    text,
+	    "1:2: no rule named "
+	    "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "...' (300 characters) (pgstage rules lists them)");
 	/* an 80-character key is shown whole */
 	snprintf(text, sizeof(text), "{\"%.80s\": 1}", key);
 	assert_error(text, "1:2: unknown key "
-			   "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\" " KNOWN);
+			   "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+			   "kkkkkkkkkkk\" " KNOWN);
 }
 
 static void positions_are_the_keys_own(void **state)
@@ -153,7 +161,8 @@ static void positions_are_the_keys_own(void **state)
 		     "1:15: the severity of 'require-concurrent-index' must be \"info\", "
 		     "\"warning\" or \"error\"");
 	/* columns count characters, not bytes; a key written with escapes is found */
-	assert_error("{\"//\": \"\xc3\xa9\xc3\xa9\", \"\\u0074ool\": 5}", "1:14: \"tool\" must be a string");
+	assert_error("{\"//\": \"\xc3\xa9\xc3\xa9\", \"\\u0074ool\": 5}",
+		     "1:14: \"tool\" must be a string");
 }
 
 static void nul_bytes_and_byte_order_marks(void **state)

@@ -12,6 +12,8 @@
 
 #include "lint/duration.h"
 
+#define NOT_A_UNIT "has something other than a unit after the number (units: us, ms, s, min, h, d)"
+
 static void assert_ms(const char *value, long ms)
 {
 	const char *why = NULL;
@@ -57,15 +59,15 @@ static void spaces_signs_and_c_number_syntax(void **state)
 	assert_ms(" 2s ", 2000);
 	assert_ms("  30  min  ", 1800000);
 	assert_ms("+3s", 3000);
-	assert_ms("0x10", 16);   /* strtol base 0, as the server */
-	assert_ms("010", 8);     /* octal */
-	assert_ms("2e3", 2000);  /* re-read as a double at the 'e' */
+	assert_ms("0x10", 16);	/* strtol base 0, as the server */
+	assert_ms("010", 8);	/* octal */
+	assert_ms("2e3", 2000); /* re-read as a double at the 'e' */
 	assert_ms(".5s", 500);
-	assert_ms("-0.4", 0);    /* rounds to 0, which is in range */
-	assert_ms("1.0005s", 1000); /* 1000.5 ms: half to even */
+	assert_ms("-0.4", 0);		   /* rounds to 0, which is in range */
+	assert_ms("1.0005s", 1000);	   /* 1000.5 ms: half to even */
 	assert_ms("1.23456789min", 74000); /* to whole seconds first, the next smaller unit */
-	assert_ms("0x1.8p1", 3);   /* strtod reads a hexadecimal fraction too */
-	assert_ms("0.5", 0);     /* rint: half to even */
+	assert_ms("0x1.8p1", 3);	   /* strtod reads a hexadecimal fraction too */
+	assert_ms("0.5", 0);		   /* rint: half to even */
 	assert_ms("2147483647", 2147483647);
 	assert_ms("24d", 2073600000);
 }
@@ -79,13 +81,13 @@ static void rejected_as_the_server_rejects_them(void **state)
 	assert_rejected("nan", "has no number");
 	assert_rejected("inf", "has no number");
 	assert_rejected("1e400", "has no number");
-	assert_rejected("2S", "has something other than a unit after the number (units: us, ms, s, min, h, d)"); /* case-sensitive */
-	assert_rejected("2 sec", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
-	assert_rejected("5mins", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
-	assert_rejected("1s 2s", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
-	assert_rejected("1s'; DROP TABLE users; --", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
-	assert_rejected("1s'", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
-	assert_rejected("2s\\", "has something other than a unit after the number (units: us, ms, s, min, h, d)");
+	assert_rejected("2S", NOT_A_UNIT); /* case-sensitive */
+	assert_rejected("2 sec", NOT_A_UNIT);
+	assert_rejected("5mins", NOT_A_UNIT);
+	assert_rejected("1s 2s", NOT_A_UNIT);
+	assert_rejected("1s'; DROP TABLE users; --", NOT_A_UNIT);
+	assert_rejected("1s'", NOT_A_UNIT);
+	assert_rejected("2s\\", NOT_A_UNIT);
 	assert_rejected("-1", "is negative");
 	assert_rejected("-1s", "is negative");
 	assert_rejected("2147483648", "is more than 2147483647ms (about 24 days)");
@@ -95,9 +97,9 @@ static void rejected_as_the_server_rejects_them(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(units_and_plain_milliseconds),
-		cmocka_unit_test(spaces_signs_and_c_number_syntax),
-		cmocka_unit_test(rejected_as_the_server_rejects_them),
+	    cmocka_unit_test(units_and_plain_milliseconds),
+	    cmocka_unit_test(spaces_signs_and_c_number_syntax),
+	    cmocka_unit_test(rejected_as_the_server_rejects_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
