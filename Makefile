@@ -20,7 +20,7 @@ OPT ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
 	     -DPGS_VERSION='"$(PGSTAGE_VERSION)"' -DPGS_DOCS_URL='"$(DOCS_URL)"' $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
-LIBS = -lpg_query -lprotobuf-c -ljansson
+LIBS = -lpg_query -lprotobuf-c -ljansson -lm
 
 LIB_SRC = $(wildcard lint/*.c lint/report/*.c lint/pgdata/*.c rules/*.c planner/*.c)
 CLI_SRC = $(wildcard cli/*.c)

@@ -1,8 +1,6 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "lint/fix.h"
 #include "lint/inputs.h"
 #include "lint/report.h"
+#include "lint/write.h"
 
 #ifndef PGS_DOCS_URL
 #define PGS_DOCS_URL "https://github.com/pgstage/pgstage/blob/main/docs/rules.md"
@@ -28,33 +27,6 @@ struct totals {
 	bool input_error;
 	int max_severity;
 };
-
-/* Write text to path through a temporary file and a rename: never half a file. */
-static int write_atomically(const char *path, const char *text)
-{
-	size_t n = strlen(path) + 16;
-	char *tmp = pgs_xmalloc(n);
-	struct stat st;
-	int rc = -1;
-
-	snprintf(tmp, n, "%s.pgstage~", path);
-	FILE *f = fopen(tmp, "wb");
-	if (f) {
-		size_t len = strlen(text);
-		bool ok = fwrite(text, 1, len, f) == len;
-		ok = fclose(f) == 0 && ok;
-		if (ok && stat(path, &st) == 0)
-			chmod(tmp, st.st_mode & 07777);
-		if (ok && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc < 0) {
-		pgs_cli_error("%s: cannot write the fixed file: %s", path, strerror(errno));
-		remove(tmp);
-	}
-	free(tmp);
-	return rc;
-}
 
 /* --fix --dry-run: the change as a unified diff (diff(1) does the layout). */
 static void print_diff(const char *path, const char *fixed)
@@ -91,6 +63,7 @@ static void fix_file(struct pgs_file_report *report, const struct pgs_cli_option
 			pgs_cli_error("<stdin>: --fix changes files; standard input is left as is");
 		return;
 	}
+	struct pgs_error err;
 	bool *applied = pgs_xmalloc(report->diags.n + 1);
 	size_t n_applied = 0;
 	char *fixed = pgs_fix_apply(report, cli->unsafe_fixes, applied, &n_applied);
@@ -98,7 +71,9 @@ static void fix_file(struct pgs_file_report *report, const struct pgs_cli_option
 	if (fixed) {
 		if (cli->dry_run) {
 			print_diff(report->src.path, fixed);
-		} else if (write_atomically(report->src.path, fixed) == 0) {
+		} else if (pgs_write_replace(report->src.path, fixed, &err) < 0) {
+			pgs_cli_error("%s (the fixes are not applied)", err.message);
+		} else {
 			fprintf(stderr, "pgstage: %s: fixed %zu finding%s\n", report->src.path,
 				n_applied, n_applied == 1 ? "" : "s");
 			size_t kept = 0;

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,9 @@ int main(int argc, char **argv)
 		pgs_help_main(stderr);
 		return PGS_EXIT_USAGE;
 	}
+	/* a file-size limit (ulimit -f) makes write() fail with EFBIG, reported
+	 * like any write error, rather than kill us with half a file written */
+	signal(SIGXFSZ, SIG_IGN);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		pgs_help_main(stdout);
@@ -62,6 +67,15 @@ int main(int argc, char **argv)
 		pgs_cli_error("unknown command '%s'", cmd);
 		pgs_help_main(stderr);
 		rc = PGS_EXIT_USAGE;
+	}
+	/* what was printed must have arrived: a full disk is not a clean exit */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* the reason is known when the last flush is what failed */
+		pgs_cli_error("cannot write to standard output%s%s", errno ? ": " : "",
+			      errno ? strerror(errno) : "");
+		if (rc == PGS_EXIT_CLEAN || rc == PGS_EXIT_FINDINGS)
+			rc = PGS_EXIT_USAGE;
 	}
 	return rc;
 }

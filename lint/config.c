@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "lint/arena.h"
 #include "lint/diag.h"
+#include "lint/duration.h"
 #include "lint/sections.h"
 #include "rules/registry.h"
 
@@ -43,67 +45,158 @@ void pgs_config_release(struct pgs_config *config)
 	pgs_config_init(config);
 }
 
-/* Position of "key": in the file's text, for messages (jansson keeps none). */
-struct located {
-	const char *text;
-	const char *path;
+/*
+ * jansson keeps no positions: the text is scanned once more for where each
+ * key of the top-level object, and of the objects that are its values, is.
+ */
+struct key_at {
+	char *key;     /* decoded, as jansson gives it */
+	long parent;   /* index of the top-level key whose object holds it; -1: top level */
+	size_t offset; /* of its opening quote */
 };
 
-static void locate(const struct located *src, const char *key, const char *after, int *line,
-		   int *col)
-{
-	char quoted[300];
-	const char *start = src->text;
-	const char *hit = NULL;
+struct located {
+	const char *text; /* after any BOM: what jansson read */
+	size_t len;
+	const char *path;
+	struct key_at *keys;
+	size_t n_keys;
+};
 
-	if (after) {
-		snprintf(quoted, sizeof(quoted), "\"%s\"", after);
-		const char *a = strstr(start, quoted);
-		if (a)
-			start = a + strlen(quoted);
+static void add_key(struct located *src, size_t *cap, size_t start, size_t end, long parent)
+{
+	json_t *k = json_loadb(src->text + start, end - start, JSON_DECODE_ANY, NULL);
+
+	if (!json_is_string(k)) { /* cannot happen: jansson read the whole text */
+		json_decref(k);
+		return;
 	}
-	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
-	for (const char *p = start; (p = strstr(p, quoted)); p++) {
-		const char *q = p + strlen(quoted);
-		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
-			q++;
-		if (*q == ':') {
-			hit = p;
-			break;
+	if (src->n_keys == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		src->keys = pgs_xrealloc(src->keys, *cap * sizeof(*src->keys));
+	}
+	src->keys[src->n_keys++] =
+	    (struct key_at){pgs_xstrdup(json_string_value(k)), parent, start};
+	json_decref(k);
+}
+
+/* Only called on text jansson parsed: strings are the only thing to step over with care. */
+static void find_keys(struct located *src)
+{
+	char *open = pgs_xmalloc(src->len + 1); /* '{' or '[' per depth */
+	size_t depth = 0, cap = 0;
+	bool want_key = false;
+	long top_key = -1;
+
+	for (size_t i = 0; i < src->len; i++) {
+		char c = src->text[i];
+		if (c == '"') {
+			size_t start = i;
+			for (i++; i < src->len && src->text[i] != '"'; i++)
+				if (src->text[i] == '\\')
+					i++;
+			if (want_key && (depth == 1 || depth == 2)) {
+				add_key(src, &cap, start, i + 1, depth == 1 ? -1 : top_key);
+				if (depth == 1)
+					top_key = (long)src->n_keys - 1;
+			}
+			want_key = false;
+		} else if (c == '{' || c == '[') {
+			open[depth++] = c;
+			want_key = c == '{';
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+			want_key = false;
+		} else if (c == ',' && depth > 0) {
+			want_key = open[depth - 1] == '{';
 		}
 	}
+	free(open);
+}
+
+static void release_keys(struct located *src)
+{
+	for (size_t i = 0; i < src->n_keys; i++)
+		free(src->keys[i].key);
+	free(src->keys);
+}
+
+/* 1-based line and column (in characters) of a byte offset of the text. */
+static void position(const struct located *src, size_t offset, int *line, int *col)
+{
 	*line = 1;
 	*col = 1;
-	if (!hit)
-		return;
-	for (const char *p = src->text; p < hit; p++) {
-		if (*p == '\n') {
+	for (size_t i = 0; i < offset && i < src->len; i++) {
+		if (src->text[i] == '\n') {
 			(*line)++;
 			*col = 1;
-		} else if (((unsigned char)*p & 0xC0) != 0x80) {
+		} else if (((unsigned char)src->text[i] & 0xC0) != 0x80) {
 			(*col)++;
 		}
 	}
 }
 
-static int config_error(const struct located *src, const char *key, const char *parent,
-			struct pgs_error *err, const char *what)
+/* Where key is: at the top level (parent NULL) or in the object of top-level key parent. */
+static size_t key_offset(const struct located *src, const char *parent, const char *key)
 {
+	for (size_t i = 0; i < src->n_keys; i++) {
+		const struct key_at *k = &src->keys[i];
+		if (strcmp(k->key, key) != 0)
+			continue;
+		if (parent ? k->parent >= 0 && strcmp(src->keys[k->parent].key, parent) == 0
+			   : k->parent < 0)
+			return k->offset;
+	}
+	return 0;
+}
+
+/* "PATH:LINE:COL: message" at key (in parent's object, or at the top level). */
+static int config_error(const struct located *src, const char *parent, const char *key,
+			struct pgs_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int config_error(const struct located *src, const char *parent, const char *key,
+			struct pgs_error *err, const char *fmt, ...)
+{
+	char what[sizeof(err->message)];
+	va_list ap;
 	int line, col;
 
-	locate(src, key, parent, &line, &col);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	position(src, key_offset(src, parent, key), &line, &col);
 	return pgs_error_set(err, "%s:%d:%d: %s", src->path, line, col, what);
 }
 
-static int want(const struct located *src, json_t *v, const char *key, const char *parent,
-		json_type type, const char *type_name, struct pgs_error *err)
-{
-	char what[400];
+/*
+ * A name or value from the file as a message shows it: quoted, escaped, and
+ * when long its first SHOWN_CHARS characters and its length.
+ */
+#define SHOWN_CHARS 80
+struct shown {
+	char text[PGS_ESCAPE_SIZE(SHOWN_CHARS) + 40];
+};
 
+static const char *show(struct shown *buf, const char *s, char quote)
+{
+	char escaped[PGS_ESCAPE_SIZE(SHOWN_CHARS)];
+	size_t n = pgs_escape(escaped, s, SHOWN_CHARS, quote == '"' ? PGS_ESCAPE_QUOTES : 0);
+
+	if (n > SHOWN_CHARS)
+		snprintf(buf->text, sizeof(buf->text), "%c%s%c (%zu characters)", quote, escaped,
+			 quote, n);
+	else
+		snprintf(buf->text, sizeof(buf->text), "%c%s%c", quote, escaped, quote);
+	return buf->text;
+}
+
+static int want(const struct located *src, json_t *v, const char *key, json_type type,
+		const char *type_name, struct pgs_error *err)
+{
 	if (json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
 		return 0;
-	snprintf(what, sizeof(what), "\"%s\" must be %s", key, type_name);
-	return config_error(src, key, parent, err, what);
+	return config_error(src, NULL, key, err, "\"%s\" must be %s", key, type_name);
 }
 
 static int string_list(const struct located *src, json_t *v, const char *key, char ***out,
@@ -112,26 +205,44 @@ static int string_list(const struct located *src, json_t *v, const char *key, ch
 	size_t i;
 	json_t *item;
 
-	if (want(src, v, key, NULL, JSON_ARRAY, "a list of strings", err) < 0)
+	if (want(src, v, key, JSON_ARRAY, "a list of strings", err) < 0)
 		return -1;
 	*out = calloc(json_array_size(v) + 1, sizeof(char *));
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item))
-			return want(src, item, key, NULL, JSON_STRING, "a list of strings", err);
+			return want(src, item, key, JSON_STRING, "a list of strings", err);
 		(*out)[(*n)++] = pgs_xstrdup(json_string_value(item));
 	}
 	return 0;
 }
 
-static int rule_name(const struct located *src, const char *name, const char *key,
-		     struct pgs_error *err)
+/* A rule named in the file, at key (in parent's object). */
+static int rule_name(const struct located *src, const char *name, const char *parent,
+		     const char *key, struct pgs_error *err)
 {
-	char what[400];
+	struct shown shown;
 
 	if (pgs_rule_find(name))
 		return 0;
-	snprintf(what, sizeof(what), "no rule named '%s' (pgstage rules lists them)", name);
-	return config_error(src, key, NULL, err, what);
+	return config_error(src, parent, key, err, "no rule named %s (pgstage rules lists them)",
+			    show(&shown, name, '\''));
+}
+
+/* The timeouts are written into plans: only what the server reads as a duration. */
+static int duration(const struct located *src, json_t *v, const char *key, char **slot,
+		    struct pgs_error *err)
+{
+	struct shown shown;
+	const char *why;
+
+	if (want(src, v, key, JSON_STRING, "a string such as \"2s\"", err) < 0)
+		return -1;
+	if (pgs_duration_ms(json_string_value(v), &why) < 0)
+		return config_error(src, NULL, key, err,
+				    "\"%s\" must be a duration such as \"2s\" or \"500ms\": %s %s",
+				    key, show(&shown, json_string_value(v), '"'), why);
+	*slot = pgs_xstrdup(json_string_value(v));
+	return 0;
 }
 
 static int parse(struct pgs_config *c, const struct located *src, json_t *root,
@@ -139,35 +250,35 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 {
 	const char *key;
 	json_t *v;
-	char what[400];
+	struct shown shown;
 
 	if (!json_is_object(root))
 		return pgs_error_set(err, "%s:1:1: the configuration must be a JSON object", src->path);
 	json_object_foreach(root, key, v) {
-		if (strcmp(key, "//") == 0 || strncmp(key, "//", 2) == 0) {
+		if (strncmp(key, "//", 2) == 0) {
 			continue; /* notes */
 		} else if (strcmp(key, "pg_version") == 0) {
-			if (want(src, v, key, NULL, JSON_INTEGER, "an integer", err) < 0)
+			if (want(src, v, key, JSON_INTEGER, "an integer", err) < 0)
 				return -1;
 			json_int_t n = json_integer_value(v);
 			if (n < 11 || n > 18)
-				return config_error(src, key, NULL, err,
+				return config_error(src, NULL, key, err,
 						    "\"pg_version\" must be a major version from 11 "
 						    "to 18");
 			c->pg_version = (int)n;
 		} else if (strcmp(key, "tool") == 0) {
-			if (want(src, v, key, NULL, JSON_STRING, "a string", err) < 0)
+			if (want(src, v, key, JSON_STRING, "a string", err) < 0)
 				return -1;
 			if ((c->tool = pgs_tool_parse(json_string_value(v))) < 0)
-				return config_error(src, key, NULL, err,
+				return config_error(src, NULL, key, err,
 						    "\"tool\" must be auto, plain, goose, dbmate, "
 						    "golang-migrate or flyway");
 		} else if (strcmp(key, "layout") == 0) {
-			if (want(src, v, key, NULL, JSON_STRING, "a string", err) < 0)
+			if (want(src, v, key, JSON_STRING, "a string", err) < 0)
 				return -1;
 			const char *l = json_string_value(v);
 			if (strcmp(l, "auto") != 0 && pgs_tool_parse(l) < 0)
-				return config_error(src, key, NULL, err,
+				return config_error(src, NULL, key, err,
 						    "\"layout\" must be auto, plain, goose, dbmate, "
 						    "golang-migrate or flyway");
 			c->layout = pgs_xstrdup(l);
@@ -181,59 +292,86 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 			if (string_list(src, v, key, &c->disable, &c->n_disable, err) < 0)
 				return -1;
 			for (size_t i = 0; i < c->n_disable; i++)
-				if (rule_name(src, c->disable[i], key, err) < 0)
+				if (rule_name(src, c->disable[i], NULL, key, err) < 0)
 					return -1;
 		} else if (strcmp(key, "severity") == 0) {
 			const char *rule;
 			json_t *level;
-			if (want(src, v, key, NULL, JSON_OBJECT, "an object of rule: level", err) < 0)
+			if (want(src, v, key, JSON_OBJECT, "an object of rule: level", err) < 0)
 				return -1;
 			c->severity_rules = calloc(json_object_size(v) + 1, sizeof(char *));
 			c->severity_levels = calloc(json_object_size(v) + 1, sizeof(int));
 			json_object_foreach(v, rule, level) {
-				if (!pgs_rule_find(rule)) {
-					snprintf(what, sizeof(what),
-						 "no rule named '%s' (pgstage rules lists them)", rule);
-					return config_error(src, rule, "severity", err, what);
-				}
+				if (rule_name(src, rule, key, rule, err) < 0)
+					return -1;
 				int sev = json_is_string(level)
 						  ? pgs_severity_parse(json_string_value(level))
 						  : -1;
-				if (sev < 0) {
-					snprintf(what, sizeof(what),
-						 "the severity of '%s' must be \"info\", \"warning\" or "
-						 "\"error\"",
-						 rule);
-					return config_error(src, rule, "severity", err, what);
-				}
+				if (sev < 0)
+					return config_error(src, key, rule, err,
+							    "the severity of %s must be \"info\", "
+							    "\"warning\" or \"error\"",
+							    show(&shown, rule, '\''));
 				c->severity_rules[c->n_severity] = pgs_xstrdup(rule);
 				c->severity_levels[c->n_severity++] = sev;
 			}
 		} else if (strcmp(key, "fail_on") == 0) {
-			if (want(src, v, key, NULL, JSON_STRING, "a string", err) < 0)
+			if (want(src, v, key, JSON_STRING, "a string", err) < 0)
 				return -1;
 			const char *f = json_string_value(v);
 			c->fail_on = strcmp(f, "none") == 0 ? 3 : pgs_severity_parse(f);
 			if (c->fail_on < 0)
-				return config_error(src, key, NULL, err,
+				return config_error(src, NULL, key, err,
 						    "\"fail_on\" must be \"info\", \"warning\", "
 						    "\"error\" or \"none\"");
-		} else if (strcmp(key, "lock_timeout") == 0 ||
-			   strcmp(key, "statement_timeout") == 0) {
-			if (want(src, v, key, NULL, JSON_STRING, "a string such as \"2s\"", err) < 0)
+		} else if (strcmp(key, "lock_timeout") == 0) {
+			if (duration(src, v, key, &c->lock_timeout, err) < 0)
 				return -1;
-			char **slot = key[0] == 'l' ? &c->lock_timeout : &c->statement_timeout;
-			*slot = pgs_xstrdup(json_string_value(v));
+		} else if (strcmp(key, "statement_timeout") == 0) {
+			if (duration(src, v, key, &c->statement_timeout, err) < 0)
+				return -1;
 		} else {
-			snprintf(what, sizeof(what),
-				 "unknown key \"%s\" (known: pg_version, tool, layout, include, "
-				 "exclude, disable, severity, fail_on, lock_timeout, "
-				 "statement_timeout, \"//\" for notes)",
-				 key);
-			return config_error(src, key, NULL, err, what);
+			return config_error(
+			    src, NULL, key, err,
+			    "unknown key %s (known: pg_version, tool, layout, include, "
+			    "exclude, disable, severity, fail_on, lock_timeout, "
+			    "statement_timeout, \"//\" for notes)",
+			    show(&shown, key, '"'));
 		}
 	}
 	return 0;
+}
+
+#define BOM "\xEF\xBB\xBF"
+
+/* Parse the file's text (NUL-terminated, len bytes) into out. */
+static int load_text(struct pgs_config *out, const char *path, const char *text, size_t len,
+		     struct pgs_error *err)
+{
+	/* a BOM is allowed, as in SQL files, and is no column */
+	size_t bom = len >= 3 && memcmp(text, BOM, 3) == 0 ? 3 : 0;
+	struct located src = {text + bom, len - bom, path, NULL, 0};
+	const char *nul = memchr(src.text, '\0', src.len);
+	char shown[PGS_ESCAPE_SIZE(JSON_ERROR_TEXT_LENGTH)];
+	json_error_t jerr;
+	int line, col;
+
+	if (nul) {
+		position(&src, (size_t)(nul - src.text), &line, &col);
+		return pgs_error_set(err, "%s:%d:%d: a NUL byte: the configuration must be JSON text",
+				     path, line, col);
+	}
+	json_t *root = json_loadb(src.text, src.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		/* its "near '...'" shows the text as it is */
+		pgs_escape(shown, jerr.text, JSON_ERROR_TEXT_LENGTH, 0);
+		return pgs_error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, shown);
+	}
+	find_keys(&src);
+	int rc = parse(out, &src, root, err);
+	release_keys(&src);
+	json_decref(root);
+	return rc;
 }
 
 int pgs_config_load(struct pgs_config *out, const char *path, struct pgs_error *err)
@@ -257,16 +395,7 @@ int pgs_config_load(struct pgs_config *out, const char *path, struct pgs_error *
 	text[got] = '\0';
 	fclose(f);
 
-	json_error_t jerr;
-	json_t *root = json_loadb(text, got, JSON_REJECT_DUPLICATES, &jerr);
-	int rc = 0;
-	if (!root) {
-		rc = pgs_error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-	} else {
-		struct located src = {text, path};
-		rc = parse(out, &src, root, err);
-		json_decref(root);
-	}
+	int rc = load_text(out, path, text, got, err);
 	free(text);
 	if (rc < 0) {
 		pgs_config_release(out);

@@ -18,8 +18,10 @@
  *   }
  *
  * exclude globs match file paths: * and ? within a path segment, ** across
- * segments. Unknown keys and values of the wrong type are errors naming the file,
- * line and column.
+ * segments. The timeouts must be durations the server accepts (lint/duration.h):
+ * plans paste them into SQL. Unknown keys and bad values are errors naming the
+ * file, line and column of the key, on one line with control characters
+ * escaped. A UTF-8 BOM is skipped, as in SQL files.
  */
 #ifndef PGS_CONFIG_H
 #define PGS_CONFIG_H

@@ -1205,26 +1205,6 @@ void pgs_model_end_transaction(struct pgs_model *model)
 			memset(all[i], 0, sizeof(*all[i]));
 }
 
-long pgs_setting_ms(const char *value)
-{
-	char *end;
-	double v = strtod(value, &end);
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000},
-		     {"d", 86400000}, {"us", 0.001}};
-
-	if (end == value)
-		return -1;
-	while (*end == ' ')
-		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0)
-			return (long)(v * units[i].ms);
-	return -1;
-}
-
 static struct pgs_setting *setting(struct pgs_model *model, const char *name)
 {
 	if (!name)

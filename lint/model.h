@@ -159,9 +159,6 @@ void pgs_model_begin_file(struct pgs_model *model, unsigned file_number);
 /* A transaction ended: SET LOCAL values are gone. */
 void pgs_model_end_transaction(struct pgs_model *model);
 
-/* Milliseconds a timeout setting value means ("2s", "500", "1min"), or -1 when unparsable. */
-long pgs_setting_ms(const char *value);
-
 void pgs_model_init(struct pgs_model *model);
 void pgs_model_release(struct pgs_model *model);
 

@@ -82,9 +82,11 @@ void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files,
 
 /*
  * Write files under dir (created, with its parents, when missing). Checks
- * first that none of the files exists and writes nothing when one does;
- * never overwrites. Returns -1 with a message naming the path on failure
- * (files written before a failure stay).
+ * first that none of the files exists and that no phase directory is a
+ * symbolic link or not a directory; never overwrites. All or nothing: every
+ * file is written under a temporary name before any takes its own, and a
+ * failure removes what was written and every directory created. Returns -1
+ * with a message naming the path on failure.
  */
 int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
 			 struct pgs_error *err);

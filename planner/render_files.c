@@ -18,13 +18,13 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lint/write.h"
 #include "planner/down.h"
 #include "planner/guard.h"
 
@@ -498,39 +498,82 @@ void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files, const st
 
 /* ---- writing ---- */
 
-/* mkdir -p */
-static int make_dirs(const char *path, struct pgs_error *err)
+/*
+ * What a write has made so far, so that a failure takes it all back: the
+ * directories it created (parents first), each file's temporary copy
+ * (NULL once placed, or for a checkpoint), the files put in place.
+ */
+struct made {
+	char **dirs;
+	size_t n_dirs;
+	char **temps;
+	char **placed;
+	size_t n_placed;
+};
+
+static void undo(struct made *m, size_t n_files)
+{
+	for (size_t i = m->n_placed; i-- > 0;)
+		unlink(m->placed[i]);
+	for (size_t i = 0; i < n_files; i++)
+		if (m->temps[i])
+			unlink(m->temps[i]);
+	for (size_t i = m->n_dirs; i-- > 0;)
+		rmdir(m->dirs[i]);
+}
+
+static void made_free(struct made *m, size_t n_files)
+{
+	for (size_t i = 0; i < n_files; i++)
+		free(m->temps[i]);
+	for (size_t i = 0; i < m->n_placed; i++)
+		free(m->placed[i]);
+	for (size_t i = 0; i < m->n_dirs; i++)
+		free(m->dirs[i]);
+	free(m->temps);
+	free(m->placed);
+	free(m->dirs);
+}
+
+/* mkdir path, remembered when it is new; an existing one must be a directory. */
+static int make_dir(struct made *m, const char *path, bool follow, struct pgs_error *err)
 {
 	struct stat sb;
 
-	if (!*path)
-		return pgs_error_set(err, "the output directory is an empty path");
-	char *p = pgs_xstrdup(path);
+	if (mkdir(path, 0777) == 0) {
+		m->dirs = pgs_xrealloc(m->dirs, (m->n_dirs + 1) * sizeof(*m->dirs));
+		m->dirs[m->n_dirs++] = pgs_xstrdup(path);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return pgs_error_set(err, "cannot create directory %s: %s", path, strerror(errno));
+	if ((follow ? stat(path, &sb) : lstat(path, &sb)) < 0 || !S_ISDIR(sb.st_mode))
+		return pgs_error_set(err, "%s is not a directory", path);
+	return 0;
+}
 
-	for (char *s = p + 1;; s++) {
+/* mkdir -p dir: the user's -o DIR, whose parts may be symbolic links. */
+static int make_dirs(struct made *m, const char *dir, struct pgs_error *err)
+{
+	if (!*dir)
+		return pgs_error_set(err, "the output directory is an empty path");
+	char *p = pgs_xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; rc == 0; s++) {
 		bool end = *s == 0;
-		if (*s == '/' || end) {
-			*s = 0;
-			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-				pgs_error_set(err, "cannot create directory %s: %s", p,
-					      strerror(errno));
-				free(p);
-				return -1;
-			}
-			if (stat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-				pgs_error_set(err, "%s is not a directory", p);
-				free(p);
-				return -1;
-			}
-			if (end)
-				break;
-			*s = '/';
-			while (s[1] == '/')
-				s++;
-		}
+		if (*s != '/' && !end)
+			continue;
+		*s = 0;
+		rc = make_dir(m, p, true, err);
+		if (end)
+			break;
+		*s = '/';
+		while (s[1] == '/')
+			s++;
 	}
 	free(p);
-	return 0;
+	return rc;
 }
 
 static char *join(const char *dir, const char *name)
@@ -543,31 +586,21 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-static int write_file(const char *path, const char *text, struct pgs_error *err)
+/* The phase directory of a file ("DIR/phase-2"), or NULL for a file directly in DIR. */
+static char *phase_dir(const char *path, const char *name)
 {
-	/* O_EXCL: never overwrite, even a file that appeared since the check */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
-	size_t len = strlen(text), done = 0;
-
-	if (fd < 0)
-		return pgs_error_set(err, "cannot create %s: %s", path, strerror(errno));
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return pgs_error_set(err, "cannot write %s: %s", path, strerror(e));
-		}
-		done += (size_t)w;
-	}
-	if (close(fd) < 0)
-		return pgs_error_set(err, "cannot write %s: %s", path, strerror(errno));
-	return 0;
+	if (!strchr(name, '/'))
+		return NULL;
+	return strndup(path, (size_t)(strrchr(path, '/') - path));
 }
 
-int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir, struct pgs_error *err)
+/*
+ * Before anything is made: no file exists, and each phase directory is
+ * missing or a real directory (one that is a symbolic link is not written
+ * through, like a file that is one is not overwritten).
+ */
+static int check_targets(const struct pgs_plan_files *files, const char *dir,
+			 struct pgs_error *err)
 {
 	struct stat sb;
 	int rc = 0;
@@ -576,28 +609,69 @@ int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir, st
 		if (!files->items[i].name)
 			continue;
 		char *path = join(dir, files->items[i].name);
-		if (lstat(path, &sb) == 0)
-			rc = pgs_error_set(
-			    err,
-			    "%s exists: pgstage plan never overwrites a file (move it "
-			    "away or choose another -o DIR)",
-			    path);
+		char *phase = phase_dir(path, files->items[i].name);
+		if (phase && lstat(phase, &sb) == 0 && S_ISLNK(sb.st_mode))
+			rc = pgs_error_set(err,
+					   "%s is a symbolic link: pgstage plan writes only into "
+					   "directories of DIR itself (remove it or choose another -o "
+					   "DIR)",
+					   phase);
+		else if (phase && lstat(phase, &sb) == 0 && !S_ISDIR(sb.st_mode))
+			rc = pgs_error_set(err, "%s is not a directory", phase);
+		else if (lstat(path, &sb) == 0)
+			rc = pgs_error_set(err,
+					   "%s exists: pgstage plan never overwrites a file (move it "
+					   "away or choose another -o DIR)",
+					   path);
+		free(phase);
 		free(path);
 	}
-	if (rc < 0 || make_dirs(dir, err) < 0)
-		return -1;
+	return rc;
+}
+
+int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
+			 struct pgs_error *err)
+{
+	struct made m = {0};
+	char **paths = calloc(files->n + 1, sizeof(*paths));
+	int rc = check_targets(files, dir, err);
+
+	m.temps = calloc(files->n + 1, sizeof(*m.temps));
+	m.placed = calloc(files->n + 1, sizeof(*m.placed));
+	if (!paths || !m.temps || !m.placed)
+		abort(); /* out of memory, as pgs_xmalloc treats it */
+	if (rc == 0)
+		rc = make_dirs(&m, dir, err);
+	/* every file written in full under a temporary name ... */
 	for (size_t i = 0; i < files->n && rc == 0; i++) {
 		const struct pgs_plan_file *f = &files->items[i];
 		if (!f->name)
 			continue;
-		char *path = join(dir, f->name);
-		char *slash = strrchr(path, '/');
-		*slash = 0;
-		rc = make_dirs(path, err);
-		*slash = '/';
-		if (rc == 0)
-			rc = write_file(path, f->text, err);
-		free(path);
+		paths[i] = join(dir, f->name);
+		char *phase = phase_dir(paths[i], f->name);
+		if (phase)
+			rc = make_dir(&m, phase, false, err);
+		free(phase);
+		if (rc == 0 &&
+		    !(m.temps[i] = pgs_write_temp(paths[i], f->text, PGS_WRITE_NEW_FILE, err)))
+			rc = -1;
 	}
+	/* ... before any takes its name */
+	for (size_t i = 0; i < files->n && rc == 0; i++) {
+		if (!m.temps[i])
+			continue;
+		rc = pgs_write_place_new(m.temps[i], paths[i], err);
+		if (rc == 0) {
+			free(m.temps[i]);
+			m.temps[i] = NULL;
+			m.placed[m.n_placed++] = pgs_xstrdup(paths[i]);
+		}
+	}
+	if (rc < 0)
+		undo(&m, files->n);
+	made_free(&m, files->n);
+	for (size_t i = 0; i < files->n; i++)
+		free(paths[i]);
+	free(paths);
 	return rc;
 }

@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "lint/duration.h"
 #include "lint/rule.h"
 #include "rules/rule_util.h"
 
@@ -21,7 +22,7 @@ struct state {
 /* Whether a lock_timeout other than 0 is in effect (unparsable values count). */
 static bool timeout_in_effect(const struct pgs_setting *s)
 {
-	return s->value && pgs_setting_ms(s->value) != 0;
+	return s->value && pgs_duration_ms(s->value, NULL) != 0;
 }
 
 /* The strongest lock the statement takes that blocks traffic on an existing table. */

@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "lint/duration.h"
 #include "lint/rule.h"
 #include "rules/rule_util.h"
 
@@ -38,7 +39,7 @@ static void check(struct pgs_check *ctx)
 	if (pgs_rules_is_concurrently(node))
 		return;
 	const struct pgs_effect *e = slow_under_lock(ctx);
-	if (!e || (setting->value && pgs_setting_ms(setting->value) != 0))
+	if (!e || (setting->value && pgs_duration_ms(setting->value, NULL) != 0))
 		return;
 	if (!st)
 		st = *slot = pgs_arena_alloc(pgs_check_arena(ctx), sizeof(*st));

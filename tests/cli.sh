@@ -91,11 +91,14 @@ file() {
 	printf '%s' "${2-}" >"$work/$1"
 }
 
-# run ARGS...: pgstage ARGS in $work, stdin from /dev/null (or $stdin_file)
+# run ARGS...: pgstage ARGS in $work, stdin from /dev/null (or $stdin_file),
+# under a file-size limit of $file_limit KB when set, as $run_as (a command
+# prefix such as setpriv ...) when set
 run() {
-	last_cmd="pgstage $*"
+	last_cmd="${run_as:+(${run_as[*]}) }${file_limit:+(ulimit -f $file_limit) }pgstage $*"
 	set +e
-	(cd "$work" && exec "$pgstage" "$@") <"${stdin_file:-/dev/null}" >"$out" 2>"$err"
+	(cd "$work" && { [[ -z ${file_limit:-} ]] || ulimit -f "$file_limit"; } &&
+		exec ${run_as:+"${run_as[@]}"} "$pgstage" "$@") <"${stdin_file:-/dev/null}" >"$out" 2>"$err"
 	rc=$?
 	set -e
 	if ((rc > 128)); then
@@ -1082,6 +1085,56 @@ assert_stdout_line "SET LOCAL lock_timeout = '3s';"
 assert_stdout_line "SET LOCAL statement_timeout = '10min';"
 assert_stdout_lacks "'2s'"
 
+begin "config: a timeout that is not a PostgreSQL duration is an error, never pasted into SQL"
+file .pgstage.json '{
+  "lock_timeout": "1s'"'"'; DROP TABLE users; --"
+}
+'
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+run plan m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: .pgstage.json:2:3: \"lock_timeout\" must be a duration such as \"2s\" or \"500ms\": \"1s'; DROP TABLE users; --\" has something other than a unit after the number (units: us, ms, s, min, h, d)"
+run plan -o out m.sql
+assert_rc 2
+[[ ! -e $work/out ]] || fail "out/ was created"
+run lint m.sql
+assert_rc 2
+file .pgstage.json '{"statement_timeout": "5 minutes"}'
+run plan m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: .pgstage.json:1:2: \"statement_timeout\" must be a duration such as \"2s\" or \"500ms\": \"5 minutes\" has something other than a unit after the number (units: us, ms, s, min, h, d)"
+file .pgstage.json '{"lock_timeout": "1500", "statement_timeout": "1 h"}'
+file fk.sql 'ALTER TABLE users ADD CONSTRAINT users_email_fk FOREIGN KEY (email) REFERENCES emails (address);
+'
+run plan fk.sql
+assert_rc 0
+assert_stdout_line "SET LOCAL lock_timeout = '1500';"
+assert_stdout_line "SET LOCAL statement_timeout = '1 h';"
+
+begin "config: errors are one line, control characters escaped, at the key"
+file a.sql 'SELECT 1;'
+file .pgstage.json '{
+  "pg_version": 15,
+  "a\nb\u001b[31m": 1
+}'
+run lint a.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "a\nb\u001b[31m" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, "//" for notes)'
+printf '{"tool": "goose"}\n\0' >"$work/.pgstage.json"
+run lint a.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: .pgstage.json:2:1: a NUL byte: the configuration must be JSON text"
+
+begin "config: a UTF-8 BOM is accepted, as in SQL files"
+file a.sql 'CREATE INDEX a_idx ON users (a);'
+printf '\xef\xbb\xbf{"disable": ["require-concurrent-index"]}\n' >"$work/.pgstage.json"
+run lint --fail-on error a.sql
+assert_rc 0
+assert_stderr_empty
+assert_stdout_lacks "require-concurrent-index"
+
 # ---- --fix ----
 
 begin "--fix applies safe fixes in place; the fixed file parses and lints clean"
@@ -1127,6 +1180,39 @@ run lint --rule require-concurrent-index --fix c.sql
 assert_rc 0
 assert_eq "$(od -An -c "$work/c.sql" | tr -d ' \n')" "$(printf 'CREATE INDEX CONCURRENTLY a_idx ON users (a);\r\n-- done\r\n' | od -An -c | tr -d ' \n')" "bytes after the fix"
 assert_eq "$(stat -c %a "$work/c.sql")" "640" "mode after the fix"
+
+begin "--fix on a symbolic link fixes the file it points to and keeps the link"
+file real/m.sql 'CREATE INDEX a_idx ON users (a);
+'
+chmod 604 "$work/real/m.sql"
+mkdir -p "$work/db"
+ln -s ../real/m.sql "$work/db/m.sql"
+run lint --rule require-concurrent-index --fix db/m.sql
+assert_rc 0
+assert_stderr_is "pgstage: db/m.sql: fixed 1 finding"
+[[ -L $work/db/m.sql ]] || fail "db/m.sql is no longer a symbolic link"
+assert_eq "$(readlink "$work/db/m.sql")" "../real/m.sql" "the link"
+assert_eq "$(cat "$work/real/m.sql")" 'CREATE INDEX CONCURRENTLY a_idx ON users (a);' "the link's target"
+assert_eq "$(stat -c %a "$work/real/m.sql")" "604" "mode of the target"
+assert_eq "$(ls -A "$work/db") $(ls -A "$work/real")" "m.sql m.sql" "files beside the link and the target"
+
+begin "--fix that cannot write names the file and leaves it as it was"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+chmod 555 "$work"
+run_as=()
+if (($(id -u) == 0)); then
+	chmod 755 "$tmp"
+	run_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	chmod 666 "$work/m.sql"
+fi
+run lint --rule require-concurrent-index --fix m.sql
+run_as=()
+chmod 755 "$work"
+assert_rc 1
+assert_stderr_is "pgstage: error: cannot create m.sql: Permission denied (the fixes are not applied)"
+assert_findings 1
+assert_eq "$(cat "$work/m.sql")" 'CREATE INDEX a_idx ON users (a);' "the file"
 
 begin "--dry-run and --unsafe-fixes need --fix; explain has no --fix"
 file m.sql 'SELECT 1;'
@@ -1286,6 +1372,95 @@ assert_stdout_line "checkpoint (stage 3/4): deploy application code that works w
 assert_stdout_line "  deploy the application change, then apply out/phase-2/"
 assert_stdout_line "out/phase-2/3_m_4_drop.sql"
 [[ -f $work/out/phase-2/3_m_4_drop.sql ]] || fail "phase-2 file missing"
+assert_eq "$(cd "$work/out" && find . | sort)" ".
+./phase-1
+./phase-1/1_m_1_add_column.sql
+./phase-1/2_m_2_backfill.sql
+./phase-2
+./phase-2/3_m_4_drop.sql" "out/ after the write (no temporary file left)"
+
+# a plan in two phases: out/phase-1/{1_m_1_add_column,2_m_2_backfill}.sql, out/phase-2/3_m_4_drop.sql
+phased_plan_inputs() {
+	file schema.sql 'CREATE TABLE users (id bigint PRIMARY KEY, a int);
+'
+	file m.sql 'ALTER TABLE users ALTER COLUMN a TYPE bigint;
+'
+}
+
+# tree_of DIR: every entry under $work/DIR with type, mode, size and link target
+tree_of() {
+	(cd "$work" && find "$1" -printf '%y %m %s %p -> %l\n' | sort)
+}
+
+begin "plan -o: a phase-N that is a file fails before anything is written"
+phased_plan_inputs
+file out/phase-2 'a file
+'
+before=$(tree_of out)
+run plan --context schema.sql -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: out/phase-2 is not a directory"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+
+begin "plan -o: a phase-N that is a symbolic link is not written through"
+phased_plan_inputs
+mkdir -p "$work/out" "$work/elsewhere"
+ln -s ../elsewhere "$work/out/phase-2"
+before=$(tree_of out)
+run plan --context schema.sql -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: out/phase-2 is a symbolic link: pgstage plan writes only into directories of DIR itself (remove it or choose another -o DIR)"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+assert_eq "$(ls -A "$work/elsewhere")" "" "the link's target"
+
+begin "plan -o: an unwritable phase-N leaves nothing behind (no phase-1 files)"
+phased_plan_inputs
+mkdir -p "$work/out/phase-2"
+chmod 555 "$work/out/phase-2"
+chmod 777 "$work/out"
+before=$(tree_of out)
+run_as=()
+if (($(id -u) == 0)); then
+	# root writes anywhere: run as nobody, who must reach $work
+	chmod 755 "$tmp" "$work"
+	run_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+fi
+run plan --context schema.sql -o out m.sql
+run_as=()
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: cannot create out/phase-2/3_m_4_drop.sql: Permission denied"
+assert_eq "$(tree_of out)" "$before" "out/ after the failure"
+
+begin "plan -o: a write that fails (a 4 KB file-size limit) leaves nothing behind"
+columns=$(for i in $(seq 1 300); do printf '  column_number_%03d int,\n' "$i"; done)
+file m.sql "CREATE INDEX a_idx ON users (a);
+CREATE TABLE wide (
+$columns
+  id bigint PRIMARY KEY
+);
+"
+file_limit=4 run plan -o out m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: plan: cannot write out/2_m_2_create_table.sql: File too large"
+[[ ! -e $work/out ]] || fail "out/ was left: $(find "$work/out")"
+run plan -o out m.sql
+assert_rc 0
+(($(stat -c %s "$work/out/2_m_2_create_table.sql") > 4096)) || fail "the table's file is not over 4 KB"
+
+begin "a full standard output is an error, not a clean exit"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+set +e
+(cd "$work" && exec "$pgstage" plan m.sql) >/dev/full 2>"$err"
+rc=$?
+set -e
+last_cmd="pgstage plan m.sql >/dev/full"
+assert_rc 2
+assert_stderr_is "pgstage: error: cannot write to standard output: No space left on device"
 
 finish
 if ((skipped > 0)); then

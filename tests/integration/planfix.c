@@ -293,6 +293,37 @@ int pgf_build_context(PGconn *admin, const struct pgf_fixture *fx, const char *d
 	return rc;
 }
 
+static char made[64][64]; /* the databases pgf_context_db made */
+static size_t n_made;
+
+int pgf_context_db(PGconn *admin, const struct pgf_fixture *fx, const char *rows, char *name,
+		   size_t size)
+{
+	const char *contexts[8];
+	int n = pgf_context_paths(fx, contexts, 8);
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (int i = 0; i <= n; i++)
+		for (const char *p = i < n ? contexts[i] : rows ? rows : "-"; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(name, size, "pgs_ctx_%016llx", h);
+	for (size_t i = 0; i < n_made; i++)
+		if (strcmp(made[i], name) == 0)
+			return 0;
+	if (pgf_build_context(admin, fx, name, rows) != 0)
+		return -1;
+	if (n_made < sizeof(made) / sizeof(made[0]))
+		snprintf(made[n_made++], sizeof(made[0]), "%s", name);
+	return 0;
+}
+
+void pgf_drop_context_dbs(PGconn *admin)
+{
+	for (size_t i = 0; i < n_made; i++)
+		pgt_drop_db(admin, made[i]);
+	n_made = 0;
+}
+
 /* ---- the catalog, as sorted lines ---- */
 
 #define USER_NS(ns) ns " NOT IN ('pg_catalog', 'information_schema') AND " ns " NOT LIKE 'pg\\_%'"

@@ -107,6 +107,18 @@ void pgf_plan_command(const struct pgf_fixture *fx, const char *pgstage, const c
 int pgf_build_context(PGconn *admin, const struct pgf_fixture *fx, const char *dbname,
 		      const char *rows);
 
+/*
+ * The name (in name[size]) of a database where the fixture's context files
+ * ran with pgstage_test.rows rows (NULL: the files' own count): made on
+ * first use, then shared by every fixture with the same context files, as
+ * the template of its copies. 0, or -1 after printing why.
+ */
+int pgf_context_db(PGconn *admin, const struct pgf_fixture *fx, const char *rows, char *name,
+		   size_t size);
+
+/* Drop every database pgf_context_db made. */
+void pgf_drop_context_dbs(PGconn *admin);
+
 /* The catalog of the user schemas as sorted lines, malloc-ed; NULL after printing why. */
 char *pgf_catalog_lines(PGconn *conn);
 

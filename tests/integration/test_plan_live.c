@@ -43,7 +43,6 @@
 #include "tests/integration/planfix.h"
 
 #define APP_NAME "pgstage-test_plan_live"
-#define DB_CONTEXT "pgs_live_context"
 #define DB_LIVE "pgs_live"
 #define DB_ORIGINAL "pgs_live_original"
 #define FIXTURE_GLOB "fixtures/plan/*.sql"
@@ -492,7 +491,7 @@ static void report_writers(struct report *r, struct live *l, double took_ms)
 
 static void prove_fixture(struct report *r)
 {
-	char cmd[2048], file[400], *script = NULL;
+	char cmd[2048], file[400], context[64], *script = NULL;
 	struct live *l = calloc(1, sizeof(*l));
 	PGconn *conn = NULL, *original = NULL;
 	long long before[MAX_LABELS];
@@ -509,9 +508,9 @@ static void prove_fixture(struct report *r)
 		problem(r, "%s: no plan", cmd);
 		goto out;
 	}
-	if (pgf_build_context(admin, r->fx, DB_CONTEXT, rows) != 0 ||
-	    pgt_create_copy(admin, DB_CONTEXT, DB_ORIGINAL) != 0 ||
-	    pgt_create_copy(admin, DB_CONTEXT, DB_LIVE) != 0 ||
+	if (pgf_context_db(admin, r->fx, rows, context, sizeof(context)) != 0 ||
+	    pgt_create_copy(admin, context, DB_ORIGINAL) != 0 ||
+	    pgt_create_copy(admin, context, DB_LIVE) != 0 ||
 	    !(original = pgt_connect(DB_ORIGINAL, APP_NAME)) ||
 	    !(conn = pgt_connect(DB_LIVE, APP_NAME))) {
 		problem(r, "could not set up the databases");
@@ -546,7 +545,6 @@ out:
 	PQfinish(original);
 	pgt_drop_db(admin, DB_LIVE);
 	pgt_drop_db(admin, DB_ORIGINAL);
-	pgt_drop_db(admin, DB_CONTEXT);
 	(void)remove(file);
 	free(script);
 	free(l);
@@ -579,6 +577,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	pgf_drop_context_dbs(admin);
 	PQfinish(admin);
 	admin = NULL;
 	if (*tmpdir)

@@ -101,7 +101,6 @@
 #include "tests/integration/planfix.h"
 
 #define APP_NAME "pgstage-test_plan_proof"
-#define DB_CONTEXT "pgs_plan_context"
 #define DB_ORIGINAL "pgs_plan_original"
 #define DB_PLAN "pgs_plan_staged"
 #define DB_SCRIPT "pgs_plan_script"
@@ -170,10 +169,10 @@ static PGconn *connect_quiet(const char *dbname)
 	return conn;
 }
 
-/* DB_CONTEXT: a fresh database where the fixture's --context files ran. */
-static int build_context(struct report *r)
+/* The database where the fixture's --context files ran, in name[64]. */
+static int build_context(struct report *r, char *name)
 {
-	if (pgf_build_context(admin, r->fx, DB_CONTEXT, NULL) == 0)
+	if (pgf_context_db(admin, r->fx, NULL, name, 64) == 0)
 		return 0;
 	problem(r, "the context does not run");
 	return -1;
@@ -1139,9 +1138,11 @@ struct sessions {
 static int open_sessions(struct report *r, struct sessions *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (build_context(r) != 0 || pgt_create_copy(admin, DB_CONTEXT, DB_ORIGINAL) != 0 ||
-	    pgt_create_copy(admin, DB_CONTEXT, DB_PLAN) != 0 ||
-	    pgt_create_copy(admin, DB_CONTEXT, DB_SCRIPT) != 0)
+	char context[64];
+
+	if (build_context(r, context) != 0 || pgt_create_copy(admin, context, DB_ORIGINAL) != 0 ||
+	    pgt_create_copy(admin, context, DB_PLAN) != 0 ||
+	    pgt_create_copy(admin, context, DB_SCRIPT) != 0)
 		return -1;
 	if (!(s->original = connect_quiet(DB_ORIGINAL)) ||
 	    !(s->original_keeper = connect_quiet(DB_ORIGINAL)) ||
@@ -1165,7 +1166,6 @@ static void close_sessions(struct sessions *s)
 	pgt_drop_db(admin, DB_ORIGINAL);
 	pgt_drop_db(admin, DB_PLAN);
 	pgt_drop_db(admin, DB_SCRIPT);
-	pgt_drop_db(admin, DB_CONTEXT);
 }
 
 static void prove_fixture(struct report *r)
@@ -1261,7 +1261,9 @@ static void trace_original(struct report *r, const char *sql, bool alone)
 	size_t n = 0;
 
 	memset(&t, 0, sizeof(t));
-	if (build_context(r) != 0 || pgt_create_copy(admin, DB_CONTEXT, DB_ORIGINAL) != 0 ||
+	char context[64];
+
+	if (build_context(r, context) != 0 || pgt_create_copy(admin, context, DB_ORIGINAL) != 0 ||
 	    tracer_open(&t, r, DB_ORIGINAL) != 0 || !(stmts = pgt_split_statements(sql)))
 		problem(r, "could not set up the self-check");
 	else {
@@ -1276,7 +1278,6 @@ static void trace_original(struct report *r, const char *sql, bool alone)
 	pgt_free_statements(stmts);
 	tracer_close(&t);
 	pgt_drop_db(admin, DB_ORIGINAL);
-	pgt_drop_db(admin, DB_CONTEXT);
 }
 
 static void test_self_check(void **state)
@@ -1320,6 +1321,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	pgf_drop_context_dbs(admin);
 	PQfinish(admin);
 	admin = NULL;
 	if (*tmpdir)
