@@ -37,6 +37,16 @@ void pgs_plan_render_timeouts(FILE *out, const struct pgs_plan_stage *st, bool l
 /* The stage's header comment lines: "-- stage i/n: kind: why" and "-- locks: ...". */
 void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t i);
 
+/*
+ * "-- " and the formatted text as one comment line: control characters
+ * (a newline in a table name, in a file name) are escaped, so no text can
+ * end the comment and be run. Every comment with names in it goes through it.
+ */
+void pgs_plan_comment(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The formatted text as one line for a terminal, control characters escaped. */
+void pgs_plan_print_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* One step: "-- from PATH:LINE" for generated SQL, then the SQL and its semicolon. */
 void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step);
 

@@ -256,9 +256,9 @@ static void put_recovery(FILE *f, const struct pgs_plan_stage *st, enum pgs_tool
 	if (!before)
 		return;
 	if (st->cleanup)
-		fprintf(f,
-			"-- if this migration fails, it may leave an INVALID index: %s%s; then "
-			"apply it again\n",
+		pgs_plan_comment(f,
+				 "if this migration fails, it may leave an INVALID index: %s%s; then "
+				 "apply it again",
 			st->reset ? "drop it with " : "find it with: ",
 			st->reset ? st->reset : st->cleanup);
 	if (st->kind == PGS_STAGE_BACKFILL)
@@ -283,7 +283,7 @@ static void put_up(FILE *f, const struct pgs_plan_stage *st, enum pgs_tool layou
 	for (size_t k = 0; k < st->n_steps; k++) {
 		const struct pgs_plan_step *step = &st->steps[k];
 		if (!step->verbatim)
-			fprintf(f, "-- from %s:%u\n", step->path, step->line);
+			pgs_plan_comment(f, "from %s:%u", step->path, step->line);
 		put_sql(f, step->sql, layout);
 	}
 	put_recovery(f, st, layout, false);
@@ -304,7 +304,7 @@ static void put_down(FILE *f, const struct pgs_plan_stage *st, const struct pgs_
 		fputs("SET lock_timeout = 0;\nSET statement_timeout = 0;\n", f);
 	for (size_t k = 0; k < down->n; k++) {
 		if (down->steps[k].comment)
-			fprintf(f, "-- %s\n", down->steps[k].comment);
+			pgs_plan_comment(f, "%s", down->steps[k].comment);
 		if (down->steps[k].sql)
 			put_sql(f, down->steps[k].sql, layout);
 	}
@@ -316,7 +316,7 @@ static void put_down(FILE *f, const struct pgs_plan_stage *st, const struct pgs_
 static void put_notes(FILE *f, const struct pgs_plan *plan, bool first)
 {
 	for (size_t i = 0; first && i < plan->n_notes; i++)
-		fprintf(f, "-- note: %s\n", plan->notes[i]);
+		pgs_plan_comment(f, "note: %s", plan->notes[i]);
 }
 
 static void add(struct pgs_plan_files *out, struct pgs_arena *a, const char *name, const char *text,
@@ -409,7 +409,7 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 		add(out, a, pgs_arena_printf(a, "%s%s.up.sql", t->dir, t->name), text, t->phase,
 		    t->stage);
 		buf_open(&b);
-		fprintf(b.f, "-- undoes %s.up.sql, in reverse order\n", t->name);
+		pgs_plan_comment(b.f, "undoes %s.up.sql, in reverse order", t->name);
 		pgs_plan_render_stage_header(b.f, plan, t->stage);
 		put_down(b.f, st, &down, layout);
 		add(out, a, pgs_arena_printf(a, "%s%s.down.sql", t->dir, t->name), buf_close(&b, a),
@@ -474,23 +474,23 @@ void pgs_plan_files_list(FILE *out, const struct pgs_plan_files *files, const st
 	const char *sep = *dir && dir[strlen(dir) - 1] == '/' ? "" : "/";
 
 	for (size_t i = 0; i < plan->n_notes; i++)
-		fprintf(out, "note: %s\n", plan->notes[i]);
+		pgs_plan_print_line(out, "note: %s", plan->notes[i]);
 	if (files->n == 0)
 		fprintf(out, "no stages: no file written\n");
 	for (size_t i = 0; i < files->n; i++) {
 		const struct pgs_plan_file *f = &files->items[i];
 		if (f->name) {
-			fprintf(out, "%s%s%s\n", dir, sep, f->name);
+			pgs_plan_print_line(out, "%s%s%s", dir, sep, f->name);
 			continue;
 		}
-		fprintf(out, "checkpoint (stage %zu/%zu): %s\n", f->stage + 1, plan->n_stages,
-			f->text);
+		pgs_plan_print_line(out, "checkpoint (stage %zu/%zu): %s", f->stage + 1,
+				    plan->n_stages, f->text);
 		bool more = false;
 		for (size_t k = i + 1; k < files->n; k++)
 			more = more || files->items[k].name;
 		if (more)
-			fprintf(out, "  deploy the application change, then apply %s%sphase-%zu/\n",
-				dir, sep, f->phase);
+			pgs_plan_print_line(out, "  deploy the application change, then apply %s%sphase-%zu/",
+					    dir, sep, f->phase);
 		else
 			fprintf(out, "  deploy the application change; no file follows\n");
 	}

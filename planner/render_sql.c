@@ -9,37 +9,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lint/error.h"
 #include "lint/quote.h"
 #include "lint/report.h"
 #include "planner/render.h"
 
+/* The formatted text on one line: control characters escaped ("\n"), malloc-ed. */
+static char *one_line(const char *fmt, va_list ap)
+{
+	char *text = NULL, *safe;
+	size_t len = 0;
+	FILE *buf = open_memstream(&text, &len);
+
+	if (!buf)
+		abort(); /* out of memory, as pgs_xmalloc treats it */
+	vfprintf(buf, fmt, ap);
+	fclose(buf);
+	safe = pgs_xmalloc(PGS_ESCAPE_SIZE(len));
+	pgs_escape(safe, text, len, 0);
+	free(text);
+	return safe;
+}
+
+void pgs_plan_comment(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *text = one_line(fmt, ap);
+	va_end(ap);
+	fprintf(out, "-- %s\n", text);
+	free(text);
+}
+
+void pgs_plan_print_line(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *text = one_line(fmt, ap);
+	va_end(ap);
+	fprintf(out, "%s\n", text);
+	free(text);
+}
+
 void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step)
 {
 	if (!step->verbatim)
-		fprintf(out, "-- from %s:%u\n", step->path, step->line);
+		pgs_plan_comment(out, "from %s:%u", step->path, step->line);
 	fprintf(out, "%s;\n", step->sql);
 }
 
-/* \echo 'pgstage: text', quoted as a psql meta-command argument */
+/* \echo 'pgstage: text', on one line, quoted as a psql meta-command argument */
 static void echo(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void echo(FILE *out, const char *fmt, ...)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *buf = open_memstream(&text, &len);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(buf, fmt, ap);
+	char *text = one_line(fmt, ap);
 	va_end(ap);
-	fclose(buf);
 	fputs("\\echo 'pgstage: ", out);
 	for (const char *p = text; *p; p++) {
-		if (*p == '\n') {
-			fputc(' ', out);
-			continue;
-		}
 		if (*p == '\'' || *p == '\\')
 			fputc(*p, out); /* doubled: psql's quoting */
 		fputc(*p, out);
@@ -52,12 +84,10 @@ void pgs_plan_render_stage_header(FILE *out, const struct pgs_plan *plan, size_t
 {
 	const struct pgs_plan_stage *st = &plan->stages[i];
 
-	fprintf(out, "-- stage %zu/%zu: %s", i + 1, plan->n_stages, pgs_stage_kind_name(st->kind));
-	if (st->why)
-		fprintf(out, ": %s", st->why);
-	fputc('\n', out);
+	pgs_plan_comment(out, "stage %zu/%zu: %s%s%s", i + 1, plan->n_stages,
+			 pgs_stage_kind_name(st->kind), st->why ? ": " : "", st->why ? st->why : "");
 	if (st->locks)
-		fprintf(out, "-- locks: %s\n", st->locks);
+		pgs_plan_comment(out, "locks: %s", st->locks);
 }
 
 void pgs_plan_render_timeouts(FILE *out, const struct pgs_plan_stage *st, bool local)
@@ -203,7 +233,7 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 			"change, then run it again with the -v pgstage_phase=N it prints.\n",
 			checkpoints, checkpoints == 1 ? "" : "s");
 	for (size_t i = 0; i < plan->n_notes; i++)
-		fprintf(out, "-- note: %s\n", plan->notes[i]);
+		pgs_plan_comment(out, "note: %s", plan->notes[i]);
 	fputs("\\set ON_ERROR_STOP on\n", out);
 	if (pgs_plan_records(plan))
 		pgs_plan_render_progress_table(out);
