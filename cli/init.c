@@ -124,7 +124,12 @@ int pgs_cmd_init(int argc, char **argv)
 		"  \"fail_on\": \"warning\",\n"
 		"  \"//timeouts\": \"what pgstage plan sets before each locking step\",\n"
 		"  \"lock_timeout\": \"2s\",\n"
-		"  \"statement_timeout\": \"5min\"\n"
+		"  \"statement_timeout\": \"5min\",\n"
+		"  \"//validate_timeout\": \"statement_timeout of VALIDATE stages (they block no "
+		"writes): 0 is none\",\n"
+		"  \"validate_timeout\": \"0\",\n"
+		"  \"//batch_size\": \"rows per transaction of a backfill\",\n"
+		"  \"batch_size\": 1000\n"
 		"}\n",
 		n_files, n_files == 1 ? "" : "s", found, pgs_tool_name(tool), pgs_tool_name(tool),
 		found);

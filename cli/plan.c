@@ -61,8 +61,8 @@ int pgs_cmd_plan(int argc, char **argv)
 	    .lock_timeout = cli.config.lock_timeout ? cli.config.lock_timeout : "2s",
 	    .statement_timeout =
 		cli.config.statement_timeout ? cli.config.statement_timeout : "5min",
-	    .validate_timeout = "0",
-	    .batch_size = 1000,
+	    .validate_timeout = cli.config.validate_timeout ? cli.config.validate_timeout : "0",
+	    .batch_size = cli.config.batch_size ? (size_t)cli.config.batch_size : 1000,
 	};
 	struct pgs_plan plan;
 	pgs_plan_init(&plan, &popts);

@@ -42,6 +42,7 @@ void pgs_config_release(struct pgs_config *config)
 	free(config->severity_levels);
 	free(config->lock_timeout);
 	free(config->statement_timeout);
+	free(config->validate_timeout);
 	pgs_config_init(config);
 }
 
@@ -330,12 +331,23 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 		} else if (strcmp(key, "statement_timeout") == 0) {
 			if (duration(src, v, key, &c->statement_timeout, err) < 0)
 				return -1;
+		} else if (strcmp(key, "validate_timeout") == 0) {
+			if (duration(src, v, key, &c->validate_timeout, err) < 0)
+				return -1;
+		} else if (strcmp(key, "batch_size") == 0) {
+			if (want(src, v, key, JSON_INTEGER, "an integer", err) < 0)
+				return -1;
+			json_int_t n = json_integer_value(v);
+			if (n < 1 || n > 1000000)
+				return config_error(src, NULL, key, err,
+						    "\"batch_size\" must be from 1 to 1000000 rows");
+			c->batch_size = (long)n;
 		} else {
 			return config_error(
 			    src, NULL, key, err,
 			    "unknown key %s (known: pg_version, tool, layout, include, "
 			    "exclude, disable, severity, fail_on, lock_timeout, "
-			    "statement_timeout, \"//\" for notes)",
+			    "statement_timeout, validate_timeout, batch_size, \"//\" for notes)",
 			    show(&shown, key, '"'));
 		}
 	}

@@ -14,7 +14,9 @@
  *     "severity": {"require-concurrent-index": "error"},
  *     "fail_on": "warning",
  *     "lock_timeout": "2s",
- *     "statement_timeout": "5min"
+ *     "statement_timeout": "5min",
+ *     "validate_timeout": "0",
+ *     "batch_size": 1000
  *   }
  *
  * exclude globs match file paths: * and ? within a path segment, ** across
@@ -46,6 +48,8 @@ struct pgs_config {
 	size_t n_severity;
 	int fail_on;       /* a severity, 3 for "none", -1: not set */
 	char *lock_timeout, *statement_timeout;
+	char *validate_timeout; /* statement_timeout of plan stages that VALIDATE */
+	long batch_size;        /* rows per backfill batch; 0: not set */
 };
 
 /* An empty configuration (nothing set). */

@@ -1041,7 +1041,7 @@ file .pgstage.json '{
 file a.sql 'SELECT 1;'
 run lint a.sql
 assert_rc 2
-assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "colour" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, "//" for notes)'
+assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "colour" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, validate_timeout, batch_size, "//" for notes)'
 
 begin "config: wrong types and values, with file:line:col"
 file a.sql 'SELECT 1;'
@@ -1085,6 +1085,37 @@ assert_stdout_line "SET LOCAL lock_timeout = '3s';"
 assert_stdout_line "SET LOCAL statement_timeout = '10min';"
 assert_stdout_lacks "'2s'"
 
+begin "config: VALIDATE stages run under validate_timeout (none by default), backfills in batch_size rows"
+file m.sql 'ALTER TABLE users ADD CONSTRAINT users_email_fk FOREIGN KEY (email) REFERENCES emails (address);
+'
+run plan m.sql
+assert_rc 0
+assert_stdout_line "SET LOCAL statement_timeout = '5min';"
+assert_stdout_line "SET LOCAL statement_timeout = '0';"
+file .pgstage.json '{"validate_timeout": "3h", "batch_size": 250}
+'
+file v.sql 'CREATE TABLE t (id bigint PRIMARY KEY);
+ALTER TABLE users ADD CONSTRAINT users_email_fk FOREIGN KEY (email) REFERENCES emails (address);
+'
+file b.sql 'ALTER TABLE t ADD COLUMN token uuid DEFAULT gen_random_uuid();
+'
+run plan m.sql
+assert_rc 0
+assert_stdout_line "SET LOCAL statement_timeout = '3h';"
+assert_stdout_lacks "SET LOCAL statement_timeout = '0';"
+run plan --context v.sql b.sql
+assert_rc 0
+assert_stdout_has "fill token for existing rows, 250 rows per transaction by primary key"
+assert_stdout_has "ORDER BY id LIMIT 250) AS batch"
+file .pgstage.json '{"batch_size": 0}'
+run plan m.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:1:2: "batch_size" must be from 1 to 1000000 rows'
+file .pgstage.json '{"validate_timeout": "soon"}'
+run plan m.sql
+assert_rc 2
+assert_stderr_is 'pgstage: error: .pgstage.json:1:2: "validate_timeout" must be a duration such as "2s" or "500ms": "soon" has no number'
+
 begin "config: a timeout that is not a PostgreSQL duration is an error, never pasted into SQL"
 file .pgstage.json '{
   "lock_timeout": "1s'"'"'; DROP TABLE users; --"
@@ -1121,7 +1152,7 @@ file .pgstage.json '{
 }'
 run lint a.sql
 assert_rc 2
-assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "a\nb\u001b[31m" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, "//" for notes)'
+assert_stderr_is 'pgstage: error: .pgstage.json:3:3: unknown key "a\nb\u001b[31m" (known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, lock_timeout, statement_timeout, validate_timeout, batch_size, "//" for notes)'
 printf '{"tool": "goose"}\n\0' >"$work/.pgstage.json"
 run lint a.sql
 assert_rc 2

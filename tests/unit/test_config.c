@@ -21,7 +21,7 @@
 
 #define KNOWN                                                                                    \
 	"(known: pg_version, tool, layout, include, exclude, disable, severity, fail_on, "        \
-	"lock_timeout, statement_timeout, \"//\" for notes)"
+	"lock_timeout, statement_timeout, validate_timeout, batch_size, \"//\" for notes)"
 
 static char dir[] = "/tmp/pgstage-config-XXXXXX";
 static char path[64];
