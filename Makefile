@@ -35,7 +35,8 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check unit golden cli-tests integration integrations plan-files-pg pgdata-check docs \
+.PHONY: all deps check check-live unit golden cli-tests integration integrations plan-files-pg \
+	pgdata-check docs \
 	check-docs lint-src \
 	bless demo asan clean format format-check install install-check
 
@@ -100,6 +101,11 @@ cli-tests: $(BIN)
 
 integration: $(BIN) $(INTEGRATION_BIN)
 	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/run-integration.sh $(INTEGRATION_BIN)
+
+# The live-traffic plan proof on 1,000,000-row tables (make check runs it on 100,000).
+check-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
+	@PGS_LIVE_ROWS=$${PGS_LIVE_ROWS:-1000000} PGSTAGE=./$(BIN) tests/pg/with-cluster.sh \
+		tests/run-integration.sh $(BUILD)/tests/integration/test_plan_live
 
 # the files of every plan layout, applied as their tools apply them, on a real server
 plan-files-pg: $(BIN)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `pgstage plan -o DIR --layout L` on a real server: the files of every layout,
 # applied the way their tool applies them, reach the same schema as the
-# one-script plan run through psql, and the down migrations (goose, dbmate,
-# golang-migrate) bring the schema back to where it started. A step without
-# an inverse makes its down migration fail with a message naming it.
+# migration as written (ORIGINAL) and as the one-script plan run through psql;
+# plain files (psql scripts) run a second time change nothing; the down
+# migrations (goose, dbmate, golang-migrate) bring the schema back to where it
+# started. A step without an inverse makes its down migration fail with a
+# message naming it.
 #
 # How each tool sends a file is reproduced with psql:
 #   plain           psql -f FILE
@@ -76,12 +78,19 @@ cd "$tmp/in"
 fresh_db
 base_db=$db
 schema_of "$base_db" >"$tmp/base.schema"
+fresh_db
+q "$db" -f 0042_add_token.sql >/dev/null
+schema_of "$db" >"$tmp/original.schema"
 "$pgstage" plan --no-config --context ../schema.sql 0042_add_token.sql >"$tmp/plan.sql"
 fresh_db
 script_db=$db
 q "$script_db" -f "$tmp/plan.sql" >/dev/null
 schema_of "$script_db" >"$tmp/script.schema"
 cmp -s "$tmp/base.schema" "$tmp/script.schema" && bad "the one-script plan changed nothing" || ok
+if cmp -s "$tmp/original.schema" "$tmp/script.schema"; then ok; else
+	bad "the one-script plan reaches another schema than the migration as written"
+	diff -u "$tmp/original.schema" "$tmp/script.schema" | head -n 20 || true
+fi
 
 # ---- how each tool runs one file ----
 goose_statements() { # FILE up|down: the statements of that part, NUL-terminated
@@ -153,12 +162,28 @@ for layout in plain goose dbmate golang-migrate flyway; do
 	done < <(up_files "$layout" "$out")
 	$applied || continue
 	schema_of "$db" >"$tmp/$layout.schema"
-	if cmp -s "$tmp/script.schema" "$tmp/$layout.schema"; then ok; else
-		bad "$layout: the files reach another schema than the one-script plan"
-		diff -u "$tmp/script.schema" "$tmp/$layout.schema" | head -n 20 || true
-	fi
+	for reference in original script; do
+		if cmp -s "$tmp/$reference.schema" "$tmp/$layout.schema"; then ok; else
+			bad "$layout: the files reach another schema than the $reference"
+			diff -u "$tmp/$reference.schema" "$tmp/$layout.schema" | head -n 20 || true
+		fi
+	done
 	nulls=$(q "$db" -Atc "SELECT count(*) FROM users WHERE token IS NULL")
 	[[ $nulls == 0 ]] && ok || bad "$layout: $nulls rows were not backfilled"
+	if [[ $layout == plain ]]; then
+		# psql scripts, each skipped when done: running them all again changes nothing
+		before=$(q "$db" -Atc "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u")
+		while IFS= read -r f; do
+			run_file plain "$db" "$out/$f" up >"$tmp/log" 2>&1 ||
+				bad "plain: $f run again failed: $(head -c 400 "$tmp/log")"
+		done < <(up_files plain "$out")
+		after=$(q "$db" -Atc "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u")
+		if [[ $before == "$after" ]] && schema_of "$db" | cmp -s "$tmp/plain.schema" -; then
+			ok
+		else
+			bad "plain: the files run again changed the database"
+		fi
+	fi
 	[[ $layout == plain || $layout == flyway ]] && continue
 	# down, newest first: back to the schema the migration started from
 	while IFS= read -r f; do
