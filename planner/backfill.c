@@ -257,9 +257,10 @@ void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_tabl
 	if (!pk && (!t || t->partial))
 		pgs_plan_note(
 		    plan, ctx,
-		    "the migration history does not show the primary key of %s: its "
-		    "backfill goes by ranges of table pages (pass the table's schema with "
-		    "--context to have it go by primary key)",
+		    "the migration history does not show the primary key of %s (no CREATE "
+		    "TABLE of it in the inputs or --context files): its backfill goes by "
+		    "ranges of table pages, slower and with more passes under writes (pass "
+		    "the table's schema with --context to have it go by primary key)",
 		    pgs_check_relation_label(ctx, relation));
 }
 
