@@ -45,7 +45,12 @@ struct pgs_backfill {
  */
 const char *pgs_backfill_sql(struct pgs_arena *a, const struct pgs_backfill *b);
 
-/* Pages per batch for page ranges, for batches of about rows rows. */
-size_t pgs_backfill_pages(size_t rows);
+/*
+ * A backfill of table rel (SQL) running body, keyed on the quoted
+ * single-column primary key pk or (NULL) on page ranges, in batches of
+ * about rows rows; pending and alias are left NULL.
+ */
+struct pgs_backfill pgs_backfill_of(const char *rel, const char *body, const char *pk,
+				    size_t rows);
 
 #endif

@@ -31,15 +31,21 @@ static char *one_line(const char *fmt, va_list ap)
 	return safe;
 }
 
+static void print_line(FILE *out, const char *prefix, const char *fmt, va_list ap)
+{
+	char *text = one_line(fmt, ap);
+
+	fprintf(out, "%s%s\n", prefix, text);
+	free(text);
+}
+
 void pgs_plan_comment(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	char *text = one_line(fmt, ap);
+	print_line(out, "-- ", fmt, ap);
 	va_end(ap);
-	fprintf(out, "-- %s\n", text);
-	free(text);
 }
 
 void pgs_plan_print_line(FILE *out, const char *fmt, ...)
@@ -47,10 +53,8 @@ void pgs_plan_print_line(FILE *out, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	char *text = one_line(fmt, ap);
+	print_line(out, "", fmt, ap);
 	va_end(ap);
-	fprintf(out, "%s\n", text);
-	free(text);
 }
 
 void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step)

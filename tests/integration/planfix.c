@@ -467,3 +467,44 @@ void pgf_find_psql(char *psql, size_t size)
 	if (access(psql, X_OK) != 0)
 		snprintf(psql, size, "%s", "psql");
 }
+
+size_t pgf_run_original(PGconn *conn, const struct pgf_fixture *fx, char *what, size_t size)
+{
+	char **stmts = pgt_split_statements(fx->text);
+	size_t failed = 0;
+
+	if (!stmts) {
+		snprintf(what, size, "(the migration does not parse)");
+		return 1;
+	}
+	for (size_t i = 0; !failed && stmts[i]; i++)
+		if (pgt_exec(conn, stmts[i]) != 0) {
+			failed = i + 1;
+			pgf_one_line(stmts[i], what, size);
+		}
+	pgt_free_statements(stmts);
+	return failed;
+}
+
+int pgf_group_open(struct pgf_group *g, const char *app, const char *tmp)
+{
+	memset(g, 0, sizeof(*g));
+	g->pgstage = "./pgstage";
+	pgf_find_psql(g->psql, sizeof(g->psql));
+	snprintf(g->tmpdir, sizeof(g->tmpdir), "/tmp/%s.XXXXXX", tmp);
+	if (pgt_find_pgstage(&g->pgstage) != 0 || !mkdtemp(g->tmpdir))
+		return -1;
+	if (!(g->admin = pgt_connect(NULL, app)))
+		return -1;
+	return pgt_exec(g->admin, "SET client_min_messages = warning");
+}
+
+void pgf_group_close(struct pgf_group *g)
+{
+	if (g->admin)
+		pgf_drop_context_dbs(g->admin);
+	PQfinish(g->admin);
+	g->admin = NULL;
+	if (*g->tmpdir)
+		(void)rmdir(g->tmpdir);
+}

@@ -128,4 +128,24 @@ int pgf_print_diff(const char *a, const char *b, const char *label_a, const char
 /* psql of $PG_BINDIR, else Debian's PostgreSQL 15, else PATH's, in psql[size]. */
 void pgf_find_psql(char *psql, size_t size);
 
+/*
+ * The migration as written, statement by statement, on conn: 0, or the
+ * number (from 1) of the statement that fails, with an excerpt in what[size].
+ */
+size_t pgf_run_original(PGconn *conn, const struct pgf_fixture *fx, char *what, size_t size);
+
+/* What a test group of plans on a server shares. */
+struct pgf_group {
+	const char *pgstage; /* $PGSTAGE or ./pgstage */
+	char psql[512];
+	char tmpdir[64]; /* made for the group, removed (when empty) at the end */
+	PGconn *admin;	 /* notices off */
+};
+
+/* Set up a group (application name app, temporary directory /tmp/<tmp>.XXXXXX). 0, or -1. */
+int pgf_group_open(struct pgf_group *g, const char *app, const char *tmp);
+
+/* Drop the context databases, close the connection, remove the directory. */
+void pgf_group_close(struct pgf_group *g);
+
 #endif

@@ -47,9 +47,7 @@
 #define DB "pgs_fault"
 #define CONTEXT "fixtures/plan/context_schema.sql"
 
-static const char *pgstage = "./pgstage";
-static char psql[512] = "psql";
-static char tmpdir[64];
+static struct pgf_group group;
 static PGconn *admin, *conn;
 
 static double now_ms(void)
@@ -86,10 +84,10 @@ static const char *plan_file(const char *migration)
 	static char script[300];
 	char input[300], cmd[1024], *out = NULL;
 
-	snprintf(input, sizeof(input), "%s/migration.sql", tmpdir);
-	snprintf(script, sizeof(script), "%s/plan.sql", tmpdir);
+	snprintf(input, sizeof(input), "%s/migration.sql", group.tmpdir);
+	snprintf(script, sizeof(script), "%s/plan.sql", group.tmpdir);
 	assert_int_equal(pgf_write_text(input, migration), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' plan --no-config --context %s '%s'", pgstage, CONTEXT,
+	snprintf(cmd, sizeof(cmd), "'%s' plan --no-config --context %s '%s'", group.pgstage, CONTEXT,
 		 input);
 	assert_int_equal(pgf_run_capture(cmd, &out), 0);
 	assert_int_equal(pgf_write_text(script, out), 0);
@@ -103,7 +101,7 @@ static int run_script(const char *file, const char *env, char **out)
 	char cmd[1024];
 
 	snprintf(cmd, sizeof(cmd), "%s PGAPPNAME=%s '%s' -X -q -d %s -f '%s' 2>&1", env,
-		 PSQL_APP, psql, DB, file);
+		 PSQL_APP, group.psql, DB, file);
 	int st = pgf_run_capture(cmd, out);
 	printf("    psql exits with %d\n", st);
 	return st;
@@ -271,7 +269,7 @@ static void role_statement_timeout_1s(void)
 	snprintf(sql, sizeof(sql), "ALTER ROLE CURRENT_USER IN DATABASE %s SET statement_timeout = '1s'",
 		 DB);
 	assert_int_equal(pgt_exec(admin, sql), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' -X -A -t -d %s -c 'SHOW statement_timeout'", psql, DB);
+	snprintf(cmd, sizeof(cmd), "'%s' -X -A -t -d %s -c 'SHOW statement_timeout'", group.psql, DB);
 	assert_int_equal(pgf_run_capture(cmd, &out), 0);
 	assert_string_equal(out, "1s\n");
 	free(out);
@@ -351,7 +349,7 @@ static pid_t start_script(const char *file)
 		char cmd[1024];
 		snprintf(cmd, sizeof(cmd),
 			 "exec env PGAPPNAME=%s '%s' -X -q -d %s -f '%s' >/dev/null 2>&1", PSQL_APP,
-			 psql, DB, file);
+			 group.psql, DB, file);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -522,13 +520,10 @@ static void test_backfill_waits_out_a_row_lock(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	pgf_find_psql(psql, sizeof(psql));
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-faults.XXXXXX");
-	if (!mkdtemp(tmpdir) || pgt_find_pgstage(&pgstage) != 0)
+	if (pgf_group_open(&group, APP_NAME, "pgs-plan-faults") != 0)
 		return -1;
-	if (!(admin = pgt_connect(NULL, APP_NAME)))
-		return -1;
-	return pgt_exec(admin, "SET client_min_messages = warning");
+	admin = group.admin;
+	return 0;
 }
 
 static int group_teardown(void **state)
@@ -538,12 +533,11 @@ static int group_teardown(void **state)
 	(void)state;
 	PQfinish(conn);
 	pgt_drop_db(admin, DB);
-	PQfinish(admin);
-	snprintf(path, sizeof(path), "%s/migration.sql", tmpdir);
+	snprintf(path, sizeof(path), "%s/migration.sql", group.tmpdir);
 	(void)remove(path);
-	snprintf(path, sizeof(path), "%s/plan.sql", tmpdir);
+	snprintf(path, sizeof(path), "%s/plan.sql", group.tmpdir);
 	(void)remove(path);
-	(void)rmdir(tmpdir);
+	pgf_group_close(&group);
 	return 0;
 }
 

@@ -52,9 +52,7 @@
 #define MAX_LABELS 16
 #define INT8OID 20
 
-static const char *pgstage = "./pgstage";
-static char psql[512] = "psql";
-static char tmpdir[64];
+static struct pgf_group group;
 static char rows[32] = "100000";
 static PGconn *admin;
 static struct pgf_fixture fixtures[MAX_FIXTURES];
@@ -408,7 +406,7 @@ static int run_psql(struct report *r, const char *file, int phase, char **out)
 {
 	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), "'%s' -X -q -v pgstage_phase=%d -d %s -f '%s' 2>&1", psql,
+	snprintf(cmd, sizeof(cmd), "'%s' -X -q -v pgstage_phase=%d -d %s -f '%s' 2>&1", group.psql,
 		 phase, DB_LIVE, file);
 	int st = pgf_run_capture(cmd, out);
 	if (st != 0)
@@ -452,16 +450,12 @@ static int run_plan(struct report *r, struct live *l, PGconn *conn, const char *
 
 static int run_original(struct report *r, PGconn *conn)
 {
-	char **stmts = pgt_split_statements(r->fx->text);
-	char line[400];
-	int rc = stmts ? 0 : -1;
+	char what[400];
+	size_t failed = pgf_run_original(conn, r->fx, what, sizeof(what));
 
-	for (size_t i = 0; rc == 0 && stmts[i]; i++)
-		if ((rc = pgt_exec(conn, stmts[i])) != 0)
-			problem(r, "the ORIGINAL migration fails at statement %zu: %s", i + 1,
-				pgf_one_line(stmts[i], line, sizeof(line)));
-	pgt_free_statements(stmts);
-	return rc;
+	if (failed)
+		problem(r, "the ORIGINAL migration fails at statement %zu: %s", failed, what);
+	return failed ? -1 : 0;
 }
 
 static void report_writers(struct report *r, struct live *l, double took_ms)
@@ -501,8 +495,8 @@ static void prove_fixture(struct report *r)
 	l->fx = r->fx;
 	l->rows = atoll(rows);
 	plan_phases(l);
-	pgf_plan_command(r->fx, pgstage, NULL, cmd, sizeof(cmd));
-	snprintf(file, sizeof(file), "%s/%s.sql", tmpdir, r->fx->name);
+	pgf_plan_command(r->fx, group.pgstage, NULL, cmd, sizeof(cmd));
+	snprintf(file, sizeof(file), "%s/%s.sql", group.tmpdir, r->fx->name);
 	if (pgf_run_capture(cmd, &script) != 0 || !script ||
 	    pgf_write_text(file, script) != 0) {
 		problem(r, "%s: no plan", cmd);
@@ -563,25 +557,19 @@ static void test_fixture(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	pgf_find_psql(psql, sizeof(psql));
+	if (pgf_group_open(&group, APP_NAME, "pgs-plan-live") != 0)
+		return -1;
+	admin = group.admin;
 	if (getenv("PGS_LIVE_ROWS"))
 		snprintf(rows, sizeof(rows), "%s", getenv("PGS_LIVE_ROWS"));
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-live.XXXXXX");
-	if (!mkdtemp(tmpdir) || pgt_find_pgstage(&pgstage) != 0)
-		return -1;
-	if (!(admin = pgt_connect(NULL, APP_NAME)))
-		return -1;
-	return pgt_exec(admin, "SET client_min_messages = warning");
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pgf_drop_context_dbs(admin);
-	PQfinish(admin);
+	pgf_group_close(&group);
 	admin = NULL;
-	if (*tmpdir)
-		(void)rmdir(tmpdir);
 	return 0;
 }
 

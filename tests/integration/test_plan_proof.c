@@ -108,9 +108,7 @@
 #define MAX_FIXTURES 256
 #define MAX_VIOLATIONS 64
 
-static const char *pgstage = "./pgstage";
-static char psql[512] = "psql";
-static char tmpdir[64];
+static struct pgf_group group;
 static PGconn *admin;
 static struct pgf_fixture fixtures[MAX_FIXTURES];
 static size_t n_fixtures;
@@ -840,16 +838,12 @@ static int run_plan(struct tracer *t, json_t *plan)
 /* The migration as written, statement by statement; failing is the fixture's failure. */
 static int run_original(struct report *r, PGconn *conn)
 {
-	char **stmts = pgt_split_statements(r->fx->text);
-	char line[400];
-	int rc = stmts ? 0 : -1;
+	char what[400];
+	size_t failed = pgf_run_original(conn, r->fx, what, sizeof(what));
 
-	for (size_t i = 0; rc == 0 && stmts[i]; i++)
-		if ((rc = pgt_exec(conn, stmts[i])) != 0)
-			problem(r, "the ORIGINAL migration fails at statement %zu: %s", i + 1,
-				pgf_one_line(stmts[i], line, sizeof(line)));
-	pgt_free_statements(stmts);
-	return rc;
+	if (failed)
+		problem(r, "the ORIGINAL migration fails at statement %zu: %s", failed, what);
+	return failed ? -1 : 0;
 }
 
 /*
@@ -865,7 +859,7 @@ static int run_psql(struct report *r, const char *file, const char *dbname, int 
 	snprintf(cmd, sizeof(cmd),
 		 "PGOPTIONS='-c lock_timeout=17s -c statement_timeout=19min' '%s' -X -q -v "
 		 "pgstage_phase=%d -d %s -f '%s' 2>&1",
-		 psql, phase, dbname, file);
+		 group.psql, phase, dbname, file);
 	int st = pgf_run_capture(cmd, &text);
 	if (st != 0)
 		problem(r, "SCRIPT: psql exits with %d on %s (phase %d):\n%s", st, file, phase,
@@ -1028,7 +1022,7 @@ static int run_script(struct report *r, const char *script, PGconn *conn, json_t
 	size_t all_len = 0;
 	FILE *outputs = open_memstream(&all, &all_len);
 
-	snprintf(file, sizeof(file), "%s/%s.script.sql", tmpdir, r->fx->name);
+	snprintf(file, sizeof(file), "%s/%s.script.sql", group.tmpdir, r->fx->name);
 	if (!outputs || pgf_write_text(file, script) != 0 ||
 	    pgt_exec_script(conn, ddl_log_install) != 0) {
 		if (outputs)
@@ -1093,7 +1087,7 @@ static int get_plan(struct report *r, struct plan_outputs *p)
 	json_error_t jerr;
 
 	memset(p, 0, sizeof(*p));
-	pgf_plan_command(r->fx, pgstage, "--format json", cmd, sizeof(cmd));
+	pgf_plan_command(r->fx, group.pgstage, "--format json", cmd, sizeof(cmd));
 	int st = pgf_run_capture(cmd, &out);
 	p->json = out ? json_loads(out, 0, &jerr) : NULL;
 	free(out);
@@ -1101,7 +1095,7 @@ static int get_plan(struct report *r, struct plan_outputs *p)
 		problem(r, "%s: exit status %d, no plan", cmd, st);
 		return -1;
 	}
-	pgf_plan_command(r->fx, pgstage, NULL, cmd, sizeof(cmd));
+	pgf_plan_command(r->fx, group.pgstage, NULL, cmd, sizeof(cmd));
 	st = pgf_run_capture(cmd, &p->script);
 	if (st != 0 || !p->script) {
 		problem(r, "%s: exit status %d", cmd, st);
@@ -1307,25 +1301,17 @@ static void test_self_check(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (pgt_find_pgstage(&pgstage) != 0)
+	if (pgf_group_open(&group, APP_NAME, "pgs-plan-proof") != 0)
 		return -1;
-	pgf_find_psql(psql, sizeof(psql));
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pgs-plan-proof.XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	if (!(admin = pgt_connect(NULL, APP_NAME)))
-		return -1;
-	return pgt_exec(admin, "SET client_min_messages = warning");
+	admin = group.admin;
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pgf_drop_context_dbs(admin);
-	PQfinish(admin);
+	pgf_group_close(&group);
 	admin = NULL;
-	if (*tmpdir)
-		(void)rmdir(tmpdir);
 	return 0;
 }
 
