@@ -231,14 +231,11 @@ void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_tabl
 	const char *pk = pgs_backfill_primary_key(t);
 	const char *rel = pgs_quote_relation(a, relation);
 	const char *col = pgs_quote_ident(a, column);
-	struct pgs_backfill b = {
-	    .rel = rel,
-	    .body = pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel, col, value),
-	    .pending = pending,
-	    .pk = pk ? pgs_quote_ident(a, pk) : NULL,
-	    .batch_rows = plan->opts.batch_size,
-	    .batch_pages = pgs_backfill_pages(plan->opts.batch_size),
-	};
+	struct pgs_backfill b =
+		pgs_backfill_of(rel, pgs_arena_printf(a, "UPDATE %s SET %s = %s", rel, col, value),
+				pk ? pgs_quote_ident(a, pk) : NULL, plan->opts.batch_size);
+
+	b.pending = pending;
 
 	pgs_plan_stage(
 	    plan, PGS_STAGE_BACKFILL,
@@ -264,8 +261,15 @@ void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_tabl
 		    pgs_check_relation_label(ctx, relation));
 }
 
-size_t pgs_backfill_pages(size_t rows)
+struct pgs_backfill pgs_backfill_of(const char *rel, const char *body, const char *pk,
+				    size_t rows)
 {
-	/* about 100 narrow rows fit in an 8 kB page */
-	return rows / 100 ? rows / 100 : 1;
+	return (struct pgs_backfill){
+		.rel = rel,
+		.body = body,
+		.pk = pk,
+		.batch_rows = rows,
+		/* about 100 narrow rows fit in an 8 kB page */
+		.batch_pages = rows / 100 ? rows / 100 : 1,
+	};
 }

@@ -150,15 +150,11 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 		plan->failed = true;
 		return true;
 	}
-	struct pgs_backfill b = {
-	    .rel = pgs_quote_relation(a, e->relation),
-	    .alias = rel->alias ? pgs_quote_ident(a, rel->alias->aliasname) : NULL,
-	    .body = body,
-	    .pending = pending,
-	    .pk = pk ? pgs_quote_ident(a, pk) : NULL,
-	    .batch_rows = plan->opts.batch_size,
-	    .batch_pages = pgs_backfill_pages(plan->opts.batch_size),
-	};
+	struct pgs_backfill b = pgs_backfill_of(pgs_quote_relation(a, e->relation), body,
+						pk ? pgs_quote_ident(a, pk) : NULL,
+						plan->opts.batch_size);
+	b.alias = rel->alias ? pgs_quote_ident(a, rel->alias->aliasname) : NULL;
+	b.pending = pending;
 	pgs_plan_stage(
 	    plan, PGS_STAGE_BACKFILL,
 	    pk ? pgs_arena_printf(a,
