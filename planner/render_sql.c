@@ -15,6 +15,8 @@
 #include "planner/render.h"
 
 /* The formatted text on one line: control characters escaped ("\n"), malloc-ed. */
+static char *one_line(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *one_line(const char *fmt, va_list ap)
 {
 	char *text = NULL, *safe;
@@ -30,6 +32,9 @@ static char *one_line(const char *fmt, va_list ap)
 	free(text);
 	return safe;
 }
+
+static void print_line(FILE *out, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 static void print_line(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
