@@ -132,6 +132,12 @@ static const char *value(const char *sql)
 	return buf;
 }
 
+/* The number sql gives on conn. */
+static long number(const char *sql)
+{
+	return strtol(value(sql), NULL, 10);
+}
+
 /* The catalog and every row of the database, to compare before and after a run. */
 static char *state(void)
 {
@@ -365,9 +371,9 @@ static void test_killed_psql_mid_backfill(void **state)
 	long filled = 0;
 	for (int i = 0; i < 400 && filled < 1000; i++) {
 		usleep(25000);
-		if (atoi(value("SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass "
-			       "AND attname = 'token'")))
-			filled = atol(value("SELECT count(token) FROM users"));
+		if (number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass "
+			       "AND attname = 'token'"))
+			filled = number("SELECT count(token) FROM users");
 	}
 	assert_true(filled >= 1000);
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -376,10 +382,10 @@ static void test_killed_psql_mid_backfill(void **state)
 	assert_int_equal(pgt_exec(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 					"WHERE application_name = '" PSQL_APP "'"),
 			 0);
-	for (int i = 0; i < 200 && atoi(value("SELECT count(*) FROM pg_stat_activity WHERE "
-					      "application_name = '" PSQL_APP "'")); i++)
+	for (int i = 0; i < 200 && number("SELECT count(*) FROM pg_stat_activity WHERE "
+					      "application_name = '" PSQL_APP "'"); i++)
 		usleep(25000);
-	long done = atol(value("SELECT count(token) FROM users"));
+	long done = number("SELECT count(token) FROM users");
 	printf("    killed with %ld of 2500 rows filled\n", done);
 	assert_true(done >= 1000 && done < 2500);
 	assert_int_equal(pgt_exec(conn, "CREATE TABLE filled_before AS SELECT id, token FROM users "
@@ -468,12 +474,12 @@ static void test_cancelled_concurrent_build(void **state)
 	hold(&h, "UPDATE users SET email = email WHERE id = 1", 3000);
 	pid_t pid = start_script(file);
 	/* the build waits for the held transaction: cancel it there */
-	int cancelled = 0;
+	long cancelled = 0;
 	for (int i = 0; i < 200 && !cancelled; i++) {
 		usleep(25000);
-		cancelled = atoi(value("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
+		cancelled = number("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
 				       "WHERE application_name = '" PSQL_APP "' AND query LIKE "
-				       "'%CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'"));
+				       "'%CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'");
 	}
 	assert_int_equal(cancelled, 1);
 	int status = 0;

@@ -200,7 +200,7 @@ static void run_one(struct writer *w, const struct statement *st)
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		record_error(w, st->sql, PQresultErrorMessage(res));
 	} else {
-		long long n = atoll(PQcmdTuples(res));
+		long long n = strtoll(PQcmdTuples(res), NULL, 10);
 		struct tally *t = &w->tallies[label_index(l, st->label)];
 		if (strncmp(PQcmdStatus(res), "INSERT", 6) == 0) {
 			t->inserted += n;
@@ -281,7 +281,7 @@ static long long count_of(struct report *r, PGconn *conn, const char *sql)
 	long long n = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		n = atoll(PQgetvalue(res, 0, 0));
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	else
 		problem(r, "`%s` fails: %s", sql, PQresultErrorMessage(res));
 	PQclear(res);
@@ -324,7 +324,7 @@ static long long rows_of(PGconn *conn, const char *table)
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 		res = PQexec(conn, sql);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			n = atoll(PQgetvalue(res, 0, 0));
+			n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
 	return n;
@@ -364,7 +364,7 @@ static bool has_column(PGconn *conn, const char *table, const char *column)
 				     "SELECT count(*) FROM pg_attribute WHERE attrelid = "
 				     "to_regclass($1) AND quote_ident(attname) = $2 AND NOT attisdropped",
 				     2, NULL, values, NULL, NULL, 0);
-	bool yes = PQresultStatus(res) == PGRES_TUPLES_OK && atoll(PQgetvalue(res, 0, 0)) == 1;
+	bool yes = PQresultStatus(res) == PGRES_TUPLES_OK && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == 1;
 
 	PQclear(res);
 	return yes;
@@ -493,7 +493,7 @@ static void prove_fixture(struct report *r)
 	if (!l)
 		return;
 	l->fx = r->fx;
-	l->rows = atoll(rows);
+	l->rows = strtoll(rows, NULL, 10);
 	plan_phases(l);
 	pgf_plan_command(r->fx, group.pgstage, NULL, cmd, sizeof(cmd));
 	snprintf(file, sizeof(file), "%s/%s.sql", group.tmpdir, r->fx->name);
