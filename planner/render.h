@@ -28,6 +28,12 @@ void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i);
  */
 void pgs_plan_render_guarded(FILE *out, const struct pgs_plan *plan, size_t i, const char *run);
 
+/*
+ * What a psql script of the plan starts with: ON_ERROR_STOP, and the plan's
+ * timeouts for its own queries (each stage then sets its own).
+ */
+void pgs_plan_render_preamble(FILE *out, const struct pgs_plan *plan);
+
 /* CREATE TABLE IF NOT EXISTS pgstage_progress, with a comment (pgs_plan_stage.record). */
 void pgs_plan_render_progress_table(FILE *out);
 

@@ -398,7 +398,7 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 	default:
 		/* psql runs it: the stage as the one script has it, skipped when it or
 		 * a later stage's marker shows it ran */
-		fputs("\\set ON_ERROR_STOP on\n", b.f);
+		pgs_plan_render_preamble(b.f, plan);
 		if (records_since(plan, t->stage))
 			pgs_plan_render_progress_table(b.f);
 		pgs_plan_render_guarded(b.f, plan, t->stage, not_done_since(a, plan, t->stage));

@@ -174,6 +174,21 @@ void pgs_plan_render_stage(FILE *out, const struct pgs_plan *plan, size_t i)
 	render_body(out, &plan->stages[i]);
 }
 
+void pgs_plan_render_preamble(FILE *out, const struct pgs_plan *plan)
+{
+	struct pgs_arena a;
+
+	pgs_arena_init(&a);
+	fprintf(out,
+		"\\set ON_ERROR_STOP on\n"
+		"-- the script's own queries (which stages are done) run under the plan's timeouts,\n"
+		"-- not the session's (a role's statement_timeout of 5ms would cut them)\n"
+		"SET lock_timeout = %s;\nSET statement_timeout = %s;\n",
+		pgs_quote_literal(&a, plan->opts.lock_timeout),
+		pgs_quote_literal(&a, plan->opts.statement_timeout));
+	pgs_arena_release(&a);
+}
+
 void pgs_plan_render_progress_table(FILE *out)
 {
 	fputs("-- where stages that leave no trace in the catalog record that they ran\n" PGS_PROGRESS_CREATE
@@ -243,7 +258,7 @@ void pgs_plan_render_sql(FILE *out, const struct pgs_plan *plan)
 			checkpoints, checkpoints == 1 ? "" : "s");
 	for (size_t i = 0; i < plan->n_notes; i++)
 		pgs_plan_comment(out, "note: %s", plan->notes[i]);
-	fputs("\\set ON_ERROR_STOP on\n", out);
+	pgs_plan_render_preamble(out, plan);
 	if (pgs_plan_records(plan))
 		pgs_plan_render_progress_table(out);
 	if (checkpoints)
