@@ -376,5 +376,8 @@ bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *
 			pgs_cli_input_error(errors, o->paths[i], err.message);
 			ok = false;
 		}
+	pgs_inputs_tidy_context(in, o->lint.down);
+	for (size_t i = 0; i < in->n_warnings; i++)
+		pgs_cli_warning("%s", in->warnings[i]);
 	return ok;
 }

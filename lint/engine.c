@@ -829,7 +829,8 @@ static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, 
 
 	pgs_sections_find(&out->sections, &out->arena, &out->src, engine->opts.tool,
 			  strcmp(out->src.path, "<stdin>") != 0 && flyway_conf_no_txn(out->src.path));
-	if (out->sections.file_direction == PGS_DIR_DOWN || engine->opts.down) {
+	/* a context file feeds what applying it did: its up part, unless it is a down file */
+	if (out->sections.file_direction == PGS_DIR_DOWN || (engine->opts.down && !context)) {
 		parts = out->sections.down;
 		n_parts = out->sections.n_down;
 	} else {
