@@ -349,6 +349,24 @@ void pgs_cli_options_release(struct pgs_cli_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
+const char *pgs_cli_overlap(struct pgs_file_report *report)
+{
+	if (!report->overlap.what)
+		return NULL;
+	struct pgs_pos pos = pgs_source_pos(&report->src, report->overlap.span.start);
+	return pgs_arena_printf(&report->arena,
+				"%s:%u: the context seems to already include this migration (%s)",
+				report->src.path, pos.line, report->overlap.what);
+}
+
+void pgs_cli_warn_overlap(struct pgs_file_report *report)
+{
+	const char *overlap = pgs_cli_overlap(report);
+
+	if (overlap)
+		pgs_cli_warning("%s: give --context the schema from before it", overlap);
+}
+
 void pgs_cli_input_error(json_t *errors, const char *path, const char *message)
 {
 	pgs_cli_error("%s", message);

@@ -721,9 +721,11 @@ assert_rc 1
 assert_stderr_is "pgstage: warning: --context db/migrations: 0050_later.sql is not used as context: it comes at or after the input new/0045_widen.sql"
 assert_stdout_has "new/0045_widen.sql:3:1: warning[changing-column-type]"
 run lint --context db/migrations draft.sql
+assert_rc 1
 assert_stderr_empty
-# 0050_later.sql made order_id bigint already
+# 0050_later.sql made order_id bigint already, and that is seen
 assert_findings_of changing-column-type 0
+assert_stdout_has "draft.sql:3:1: error[context-includes-migration]: the context seems to already include this migration: its orders.order_id is already bigint"
 
 begin "--down --context DIR: the input's own up part stays context, only later files go"
 GOOSE_A='-- +goose Up
@@ -747,6 +749,54 @@ assert_rc 0
 assert_stderr_is "pgstage: warning: --context mig: 3_c.sql is not used as context: it comes after the input mig/2_b.sql"
 # t is known from the up parts of the context (no index on it), not guessed
 assert_stdout_line "    public.t: ACCESS EXCLUSIVE (blocks reads and writes), rewrites the table, scans the whole table"
+
+begin "--context dumped after the migration: lint reports it as an error finding, nothing on stderr"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+run lint --context schema.sql m.sql
+assert_rc 1
+assert_stderr_empty
+assert_stdout_line "m.sql:3:1: error[context-includes-migration]: the context seems to already include this migration: its orders.order_id is already bigint"
+assert_findings 1
+run lint --context schema.sql --format json m.sql
+assert_rc 1
+assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "context-includes-migration" "json rule"
+
+begin "--context dumped after the migration, the rule off: a warning on stderr instead"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+OVERLAP="m.sql:3: the context seems to already include this migration (its orders.order_id is already bigint)"
+run lint --disable context-includes-migration --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+assert_stdout_empty
+file ignored.sql "SET lock_timeout = '2s';
+SET statement_timeout = '1min';
+-- pgstage-ignore context-includes-migration: checked by hand
+ALTER TABLE orders ALTER COLUMN order_id TYPE bigint;
+"
+run lint --context schema.sql ignored.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: ignored.sql:4: the context seems to already include this migration (its orders.order_id is already bigint): give --context the schema from before it"
+
+begin "--context dumped after the migration: explain and plan warn, the plan has a note at its top"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+run explain --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+run plan --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+assert_stdout_line "-- note: $OVERLAP: this plan starts from a schema that already has its changes"
+run plan --context schema.sql --format json m.sql
+assert_rc 0
+assert_eq "$(json 'd["notes"][0]')" "$OVERLAP: this plan starts from a schema that already has its changes" "json note"
+run plan --context schema.sql -o out m.sql
+assert_rc 0
+assert_stdout_line "note: $OVERLAP: this plan starts from a schema that already has its changes"
+first_file=$(find "$work/out" -name '*.sql' | sort | head -n 1)
+head -n 1 "$first_file" | grep -qxF -- "-- note: $OVERLAP: this plan starts from a schema that already has its changes" || fail "the note does not head $first_file"
 
 # ---- migration tools ----
 
