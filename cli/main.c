@@ -14,6 +14,9 @@
 #endif
 
 static void say(const char *label, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void say(const char *label, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "pgstage: %s: ", label);
 	vfprintf(stderr, fmt, ap);
