@@ -198,6 +198,8 @@ void pgs_plan_note_first(struct pgs_plan *plan, const char *const *notes, size_t
 {
 	size_t before = plan->n_notes;
 
+	if (!n)
+		return; /* notes may still be NULL */
 	for (size_t i = 0; i < n; i++)
 		pgs_arena_push(&plan->arena, (void **)&plan->notes, &plan->n_notes,
 			       &plan->cap_notes, sizeof(*plan->notes));
