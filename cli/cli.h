@@ -22,4 +22,7 @@ int pgs_cmd_plan(int argc, char **argv);
 /* "pgstage: error: ..." on stderr. */
 void pgs_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "pgstage: warning: ..." on stderr: the run goes on, but the user should know. */
+void pgs_cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

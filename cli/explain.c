@@ -133,6 +133,7 @@ int pgs_cmd_explain(int argc, char **argv)
 			input_error = true;
 			continue;
 		}
+		pgs_cli_warn_overlap(&report);
 		if (!report.context) {
 			if (json)
 				explain_json(stmts, &report);

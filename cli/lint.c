@@ -103,6 +103,12 @@ static void lint_one(struct pgs_engine *engine, const struct pgs_input *in,
 	}
 	if (!in->context && cli->fix)
 		fix_file(&report, cli);
+	/* a finding says it, unless the rule is off or the finding suppressed */
+	bool reported = false;
+	for (size_t i = 0; i < report.diags.n; i++)
+		reported |= report.diags.items[i].rule == &pgs_rule_context_includes_migration;
+	if (!reported)
+		pgs_cli_warn_overlap(&report);
 	if (!in->context) {
 		t->report.files++;
 		if (report.diags.n)

@@ -13,15 +13,32 @@
 #define PGS_VERSION "0.1.0-dev"
 #endif
 
+static void say(const char *label, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void say(const char *label, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "pgstage: %s: ", label);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void pgs_cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("pgstage: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("error", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void pgs_cli_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say("warning", fmt, ap);
+	va_end(ap);
 }
 
 int main(int argc, char **argv)

@@ -349,6 +349,24 @@ void pgs_cli_options_release(struct pgs_cli_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
+const char *pgs_cli_overlap(struct pgs_file_report *report)
+{
+	if (!report->overlap.what)
+		return NULL;
+	struct pgs_pos pos = pgs_source_pos(&report->src, report->overlap.span.start);
+	return pgs_arena_printf(&report->arena,
+				"%s:%u: the context seems to already include this migration (%s)",
+				report->src.path, pos.line, report->overlap.what);
+}
+
+void pgs_cli_warn_overlap(struct pgs_file_report *report)
+{
+	const char *overlap = pgs_cli_overlap(report);
+
+	if (overlap)
+		pgs_cli_warning("%s: give --context the schema from before it", overlap);
+}
+
 void pgs_cli_input_error(json_t *errors, const char *path, const char *message)
 {
 	pgs_cli_error("%s", message);
@@ -376,5 +394,8 @@ bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *
 			pgs_cli_input_error(errors, o->paths[i], err.message);
 			ok = false;
 		}
+	pgs_inputs_tidy_context(in, o->lint.down);
+	for (size_t i = 0; i < in->n_warnings; i++)
+		pgs_cli_warning("%s", in->warnings[i]);
 	return ok;
 }

@@ -60,6 +60,17 @@ void pgs_cli_options_release(struct pgs_cli_options *o);
 bool pgs_cli_collect_inputs(const struct pgs_cli_options *o, struct pgs_inputs *in,
 			    json_t *errors);
 
+/*
+ * "path:line: the context seems to already include this migration (...)"
+ * for a reported file whose context already has what one of its statements
+ * does (pgs_file_report.overlap), in the report's arena; NULL when it has
+ * none.
+ */
+const char *pgs_cli_overlap(struct pgs_file_report *report);
+
+/* Warn on stderr that the context seems to include the report's file, when it does. */
+void pgs_cli_warn_overlap(struct pgs_file_report *report);
+
 /* Print an input error and record it in errors (may be NULL). */
 void pgs_cli_input_error(json_t *errors, const char *path, const char *message);
 

@@ -76,6 +76,10 @@ int pgs_cmd_plan(int argc, char **argv)
 	pgs_engine_init(&engine, &cli.lint);
 	enum pgs_tool detected = PGS_TOOL_AUTO; /* of the first planned file */
 	const char *first_path = NULL;
+	/* files whose context seems to include them: notes that head the plan */
+	const char **overlaps =
+	    pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*overlaps));
+	size_t n_overlaps = 0;
 	for (size_t i = 0; i < inputs.n && !input_error; i++) {
 		struct pgs_file_report report;
 		struct pgs_error err;
@@ -86,6 +90,13 @@ int pgs_cmd_plan(int argc, char **argv)
 			input_error = true;
 			continue;
 		}
+		const char *overlap = pgs_cli_overlap(&report);
+		pgs_cli_warn_overlap(&report);
+		if (overlap)
+			overlaps[n_overlaps++] = pgs_arena_printf(
+			    &plan.arena,
+			    "%s: this plan starts from a schema that already has its changes",
+			    overlap);
 		if (!report.context && !first_path) {
 			detected = report.sections.tool;
 			first_path = inputs.items[i].path;
@@ -123,6 +134,8 @@ int pgs_cmd_plan(int argc, char **argv)
 			plan.error = err;
 			plan.failed = true;
 		}
+		/* after the effects, whose notes are found by "path:line: " */
+		pgs_plan_note_first(&plan, overlaps, n_overlaps);
 	}
 	if (!input_error && plan.failed) {
 		pgs_cli_error("internal error: %s", plan.error.message);

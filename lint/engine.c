@@ -30,10 +30,12 @@ void pgs_engine_init(struct pgs_engine *engine, const struct pgs_lint_options *o
 	memset(engine, 0, sizeof(*engine));
 	engine->opts = *opts;
 	pgs_model_init(&engine->model);
+	pgs_overlap_init(&engine->overlap);
 }
 
 void pgs_engine_release(struct pgs_engine *engine)
 {
+	pgs_overlap_release(&engine->overlap);
 	pgs_model_release(&engine->model);
 }
 
@@ -626,6 +628,43 @@ static void merge_effects(struct pgs_arena *arena, struct pgs_effects *into,
 	into->no_transaction |= from->no_transaction;
 }
 
+/* Record what a statement does in the model (and, for context files, in the context's own). */
+static void apply(struct pgs_engine *engine, const struct pgs_file_report *file,
+		  const PgQuery__Node *node, uint32_t offset)
+{
+	pgs_overlap_apply(&engine->overlap, node, offset, file->context);
+	pgs_model_apply(&engine->model, node, offset);
+}
+
+/*
+ * The first statement of a reported file whose effect the context already
+ * has: remembered in the report, and a finding when the rule is on.
+ */
+static void find_overlap(struct pgs_engine *engine, struct pgs_file_report *file,
+			 struct pgs_check *ctx)
+{
+	if (file->context || file->overlap.what)
+		return;
+	struct pgs_overlap_hit h = pgs_overlap_find(&engine->overlap, &engine->model, ctx->stmt,
+						    file->analysed, &file->arena);
+	if (!h.what)
+		return;
+	file->overlap.what = h.what;
+	file->overlap.span = h.action >= 0 ? pgs_check_cmd_span(ctx, (size_t)h.action)
+					   : ctx->stmt->span;
+	if (engine->opts.no_rules || !enabled(engine, &pgs_rule_context_includes_migration))
+		return;
+	struct pgs_diag *d =
+		new_diag(file, &pgs_rule_context_includes_migration, file->overlap.span);
+	d->message = pgs_arena_printf(
+		&file->arena, "the context seems to already include this migration: %s", h.what);
+	d->notes[d->n_notes++] =
+		"the migration is checked against the schema the context describes: what it "
+		"rewrites or locks there looks already done, so it is not reported";
+	d->help = "give --context the schema from before this migration: a dump taken before it "
+		  "ran, or the migrations directory (its files from this one on are left out)";
+}
+
 /*
  * The SQL inside a DO block or PL/pgSQL function: each statement is checked
  * by the rules like a top-level one. A DO block runs now, in the current
@@ -691,7 +730,7 @@ static void lint_embedded(struct pgs_engine *engine, struct pgs_file_report *fil
 				}
 			}
 			if (emb.executed)
-				pgs_model_apply(&engine->model, st->node, st->span.start);
+				apply(engine, file, st->node, st->span.start);
 		}
 	}
 	ctx->stmt = outer;
@@ -751,6 +790,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			track_transaction(&ctx.txn, stmt, tool_txn);
 			continue;
 		}
+		find_overlap(engine, file, &ctx);
 		if (!file->context) {
 			pgs_effects_compute(&ctx.effects, &file->arena, &engine->model, stmt->node,
 					    engine->opts.pg_version);
@@ -768,7 +808,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		all_stmt_ignores[i] = stmt_ignores;
 		bool was_active = ctx.txn.active;
 		track_transaction(&ctx.txn, stmt, tool_txn);
-		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
+		apply(engine, file, stmt->node, stmt->span.start);
 		/* SET LOCAL lasts until the transaction ends: at COMMIT or ROLLBACK
 		 * (also in a multi-statement query, where another implicit
 		 * transaction follows), and at once for a statement outside any
@@ -829,7 +869,8 @@ static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, 
 
 	pgs_sections_find(&out->sections, &out->arena, &out->src, engine->opts.tool,
 			  strcmp(out->src.path, "<stdin>") != 0 && flyway_conf_no_txn(out->src.path));
-	if (out->sections.file_direction == PGS_DIR_DOWN || engine->opts.down) {
+	/* a context file feeds what applying it did: its up part, unless it is a down file */
+	if (out->sections.file_direction == PGS_DIR_DOWN || (engine->opts.down && !context)) {
 		parts = out->sections.down;
 		n_parts = out->sections.n_down;
 	} else {

@@ -14,6 +14,7 @@
 #include "lint/diag.h"
 #include "lint/error.h"
 #include "lint/model.h"
+#include "lint/overlap.h"
 #include "lint/parse.h"
 #include "lint/rule.h"
 #include "lint/sections.h"
@@ -46,6 +47,7 @@ struct pgs_lint_options {
 struct pgs_engine {
 	struct pgs_lint_options opts;
 	struct pgs_model model;
+	struct pgs_overlap overlap; /* what the context alone describes (lint/overlap.h) */
 	unsigned n_files; /* reported files seen so far */
 	bool parsed_any;  /* libpg_query was used (pg_query_exit is only safe then) */
 };
@@ -62,6 +64,14 @@ struct pgs_file_report {
 	struct pgs_txn *txns;        /* the transaction each statement runs in */
 	const char *analysed;   /* the text the parser saw (parts outside are blanked) */
 	bool context;           /* feeds the model only; not reported */
+	/* The first statement of a reported file whose effect the context already
+	 * has (the context seems to include this migration): what (see
+	 * pgs_overlap_hit) and where; what is NULL when there is none. Found
+	 * whatever the rules; lint also reports it as context-includes-migration. */
+	struct {
+		const char *what;
+		struct pgs_span span;
+	} overlap;
 };
 
 /* Copy opts (rule_disabled is borrowed and must outlive the engine). */
@@ -70,7 +80,8 @@ void pgs_engine_release(struct pgs_engine *engine);
 
 /*
  * Lint one file (path "-" for standard input) as the next file of the
- * history. Context files update the model but get no diagnostics. On an
+ * history. Context files update the model but get no diagnostics; they feed
+ * what applying them did (their up part, also with opts.down). On an
  * input error returns -1 with a message naming the file; out is then empty
  * and need not be released, and the engine is ready for the next file.
  */

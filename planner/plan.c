@@ -194,6 +194,20 @@ void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt
 	*slot = pgs_arena_printf(&plan->arena, "%s:%u: %s", pgs_check_path(ctx), pos.line, what);
 }
 
+void pgs_plan_note_first(struct pgs_plan *plan, const char *const *notes, size_t n)
+{
+	size_t before = plan->n_notes;
+
+	if (!n)
+		return; /* notes may still be NULL */
+	for (size_t i = 0; i < n; i++)
+		pgs_arena_push(&plan->arena, (void **)&plan->notes, &plan->n_notes,
+			       &plan->cap_notes, sizeof(*plan->notes));
+	memmove(plan->notes + n, plan->notes, before * sizeof(*plan->notes));
+	for (size_t i = 0; i < n; i++)
+		plan->notes[i] = pgs_arena_strdup(&plan->arena, notes[i]);
+}
+
 /* The statement's text as written, with the comments that lead it. */
 static const char *verbatim_text(struct pgs_plan *plan, struct pgs_check *ctx)
 {

@@ -182,6 +182,12 @@ void pgs_plan_index_build(struct pgs_plan *plan, const char *index, bool fresh);
 const struct pgs_effect *pgs_plan_step_danger(const struct pgs_plan_stage *st, size_t k,
 					      enum pgs_lock *held);
 
+/*
+ * Put n notes (copied) before the plan's other notes: what concerns a whole
+ * input file (its context seems to include it) heads the plan.
+ */
+void pgs_plan_note_first(struct pgs_plan *plan, const char *const *notes, size_t n);
+
 /* Record that a statement stays as written although it is unsafe, and why. */
 void pgs_plan_note(struct pgs_plan *plan, struct pgs_check *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

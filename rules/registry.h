@@ -14,6 +14,7 @@ extern const size_t pgs_n_rules;
 
 /* The built-in rules the engine reports itself. */
 extern const struct pgs_rule pgs_rule_syntax_error;
+extern const struct pgs_rule pgs_rule_context_includes_migration;
 extern const struct pgs_rule pgs_rule_unused_ignore;
 extern const struct pgs_rule pgs_rule_invalid_ignore;
 

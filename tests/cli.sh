@@ -653,6 +653,151 @@ assert_rc 2
 assert_stderr_is "pgstage: error: nowhere.sql: cannot read: No such file or directory"
 assert_stdout_line "$WARN_HEADER"
 
+# ---- --context that already holds the input ----
+
+ORDERS_INT='CREATE TABLE orders (id bigint PRIMARY KEY, order_id int NOT NULL, note text);
+'
+ORDERS_BIGINT='CREATE TABLE orders (id bigint PRIMARY KEY, order_id bigint NOT NULL, note text);
+'
+WIDEN="SET lock_timeout = '2s';
+SET statement_timeout = '1min';
+ALTER TABLE orders ALTER COLUMN order_id TYPE bigint;
+"
+TYPE_CHANGE_HEADER='m.sql:3:1: warning[changing-column-type]: changing the type of orders.order_id to bigint rewrites orders: values are converted'
+
+begin "--context that is also the input: not used as context, one warning; the type change is still seen"
+file schema.sql "$ORDERS_INT"
+file m.sql "$WIDEN"
+run lint --context schema.sql --context m.sql m.sql
+assert_rc 1
+assert_stderr_is "pgstage: warning: --context m.sql is also an input: not used as context"
+assert_stdout_line "$TYPE_CHANGE_HEADER"
+assert_findings_of context-includes-migration 0
+
+begin "--context: the same file as an input under another spelling or through a symbolic link"
+file schema.sql "$ORDERS_INT"
+file m.sql "$WIDEN"
+ln -s m.sql "$work/link.sql"
+run lint --context schema.sql --context ./m.sql --context link.sql m.sql
+assert_rc 1
+assert_stderr_line "pgstage: warning: --context ./m.sql is the same file as the input m.sql: not used as context"
+assert_stderr_line "pgstage: warning: --context link.sql is the same file as the input m.sql: not used as context"
+assert_stderr_lines 2
+assert_stdout_line "$TYPE_CHANGE_HEADER"
+run explain --context schema.sql --context link.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: --context link.sql is the same file as the input m.sql: not used as context"
+assert_stdout_line "    public.orders: ACCESS EXCLUSIVE (blocks reads and writes), rewrites the table, rebuilds indexes, scans the whole table"
+
+begin "--context DIR holding the input: it and later files are left out, one warning for lint, explain and plan"
+file db/migrations/0001_init.sql "$ORDERS_INT"
+file db/migrations/0042_widen.sql "$WIDEN"
+file db/migrations/0050_later.sql 'ALTER TABLE orders ALTER COLUMN order_id TYPE bigint;
+'
+DIR_WARNING="pgstage: warning: --context db/migrations: 2 files from 0042_widen.sql on are not used as context: they come at or after the input db/migrations/0042_widen.sql"
+run lint --context db/migrations db/migrations/0042_widen.sql
+assert_rc 1
+assert_stderr_is "$DIR_WARNING"
+assert_stdout_has "db/migrations/0042_widen.sql:3:1: warning[changing-column-type]: changing the type of orders.order_id to bigint rewrites orders"
+assert_findings_of context-includes-migration 0
+run explain --context db/migrations db/migrations/0042_widen.sql
+assert_rc 0
+assert_stderr_is "$DIR_WARNING"
+assert_stdout_has "rewrites the table"
+run plan --context db/migrations db/migrations/0042_widen.sql
+assert_rc 0
+assert_stderr_is "$DIR_WARNING"
+assert_stdout_has "ADD COLUMN"
+assert_stdout_lacks "-- note:"
+
+begin "--context DIR: an input elsewhere is placed by its version; one without a version cuts nothing"
+file db/migrations/0001_init.sql "$ORDERS_INT"
+file db/migrations/0050_later.sql 'ALTER TABLE orders ALTER COLUMN order_id TYPE bigint;
+'
+file new/0045_widen.sql "$WIDEN"
+file draft.sql "$WIDEN"
+run lint --context db/migrations new/0045_widen.sql
+assert_rc 1
+assert_stderr_is "pgstage: warning: --context db/migrations: 0050_later.sql is not used as context: it comes at or after the input new/0045_widen.sql"
+assert_stdout_has "new/0045_widen.sql:3:1: warning[changing-column-type]"
+run lint --context db/migrations draft.sql
+assert_rc 1
+assert_stderr_empty
+# 0050_later.sql made order_id bigint already, and that is seen
+assert_findings_of changing-column-type 0
+assert_stdout_has "draft.sql:3:1: error[context-includes-migration]: the context seems to already include this migration: its orders.order_id is already bigint"
+
+begin "--down --context DIR: the input's own up part stays context, only later files go"
+GOOSE_A='-- +goose Up
+CREATE TABLE t (id int, a int);
+-- +goose Down
+DROP TABLE t;
+'
+file mig/1_a.sql "$GOOSE_A"
+file mig/2_b.sql '-- +goose Up
+ALTER TABLE t ADD COLUMN b int;
+-- +goose Down
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+'
+file mig/3_c.sql '-- +goose Up
+ALTER TABLE t DROP COLUMN a;
+-- +goose Down
+ALTER TABLE t ADD COLUMN a int;
+'
+run explain --down --context mig mig/2_b.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: --context mig: 3_c.sql is not used as context: it comes after the input mig/2_b.sql"
+# t is known from the up parts of the context (no index on it), not guessed
+assert_stdout_line "    public.t: ACCESS EXCLUSIVE (blocks reads and writes), rewrites the table, scans the whole table"
+
+begin "--context dumped after the migration: lint reports it as an error finding, nothing on stderr"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+run lint --context schema.sql m.sql
+assert_rc 1
+assert_stderr_empty
+assert_stdout_line "m.sql:3:1: error[context-includes-migration]: the context seems to already include this migration: its orders.order_id is already bigint"
+assert_findings 1
+run lint --context schema.sql --format json m.sql
+assert_rc 1
+assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "context-includes-migration" "json rule"
+
+begin "--context dumped after the migration, the rule off: a warning on stderr instead"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+OVERLAP="m.sql:3: the context seems to already include this migration (its orders.order_id is already bigint)"
+run lint --disable context-includes-migration --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+assert_stdout_empty
+file ignored.sql "SET lock_timeout = '2s';
+SET statement_timeout = '1min';
+-- pgstage-ignore context-includes-migration: checked by hand
+ALTER TABLE orders ALTER COLUMN order_id TYPE bigint;
+"
+run lint --context schema.sql ignored.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: ignored.sql:4: the context seems to already include this migration (its orders.order_id is already bigint): give --context the schema from before it"
+
+begin "--context dumped after the migration: explain and plan warn, the plan has a note at its top"
+file schema.sql "$ORDERS_BIGINT"
+file m.sql "$WIDEN"
+run explain --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+run plan --context schema.sql m.sql
+assert_rc 0
+assert_stderr_is "pgstage: warning: $OVERLAP: give --context the schema from before it"
+assert_stdout_line "-- note: $OVERLAP: this plan starts from a schema that already has its changes"
+run plan --context schema.sql --format json m.sql
+assert_rc 0
+assert_eq "$(json 'd["notes"][0]')" "$OVERLAP: this plan starts from a schema that already has its changes" "json note"
+run plan --context schema.sql -o out m.sql
+assert_rc 0
+assert_stdout_line "note: $OVERLAP: this plan starts from a schema that already has its changes"
+first_file=$(find "$work/out" -name '*.sql' | sort | head -n 1)
+head -n 1 "$first_file" | grep -qxF -- "-- note: $OVERLAP: this plan starts from a schema that already has its changes" || fail "the note does not head $first_file"
+
 # ---- migration tools ----
 
 GOOSE_DOWN_INDEX='-- +goose Up

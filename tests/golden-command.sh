@@ -4,7 +4,9 @@
 #     pgstage <command> --color never [ARGS] fixtures/<command>/<case>.sql
 # and a last line "exit: N". An optional first line "-- args: ..." adds ARGS
 # (e.g. --format json, --pg-version 11, --context fixtures/<command>/schema.sql).
-# Files named context_*.sql are inputs for --context, not cases.
+# Files named context_*.sql are inputs for --context, not cases. Nothing may go
+# to stderr, unless an expected <case>.err holds exactly what does (--bless
+# rewrites an .err that exists; it never makes one, so new warnings still fail).
 #
 # usage: PGSTAGE=./pgstage tests/golden-command.sh COMMAND [DIR] [--bless]
 #   DIR defaults to fixtures/COMMAND.
@@ -42,7 +44,16 @@ for sql in "$dir"/*.sql; do
 	set -e
 	echo "exit: $rc" >>"$actual"
 	problem=""
-	if [[ -s $tmp/err ]]; then
+	expected_err=${sql%.sql}.err
+	if [[ -e $expected_err ]] && $bless; then
+		cmp -s "$expected_err" "$tmp/err" || { cp "$tmp/err" "$expected_err" && echo "blessed $expected_err"; }
+	elif [[ -e $expected_err ]] && ! cmp -s "$expected_err" "$tmp/err"; then
+		problem="stderr differs from $expected_err"
+		diff -u --label "$expected_err" --label "actual stderr" "$expected_err" "$tmp/err" || true
+	fi
+	if [[ -n $problem ]]; then
+		:
+	elif [[ -s $tmp/err && ! -e $expected_err ]]; then
 		problem="wrote to stderr: $(head -c 300 "$tmp/err")"
 	elif $bless; then
 		if [[ ! -e $expected ]] || ! cmp -s "$expected" "$actual"; then
@@ -62,9 +73,9 @@ for sql in "$dir"/*.sql; do
 		passed=$((passed + 1))
 	fi
 done
-for out in "$dir"/*.out; do
+for out in "$dir"/*.out "$dir"/*.err; do
 	[[ -e $out ]] || continue
-	if [[ ! -e ${out%.out}.sql ]]; then
+	if [[ ! -e ${out%.*}.sql ]]; then
 		echo "FAIL $out: orphan expected output"
 		failed=$((failed + 1))
 	fi

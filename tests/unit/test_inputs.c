@@ -125,9 +125,12 @@ static void new_tree(struct tree *t)
 	memcpy(live_root, t->root, sizeof(live_root));
 }
 
+static void leave_tree(void);
+
 static int teardown(void **state)
 {
 	(void)state;
+	leave_tree();
 	if (live_root[0])
 		rm_rf(live_root);
 	live_root[0] = '\0';
@@ -386,6 +389,257 @@ static void test_symlink_loop(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* ---- keeping the inputs' own changes out of the context ---- */
+
+/* What tidying leaves: the kept paths (context ones marked "ctx:") and the warnings. */
+static void check_tidy(struct pgs_inputs *in, const char *const *want_kept,
+		       const char *const *want_warnings)
+{
+	size_t n = 0;
+
+	for (; want_kept[n]; n++) {
+		char got[512];
+		if (n >= in->n)
+			fail_msg("%zu inputs kept, want more: %s", in->n, want_kept[n]);
+		snprintf(got, sizeof(got), "%s%s", in->items[n].context ? "ctx:" : "",
+			 in->items[n].path);
+		if (strcmp(got, want_kept[n]) != 0)
+			fail_msg("input %zu is %s, want %s", n, got, want_kept[n]);
+	}
+	if (in->n != n)
+		fail_msg("%zu inputs kept, want %zu (the extra one: %s)", in->n, n,
+			 in->items[n].path);
+	for (n = 0; want_warnings[n]; n++) {
+		if (n >= in->n_warnings)
+			fail_msg("%zu warnings, want more: %s", in->n_warnings, want_warnings[n]);
+		if (strcmp(in->warnings[n], want_warnings[n]) != 0)
+			fail_msg("warning %zu is\n  %s\nwant\n  %s", n, in->warnings[n],
+				 want_warnings[n]);
+	}
+	if (in->n_warnings != n)
+		fail_msg("%zu warnings, want %zu (the extra one: %s)", in->n_warnings, n,
+			 in->warnings[n]);
+}
+
+/* Add context paths, then inputs (NULL-terminated lists), and tidy. */
+static void tidy(struct pgs_inputs *in, const char *const *context, const char *const *inputs,
+		 bool down)
+{
+	struct pgs_error err;
+
+	pgs_inputs_init(in);
+	for (size_t i = 0; context[i]; i++)
+		assert_int_equal(pgs_inputs_add(in, context[i], true, false, &err), 0);
+	for (size_t i = 0; inputs[i]; i++)
+		assert_int_equal(pgs_inputs_add(in, inputs[i], false, down, &err), 0);
+	pgs_inputs_tidy_context(in, down);
+}
+
+/* Where the tests run; a test working inside its tree goes back there, also when it fails. */
+static char home[4096];
+
+static void enter_tree(const struct tree *t)
+{
+	assert_non_null(getcwd(home, sizeof(home)));
+	assert_int_equal(chdir(t->root), 0);
+}
+
+static void leave_tree(void)
+{
+	if (home[0])
+		assert_int_equal(chdir(home), 0);
+	home[0] = '\0';
+}
+
+#define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NONE ((const char *const[]){NULL})
+
+static void test_context_same_file(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+
+	(void)state;
+	new_tree(&t);
+	make_file(&t, "m.sql");
+	make_file(&t, "other.sql"); /* the same text, another file */
+	make_dir(&t, "d");
+	make_file(&t, "d/1_a.sql");
+	enter_tree(&t);
+	assert_int_equal(symlink("m.sql", "link.sql"), 0);
+	assert_int_equal(symlink("../m.sql", "d/current.sql"), 0);
+
+	tidy(&in, LIST("m.sql", "./m.sql", "link.sql", "other.sql", "missing.sql", "d"),
+	     LIST("m.sql"), false);
+	check_tidy(
+	    &in, LIST("ctx:other.sql", "ctx:missing.sql", "ctx:d/1_a.sql", "m.sql"),
+	    LIST("--context m.sql is also an input: not used as context",
+		 "--context ./m.sql is the same file as the input m.sql: not used as context",
+		 "--context link.sql is the same file as the input m.sql: not used as context",
+		 "--context d: d/current.sql is the same file as the input m.sql: not used as "
+		 "context"));
+	pgs_inputs_release(&in);
+
+	/* the input through a link, or given as a directory */
+	tidy(&in, LIST("m.sql"), LIST("link.sql"), false);
+	check_tidy(&in, LIST("link.sql"),
+		   LIST("--context m.sql is the same file as the input link.sql: not used as "
+			"context"));
+	pgs_inputs_release(&in);
+
+	/* with down, the input's own up part is the context its down part needs */
+	tidy(&in, LIST("m.sql"), LIST("m.sql"), true);
+	check_tidy(&in, LIST("ctx:m.sql", "m.sql"), NONE);
+	pgs_inputs_release(&in);
+	leave_tree();
+	remove_tree(t.root);
+}
+
+static void test_context_directory_cut(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+
+	(void)state;
+	new_tree(&t);
+	make_dir(&t, "db");
+	make_file(&t, "db/0001_a.sql");
+	make_file(&t, "db/0042_b.sql");
+	make_file(&t, "db/0050_c.sql");
+	make_dir(&t, "db/sub");
+	make_file(&t, "db/sub/0060_d.sql");
+	make_dir(&t, "new");
+	make_file(&t, "new/0045_x.sql");
+	make_file(&t, "draft.sql");
+	enter_tree(&t);
+
+	/* the input in the directory: it and what follows it are left out */
+	tidy(&in, LIST("db"), LIST("db/0042_b.sql"), false);
+	check_tidy(&in, LIST("ctx:db/0001_a.sql", "db/0042_b.sql"),
+		   LIST("--context db: 3 files from 0042_b.sql on are not used as context: they "
+			"come at or after the input db/0042_b.sql"));
+	pgs_inputs_release(&in);
+
+	/* spelled another way, with a trailing slash */
+	tidy(&in, LIST("./db/"), LIST("db/../db/0050_c.sql"), false);
+	check_tidy(&in, LIST("ctx:./db/0001_a.sql", "ctx:./db/0042_b.sql", "db/../db/0050_c.sql"),
+		   LIST("--context ./db/: 2 files from 0050_c.sql on are not used as context: "
+			"they come at or after the input db/../db/0050_c.sql"));
+	pgs_inputs_release(&in);
+
+	/* an input elsewhere is placed by the version its name starts with */
+	tidy(&in, LIST("db"), LIST("new/0045_x.sql"), false);
+	check_tidy(&in, LIST("ctx:db/0001_a.sql", "ctx:db/0042_b.sql", "new/0045_x.sql"),
+		   LIST("--context db: 2 files from 0050_c.sql on are not used as context: they "
+			"come at or after the input new/0045_x.sql"));
+	pgs_inputs_release(&in);
+
+	/* several inputs: the earliest decides, whatever the order given */
+	tidy(&in, LIST("db"), LIST("new/0045_x.sql", "db/0042_b.sql"), false);
+	check_tidy(&in, LIST("ctx:db/0001_a.sql", "new/0045_x.sql", "db/0042_b.sql"),
+		   LIST("--context db: 3 files from 0042_b.sql on are not used as context: they "
+			"come at or after the input db/0042_b.sql"));
+	pgs_inputs_release(&in);
+
+	/* the last file alone */
+	tidy(&in, LIST("db"), LIST("new/0060_y.sql"), false);
+	check_tidy(
+	    &in,
+	    LIST("ctx:db/0001_a.sql", "ctx:db/0042_b.sql", "ctx:db/0050_c.sql", "new/0060_y.sql"),
+	    LIST("--context db: sub/0060_d.sql is not used as context: it comes at or "
+		 "after the input new/0060_y.sql"));
+	pgs_inputs_release(&in);
+
+	/* an input without a version elsewhere, or standard input: newer than all */
+	tidy(&in, LIST("db"), LIST("draft.sql", "-"), false);
+	check_tidy(&in,
+		   LIST("ctx:db/0001_a.sql", "ctx:db/0042_b.sql", "ctx:db/0050_c.sql",
+			"ctx:db/sub/0060_d.sql", "draft.sql", "-"),
+		   NONE);
+	pgs_inputs_release(&in);
+
+	/* a context file given by name is the user's choice, whatever its version */
+	tidy(&in, LIST("db/0050_c.sql"), LIST("new/0045_x.sql"), false);
+	check_tidy(&in, LIST("ctx:db/0050_c.sql", "new/0045_x.sql"), NONE);
+	pgs_inputs_release(&in);
+	leave_tree();
+	remove_tree(t.root);
+}
+
+static void test_context_directory_conventions(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+
+	(void)state;
+	new_tree(&t);
+	make_dir(&t, "plain");
+	make_file(&t, "plain/a.sql");
+	make_file(&t, "plain/b.sql");
+	make_file(&t, "plain/c.sql");
+	make_dir(&t, "fw");
+	make_file(&t, "fw/V1__a.sql");
+	make_file(&t, "fw/V2__b.sql");
+	make_file(&t, "fw/R__views.sql");
+	make_file(&t, "V2__b.sql");
+	make_dir(&t, "gm");
+	make_file(&t, "gm/1_a.up.sql");
+	make_file(&t, "gm/1_a.down.sql");
+	make_file(&t, "gm/2_b.up.sql");
+	make_file(&t, "gm/2_b.down.sql");
+	make_file(&t, "gm/3_c.up.sql");
+	make_file(&t, "gm/3_c.down.sql");
+	make_file(&t, "draft.sql");
+	enter_tree(&t);
+
+	/* names without a version: placed by name among the files of their own directory */
+	tidy(&in, LIST("plain"), LIST("plain/b.sql"), false);
+	check_tidy(&in, LIST("ctx:plain/a.sql", "plain/b.sql"),
+		   LIST("--context plain: 2 files from b.sql on are not used as context: they "
+			"come at or after the input plain/b.sql"));
+	pgs_inputs_release(&in);
+
+	/* flyway: V2 whatever its directory, and repeatable scripts come last */
+	tidy(&in, LIST("fw"), LIST("V2__b.sql"), false);
+	check_tidy(&in, LIST("ctx:fw/V1__a.sql", "V2__b.sql"),
+		   LIST("--context fw: 2 files from V2__b.sql on are not used as context: they "
+			"come at or after the input V2__b.sql"));
+	pgs_inputs_release(&in);
+
+	/* golang-migrate up: the input's up file and later ones */
+	tidy(&in, LIST("gm"), LIST("gm/2_b.up.sql"), false);
+	check_tidy(&in, LIST("ctx:gm/1_a.up.sql", "gm/2_b.up.sql"),
+		   LIST("--context gm: 2 files from 2_b.up.sql on are not used as context: they "
+			"come at or after the input gm/2_b.up.sql"));
+	pgs_inputs_release(&in);
+
+	/* down: the up file of the migration undone stays; only what follows it goes */
+	tidy(&in, LIST("gm"), LIST("gm/2_b.down.sql"), true);
+	check_tidy(&in, LIST("ctx:gm/1_a.up.sql", "ctx:gm/2_b.up.sql", "gm/2_b.down.sql"),
+		   LIST("--context gm: 3_c.up.sql is not used as context: it comes after the "
+			"input gm/2_b.down.sql"));
+	pgs_inputs_release(&in);
+
+	/* down with several inputs: after the newest */
+	tidy(&in, LIST("gm"), LIST("gm/1_a.down.sql", "gm/2_b.down.sql"), true);
+	check_tidy(
+	    &in,
+	    LIST("ctx:gm/1_a.up.sql", "ctx:gm/2_b.up.sql", "gm/1_a.down.sql", "gm/2_b.down.sql"),
+	    LIST("--context gm: 3_c.up.sql is not used as context: it comes after the "
+		 "input gm/2_b.down.sql"));
+	pgs_inputs_release(&in);
+
+	/* down with an input that can't be placed: it may be the newest, nothing goes */
+	tidy(&in, LIST("gm"), LIST("gm/1_a.down.sql", "draft.sql"), true);
+	check_tidy(&in,
+		   LIST("ctx:gm/1_a.up.sql", "ctx:gm/2_b.up.sql", "ctx:gm/3_c.up.sql",
+			"gm/1_a.down.sql", "draft.sql"),
+		   NONE);
+	pgs_inputs_release(&in);
+	leave_tree();
+	remove_tree(t.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +651,9 @@ int main(void)
 	    cmocka_unit_test_teardown(test_files_and_missing_paths, teardown),
 	    cmocka_unit_test_teardown(test_many_files, teardown),
 	    cmocka_unit_test_teardown(test_symlink_loop, teardown),
+	    cmocka_unit_test_teardown(test_context_same_file, teardown),
+	    cmocka_unit_test_teardown(test_context_directory_cut, teardown),
+	    cmocka_unit_test_teardown(test_context_directory_conventions, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
