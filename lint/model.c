@@ -99,8 +99,9 @@ static void check_index_column(void *data, const char *key, void *value)
 	(void)key;
 	if (d->answer == 1 || strcmp(ix->table, d->table->key) != 0)
 		return;
-	/* a partial index's predicate may read the column too */
-	if (ix->partial)
+	/* a partial index's predicate may read the column too; an index known by
+	 * name only may have it among its columns */
+	if (ix->partial || ix->unknown)
 		d->answer = -1;
 	for (size_t i = 0; i < ix->n_columns; i++) {
 		if (!ix->columns[i])
@@ -249,16 +250,47 @@ struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char 
 	return NULL;
 }
 
-bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column)
+/* A validated CHECK (column IS NOT NULL) of the table; inherited_only: one its children have too. */
+static bool valid_not_null_check(struct pgs_table *table, const char *column, bool inherited_only)
 {
-	for (size_t i = 0; i < table->n_constraints; i++) {
+	for (size_t i = 0; column && i < table->n_constraints; i++) {
 		struct pgs_constraint *c = &table->constraints[i];
 
 		if (!c->dropped && c->kind == PGS_CON_CHECK && c->validated && c->not_null_column &&
-		    strcmp(c->not_null_column, column) == 0)
+		    !(inherited_only && c->no_inherit) && strcmp(c->not_null_column, column) == 0)
 			return true;
 	}
 	return false;
+}
+
+bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column)
+{
+	return valid_not_null_check(table, column, false);
+}
+
+/* Ancestors deeper than this are not looked at (a cycle can't loop). */
+#define MAX_ANCESTRY 8
+
+static bool ancestor_has_not_null_check(struct pgs_model *model, const struct pgs_table *t,
+					const char *column, int depth)
+{
+	if (depth == MAX_ANCESTRY)
+		return false;
+	for (size_t i = 0; i <= t->n_inherits; i++) {
+		const char *key = i < t->n_inherits ? t->inherits[i] : t->parent;
+		struct pgs_table *up = key ? pgs_strmap_get(&model->tables, key) : NULL;
+		if (up && (valid_not_null_check(up, column, true) ||
+			   ancestor_has_not_null_check(model, up, column, depth + 1)))
+			return true;
+	}
+	return false;
+}
+
+bool pgs_model_has_valid_not_null_check(struct pgs_model *model, struct pgs_table *table,
+					const char *column)
+{
+	return valid_not_null_check(table, column, false) ||
+	       ancestor_has_not_null_check(model, table, column, 0);
 }
 
 /* Remember that the current file touched t (once per file). */
@@ -492,6 +524,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	c->txn_id = model->txn_id;
 	c->offset = model->offset;
 	c->validated = !con->skip_validation;
+	c->no_inherit = con->is_no_inherit;
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
 		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
@@ -551,6 +584,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 				ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
 				ix->key = old;
 				ix->table = t->key;
+				ix->unknown = true;
 				ix->unique = true;
 				index_put(model, ix);
 			}
@@ -696,6 +730,8 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 		else if (n->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE)
 			t->partial = true; /* LIKE copies columns, constraints, indexes we don't see */
 	}
+	if (cs->of_typename) /* OF type: the type's columns, which we don't see */
+		t->partial = true;
 }
 
 /* A table first seen in an ALTER existed before the history began. */
@@ -792,9 +828,10 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-		/* a table first seen in an ALTER: remember the column, type unknown,
+		/* a column the history doesn't show (a table first seen in an ALTER,
+		 * a partition's column from its parent): remember it, type unknown,
 		 * so that a later primary key on it knows it has no NULLs */
-		if (!col && t->partial && cmd->name && *cmd->name) {
+		if (!col && cmd->name && *cmd->name) {
 			struct pgs_column stub = {.name = pgs_arena_strdup(&model->arena, cmd->name),
 						  .type = ""};
 			col = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
@@ -1333,6 +1370,7 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		if (ctas->into && ctas->into->rel) {
 			bool mv = ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW;
 			struct pgs_table *t = add_table(model, ctas->into->rel, mv ? 'm' : 'r');
+			t->partial = true; /* its columns come from the query */
 			if (mv)
 				record_reads(model, t, ctas->query);
 		}

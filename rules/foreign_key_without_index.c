@@ -11,9 +11,14 @@ struct coverage {
 	struct pgs_model *model;
 };
 
-/* Whether the first n columns of the index are the foreign key's columns, in any order. */
+/*
+ * Whether the first n columns of the index are the foreign key's columns, in
+ * any order. An index known by name only (USING INDEX) may be: not reported.
+ */
 static bool leads_with(const struct pgs_index *ix, const struct pgs_constraint *fk)
 {
+	if (ix->unknown)
+		return true;
 	if (ix->partial || ix->n_columns < fk->n_columns)
 		return false;
 	for (size_t i = 0; i < fk->n_columns; i++) {
@@ -224,7 +229,8 @@ const struct pgs_rule pgs_rule_foreign_key_without_index = {
 	    "created later in the same file, count; a primary key or unique constraint\n"
 	    "is an index. Tables pgstage only knows from an ALTER (created before the\n"
 	    "migration history, without `--context`) are not checked: their indexes are\n"
-	    "unknown.\n\n"
+	    "unknown. Nor are tables with an index pgstage knows by name only (one from\n"
+	    "before the history that `ADD ... USING INDEX` named): it may cover the key.\n\n"
 	    "## Safe alternative\n\n"
 	    "Index the referencing columns. On a table created in the same file, add\n"
 	    "`CREATE INDEX` to the same migration; on an existing table use\n"

@@ -24,7 +24,7 @@ static struct key_columns key_columns(struct pgs_check *ctx, struct pgs_table *t
 			continue;
 		/* from 12 a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan */
 		if (name && t && pgs_check_pg_version(ctx) >= 12 &&
-		    pgs_table_has_valid_not_null_check(t, name))
+		    pgs_model_has_valid_not_null_check(pgs_check_model(ctx), t, name))
 			continue;
 		if (name && k.n_nullable < MAX_COLUMNS)
 			k.nullable[k.n_nullable++] = name;

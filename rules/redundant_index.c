@@ -82,8 +82,9 @@ static bool earlier(const struct pgs_index *b, const struct pgs_index *a, bool b
 static const char *redundant_with(struct pgs_model *model, const struct pgs_index *a,
 				  const struct pgs_index *b)
 {
-	if (a == b || strcmp(a->table, b->table) != 0 || b->partial || b->custom_keys ||
-	    strcmp(a->method, b->method) != 0)
+	/* an index known by name only (USING INDEX) can't be compared */
+	if (a == b || b->unknown || strcmp(a->table, b->table) != 0 || b->partial ||
+	    b->custom_keys || strcmp(a->method, b->method) != 0)
 		return NULL;
 	if (leading(a, b, true)) {
 		if (a->unique && !b->unique)
@@ -233,7 +234,9 @@ const struct pgs_rule pgs_rule_redundant_index = {
 	    "collations and sort orders; an index with INCLUDE columns is not flagged.\n"
 	    "A unique index is only flagged next to a unique index on exactly the same\n"
 	    "columns: a unique index on fewer columns is a stronger constraint, not a\n"
-	    "redundant one. Leading-column redundancy is only claimed for btree. Of two\n"
+	    "redundant one. Leading-column redundancy is only claimed for btree. An\n"
+	    "index pgstage knows by name only (one from before the history that\n"
+	    "`ADD ... USING INDEX` named) is compared with nothing. Of two\n"
 	    "identical indexes the later one is flagged; an index that is dropped later\n"
 	    "in the file is not there at the end, so rebuilding an index under a new name\n"
 	    "and dropping the old one is not flagged.\n\n"
