@@ -23,6 +23,12 @@ struct pgs_check {
 	void **rule_state; /* one slot per rule, for the file being linted */
 	size_t *last_seq;  /* per rule: 1 + seq of its latest finding in the file, 0 if none */
 	struct pgs_txn txn;
+	/* txn's locks by relation (struct pgs_txn_relation), and its existing
+	 * relations by the mode of their strongest lock (lists in the order
+	 * they got that mode) */
+	struct pgs_strmap txn_relations;
+	struct pgs_txn_relation *by_mode[PGS_LOCK_ACCESS_EXCLUSIVE + 1];
+	struct pgs_txn_relation *by_mode_tail[PGS_LOCK_ACCESS_EXCLUSIVE + 1];
 };
 
 void pgs_engine_init(struct pgs_engine *engine, const struct pgs_lint_options *opts)
@@ -145,6 +151,24 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
 {
 	return &ctx->txn;
+}
+
+const struct pgs_txn_relation *pgs_check_txn_relation(const struct pgs_check *ctx,
+						      const char *relation)
+{
+	return pgs_strmap_get(&ctx->txn_relations, relation);
+}
+
+const struct pgs_txn_relation *pgs_check_txn_strongest(const struct pgs_check *ctx,
+						       bool (*skip)(void *data,
+								    const struct pgs_txn_relation *r),
+						       void *data)
+{
+	for (int mode = PGS_LOCK_ACCESS_EXCLUSIVE; mode > PGS_LOCK_NONE; mode--)
+		for (const struct pgs_txn_relation *r = ctx->by_mode[mode]; r; r = r->next)
+			if (!skip || !skip(data, r))
+				return r;
+	return NULL;
 }
 
 size_t pgs_check_stmts_after(const struct pgs_check *ctx)
@@ -419,15 +443,69 @@ static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_repor
 	d->help = "the statement is skipped; the rest of the file is still checked";
 }
 
-/* Remember the strong locks a statement took, for the rest of its transaction. */
-static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine,
-			 struct pgs_txn *txn, const struct pgs_effects *fx, uint32_t offset)
+static void unlink_mode(struct pgs_check *ctx, struct pgs_txn_relation *r, enum pgs_lock mode)
 {
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		ctx->by_mode[mode] = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		ctx->by_mode_tail[mode] = r->prev;
+	r->prev = r->next = NULL;
+}
+
+static void append_mode(struct pgs_check *ctx, struct pgs_txn_relation *r, enum pgs_lock mode)
+{
+	r->prev = ctx->by_mode_tail[mode];
+	if (r->prev)
+		r->prev->next = r;
+	else
+		ctx->by_mode[mode] = r;
+	ctx->by_mode_tail[mode] = r;
+}
+
+/* File the lock just added at txn.locks[i] under its relation. */
+static void index_lock(struct pgs_check *ctx, size_t i)
+{
+	struct pgs_txn *txn = &ctx->txn;
+	const struct pgs_txn_lock *l = &txn->locks[i];
+	struct pgs_txn_relation *r = pgs_strmap_get(&ctx->txn_relations, l->relation);
+
+	if (!r) {
+		r = pgs_arena_alloc(&ctx->file->arena, sizeof(*r));
+		r->relation = l->relation;
+		r->new_here = l->new_here;
+		r->first = r->strongest = i;
+		pgs_strmap_put(&ctx->txn_relations, r->relation, r);
+		if (!r->new_here) {
+			txn->n_existing++;
+			append_mode(ctx, r, l->lock);
+		}
+	} else if (l->lock > txn->locks[r->strongest].lock) {
+		if (!r->new_here) {
+			unlink_mode(ctx, r, txn->locks[r->strongest].lock);
+			append_mode(ctx, r, l->lock);
+		}
+		r->strongest = i;
+	}
+	r->n_by_mode[l->lock]++;
+	if (!r->new_here)
+		txn->n_existing_locks++;
+}
+
+/* Remember the strong locks a statement took, for the rest of its transaction. */
+static void record_locks(struct pgs_check *ctx, const struct pgs_effects *fx, uint32_t offset)
+{
+	struct pgs_engine *engine = ctx->engine;
+	struct pgs_txn *txn = &ctx->txn;
+
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct pgs_effect *e = &fx->items[i];
 		if (e->lock < PGS_LOCK_SHARE)
 			continue;
-		struct pgs_txn_lock *l = pgs_arena_push(&file->arena, (void **)&txn->locks,
+		struct pgs_txn_lock *l = pgs_arena_push(&ctx->file->arena, (void **)&txn->locks,
 							&txn->n_locks, &txn->cap_locks,
 							sizeof(*l));
 		struct pgs_table *t = pgs_strmap_get(&engine->model.tables, e->relation);
@@ -439,19 +517,29 @@ static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine
 		l->new_here = t ? t->created_in && t->created_in == engine->model.file_number
 				: e->is_new;
 		l->offset = offset;
+		index_lock(ctx, txn->n_locks - 1);
 	}
 }
 
-static void forget_locks(struct pgs_txn *txn)
+static void forget_locks(struct pgs_check *ctx)
 {
-	txn->locks = NULL;
-	txn->n_locks = txn->cap_locks = 0;
+	ctx->txn.locks = NULL;
+	ctx->txn.n_locks = ctx->txn.cap_locks = 0;
+	ctx->txn.n_existing = ctx->txn.n_existing_locks = 0;
+	/* a map that has grown is cleared, not kept: each of the many
+	 * autocommit statements of a file starts from an empty one */
+	if (ctx->txn_relations.n)
+		pgs_strmap_release(&ctx->txn_relations);
+	memset(ctx->by_mode, 0, sizeof(ctx->by_mode));
+	memset(ctx->by_mode_tail, 0, sizeof(ctx->by_mode_tail));
 }
 
 /* Update the transaction state after a statement ran. */
-static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
+static void track_transaction(struct pgs_check *ctx, const struct pgs_stmt *stmt,
 			      enum pgs_tool_txn tool_txn)
 {
+	struct pgs_txn *txn = &ctx->txn;
+
 	txn->n_statements++;
 	if (!stmt->node || stmt->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
 		return;
@@ -460,7 +548,7 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		if (!txn->active || txn->by_tool) {
 			if (!txn->active)
-				forget_locks(txn);
+				forget_locks(ctx);
 			txn->active = true;
 			txn->by_tool = txn->by_option = false;
 			txn->opened_by = stmt->node->transaction_stmt->kind ==
@@ -480,7 +568,7 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 		txn->by_tool = txn->active;
 		txn->began_at = stmt->span.end;
 		txn->n_statements = 0;
-		forget_locks(txn);
+		forget_locks(ctx);
 		break;
 	default:
 		break;
@@ -686,8 +774,7 @@ static void lint_embedded(struct pgs_engine *engine, struct pgs_file_report *fil
 				suppress(file, first_diag, stmt_ignores, file_ignores);
 				if (emb.executed) {
 					merge_effects(&file->arena, &file->effects[index], &ctx->effects);
-					record_locks(file, engine, &ctx->txn, &ctx->effects,
-						     st->span.start);
+					record_locks(ctx, &ctx->effects, st->span.start);
 				}
 			}
 			if (emb.executed)
@@ -735,7 +822,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		ctx.stmt_index = i;
 		/* a statement outside any transaction is a transaction of its own */
 		if (!ctx.txn.active) {
-			forget_locks(&ctx.txn);
+			forget_locks(&ctx);
 			engine->model.txn_id++;
 		}
 		ctx.txn.id = engine->model.txn_id;
@@ -748,7 +835,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 				report_syntax_error(engine, file, stmt);
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
 			all_stmt_ignores[i] = stmt_ignores;
-			track_transaction(&ctx.txn, stmt, tool_txn);
+			track_transaction(&ctx, stmt, tool_txn);
 			continue;
 		}
 		if (!file->context) {
@@ -759,7 +846,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			if (engine->opts.on_statement)
 				engine->opts.on_statement(engine->opts.on_statement_data, &ctx);
 			suppress(file, first_diag, &stmt_ignores, &file_ignores);
-			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
+			record_locks(&ctx, &ctx.effects, stmt->span.start);
 		}
 		if (stmt->node->node_case == PG_QUERY__NODE__NODE_DO_STMT ||
 		    stmt->node->node_case == PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT)
@@ -767,7 +854,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		/* reported at the end of the file: end-of-file rules report on statements too */
 		all_stmt_ignores[i] = stmt_ignores;
 		bool was_active = ctx.txn.active;
-		track_transaction(&ctx.txn, stmt, tool_txn);
+		track_transaction(&ctx, stmt, tool_txn);
 		pgs_model_apply(&engine->model, stmt->node, stmt->span.start);
 		/* SET LOCAL lasts until the transaction ends: at COMMIT or ROLLBACK
 		 * (also in a multi-statement query, where another implicit
@@ -791,6 +878,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		pgs_rules[r]->end_of_file(&ctx);
 	}
 	suppress_at_end(file, first_eof_diag, all_stmt_ignores, &file_ignores);
+	pgs_strmap_release(&ctx.txn_relations);
 	for (size_t i = 0; i < file->parsed.n_stmts; i++)
 		report_directives(engine, file, &all_stmt_ignores[i]);
 	report_directives(engine, file, &file_ignores);
