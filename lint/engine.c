@@ -22,6 +22,11 @@ struct pgs_check {
 	size_t rule_index;
 	void **rule_state; /* one slot per rule, for the file being linted */
 	size_t *last_seq;  /* per rule: 1 + seq of its latest finding in the file, 0 if none */
+	size_t *kept_seq;  /* the same, of the latest that no directive suppressed */
+	/* the actions of stmt (pgs_check_cmd_span), split once per statement */
+	const struct pgs_stmt *cmds_of;
+	struct pgs_span *cmd_spans;
+	size_t n_cmd_spans, cap_cmd_spans;
 	struct pgs_txn txn;
 	/* txn's locks by relation (struct pgs_txn_relation), and its existing
 	 * relations by the mode of their strongest lock (lists in the order
@@ -197,13 +202,10 @@ struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
 		else
 			hi = mid;
 	}
+	/* suppression sets last_seq back to a finding that was kept */
 	if (lo < diags->n && diags->items[lo].seq == want - 1 &&
 	    diags->items[lo].rule == ctx->rule)
 		return &diags->items[lo];
-	/* that one was suppressed: the rule's latest before it, if any */
-	for (size_t i = ctx->file->diags.n; i > 0; i--)
-		if (ctx->file->diags.items[i - 1].rule == ctx->rule)
-			return &ctx->file->diags.items[i - 1];
 	return NULL;
 }
 
@@ -297,16 +299,24 @@ const char *pgs_check_quote(struct pgs_check *ctx, const char *name)
 	return pgs_quote_ident(&ctx->file->arena, name);
 }
 
-struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
+static void add_cmd_span(struct pgs_check *ctx, struct pgs_span part)
+{
+	struct pgs_span *slot = pgs_arena_push(&ctx->file->arena, (void **)&ctx->cmd_spans,
+					       &ctx->n_cmd_spans, &ctx->cap_cmd_spans, sizeof(*slot));
+	*slot = part;
+}
+
+/* Split the statement into its top-level comma-separated parts, once. */
+static void split_cmds(struct pgs_check *ctx)
 {
 	const char *text = ctx->file->analysed;
 	struct pgs_span stmt = ctx->stmt->span, part = stmt;
 	struct pgs_token tok;
 	uint32_t pos = stmt.start;
 	int depth = 0;
-	size_t n = 0;
 
-	/* the top-level comma-separated parts are the actions, in order */
+	ctx->cmds_of = ctx->stmt;
+	ctx->n_cmd_spans = 0;
 	while (pos < stmt.end) {
 		pos = pgs_lex(text, pos, stmt.end, &tok);
 		if (tok.kind == PGS_TOK_OPEN)
@@ -314,15 +324,23 @@ struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
 		else if (tok.kind == PGS_TOK_CLOSE)
 			depth--;
 		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
-			if (n == index) {
-				part.end = pgs_last_token_end(text, part.start, tok.start);
-				return part;
-			}
-			n++;
+			part.end = pgs_last_token_end(text, part.start, tok.start);
+			add_cmd_span(ctx, part);
 			part.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+			part.end = stmt.end;
 		}
 	}
-	return n == index ? part : stmt;
+	add_cmd_span(ctx, part);
+}
+
+struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
+{
+	/* the split is a cache: the statement is the same for every caller */
+	struct pgs_check *self = (struct pgs_check *)ctx;
+
+	if (ctx->cmds_of != ctx->stmt)
+		split_cmds(self);
+	return index < ctx->n_cmd_spans ? ctx->cmd_spans[index] : ctx->stmt->span;
 }
 
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)
@@ -609,19 +627,28 @@ static int by_position(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Drop the diagnostics from index first on that a directive suppresses. */
-static void suppress(struct pgs_file_report *file, size_t first, struct pgs_ignores *stmt_ignores,
+/*
+ * Drop the diagnostics from index first on that a directive suppresses; a
+ * rule whose latest finding goes has its latest kept one as latest again.
+ */
+static void suppress(struct pgs_check *ctx, size_t first, struct pgs_ignores *stmt_ignores,
 		     struct pgs_ignores *file_ignores)
 {
+	struct pgs_file_report *file = ctx->file;
 	size_t kept = first;
 
 	for (size_t i = first; i < file->diags.n; i++) {
-		const struct pgs_rule *rule = file->diags.items[i].rule;
-		bool by_stmt = pgs_ignore_match(stmt_ignores, rule);
-		bool by_file = pgs_ignore_match(file_ignores, rule);
+		const struct pgs_diag *d = &file->diags.items[i];
+		bool by_stmt = pgs_ignore_match(stmt_ignores, d->rule);
+		bool by_file = pgs_ignore_match(file_ignores, d->rule);
+		size_t r = pgs_rule_index(d->rule);
 
-		if (!by_stmt && !by_file)
-			file->diags.items[kept++] = file->diags.items[i];
+		if (!by_stmt && !by_file) {
+			ctx->kept_seq[r] = d->seq + 1;
+			file->diags.items[kept++] = *d;
+		} else if (ctx->last_seq[r] == d->seq + 1) {
+			ctx->last_seq[r] = ctx->kept_seq[r];
+		}
 	}
 	file->diags.n = kept;
 }
@@ -771,7 +798,7 @@ static void lint_embedded(struct pgs_engine *engine, struct pgs_file_report *fil
 								  emb.function ? emb.function : "?",
 								  where.line);
 				}
-				suppress(file, first_diag, stmt_ignores, file_ignores);
+				suppress(ctx, first_diag, stmt_ignores, file_ignores);
 				if (emb.executed) {
 					merge_effects(&file->arena, &file->effects[index], &ctx->effects);
 					record_locks(ctx, &ctx->effects, st->span.start);
@@ -804,6 +831,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 	ctx.rule_state = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.rule_state));
 	ctx.last_seq = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.last_seq));
+	ctx.kept_seq = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.kept_seq));
 
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
@@ -833,7 +861,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		if (!stmt->node) {
 			if (!file->context && enabled(engine, &pgs_rule_syntax_error))
 				report_syntax_error(engine, file, stmt);
-			suppress(file, first_diag, &stmt_ignores, &file_ignores);
+			suppress(&ctx, first_diag, &stmt_ignores, &file_ignores);
 			all_stmt_ignores[i] = stmt_ignores;
 			track_transaction(&ctx, stmt, tool_txn);
 			continue;
@@ -845,7 +873,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			run_rules(engine, &ctx);
 			if (engine->opts.on_statement)
 				engine->opts.on_statement(engine->opts.on_statement_data, &ctx);
-			suppress(file, first_diag, &stmt_ignores, &file_ignores);
+			suppress(&ctx, first_diag, &stmt_ignores, &file_ignores);
 			record_locks(&ctx, &ctx.effects, stmt->span.start);
 		}
 		if (stmt->node->node_case == PG_QUERY__NODE__NODE_DO_STMT ||
