@@ -224,6 +224,11 @@ struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset)
 	return pgs_source_pos(&ctx->file->src, offset);
 }
 
+struct pgs_span pgs_check_line(const struct pgs_check *ctx, uint32_t line)
+{
+	return pgs_source_line(&ctx->file->src, line);
+}
+
 int pgs_check_pg_version(const struct pgs_check *ctx)
 {
 	return ctx->engine->opts.pg_version;

@@ -161,6 +161,9 @@ const char *pgs_check_path(const struct pgs_check *ctx);
 /* Line and column of a source offset of the file being linted. */
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset);
 
+/* A line (1-based) of the file being linted, as bytes without its line break. */
+struct pgs_span pgs_check_line(const struct pgs_check *ctx, uint32_t line);
+
 /* Record a finding of the current rule; message is printf-formatted. */
 struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -3,6 +3,7 @@
 #include "lint/columns.h"
 #include "lint/quote.h"
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 
 struct coverage {
 	const struct pgs_table *table;
@@ -115,10 +116,13 @@ static const char *index_name(struct pgs_check *ctx, const struct pgs_table *t,
 			      const struct pgs_constraint *fk)
 {
 	struct pgs_arena *arena = pgs_check_arena(ctx);
-	const char *base = t->name;
+	struct pgs_strbuf joined;
 
+	pgs_strbuf_init(&joined, arena);
+	pgs_strbuf_add(&joined, NULL, t->name);
 	for (size_t i = 0; i < fk->n_columns; i++)
-		base = pgs_arena_printf(arena, "%s_%s", base, fk->columns[i]);
+		pgs_strbuf_add(&joined, "_", fk->columns[i]);
+	const char *base = pgs_strbuf_str(&joined);
 	for (unsigned k = 0;; k++) {
 		const char *suffix = k ? pgs_arena_printf(arena, "_idx%u", k) : "_idx";
 		size_t keep = strlen(base), room = 63 - strlen(suffix);
@@ -147,10 +151,11 @@ static void report(struct pgs_check *ctx, const struct pgs_table *t,
 		return;
 	struct pgs_arena *arena = pgs_check_arena(ctx);
 	const char *table = pgs_check_relation_label(ctx, t->key);
-	const char *columns = "";
+	struct pgs_strbuf list;
+	pgs_strbuf_init(&list, arena);
 	for (size_t i = 0; i < fk->n_columns; i++)
-		columns = pgs_arena_printf(arena, "%s%s%s", columns, i ? ", " : "",
-					   pgs_check_quote(ctx, fk->columns[i]));
+		pgs_strbuf_add(&list, ", ", pgs_check_quote(ctx, fk->columns[i]));
+	const char *columns = pgs_strbuf_str(&list);
 	const char *referenced =
 	    fk->referenced ? pgs_check_relation_label(ctx, fk->referenced) : "the referenced table";
 	struct pgs_diag *d = pgs_report(ctx, fk_span(ctx, stmt, fk),

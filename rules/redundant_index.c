@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 
 /*
  * The indexes a new index is compared with are found in a trie of column
@@ -213,13 +214,13 @@ static const struct pgs_index *twin(struct table_indexes *ti, struct node *node,
 
 static const char *column_list(struct pgs_check *ctx, const struct pgs_index *ix)
 {
-	const char *out = "";
+	struct pgs_strbuf out;
 
+	pgs_strbuf_init(&out, pgs_check_arena(ctx));
 	for (size_t i = 0; i < ix->n_columns; i++)
-		out = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", out, i ? ", " : "",
-				       ix->columns[i] ? pgs_check_quote(ctx, ix->columns[i])
-						      : "(expression)");
-	return out;
+		pgs_strbuf_add(&out, i ? ", " : NULL,
+			       ix->columns[i] ? pgs_check_quote(ctx, ix->columns[i]) : "(expression)");
+	return pgs_strbuf_str(&out);
 }
 
 /* The index's name as SQL: its schema is its table's. */
