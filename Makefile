@@ -140,8 +140,13 @@ integrations: $(BIN)
 lint-src:
 	@scripts/lint-src.sh
 
-# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer. Leaks of
+# libraries we don't build are suppressed one function at a time (tests/lsan.supp);
+# the slow unwinder sees the frames of libpg_query, which has no frame pointers.
+LSAN_SUPPRESSIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 asan:
+	LSAN_OPTIONS="$(LSAN_SUPPRESSIONS)$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}" \
+	ASAN_OPTIONS="fast_unwind_on_malloc=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
 	$(MAKE) BUILD=build/asan BIN=build/asan/pgstage OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check
 
