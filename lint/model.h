@@ -89,6 +89,9 @@ struct pgs_table {
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
 	size_t n_constraints, cap_constraints;
+	/* columns and live constraints by name (index + 1), kept once the table
+	 * has many of them, so lookups don't walk them all */
+	struct pgs_strmap column_names, constraint_names;
 	/* indexes ever put on this table (pgs_model_each_index_of skips those since
 	 * dropped or moved), so lookups by table cost the table's own indexes only */
 	struct pgs_index **indexes;
@@ -158,6 +161,9 @@ struct pgs_model {
 	size_t n_touched, cap_touched;
 	struct pgs_index **new_indexes;
 	size_t n_new_indexes, cap_new_indexes;
+	/* tables whose column_names / constraint_names are kept (to release them) */
+	struct pgs_table **mapped;
+	size_t n_mapped, cap_mapped;
 };
 
 /* A new file starts a new session: settings are forgotten. */
