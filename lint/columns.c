@@ -1,4 +1,5 @@
 #include "lint/columns.h"
+#include "lint/strbuf.h"
 
 #include <string.h>
 
@@ -152,17 +153,21 @@ const char *pgs_builtin_type(const PgQuery__TypeName *tn)
 
 const char *pgs_typmods_text(struct pgs_arena *arena, const PgQuery__TypeName *tn)
 {
-	const char *out = "";
+	struct pgs_strbuf out;
 
+	pgs_strbuf_init(&out, arena);
 	for (size_t i = 0; tn && i < tn->n_typmods; i++) {
 		const PgQuery__Node *m = tn->typmods[i];
 		const char *v = "?";
 		if (m->node_case == PG_QUERY__NODE__NODE_A_CONST &&
 		    m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
 			v = pgs_arena_printf(arena, "%d", m->a_const->ival->ival);
-		out = pgs_arena_printf(arena, "%s%s%s", out, i ? ", " : "(", v);
+		pgs_strbuf_add(&out, NULL, i ? ", " : "(");
+		pgs_strbuf_add(&out, NULL, v);
 	}
-	return *out ? pgs_arena_printf(arena, "%s)", out) : out;
+	if (out.len)
+		pgs_strbuf_add(&out, NULL, ")");
+	return pgs_strbuf_str(&out);
 }
 
 /* Fill c's spans from the tree's locations; false when the tree has none. */

@@ -301,7 +301,7 @@ bool pgs_option_on(PgQuery__Node **opts, size_t n, const char *name)
 
 struct leading_index {
 	const char *table, *column;
-	bool found;
+	int found;
 };
 
 static void find_leading_index(void *data, const char *key, void *value)
@@ -310,15 +310,22 @@ static void find_leading_index(void *data, const char *key, void *value)
 	const struct pgs_index *ix = value;
 
 	(void)key;
-	if (!ix->partial && ix->n_columns && ix->columns[0] && strcmp(ix->table, l->table) == 0 &&
-	    strcmp(ix->columns[0], l->column) == 0)
-		l->found = true;
+	if (l->found == 1 || strcmp(ix->table, l->table) != 0)
+		return;
+	if (ix->unknown)
+		l->found = -1;
+	else if (!ix->partial && ix->n_columns && ix->columns[0] &&
+		 strcmp(ix->columns[0], l->column) == 0)
+		l->found = 1;
 }
 
-/* Whether the table has a (non-partial) index whose first column is column. */
-static bool has_leading_index(struct pgs_model *model, const char *table, const char *column)
+/*
+ * Whether the table has a (non-partial) index whose first column is column:
+ * 1 yes, 0 no, -1 can't tell (an index known by name only).
+ */
+static int has_leading_index(struct pgs_model *model, const char *table, const char *column)
 {
-	struct leading_index l = {table, column, false};
+	struct leading_index l = {table, column, 0};
 
 	if (column)
 		pgs_model_each_index_of(model, table, find_leading_index, &l);
@@ -933,9 +940,10 @@ static void check_referencing(void *data, struct pgs_table *t)
 			action == 'c' || action == 'n' || action == 'd' ? PGS_LOCK_ROW_EXCLUSIVE
 									: PGS_LOCK_ROW_SHARE);
 		/* ... by the foreign key columns: a full scan unless they are indexed */
-		if (!c->n_columns || !has_leading_index(r->fx->model, t->key, c->columns[0])) {
+		int indexed = c->n_columns ? has_leading_index(r->fx->model, t->key, c->columns[0]) : 0;
+		if (indexed != 1) {
 			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->name);
-			if (t->partial)
+			if (t->partial || indexed < 0)
 				e->assumed = true;
 		}
 	}
@@ -1006,7 +1014,7 @@ static bool where_uses_index(struct pgs_model *model, const char *table, const P
 			continue;
 		const PgQuery__ColumnRef *cr = s->column_ref;
 		const char *col = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
-		if (col && has_leading_index(model, table, col))
+		if (col && has_leading_index(model, table, col) == 1)
 			return true;
 	}
 	return false;

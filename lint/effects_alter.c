@@ -173,8 +173,8 @@ static enum pgs_lock reloptions_lock(const PgQuery__Node *def)
  * (unknown columns count as nullable) and, from PostgreSQL 12, no validated
  * CHECK (col IS NOT NULL) proves it has no NULLs.
  */
-static bool any_nullable(struct pgs_table *t, const char *const *columns, size_t n,
-			 int pg_version)
+static bool any_nullable(struct pgs_model *model, struct pgs_table *t, const char *const *columns,
+			 size_t n, int pg_version)
 {
 	if (!t || !n)
 		return true;
@@ -182,7 +182,8 @@ static bool any_nullable(struct pgs_table *t, const char *const *columns, size_t
 		struct pgs_column *c = columns[i] ? pgs_table_column(t, columns[i]) : NULL;
 		if (c && c->not_null)
 			continue;
-		if (columns[i] && pg_version >= 12 && pgs_table_has_valid_not_null_check(t, columns[i]))
+		if (columns[i] && pg_version >= 12 &&
+		    pgs_model_has_valid_not_null_check(model, t, columns[i]))
 			continue;
 		return true;
 	}
@@ -234,9 +235,9 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			const char *key = pgs_arena_printf(fx->arena, "%s.%s", t ? t->schema : "public",
 							   c->indexname);
 			struct pgs_index *ix = pgs_model_index(fx->model, key);
-			if (!ix || any_nullable(t, ix->columns, ix->n_columns, fx->pg_version)) {
+			if (!ix || any_nullable(fx->model, t, ix->columns, ix->n_columns, fx->pg_version)) {
 				pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, c->indexname);
-				if (!ix || !t || t->partial)
+				if (!ix || ix->unknown || !t || t->partial)
 					e->assumed = true;
 			}
 		}
@@ -532,7 +533,8 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
-		if (fx->pg_version >= 12 && t && pgs_table_has_valid_not_null_check(t, cmd->name))
+		if (fx->pg_version >= 12 && t &&
+		    pgs_model_has_valid_not_null_check(fx->model, t, cmd->name))
 			break;
 		if (column_of(fx, t, cmd->name) && column_of(fx, t, cmd->name)->not_null)
 			break; /* already NOT NULL: nothing to check */

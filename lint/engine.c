@@ -22,7 +22,18 @@ struct pgs_check {
 	size_t rule_index;
 	void **rule_state; /* one slot per rule, for the file being linted */
 	size_t *last_seq;  /* per rule: 1 + seq of its latest finding in the file, 0 if none */
+	size_t *kept_seq;  /* the same, of the latest that no directive suppressed */
+	/* the actions of stmt (pgs_check_cmd_span), split once per statement */
+	const struct pgs_stmt *cmds_of;
+	struct pgs_span *cmd_spans;
+	size_t n_cmd_spans, cap_cmd_spans;
 	struct pgs_txn txn;
+	/* txn's locks by relation (struct pgs_txn_relation), and its existing
+	 * relations by the mode of their strongest lock (lists in the order
+	 * they got that mode) */
+	struct pgs_strmap txn_relations;
+	struct pgs_txn_relation *by_mode[PGS_LOCK_ACCESS_EXCLUSIVE + 1];
+	struct pgs_txn_relation *by_mode_tail[PGS_LOCK_ACCESS_EXCLUSIVE + 1];
 };
 
 void pgs_engine_init(struct pgs_engine *engine, const struct pgs_lint_options *opts)
@@ -149,6 +160,24 @@ const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx)
 	return &ctx->txn;
 }
 
+const struct pgs_txn_relation *pgs_check_txn_relation(const struct pgs_check *ctx,
+						      const char *relation)
+{
+	return pgs_strmap_get(&ctx->txn_relations, relation);
+}
+
+const struct pgs_txn_relation *pgs_check_txn_strongest(const struct pgs_check *ctx,
+						       bool (*skip)(void *data,
+								    const struct pgs_txn_relation *r),
+						       void *data)
+{
+	for (int mode = PGS_LOCK_ACCESS_EXCLUSIVE; mode > PGS_LOCK_NONE; mode--)
+		for (const struct pgs_txn_relation *r = ctx->by_mode[mode]; r; r = r->next)
+			if (!skip || !skip(data, r))
+				return r;
+	return NULL;
+}
+
 size_t pgs_check_stmts_after(const struct pgs_check *ctx)
 {
 	return ctx->stmt ? ctx->file->parsed.n_stmts - 1 - ctx->stmt_index : 0;
@@ -175,13 +204,10 @@ struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
 		else
 			hi = mid;
 	}
+	/* suppression sets last_seq back to a finding that was kept */
 	if (lo < diags->n && diags->items[lo].seq == want - 1 &&
 	    diags->items[lo].rule == ctx->rule)
 		return &diags->items[lo];
-	/* that one was suppressed: the rule's latest before it, if any */
-	for (size_t i = ctx->file->diags.n; i > 0; i--)
-		if (ctx->file->diags.items[i - 1].rule == ctx->rule)
-			return &ctx->file->diags.items[i - 1];
 	return NULL;
 }
 
@@ -198,6 +224,11 @@ const char *pgs_check_path(const struct pgs_check *ctx)
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset)
 {
 	return pgs_source_pos(&ctx->file->src, offset);
+}
+
+struct pgs_span pgs_check_line(const struct pgs_check *ctx, uint32_t line)
+{
+	return pgs_source_line(&ctx->file->src, line);
 }
 
 int pgs_check_pg_version(const struct pgs_check *ctx)
@@ -275,16 +306,24 @@ const char *pgs_check_quote(struct pgs_check *ctx, const char *name)
 	return pgs_quote_ident(&ctx->file->arena, name);
 }
 
-struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
+static void add_cmd_span(struct pgs_check *ctx, struct pgs_span part)
+{
+	struct pgs_span *slot = pgs_arena_push(&ctx->file->arena, (void **)&ctx->cmd_spans,
+					       &ctx->n_cmd_spans, &ctx->cap_cmd_spans, sizeof(*slot));
+	*slot = part;
+}
+
+/* Split the statement into its top-level comma-separated parts, once. */
+static void split_cmds(struct pgs_check *ctx)
 {
 	const char *text = ctx->file->analysed;
 	struct pgs_span stmt = ctx->stmt->span, part = stmt;
 	struct pgs_token tok;
 	uint32_t pos = stmt.start;
 	int depth = 0;
-	size_t n = 0;
 
-	/* the top-level comma-separated parts are the actions, in order */
+	ctx->cmds_of = ctx->stmt;
+	ctx->n_cmd_spans = 0;
 	while (pos < stmt.end) {
 		pos = pgs_lex(text, pos, stmt.end, &tok);
 		if (tok.kind == PGS_TOK_OPEN)
@@ -292,15 +331,23 @@ struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
 		else if (tok.kind == PGS_TOK_CLOSE)
 			depth--;
 		else if (tok.kind == PGS_TOK_OTHER && depth == 0 && text[tok.start] == ',') {
-			if (n == index) {
-				part.end = pgs_last_token_end(text, part.start, tok.start);
-				return part;
-			}
-			n++;
+			part.end = pgs_last_token_end(text, part.start, tok.start);
+			add_cmd_span(ctx, part);
 			part.start = pgs_skip_space_and_comments(text, tok.end, stmt.end);
+			part.end = stmt.end;
 		}
 	}
-	return n == index ? part : stmt;
+	add_cmd_span(ctx, part);
+}
+
+struct pgs_span pgs_check_cmd_span(const struct pgs_check *ctx, size_t index)
+{
+	/* the split is a cache: the statement is the same for every caller */
+	struct pgs_check *self = (struct pgs_check *)ctx;
+
+	if (ctx->cmds_of != ctx->stmt)
+		split_cmds(self);
+	return index < ctx->n_cmd_spans ? ctx->cmd_spans[index] : ctx->stmt->span;
 }
 
 void pgs_diag_note_lock(struct pgs_check *ctx, struct pgs_diag *d, const struct pgs_effect *e)
@@ -421,15 +468,69 @@ static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_repor
 	d->help = "the statement is skipped; the rest of the file is still checked";
 }
 
-/* Remember the strong locks a statement took, for the rest of its transaction. */
-static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine,
-			 struct pgs_txn *txn, const struct pgs_effects *fx, uint32_t offset)
+static void unlink_mode(struct pgs_check *ctx, struct pgs_txn_relation *r, enum pgs_lock mode)
 {
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		ctx->by_mode[mode] = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		ctx->by_mode_tail[mode] = r->prev;
+	r->prev = r->next = NULL;
+}
+
+static void append_mode(struct pgs_check *ctx, struct pgs_txn_relation *r, enum pgs_lock mode)
+{
+	r->prev = ctx->by_mode_tail[mode];
+	if (r->prev)
+		r->prev->next = r;
+	else
+		ctx->by_mode[mode] = r;
+	ctx->by_mode_tail[mode] = r;
+}
+
+/* File the lock just added at txn.locks[i] under its relation. */
+static void index_lock(struct pgs_check *ctx, size_t i)
+{
+	struct pgs_txn *txn = &ctx->txn;
+	const struct pgs_txn_lock *l = &txn->locks[i];
+	struct pgs_txn_relation *r = pgs_strmap_get(&ctx->txn_relations, l->relation);
+
+	if (!r) {
+		r = pgs_arena_alloc(&ctx->file->arena, sizeof(*r));
+		r->relation = l->relation;
+		r->new_here = l->new_here;
+		r->first = r->strongest = i;
+		pgs_strmap_put(&ctx->txn_relations, r->relation, r);
+		if (!r->new_here) {
+			txn->n_existing++;
+			append_mode(ctx, r, l->lock);
+		}
+	} else if (l->lock > txn->locks[r->strongest].lock) {
+		if (!r->new_here) {
+			unlink_mode(ctx, r, txn->locks[r->strongest].lock);
+			append_mode(ctx, r, l->lock);
+		}
+		r->strongest = i;
+	}
+	r->n_by_mode[l->lock]++;
+	if (!r->new_here)
+		txn->n_existing_locks++;
+}
+
+/* Remember the strong locks a statement took, for the rest of its transaction. */
+static void record_locks(struct pgs_check *ctx, const struct pgs_effects *fx, uint32_t offset)
+{
+	struct pgs_engine *engine = ctx->engine;
+	struct pgs_txn *txn = &ctx->txn;
+
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct pgs_effect *e = &fx->items[i];
 		if (e->lock < PGS_LOCK_SHARE)
 			continue;
-		struct pgs_txn_lock *l = pgs_arena_push(&file->arena, (void **)&txn->locks,
+		struct pgs_txn_lock *l = pgs_arena_push(&ctx->file->arena, (void **)&txn->locks,
 							&txn->n_locks, &txn->cap_locks,
 							sizeof(*l));
 		struct pgs_table *t = pgs_strmap_get(&engine->model.tables, e->relation);
@@ -441,19 +542,29 @@ static void record_locks(struct pgs_file_report *file, struct pgs_engine *engine
 		l->new_here = t ? t->created_in && t->created_in == engine->model.file_number
 				: e->is_new;
 		l->offset = offset;
+		index_lock(ctx, txn->n_locks - 1);
 	}
 }
 
-static void forget_locks(struct pgs_txn *txn)
+static void forget_locks(struct pgs_check *ctx)
 {
-	txn->locks = NULL;
-	txn->n_locks = txn->cap_locks = 0;
+	ctx->txn.locks = NULL;
+	ctx->txn.n_locks = ctx->txn.cap_locks = 0;
+	ctx->txn.n_existing = ctx->txn.n_existing_locks = 0;
+	/* a map that has grown is cleared, not kept: each of the many
+	 * autocommit statements of a file starts from an empty one */
+	if (ctx->txn_relations.n)
+		pgs_strmap_release(&ctx->txn_relations);
+	memset(ctx->by_mode, 0, sizeof(ctx->by_mode));
+	memset(ctx->by_mode_tail, 0, sizeof(ctx->by_mode_tail));
 }
 
 /* Update the transaction state after a statement ran. */
-static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
+static void track_transaction(struct pgs_check *ctx, const struct pgs_stmt *stmt,
 			      enum pgs_tool_txn tool_txn)
 {
+	struct pgs_txn *txn = &ctx->txn;
+
 	txn->n_statements++;
 	if (!stmt->node || stmt->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
 		return;
@@ -462,7 +573,7 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		if (!txn->active || txn->by_tool) {
 			if (!txn->active)
-				forget_locks(txn);
+				forget_locks(ctx);
 			txn->active = true;
 			txn->by_tool = txn->by_option = false;
 			txn->opened_by = stmt->node->transaction_stmt->kind ==
@@ -482,7 +593,7 @@ static void track_transaction(struct pgs_txn *txn, const struct pgs_stmt *stmt,
 		txn->by_tool = txn->active;
 		txn->began_at = stmt->span.end;
 		txn->n_statements = 0;
-		forget_locks(txn);
+		forget_locks(ctx);
 		break;
 	default:
 		break;
@@ -523,19 +634,28 @@ static int by_position(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Drop the diagnostics from index first on that a directive suppresses. */
-static void suppress(struct pgs_file_report *file, size_t first, struct pgs_ignores *stmt_ignores,
+/*
+ * Drop the diagnostics from index first on that a directive suppresses; a
+ * rule whose latest finding goes has its latest kept one as latest again.
+ */
+static void suppress(struct pgs_check *ctx, size_t first, struct pgs_ignores *stmt_ignores,
 		     struct pgs_ignores *file_ignores)
 {
+	struct pgs_file_report *file = ctx->file;
 	size_t kept = first;
 
 	for (size_t i = first; i < file->diags.n; i++) {
-		const struct pgs_rule *rule = file->diags.items[i].rule;
-		bool by_stmt = pgs_ignore_match(stmt_ignores, rule);
-		bool by_file = pgs_ignore_match(file_ignores, rule);
+		const struct pgs_diag *d = &file->diags.items[i];
+		bool by_stmt = pgs_ignore_match(stmt_ignores, d->rule);
+		bool by_file = pgs_ignore_match(file_ignores, d->rule);
+		size_t r = pgs_rule_index(d->rule);
 
-		if (!by_stmt && !by_file)
-			file->diags.items[kept++] = file->diags.items[i];
+		if (!by_stmt && !by_file) {
+			ctx->kept_seq[r] = d->seq + 1;
+			file->diags.items[kept++] = *d;
+		} else if (ctx->last_seq[r] == d->seq + 1) {
+			ctx->last_seq[r] = ctx->kept_seq[r];
+		}
 	}
 	file->diags.n = kept;
 }
@@ -722,11 +842,10 @@ static void lint_embedded(struct pgs_engine *engine, struct pgs_file_report *fil
 								  emb.function ? emb.function : "?",
 								  where.line);
 				}
-				suppress(file, first_diag, stmt_ignores, file_ignores);
+				suppress(ctx, first_diag, stmt_ignores, file_ignores);
 				if (emb.executed) {
 					merge_effects(&file->arena, &file->effects[index], &ctx->effects);
-					record_locks(file, engine, &ctx->txn, &ctx->effects,
-						     st->span.start);
+					record_locks(ctx, &ctx->effects, st->span.start);
 				}
 			}
 			if (emb.executed)
@@ -756,6 +875,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 	file->txns = pgs_arena_array(&file->arena, file->parsed.n_stmts, sizeof(*file->txns));
 	ctx.rule_state = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.rule_state));
 	ctx.last_seq = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.last_seq));
+	ctx.kept_seq = pgs_arena_array(&file->arena, pgs_n_rules, sizeof(*ctx.kept_seq));
 
 	struct pgs_ignores file_ignores = {0};
 	if (!file->context && strstr(file->analysed, "pgstage-ignore-file"))
@@ -774,7 +894,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		ctx.stmt_index = i;
 		/* a statement outside any transaction is a transaction of its own */
 		if (!ctx.txn.active) {
-			forget_locks(&ctx.txn);
+			forget_locks(&ctx);
 			engine->model.txn_id++;
 		}
 		ctx.txn.id = engine->model.txn_id;
@@ -785,9 +905,9 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		if (!stmt->node) {
 			if (!file->context && enabled(engine, &pgs_rule_syntax_error))
 				report_syntax_error(engine, file, stmt);
-			suppress(file, first_diag, &stmt_ignores, &file_ignores);
+			suppress(&ctx, first_diag, &stmt_ignores, &file_ignores);
 			all_stmt_ignores[i] = stmt_ignores;
-			track_transaction(&ctx.txn, stmt, tool_txn);
+			track_transaction(&ctx, stmt, tool_txn);
 			continue;
 		}
 		find_overlap(engine, file, &ctx);
@@ -798,8 +918,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			run_rules(engine, &ctx);
 			if (engine->opts.on_statement)
 				engine->opts.on_statement(engine->opts.on_statement_data, &ctx);
-			suppress(file, first_diag, &stmt_ignores, &file_ignores);
-			record_locks(file, engine, &ctx.txn, &ctx.effects, stmt->span.start);
+			suppress(&ctx, first_diag, &stmt_ignores, &file_ignores);
+			record_locks(&ctx, &ctx.effects, stmt->span.start);
 		}
 		if (stmt->node->node_case == PG_QUERY__NODE__NODE_DO_STMT ||
 		    stmt->node->node_case == PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT)
@@ -807,7 +927,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		/* reported at the end of the file: end-of-file rules report on statements too */
 		all_stmt_ignores[i] = stmt_ignores;
 		bool was_active = ctx.txn.active;
-		track_transaction(&ctx.txn, stmt, tool_txn);
+		track_transaction(&ctx, stmt, tool_txn);
 		apply(engine, file, stmt->node, stmt->span.start);
 		/* SET LOCAL lasts until the transaction ends: at COMMIT or ROLLBACK
 		 * (also in a multi-statement query, where another implicit
@@ -831,6 +951,7 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		pgs_rules[r]->end_of_file(&ctx);
 	}
 	suppress_at_end(file, first_eof_diag, all_stmt_ignores, &file_ignores);
+	pgs_strmap_release(&ctx.txn_relations);
 	for (size_t i = 0; i < file->parsed.n_stmts; i++)
 		report_directives(engine, file, &all_stmt_ignores[i]);
 	report_directives(engine, file, &file_ignores);

@@ -19,6 +19,10 @@ void pgs_model_init(struct pgs_model *model)
 
 void pgs_model_release(struct pgs_model *model)
 {
+	for (size_t i = 0; i < model->n_mapped; i++) {
+		pgs_strmap_release(&model->mapped[i]->column_names);
+		pgs_strmap_release(&model->mapped[i]->constraint_names);
+	}
 	pgs_strmap_release(&model->tables);
 	pgs_strmap_release(&model->indexes);
 	pgs_strmap_release(&model->domains);
@@ -99,8 +103,9 @@ static void check_index_column(void *data, const char *key, void *value)
 	(void)key;
 	if (d->answer == 1 || strcmp(ix->table, d->table->key) != 0)
 		return;
-	/* a partial index's predicate may read the column too */
-	if (ix->partial)
+	/* a partial index's predicate may read the column too; an index known by
+	 * name only may have it among its columns */
+	if (ix->partial || ix->unknown)
 		d->answer = -1;
 	for (size_t i = 0; i < ix->n_columns; i++) {
 		if (!ix->columns[i])
@@ -229,10 +234,32 @@ void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct
 	pgs_strmap_each(&model->tables, each_table_entry, &e);
 }
 
+/* Tables with more columns or constraints than this keep them by name too. */
+#define MAP_FROM 16
+
+static void *slot_value(size_t i)
+{
+	return (void *)(uintptr_t)(i + 1);
+}
+
+static size_t slot_index(void *value)
+{
+	return (size_t)(uintptr_t)value - 1;
+}
+
+static bool mapped(const struct pgs_strmap *map)
+{
+	return map->cap != 0;
+}
+
 struct pgs_column *pgs_table_column(struct pgs_table *table, const char *name)
 {
 	if (!name)
 		return NULL;
+	if (mapped(&table->column_names)) {
+		void *v = pgs_strmap_get(&table->column_names, name);
+		return v ? &table->columns[slot_index(v)] : NULL;
+	}
 	for (size_t i = 0; i < table->n_columns; i++)
 		if (strcmp(table->columns[i].name, name) == 0)
 			return &table->columns[i];
@@ -243,22 +270,129 @@ struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char 
 {
 	if (!name)
 		return NULL;
+	if (mapped(&table->constraint_names)) {
+		void *v = pgs_strmap_get(&table->constraint_names, name);
+		return v ? &table->constraints[slot_index(v)] : NULL;
+	}
 	for (size_t i = 0; i < table->n_constraints; i++)
 		if (!table->constraints[i].dropped && strcmp(table->constraints[i].name, name) == 0)
 			return &table->constraints[i];
 	return NULL;
 }
 
-bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column)
+static void remember_mapped(struct pgs_model *model, struct pgs_table *t)
 {
-	for (size_t i = 0; i < table->n_constraints; i++) {
+	if (mapped(&t->column_names) || mapped(&t->constraint_names))
+		return;
+	struct pgs_table **slot = pgs_arena_push(&model->arena, (void **)&model->mapped,
+						 &model->n_mapped, &model->cap_mapped,
+						 sizeof(*slot));
+	*slot = t;
+}
+
+/*
+ * Map the columns from index from on: a new last column, or the columns a
+ * drop moved down by one. The first column of a name wins, as in the walk
+ * of pgs_table_column.
+ */
+static void map_columns(struct pgs_model *model, struct pgs_table *t, size_t from)
+{
+	if (!mapped(&t->column_names)) {
+		if (t->n_columns < MAP_FROM)
+			return;
+		remember_mapped(model, t);
+		from = 0;
+	}
+	for (size_t i = from; i < t->n_columns; i++) {
+		void *v = pgs_strmap_get(&t->column_names, t->columns[i].name);
+		if (!v || slot_index(v) == i + 1)
+			pgs_strmap_put(&t->column_names, t->columns[i].name, slot_value(i));
+	}
+}
+
+/* The column at index i has a new name. */
+static void map_column(struct pgs_table *t, size_t i)
+{
+	if (mapped(&t->column_names) && !pgs_strmap_get(&t->column_names, t->columns[i].name))
+		pgs_strmap_put(&t->column_names, t->columns[i].name, slot_value(i));
+}
+
+/* The column at index i leaves its name (dropped or renamed). */
+static void unmap_column(struct pgs_table *t, size_t i)
+{
+	if (mapped(&t->column_names) &&
+	    pgs_strmap_get(&t->column_names, t->columns[i].name) == slot_value(i))
+		pgs_strmap_remove(&t->column_names, t->columns[i].name);
+}
+
+/* The constraint at index i is live under its name. */
+static void map_constraint(struct pgs_model *model, struct pgs_table *t, size_t i)
+{
+	if (!mapped(&t->constraint_names)) {
+		if (t->n_constraints < MAP_FROM)
+			return;
+		remember_mapped(model, t);
+		for (size_t k = t->n_constraints; k-- > 0;)
+			if (!t->constraints[k].dropped)
+				pgs_strmap_put(&t->constraint_names, t->constraints[k].name,
+					       slot_value(k));
+		return;
+	}
+	if (!pgs_strmap_get(&t->constraint_names, t->constraints[i].name))
+		pgs_strmap_put(&t->constraint_names, t->constraints[i].name, slot_value(i));
+}
+
+/* The constraint is dropped (or renamed away from its name). */
+static void unmap_constraint(struct pgs_table *t, struct pgs_constraint *c)
+{
+	size_t i = (size_t)(c - t->constraints);
+
+	if (mapped(&t->constraint_names) &&
+	    pgs_strmap_get(&t->constraint_names, c->name) == slot_value(i))
+		pgs_strmap_remove(&t->constraint_names, c->name);
+}
+
+/* A validated CHECK (column IS NOT NULL) of the table; inherited_only: one its children have too. */
+static bool valid_not_null_check(struct pgs_table *table, const char *column, bool inherited_only)
+{
+	for (size_t i = 0; column && i < table->n_constraints; i++) {
 		struct pgs_constraint *c = &table->constraints[i];
 
 		if (!c->dropped && c->kind == PGS_CON_CHECK && c->validated && c->not_null_column &&
-		    strcmp(c->not_null_column, column) == 0)
+		    !(inherited_only && c->no_inherit) && strcmp(c->not_null_column, column) == 0)
 			return true;
 	}
 	return false;
+}
+
+bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column)
+{
+	return valid_not_null_check(table, column, false);
+}
+
+/* Ancestors deeper than this are not looked at (a cycle can't loop). */
+#define MAX_ANCESTRY 8
+
+static bool ancestor_has_not_null_check(struct pgs_model *model, const struct pgs_table *t,
+					const char *column, int depth)
+{
+	if (depth == MAX_ANCESTRY)
+		return false;
+	for (size_t i = 0; i <= t->n_inherits; i++) {
+		const char *key = i < t->n_inherits ? t->inherits[i] : t->parent;
+		struct pgs_table *up = key ? pgs_strmap_get(&model->tables, key) : NULL;
+		if (up && (valid_not_null_check(up, column, true) ||
+			   ancestor_has_not_null_check(model, up, column, depth + 1)))
+			return true;
+	}
+	return false;
+}
+
+bool pgs_model_has_valid_not_null_check(struct pgs_model *model, struct pgs_table *table,
+					const char *column)
+{
+	return valid_not_null_check(table, column, false) ||
+	       ancestor_has_not_null_check(model, table, column, 0);
 }
 
 /* Remember that the current file touched t (once per file). */
@@ -492,6 +626,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	c->txn_id = model->txn_id;
 	c->offset = model->offset;
 	c->validated = !con->skip_validation;
+	c->no_inherit = con->is_no_inherit;
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
 		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
@@ -533,6 +668,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 					   : kind == PGS_CON_FOREIGN_KEY ? "fkey"
 					   : kind == PGS_CON_EXCLUSION	 ? "excl"
 									 : "key");
+	map_constraint(model, t, t->n_constraints - 1);
 	if (kind == PGS_CON_CHECK) {
 		const char *col = not_null_check_column(con->raw_expr);
 		if (col)
@@ -551,6 +687,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 				ix = pgs_arena_alloc(&model->arena, sizeof(*ix));
 				ix->key = old;
 				ix->table = t->key;
+				ix->unknown = true;
 				ix->unique = true;
 				index_put(model, ix);
 			}
@@ -587,8 +724,9 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 	struct pgs_column *c = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
 					      &t->cap_columns, sizeof(*c));
 
-	c->name = pgs_arena_strdup(&model->arena, def->colname);
+	c->name = pgs_arena_strdup(&model->arena, def->colname ? def->colname : "");
 	c->created_in = model->file_number;
+	map_columns(model, t, t->n_columns - 1);
 	set_type(model, c, def->type_name);
 	c->collation = collation_name(model, def->coll_clause);
 	c->not_null = def->is_not_null;
@@ -696,6 +834,8 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 		else if (n->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE)
 			t->partial = true; /* LIKE copies columns, constraints, indexes we don't see */
 	}
+	if (cs->of_typename) /* OF type: the type's columns, which we don't see */
+		t->partial = true;
 }
 
 /* A table first seen in an ALTER existed before the history began. */
@@ -780,26 +920,32 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		/* indexes and constraints on the column go with it */
 		for (size_t i = 0; col && i < t->n_constraints; i++)
 			for (size_t k = 0; k < t->constraints[i].n_columns; k++)
-				if (t->constraints[i].columns[k] &&
-				    strcmp(t->constraints[i].columns[k], col->name) == 0)
+				if (!t->constraints[i].dropped && t->constraints[i].columns[k] &&
+				    strcmp(t->constraints[i].columns[k], col->name) == 0) {
+					unmap_constraint(t, &t->constraints[i]);
 					t->constraints[i].dropped = true;
+				}
 		if (col)
 			indexes_follow_table(model, t, t->key, col->name, NULL);
 		if (col) {
 			size_t i = (size_t)(col - t->columns);
+			unmap_column(t, i);
 			memmove(col, col + 1, (t->n_columns - i - 1) * sizeof(*col));
 			t->n_columns--;
+			map_columns(model, t, i);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-		/* a table first seen in an ALTER: remember the column, type unknown,
+		/* a column the history doesn't show (a table first seen in an ALTER,
+		 * a partition's column from its parent): remember it, type unknown,
 		 * so that a later primary key on it knows it has no NULLs */
-		if (!col && t->partial && cmd->name && *cmd->name) {
+		if (!col && cmd->name && *cmd->name) {
 			struct pgs_column stub = {.name = pgs_arena_strdup(&model->arena, cmd->name),
 						  .type = ""};
 			col = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
 					     &t->cap_columns, sizeof(*col));
 			*col = stub;
+			map_columns(model, t, t->n_columns - 1);
 		}
 		if (col)
 			col->not_null = true;
@@ -828,6 +974,7 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
 		if ((con = pgs_table_constraint(t, cmd->name))) {
+			unmap_constraint(t, con);
 			con->dropped = true;
 			if (con->index)
 				pgs_strmap_remove(&model->indexes, con->index);
@@ -946,13 +1093,20 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		return;
 	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) {
 		struct pgs_column *c = pgs_table_column(t, rs->subname);
-		if (c)
+		if (c) {
+			size_t i = (size_t)(c - t->columns);
+			unmap_column(t, i);
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
+			map_column(t, i);
+		}
 		rename_in_constraints(model, t, rs->subname, rs->newname);
 	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
 		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
-		if (c)
+		if (c) {
+			unmap_constraint(t, c);
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
+			map_constraint(model, t, (size_t)(c - t->constraints));
+		}
 	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW ||
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ||
@@ -1313,6 +1467,7 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		if (ctas->into && ctas->into->rel) {
 			bool mv = ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW;
 			struct pgs_table *t = add_table(model, ctas->into->rel, mv ? 'm' : 'r');
+			t->partial = true; /* its columns come from the query */
 			if (mv)
 				record_reads(model, t, ctas->query);
 		}

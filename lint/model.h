@@ -56,6 +56,7 @@ struct pgs_constraint {
 	unsigned created_in;         /* file number that added it, 0 before the history */
 	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
 	uint32_t offset;             /* start of the statement that added it, in its file */
+	bool no_inherit;             /* CHECK ... NO INHERIT: partitions and children lack it */
 	bool dropped;
 };
 
@@ -69,7 +70,9 @@ struct pgs_table {
 	const char *key;    /* "schema.name" */
 	const char *schema, *name;
 	unsigned created_in; /* file number (1-based) of the CREATE, 0 when it existed before */
-	bool partial;        /* first seen in an ALTER: columns and constraints may be missing */
+	/* columns and constraints may be missing: first seen in an ALTER (it
+	 * existed before the history), or created with LIKE, OF type or AS SELECT */
+	bool partial;
 	char kind;           /* 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view,
 			      * 'f' foreign table */
 	const char *parent;  /* partitions: the parent's key */
@@ -86,6 +89,9 @@ struct pgs_table {
 	size_t n_columns, cap_columns;
 	struct pgs_constraint *constraints;
 	size_t n_constraints, cap_constraints;
+	/* columns and live constraints by name (index + 1), kept once the table
+	 * has many of them, so lookups don't walk them all */
+	struct pgs_strmap column_names, constraint_names;
 	/* indexes ever put on this table (pgs_model_each_index_of skips those since
 	 * dropped or moved), so lookups by table cost the table's own indexes only */
 	struct pgs_index **indexes;
@@ -97,11 +103,15 @@ struct pgs_table {
 struct pgs_index {
 	const char *key;   /* "schema.name" */
 	const char *table; /* table key */
+	/* Known by name only: an index from before the history that ADD ... USING
+	 * INDEX named. Its columns, method, WHERE clause and options are unknown:
+	 * n_columns is 0, method is NULL; readers must not take that for "none". */
+	bool unknown;
 	bool unique;
 	bool partial;      /* has a WHERE clause */
 	const char **columns; /* plain column keys in order; NULL entries are expressions */
 	size_t n_columns;
-	const char *method;   /* access method: "btree", "gin", ... */
+	const char *method;   /* access method: "btree", "gin", ...; NULL when unknown */
 	bool custom_keys;     /* a key column has an explicit opclass, collation or order */
 	bool has_include;     /* INCLUDE (...) columns */
 	unsigned created_in;
@@ -151,6 +161,9 @@ struct pgs_model {
 	size_t n_touched, cap_touched;
 	struct pgs_index **new_indexes;
 	size_t n_new_indexes, cap_new_indexes;
+	/* tables whose column_names / constraint_names are kept (to release them) */
+	struct pgs_table **mapped;
+	size_t n_mapped, cap_mapped;
 };
 
 /* A new file starts a new session: settings are forgotten. */
@@ -178,6 +191,14 @@ struct pgs_constraint *pgs_table_constraint(struct pgs_table *table, const char 
  * has no NULLs (what lets SET NOT NULL skip its scan from PostgreSQL 12).
  */
 bool pgs_table_has_valid_not_null_check(struct pgs_table *table, const char *column);
+
+/*
+ * The same, counting the CHECKs a partition or inheritance child has from
+ * its ancestors (every CHECK without NO INHERIT is copied to them, and
+ * VALIDATE on the parent validates the copies).
+ */
+bool pgs_model_has_valid_not_null_check(struct pgs_model *model, struct pgs_table *table,
+					const char *column);
 
 /*
  * Whether an index of the table covers the column: 1 yes, 0 no, -1 can't

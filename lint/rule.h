@@ -55,6 +55,23 @@ struct pgs_txn {
 	 * transaction (outside a transaction: none) */
 	struct pgs_txn_lock *locks;
 	size_t n_locks, cap_locks;
+	/* the relations among them that existed before this file (not new_here
+	 * when first locked), and the locks on those */
+	size_t n_existing, n_existing_locks;
+};
+
+/*
+ * The locks the current transaction holds on one relation, kept by the
+ * engine as they are taken, so rules ask about a relation in constant time
+ * however long the transaction is.
+ */
+struct pgs_txn_relation {
+	const char *relation;
+	bool new_here;           /* the first lock's new_here */
+	size_t first, strongest; /* in pgs_txn.locks: the first lock, the first of the strongest mode */
+	unsigned n_by_mode[PGS_LOCK_ACCESS_EXCLUSIVE + 1]; /* how many locks of each mode */
+	struct pgs_txn_relation *prev, *next; /* (engine) existing relations of the same
+					       * strongest mode, in the order they got it */
 };
 
 /* The statement being checked, its node, and its source text. */
@@ -101,6 +118,22 @@ bool pgs_check_created_in_this_file(const struct pgs_check *ctx, const char *rel
 
 const struct pgs_txn *pgs_check_txn(const struct pgs_check *ctx);
 
+/* What the current transaction holds on relation (locks of SHARE or stronger), or NULL. */
+const struct pgs_txn_relation *pgs_check_txn_relation(const struct pgs_check *ctx,
+						      const char *relation);
+
+/*
+ * Of the relations that existed before this file, the one on which the
+ * current transaction holds the strongest lock (of equals, the one that got
+ * it first), passing over those skip(data, r) refuses; NULL when none is
+ * left. It costs the relations passed over, so skip should refuse few
+ * (say, those the statement locks itself). skip may be NULL.
+ */
+const struct pgs_txn_relation *pgs_check_txn_strongest(const struct pgs_check *ctx,
+						       bool (*skip)(void *data,
+								    const struct pgs_txn_relation *r),
+						       void *data);
+
 /* How many statements (parsed or not) follow the current one in the file's linted part. */
 size_t pgs_check_stmts_after(const struct pgs_check *ctx);
 
@@ -127,6 +160,9 @@ const char *pgs_check_path(const struct pgs_check *ctx);
 
 /* Line and column of a source offset of the file being linted. */
 struct pgs_pos pgs_check_pos(const struct pgs_check *ctx, uint32_t offset);
+
+/* A line (1-based) of the file being linted, as bytes without its line break. */
+struct pgs_span pgs_check_line(const struct pgs_check *ctx, uint32_t line);
 
 /* Record a finding of the current rule; message is printf-formatted. */
 struct pgs_diag *pgs_report(struct pgs_check *ctx, struct pgs_span span, const char *fmt, ...)

@@ -59,6 +59,7 @@ uint32_t pgs_utf8_count(const char *text, size_t n)
 static void build_line_map(struct pgs_source *src, struct pgs_arena *arena)
 {
 	uint32_t lines = 1;
+	uint32_t n_marks = src->len / PGS_SOURCE_MARK_BYTES + 1;
 
 	for (uint32_t i = 0; i < src->len; i++)
 		lines += src->text[i] == '\n';
@@ -68,6 +69,20 @@ static void build_line_map(struct pgs_source *src, struct pgs_arena *arena)
 	for (uint32_t i = 0; i < src->len; i++)
 		if (src->text[i] == '\n')
 			src->line_starts[src->n_lines++] = i + 1;
+	src->marks = pgs_arena_array(arena, n_marks, sizeof(*src->marks));
+	for (uint32_t k = 1; k < n_marks; k++)
+		src->marks[k] = src->marks[k - 1] +
+				pgs_utf8_count(src->text + (size_t)(k - 1) * PGS_SOURCE_MARK_BYTES,
+					       PGS_SOURCE_MARK_BYTES);
+}
+
+/* Code points in text[0..offset). */
+static uint32_t code_points_before(const struct pgs_source *src, uint32_t offset)
+{
+	uint32_t block = offset / PGS_SOURCE_MARK_BYTES;
+	uint32_t from = block * PGS_SOURCE_MARK_BYTES;
+
+	return src->marks[block] + pgs_utf8_count(src->text + from, offset - from);
 }
 
 int pgs_source_from_memory(struct pgs_source *src, struct pgs_arena *arena, const char *path,
@@ -162,7 +177,7 @@ struct pgs_pos pgs_source_pos(const struct pgs_source *src, uint32_t offset)
 	if (lo == 0 && src->bom && offset >= src->bom)
 		start = src->bom;
 	pos.line = lo + 1;
-	pos.column = pgs_utf8_count(src->text + start, offset - start) + 1;
+	pos.column = code_points_before(src, offset) - code_points_before(src, start) + 1;
 	return pos;
 }
 

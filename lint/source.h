@@ -31,7 +31,12 @@ struct pgs_source {
 	uint32_t bom;            /* 3 when the text starts with a UTF-8 BOM */
 	uint32_t *line_starts;   /* byte offset of each line's first byte */
 	uint32_t n_lines;
+	/* code points before each PGS_SOURCE_MARK_BYTES-byte block of the text,
+	 * so a column costs at most one block however long its line is */
+	uint32_t *marks;
 };
+
+#define PGS_SOURCE_MARK_BYTES 1024
 
 /*
  * Read path ("-" for standard input) into the arena and build the line map.

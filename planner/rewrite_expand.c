@@ -46,7 +46,7 @@ static void index_uses(void *data, const char *key, void *value)
 	(void)key;
 	for (size_t i = 0; i < ix->n_columns; i++)
 		u->found |= !ix->columns[i] || strcmp(ix->columns[i], u->column) == 0;
-	u->found |= ix->partial;
+	u->found |= ix->partial || ix->unknown; /* known by name only: may use it */
 }
 
 /* Why the column can't be swapped for a new one, or NULL when it can. */

@@ -2,6 +2,7 @@
 
 #include "lint/lexer.h"
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 
 /* What CASCADE takes with it, for the object kinds whose dependents hold data. */
 static const char *cascade_loses(PgQuery__ObjectType type)
@@ -78,16 +79,15 @@ static const char *kind_word(PgQuery__ObjectType type)
 /* Dotted SQL name of a list of String nodes. */
 static const char *names_sql(struct pgs_check *ctx, PgQuery__Node **names, size_t n)
 {
-	const char *out = "";
+	struct pgs_strbuf out;
 
+	pgs_strbuf_init(&out, pgs_check_arena(ctx));
 	for (size_t i = 0; i < n; i++) {
 		const char *s = pgs_node_string(names[i]);
-		if (!s)
-			continue;
-		out = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", out, *out ? "." : "",
-				       pgs_check_quote(ctx, s));
+		if (s)
+			pgs_strbuf_add(&out, ".", pgs_check_quote(ctx, s));
 	}
-	return out;
+	return pgs_strbuf_str(&out);
 }
 
 /* The first object a DROP names, as SQL. */
@@ -164,35 +164,33 @@ static void drop_cascade(struct pgs_check *ctx, const PgQuery__DropStmt *ds)
 static void truncate_cascade(struct pgs_check *ctx, const PgQuery__TruncateStmt *ts)
 {
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
-	const char *named = "", *others = "";
+	struct pgs_strbuf named, others;
+	struct pgs_strmap keys;
 
 	if (ts->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
 		return;
-	for (size_t i = 0; i < fx->n; i++) {
-		bool is_named = false;
-		for (size_t k = 0; k < ts->n_relations; k++)
-			if (ts->relations[k]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR &&
-			    strcmp(pgs_model_key(pgs_check_model(ctx), ts->relations[k]->range_var),
-				   fx->items[i].relation) == 0)
-				is_named = true;
-		const char *label = pgs_check_relation_label(ctx, fx->items[i].relation);
-		if (is_named)
-			named = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", named,
-						 *named ? ", " : "", label);
-		else
-			others = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", others,
-						  *others ? ", " : "", label);
-	}
+	pgs_strmap_init(&keys);
+	for (size_t k = 0; k < ts->n_relations; k++)
+		if (ts->relations[k]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			pgs_strmap_put(&keys,
+				       pgs_model_key(pgs_check_model(ctx), ts->relations[k]->range_var),
+				       &keys);
+	pgs_strbuf_init(&named, pgs_check_arena(ctx));
+	pgs_strbuf_init(&others, pgs_check_arena(ctx));
+	for (size_t i = 0; i < fx->n; i++)
+		pgs_strbuf_add(pgs_strmap_get(&keys, fx->items[i].relation) ? &named : &others, ", ",
+			       pgs_check_relation_label(ctx, fx->items[i].relation));
+	pgs_strmap_release(&keys);
 	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
 					"TRUNCATE %s CASCADE also empties every table whose foreign "
 					"keys reference %s%s%s",
-					named, ts->n_relations > 1 ? "them" : "it",
-					*others ? ": " : "", others);
-	if (!*others)
+					pgs_strbuf_str(&named), ts->n_relations > 1 ? "them" : "it",
+					others.len ? ": " : "", pgs_strbuf_str(&others));
+	if (!others.len)
 		pgs_diag_note(ctx, d,
 			      "pgstage doesn't know which tables reference %s: none of the files "
 			      "it read declares such a foreign key",
-			      named);
+			      pgs_strbuf_str(&named));
 	for (size_t i = 0; i < fx->n; i++)
 		if (pgs_lock_blocks(fx->items[i].lock))
 			pgs_diag_note(ctx, d, "takes %s on %s: blocks %s until the transaction ends",

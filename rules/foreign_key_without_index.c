@@ -3,6 +3,7 @@
 #include "lint/columns.h"
 #include "lint/quote.h"
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 
 struct coverage {
 	const struct pgs_table *table;
@@ -11,9 +12,14 @@ struct coverage {
 	struct pgs_model *model;
 };
 
-/* Whether the first n columns of the index are the foreign key's columns, in any order. */
+/*
+ * Whether the first n columns of the index are the foreign key's columns, in
+ * any order. An index known by name only (USING INDEX) may be: not reported.
+ */
 static bool leads_with(const struct pgs_index *ix, const struct pgs_constraint *fk)
 {
+	if (ix->unknown)
+		return true;
 	if (ix->partial || ix->n_columns < fk->n_columns)
 		return false;
 	for (size_t i = 0; i < fk->n_columns; i++) {
@@ -110,10 +116,13 @@ static const char *index_name(struct pgs_check *ctx, const struct pgs_table *t,
 			      const struct pgs_constraint *fk)
 {
 	struct pgs_arena *arena = pgs_check_arena(ctx);
-	const char *base = t->name;
+	struct pgs_strbuf joined;
 
+	pgs_strbuf_init(&joined, arena);
+	pgs_strbuf_add(&joined, NULL, t->name);
 	for (size_t i = 0; i < fk->n_columns; i++)
-		base = pgs_arena_printf(arena, "%s_%s", base, fk->columns[i]);
+		pgs_strbuf_add(&joined, "_", fk->columns[i]);
+	const char *base = pgs_strbuf_str(&joined);
 	for (unsigned k = 0;; k++) {
 		const char *suffix = k ? pgs_arena_printf(arena, "_idx%u", k) : "_idx";
 		size_t keep = strlen(base), room = 63 - strlen(suffix);
@@ -142,10 +151,11 @@ static void report(struct pgs_check *ctx, const struct pgs_table *t,
 		return;
 	struct pgs_arena *arena = pgs_check_arena(ctx);
 	const char *table = pgs_check_relation_label(ctx, t->key);
-	const char *columns = "";
+	struct pgs_strbuf list;
+	pgs_strbuf_init(&list, arena);
 	for (size_t i = 0; i < fk->n_columns; i++)
-		columns = pgs_arena_printf(arena, "%s%s%s", columns, i ? ", " : "",
-					   pgs_check_quote(ctx, fk->columns[i]));
+		pgs_strbuf_add(&list, ", ", pgs_check_quote(ctx, fk->columns[i]));
+	const char *columns = pgs_strbuf_str(&list);
 	const char *referenced =
 	    fk->referenced ? pgs_check_relation_label(ctx, fk->referenced) : "the referenced table";
 	struct pgs_diag *d = pgs_report(ctx, fk_span(ctx, stmt, fk),
@@ -224,7 +234,8 @@ const struct pgs_rule pgs_rule_foreign_key_without_index = {
 	    "created later in the same file, count; a primary key or unique constraint\n"
 	    "is an index. Tables pgstage only knows from an ALTER (created before the\n"
 	    "migration history, without `--context`) are not checked: their indexes are\n"
-	    "unknown.\n\n"
+	    "unknown. Nor are tables with an index pgstage knows by name only (one from\n"
+	    "before the history that `ADD ... USING INDEX` named): it may cover the key.\n\n"
 	    "## Safe alternative\n\n"
 	    "Index the referencing columns. On a table created in the same file, add\n"
 	    "`CREATE INDEX` to the same migration; on an existing table use\n"

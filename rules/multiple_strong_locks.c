@@ -7,15 +7,6 @@ struct state {
 	uint32_t at; /* start of the reported statement */
 };
 
-/* Whether an earlier statement of the transaction holds a blocking lock on relation. */
-static bool held(const struct pgs_txn *txn, const char *relation)
-{
-	for (size_t i = 0; i < txn->n_locks; i++)
-		if (strcmp(txn->locks[i].relation, relation) == 0)
-			return true;
-	return false;
-}
-
 static const char *how_to_split(struct pgs_check *ctx)
 {
 	const struct pgs_txn *txn = pgs_check_txn(ctx);
@@ -48,31 +39,18 @@ static void check(struct pgs_check *ctx)
 		return; /* one finding per transaction */
 
 	/* the strongest lock the transaction holds on a table that existed before this file */
-	const struct pgs_txn_lock *shown = NULL;
-	size_t n_tables = 0;
-	for (size_t i = 0; i < txn->n_locks; i++) {
-		const struct pgs_txn_lock *l = &txn->locks[i];
-		if (pgs_check_created_in_this_file(ctx, l->relation))
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(txn->locks[k].relation, l->relation) == 0)
-				seen = true;
-		if (seen)
-			continue;
-		n_tables++;
-		if (!shown || l->lock > shown->lock)
-			shown = l;
-	}
-	if (!shown)
+	const struct pgs_txn_relation *strongest = pgs_check_txn_strongest(ctx, NULL, NULL);
+	if (!strongest)
 		return;
+	const struct pgs_txn_lock *shown = &txn->locks[strongest->strongest];
+	size_t n_tables = txn->n_existing;
 
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
 	const struct pgs_effect *added = NULL;
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct pgs_effect *e = &fx->items[i];
 		if (!pgs_rules_blocks_writes(e->lock) || !pgs_rules_is_existing(ctx, e) ||
-		    held(txn, e->relation))
+		    pgs_check_txn_relation(ctx, e->relation))
 			continue;
 		if (!added || e->lock > added->lock)
 			added = e;

@@ -24,7 +24,7 @@ static struct key_columns key_columns(struct pgs_check *ctx, struct pgs_table *t
 			continue;
 		/* from 12 a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan */
 		if (name && t && pgs_check_pg_version(ctx) >= 12 &&
-		    pgs_table_has_valid_not_null_check(t, name))
+		    pgs_model_has_valid_not_null_check(pgs_check_model(ctx), t, name))
 			continue;
 		if (name && k.n_nullable < MAX_COLUMNS)
 			k.nullable[k.n_nullable++] = name;
@@ -34,13 +34,12 @@ static struct key_columns key_columns(struct pgs_check *ctx, struct pgs_table *t
 
 static const char *quoted_list(struct pgs_check *ctx, const char *const *names, size_t n)
 {
-	const char *out = "";
+	struct pgs_strbuf out;
 
+	pgs_strbuf_init(&out, pgs_check_arena(ctx));
 	for (size_t i = 0; i < n; i++)
-		out = pgs_arena_printf(pgs_check_arena(ctx), "%s%s%s", out,
-				       i == 0 ? "" : i + 1 == n ? " and " : ", ",
-				       pgs_check_quote(ctx, names[i]));
-	return out;
+		pgs_strbuf_add(&out, i + 1 == n ? " and " : ", ", pgs_check_quote(ctx, names[i]));
+	return pgs_strbuf_str(&out);
 }
 
 static void report(struct pgs_check *ctx, size_t i, const PgQuery__Constraint *c,

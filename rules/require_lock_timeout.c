@@ -125,7 +125,7 @@ static void check(struct pgs_check *ctx)
 		      LOCK_TIMEOUT_FIX);
 
 	struct pgs_rules_insertion ins = pgs_rules_insert_before(text, pgs_check_stmt(ctx));
-	const char *eol = pgs_rules_eol(text, pgs_check_stmt(ctx)->span.start);
+	const char *eol = pgs_rules_newline(ctx);
 	size_t seen = st->seen;
 	memset(st, 0, sizeof(*st));
 	st->seen = seen;

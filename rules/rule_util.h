@@ -17,6 +17,7 @@
 #include "lint/arena.h"
 #include "lint/lexer.h"
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 
 static inline const char *pgs_rules_object_name(PgQuery__ObjectType type)
 {
@@ -197,15 +198,17 @@ static inline bool pgs_rules_is_existing(struct pgs_check *ctx, const struct pgs
 
 /*
  * The line ending the file uses: the one ending the line that holds offset
- * at, or else the first one in the file; "\n" when the text has none.
+ * at, or else the first one in the file; "\n" when the text has none. Found
+ * with the line map: searching the text could cost the whole file per call.
  */
-static inline const char *pgs_rules_eol(const char *text, uint32_t at)
+static inline const char *pgs_rules_eol(const struct pgs_check *ctx, uint32_t at)
 {
-	const char *nl = strchr(text + at, '\n');
+	const char *text = pgs_check_text(ctx);
+	uint32_t end = pgs_check_line(ctx, pgs_check_pos(ctx, at).line).end;
 
-	if (!nl)
-		nl = strchr(text, '\n');
-	return nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n";
+	if (!text[end])
+		end = pgs_check_line(ctx, 1).end;
+	return text[end] == '\r' && text[end + 1] == '\n' ? "\r\n" : "\n";
 }
 
 /* Whether text[from, to) holds only spaces and tabs (and a CR). */
@@ -249,9 +252,10 @@ static inline struct pgs_rules_insertion pgs_rules_insert_before(const char *tex
 {
 	uint32_t s = stmt->span.start, p = s;
 
-	while (p > 0 && text[p - 1] != '\n')
+	/* back over blanks only: a long line before the statement is not walked */
+	while (p > 0 && (text[p - 1] == ' ' || text[p - 1] == '\t' || text[p - 1] == '\r'))
 		p--;
-	if (!pgs_rules_blank(text, p, s))
+	if (p > 0 && text[p - 1] != '\n')
 		return (struct pgs_rules_insertion){s, false};
 	while (p > 0) {
 		uint32_t end = p - 1, q = end; /* end: the previous line's '\n' */
@@ -335,16 +339,13 @@ static inline struct pgs_token pgs_rules_next_token(const char *text, uint32_t p
 static inline const char *pgs_rules_join_relations(struct pgs_check *ctx, const char *const *keys,
 						  size_t n, bool and_words)
 {
-	struct pgs_arena *arena = pgs_check_arena(ctx);
-	const char *out = "";
+	struct pgs_strbuf out;
 
+	pgs_strbuf_init(&out, pgs_check_arena(ctx));
 	for (size_t i = 0; i < n; i++)
-		out = pgs_arena_printf(arena, "%s%s%s", out,
-				       i == 0			  ? ""
-				       : i + 1 == n && and_words ? " and "
-								  : ", ",
-				       pgs_check_relation_label(ctx, keys[i]));
-	return out;
+		pgs_strbuf_add(&out, i + 1 == n && and_words ? " and " : ", ",
+			       pgs_check_relation_label(ctx, keys[i]));
+	return pgs_strbuf_str(&out);
 }
 
 /*
@@ -381,7 +382,7 @@ static inline const char *pgs_rules_newline(const struct pgs_check *ctx)
 {
 	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
 
-	return pgs_rules_eol(pgs_check_text(ctx), stmt ? stmt->span.start : 0);
+	return pgs_rules_eol(ctx, stmt ? stmt->span.start : 0);
 }
 
 #endif

@@ -15,7 +15,7 @@ static void check(struct pgs_check *ctx)
 		if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull)
 			continue;
 		if (pgs_check_pg_version(ctx) >= 12 && t &&
-		    pgs_table_has_valid_not_null_check(t, cmd->name))
+		    pgs_model_has_valid_not_null_check(pgs_check_model(ctx), t, cmd->name))
 			continue;
 
 		const char *label = pgs_check_relation_label(ctx, e->relation);

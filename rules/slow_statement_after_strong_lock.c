@@ -24,6 +24,36 @@ static bool blocks_more(enum pgs_lock held, enum pgs_lock own)
 	       (pgs_rules_blocks_writes(held) && !pgs_rules_blocks_writes(own));
 }
 
+/* Whether the statement's own lock on r blocks as much as the transaction's strongest there. */
+static bool not_prolonged(void *data, const struct pgs_txn_relation *r)
+{
+	struct pgs_check *ctx = data;
+	const struct pgs_effect *own = pgs_effects_find(pgs_check_effects(ctx), r->relation);
+
+	return !blocks_more(pgs_check_txn(ctx)->locks[r->strongest].lock,
+			    own ? own->lock : PGS_LOCK_NONE);
+}
+
+/*
+ * How many locks taken earlier on existing tables the statement prolongs:
+ * all but those on tables it locks itself at least as strongly (its
+ * effects, a few, are all that is looked at).
+ */
+static size_t held_through(struct pgs_check *ctx)
+{
+	const struct pgs_effects *fx = pgs_check_effects(ctx);
+	size_t n = pgs_check_txn(ctx)->n_existing_locks;
+
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct pgs_txn_relation *r = pgs_check_txn_relation(ctx, fx->items[i].relation);
+		for (int mode = PGS_LOCK_SHARE; r && !r->new_here && mode <= PGS_LOCK_ACCESS_EXCLUSIVE;
+		     mode++)
+			if (!blocks_more((enum pgs_lock)mode, fx->items[i].lock))
+				n -= r->n_by_mode[mode];
+	}
+	return n;
+}
+
 static void check(struct pgs_check *ctx)
 {
 	const struct pgs_txn *txn = pgs_check_txn(ctx);
@@ -35,20 +65,11 @@ static void check(struct pgs_check *ctx)
 		return;
 
 	/* the strongest lock held from an earlier statement that this one prolongs */
-	const struct pgs_txn_lock *worst = NULL;
-	size_t n_held = 0;
-	for (size_t i = 0; i < txn->n_locks; i++) {
-		const struct pgs_txn_lock *l = &txn->locks[i];
-		const struct pgs_effect *own = pgs_effects_find(pgs_check_effects(ctx), l->relation);
-		if (pgs_check_created_in_this_file(ctx, l->relation) ||
-		    !blocks_more(l->lock, own ? own->lock : PGS_LOCK_NONE))
-			continue;
-		n_held++;
-		if (!worst || l->lock > worst->lock)
-			worst = l;
-	}
-	if (!worst)
+	const struct pgs_txn_relation *r = pgs_check_txn_strongest(ctx, not_prolonged, ctx);
+	if (!r)
 		return;
+	const struct pgs_txn_lock *worst = &txn->locks[r->strongest];
+	size_t n_held = held_through(ctx);
 
 	const char *slow_label = pgs_check_relation_label(ctx, slow->relation);
 	const char *held_label = pgs_check_relation_label(ctx, worst->relation);

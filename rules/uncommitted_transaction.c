@@ -83,7 +83,7 @@ static void end_of_file(struct pgs_check *ctx)
 
 	bool own_line;
 	uint32_t at = commit_at(text, st->last_end, &own_line);
-	const char *eol = pgs_rules_eol(text, st->last_end);
+	const char *eol = pgs_rules_eol(ctx, st->last_end);
 	pgs_diag_fix(ctx, d, "append COMMIT;", true);
 	pgs_diag_edit(ctx, d, (struct pgs_span){at, at},
 		      pgs_arena_printf(pgs_check_arena(ctx), "%sCOMMIT;", own_line ? eol : " "));

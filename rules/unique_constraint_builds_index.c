@@ -1,4 +1,5 @@
 #include "lint/rule.h"
+#include "lint/strbuf.h"
 #include "rules/rule_util.h"
 
 /* "(a, b)" from a list of String nodes, SQL-quoted. */
@@ -6,16 +7,18 @@ static const char *column_list(struct pgs_check *ctx, PgQuery__Node **items, siz
 			       const char *single)
 {
 	struct pgs_arena *arena = pgs_check_arena(ctx);
-	const char *out = "";
+	struct pgs_strbuf out;
 
 	if (!n && single)
 		return pgs_arena_printf(arena, "(%s)", pgs_check_quote(ctx, single));
+	pgs_strbuf_init(&out, arena);
+	pgs_strbuf_add(&out, NULL, "(");
 	for (size_t i = 0; i < n; i++) {
 		const char *s = pgs_node_string(items[i]);
-		out = pgs_arena_printf(arena, "%s%s%s", out, i ? ", " : "",
-				       s ? pgs_check_quote(ctx, s) : "?");
+		pgs_strbuf_add(&out, i ? ", " : NULL, s ? pgs_check_quote(ctx, s) : "?");
 	}
-	return pgs_arena_printf(arena, "(%s)", out);
+	pgs_strbuf_add(&out, NULL, ")");
+	return pgs_strbuf_str(&out);
 }
 
 /* Whether the statement builds an index anywhere (the table or its partitions). */
@@ -66,12 +69,14 @@ static void report(struct pgs_check *ctx, size_t i, const PgQuery__Constraint *c
 		return;
 	}
 	/* the names PostgreSQL would choose: t_pkey, t_col1_col2_key */
-	const char *cols_part = column ? column : "";
+	struct pgs_strbuf joined;
+	pgs_strbuf_init(&joined, arena);
+	pgs_strbuf_add(&joined, NULL, column ? column : "");
 	for (size_t k = 0; !column && k < c->n_keys; k++) {
 		const char *col = pgs_node_string(c->keys[k]);
-		cols_part = pgs_arena_printf(arena, "%s%s%s", cols_part, k ? "_" : "",
-					     col ? col : "expr");
+		pgs_strbuf_add(&joined, k ? "_" : NULL, col ? col : "expr");
 	}
+	const char *cols_part = pgs_strbuf_str(&joined);
 	const char *name = named ? c->conname
 			   : pk	 ? pgs_arena_printf(arena, "%s_pkey", table_name)
 				 : pgs_arena_printf(arena, "%s_%s_key", table_name, cols_part);

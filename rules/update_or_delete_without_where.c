@@ -42,19 +42,14 @@ static void check(struct pgs_check *ctx)
 			      "them, and the whole change reaches the WAL at once, so replicas fall "
 			      "behind");
 	/* a strong lock taken earlier in the transaction is held for the whole change */
-	const struct pgs_txn *txn = pgs_check_txn(ctx);
-	for (size_t i = 0; i < txn->n_locks; i++) {
-		const struct pgs_txn_lock *l = &txn->locks[i];
-		if (l->new_here || strcmp(l->relation, e->relation) != 0 ||
-		    !pgs_lock_blocks(l->lock))
-			continue;
+	const struct pgs_txn_relation *r = pgs_check_txn_relation(ctx, e->relation);
+	const struct pgs_txn_lock *l = r && !r->new_here ? &pgs_check_txn(ctx)->locks[r->first] : NULL;
+	if (l && pgs_lock_blocks(l->lock))
 		pgs_diag_note(ctx, d,
 			      "this transaction took %s on %s on line %u: %s wait until the %s "
 			      "is done and the transaction commits",
 			      pgs_lock_name(l->lock), label, pgs_check_pos(ctx, l->offset).line,
 			      pgs_lock_blocks(l->lock), update ? "UPDATE" : "DELETE");
-		break;
-	}
 	if (update)
 		pgs_diag_help(ctx, d,
 			      "backfill in batches by primary key (WHERE id >= $1 AND id < $1 + "

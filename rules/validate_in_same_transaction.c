@@ -2,15 +2,11 @@
 #include "rules/rule_util.h"
 
 /* The strongest lock the transaction already holds on relation, or NULL. */
-static const struct pgs_txn_lock *held(const struct pgs_txn *txn, const char *relation)
+static const struct pgs_txn_lock *held(struct pgs_check *ctx, const char *relation)
 {
-	const struct pgs_txn_lock *best = NULL;
+	const struct pgs_txn_relation *r = pgs_check_txn_relation(ctx, relation);
 
-	for (size_t i = 0; i < txn->n_locks; i++)
-		if (strcmp(txn->locks[i].relation, relation) == 0 &&
-		    (!best || txn->locks[i].lock > best->lock))
-			best = &txn->locks[i];
-	return best;
+	return r ? &pgs_check_txn(ctx)->locks[r->strongest] : NULL;
 }
 
 /* The earlier action of this ALTER TABLE that adds constraint name NOT VALID, or NULL. */
@@ -66,10 +62,9 @@ static const char *how_to_split(struct pgs_check *ctx, bool same_statement)
 static void report(struct pgs_check *ctx, size_t i, const char *table,
 		   const struct pgs_constraint *con, bool same_statement)
 {
-	const struct pgs_txn *txn = pgs_check_txn(ctx);
 	const struct pgs_effect *self = pgs_check_main_effect(ctx);
 	const char *label = pgs_check_relation_label(ctx, table);
-	const struct pgs_txn_lock *l = same_statement ? NULL : held(txn, table);
+	const struct pgs_txn_lock *l = same_statement ? NULL : held(ctx, table);
 	enum pgs_lock lock = l ? l->lock : self->lock;
 	struct pgs_diag *d = pgs_report(
 		ctx, pgs_check_cmd_span(ctx, i),
@@ -87,7 +82,7 @@ static void report(struct pgs_check *ctx, size_t i, const char *table,
 		pgs_diag_note_lock(ctx, d, self);
 	if (con->kind == PGS_CON_FOREIGN_KEY && con->referenced &&
 	    strcmp(con->referenced, table) != 0) {
-		const struct pgs_txn_lock *r = same_statement ? NULL : held(txn, con->referenced);
+		const struct pgs_txn_lock *r = same_statement ? NULL : held(ctx, con->referenced);
 		const struct pgs_effect *re = pgs_effects_find(pgs_check_effects(ctx), con->referenced);
 		enum pgs_lock rl = r ? r->lock : re ? re->lock : PGS_LOCK_NONE;
 		if (pgs_lock_blocks(rl))

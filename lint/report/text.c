@@ -12,6 +12,10 @@
 
 /* A span covering this many lines or more shows its first and last lines only. */
 #define FRAME_MAX_LINES 4
+/* A line longer than this many code points shows this much of it, from a
+ * little before the span: a frame costs its width, not its line. */
+#define FRAME_MAX_COLUMNS 400
+#define FRAME_LEAD_COLUMNS 80
 
 struct style {
 	const char *bold, *sev, *caret, *gutter, *reset;
@@ -28,21 +32,53 @@ static int digits(uint32_t n)
 	return d;
 }
 
+/* The offset n code points before pos (not before lo), or after it (not past hi). */
+static uint32_t step_back(const char *text, uint32_t pos, uint32_t n, uint32_t lo)
+{
+	while (pos > lo && n > 0) {
+		pos--;
+		n -= ((unsigned char)text[pos] & 0xC0) != 0x80;
+	}
+	while (pos > lo && ((unsigned char)text[pos] & 0xC0) == 0x80)
+		pos--;
+	return pos;
+}
+
+static uint32_t step_forward(const char *text, uint32_t pos, uint32_t n, uint32_t hi)
+{
+	while (pos < hi && n > 0) {
+		pos++;
+		while (pos < hi && ((unsigned char)text[pos] & 0xC0) == 0x80)
+			pos++;
+		n--;
+	}
+	return pos;
+}
+
 /* One source line, then carets under the bytes [from, to) of it. */
 static void frame_line(FILE *out, const struct pgs_source *src, uint32_t line, uint32_t from,
 		       uint32_t to, int width, const struct style *st)
 {
 	struct pgs_span l = pgs_source_line(src, line);
+	uint32_t shown = l.start, shown_end = l.end;
 
 	if (from < l.start)
 		from = l.start;
 	if (to > l.end)
 		to = l.end;
-	fprintf(out, "%s%*u |%s %.*s\n", st->gutter, width, line, st->reset, (int)(l.end - l.start),
-		src->text + l.start);
-	fprintf(out, "%s%*s |%s ", st->gutter, width, "", st->reset);
+	if (pgs_source_pos(src, l.end).column - pgs_source_pos(src, l.start).column >
+	    FRAME_MAX_COLUMNS) {
+		shown = step_back(src->text, from, FRAME_LEAD_COLUMNS, l.start);
+		shown_end = step_forward(src->text, shown, FRAME_MAX_COLUMNS, l.end);
+		if (to > shown_end)
+			to = shown_end;
+	}
+	const char *cut = shown > l.start ? "..." : "";
+	fprintf(out, "%s%*u |%s %s%.*s%s\n", st->gutter, width, line, st->reset, cut,
+		(int)(shown_end - shown), src->text + shown, shown_end < l.end ? "..." : "");
+	fprintf(out, "%s%*s |%s %s", st->gutter, width, "", st->reset, *cut ? "   " : "");
 	/* keep tabs so the carets line up under the same columns */
-	for (uint32_t i = l.start; i < from; i++) {
+	for (uint32_t i = shown; i < from; i++) {
 		unsigned char c = (unsigned char)src->text[i];
 		if (c == '\t')
 			fputc('\t', out);

@@ -139,6 +139,45 @@ static void test_tab_is_one_column(void **state)
 	assert_pos(s, 5, 2, 2);
 }
 
+/*
+ * Columns on lines longer than the blocks the map counts code points by:
+ * every offset of a text of 3-byte characters and newlines across several
+ * blocks gets the column a count from its line start gives.
+ */
+static void test_columns_across_blocks(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 7 * PGS_SOURCE_MARK_BYTES + 5;
+	char *text = malloc(len);
+	uint32_t line = 1, column = 1;
+
+	for (size_t i = 0; i < len;) {
+		if (i % 2500 == 1200) {
+			text[i++] = '\n';
+		} else if (i + 3 <= len && i % 7 != 0) {
+			memcpy(text + i, "\xe2\x82\xac", 3);
+			i += 3;
+		} else {
+			text[i++] = 'x';
+		}
+	}
+	struct pgs_source *s = load(f, text, len);
+	for (uint32_t i = 0; i <= len; i++) {
+		if (i < len && ((unsigned char)text[i] & 0xC0) == 0x80)
+			continue;
+		struct pgs_pos p = pgs_source_pos(s, i);
+		if (p.line != line || p.column != column)
+			fail_msg("offset %u: %u:%u, expected %u:%u", i, p.line, p.column, line, column);
+		if (i < len && text[i] == '\n') {
+			line++;
+			column = 1;
+		} else {
+			column++;
+		}
+	}
+	free(text);
+}
+
 static void test_utf8_columns(void **state)
 {
 	struct fixture *f = *state;
@@ -374,6 +413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crlf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tab_is_one_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_utf8_columns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_columns_across_blocks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_final_newline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom, setup, teardown),
