@@ -861,6 +861,14 @@ assert_rc 1
 python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
 assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "syntax-error" "rule"
 
+begin "--format junit: a control character in a message stays well-formed XML (found by fuzzing)"
+file cc.sql "$(printf 'SELECT 1\031;')"
+run lint --format junit cc.sql
+assert_rc 1
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$out" 2>/dev/null \
+	|| fail "stdout is not well-formed XML"
+assert_stdout_has "cc.sql:1:9: error[syntax-error]: syntax error at or near &quot;\\x19&quot;"
+
 # ---- colour ----
 
 begin "--color always: ANSI escapes"

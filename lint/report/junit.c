@@ -15,9 +15,18 @@ struct junit_state {
 	size_t tests, failures, errors;
 };
 
+/*
+ * Text in XML: markup characters escaped; the control characters XML 1.0 has
+ * no way to write (not even as &#...;) shown as \xNN, so the report stays
+ * well-formed when a message quotes one from the SQL.
+ */
 static void put_xml(FILE *out, const char *s)
 {
 	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r') {
+			fprintf(out, "\\x%02x", (unsigned)*s);
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", out);
