@@ -869,6 +869,16 @@ python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$o
 	|| fail "stdout is not well-formed XML"
 assert_stdout_has "cc.sql:1:9: error[syntax-error]: syntax error at or near &quot;\\x19&quot;"
 
+begin "--format gcc: one line per finding when a message quotes an identifier holding a newline (found by fuzzing)"
+a60=$(printf 'a%.0s' {1..60})
+file nl.sql "$(printf 'CREATE INDEX IF NOT EXISTS "two\n%s" ON t (x);' "$a60")"
+run lint --format gcc --rule identifier-too-long nl.sql
+assert_rc 1
+assert_eq "$(wc -l <"$out")" 1 "lines of output"
+assert_stdout_line "nl.sql:1:28: warning: identifier is 64 bytes long: PostgreSQL silently truncates it to \"two\\n${a60:0:59}\" (63 bytes) [identifier-too-long]"
+run lint --rule identifier-too-long nl.sql
+assert_stdout_line "nl.sql:1:28: warning[identifier-too-long]: identifier is 64 bytes long: PostgreSQL silently truncates it to \"two\\n${a60:0:59}\" (63 bytes)"
+
 # ---- colour ----
 
 begin "--color always: ANSI escapes"
@@ -1500,6 +1510,17 @@ set -e
 last_cmd="pgstage plan m.sql >/dev/full"
 assert_rc 2
 assert_stderr_is "pgstage: error: cannot write to standard output: No space left on device"
+
+begin "plan: SET NOT NULL on a table whose only known partition came from the context (found by fuzzing: was an internal error, exit 3)"
+file schema.sql 'CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM (1) TO (2);
+'
+file m.sql 'ALTER TABLE events ALTER COLUMN kind SET NOT NULL;
+'
+run plan --context schema.sql m.sql
+assert_rc 0
+assert_stderr_empty
+assert_stdout_line "ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID;"
+assert_stdout_line "-- stage 3/3: transactional: SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL 12+); the CHECK is then dropped"
 
 finish
 if ((skipped > 0)); then

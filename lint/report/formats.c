@@ -23,6 +23,22 @@ const char *pgs_reporter_names(void)
 	return "text, json, sarif, github, gitlab, junit or gcc";
 }
 
+void pgs_report_put_line(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 const char *pgs_report_fingerprint(struct pgs_arena *arena, const struct pgs_file_report *file,
 				   const struct pgs_diag *d)
 {
