@@ -1092,6 +1092,21 @@ run lint a.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: .pgstage.json:2:19: string or '}' expected near ','"
 
+begin "config: the README's .pgstage.json and pgstage-ignore-file examples are valid"
+# the first json block after "### Configuration", and the ignore-file line of "### Suppressions"
+awk '/^### Configuration/ { on = 1 } on && /^```$/ { exit } on && seen { print } on && /^```json$/ { seen = 1 }' \
+	"$repo/README.md" >"$work/.pgstage.json"
+grep -q '"lock_timeout"' "$work/.pgstage.json" || fail "no config example found in README.md"
+mkdir -p "$work/db/migrations"
+{
+	grep -m 1 -- '-- pgstage-ignore-file ' "$repo/README.md" | sed 's/^ *//'
+	echo 'SELECT 1;'
+} >"$work/db/migrations/1_a.sql"
+run lint
+assert_stderr_empty
+assert_stdout_lacks "invalid-ignore"
+assert_stdout_lacks "no rule named"
+
 begin "config: the planner's lock_timeout and statement_timeout come from .pgstage.json"
 file .pgstage.json '{"lock_timeout": "3s", "statement_timeout": "10min"}
 '
