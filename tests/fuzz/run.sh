@@ -117,7 +117,8 @@ for t in "$@"; do
 		mkdir -p "$corpus"
 	fi
 
-	before=$(find "$out/crashes/$t" -type f | wc -l)
+	stamp=$out/logs/$t.start
+	touch "$stamp"
 	# shellcheck disable=SC2046 # seeds_of gives directories
 	"$bin" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 		-dict="$(dict_of "$t")" -artifact_prefix="$out/crashes/$t/" "${extra[@]}" \
@@ -125,11 +126,14 @@ for t in "$@"; do
 	rc=$?
 	read -r execs secs < <(stats "$log")
 	total_execs=$((total_execs + execs))
-	# -ignore_crashes (fork mode) goes on after a crash: count what it saved
-	found=$(($(find "$out/crashes/$t" -type f | wc -l) - before))
-	if ((rc != 0 || found > 0)); then
-		echo "FAIL fuzz: $t: exit $rc, $found new in $out/crashes/$t/, after $execs executions in ${secs}s ($log):"
-		grep -E 'ERROR|SUMMARY|pgstage fuzz: bug|Test unit written|runtime error' "$log" | sort | uniq -c | sort -rn | head -n 8
+	# -ignore_crashes (fork mode) goes on after a crash: what it saved, and why
+	mapfile -t found < <(find "$out/crashes/$t" -type f -newer "$stamp" | sort)
+	if ((rc != 0 || ${#found[@]} > 0)); then
+		echo "FAIL fuzz: $t: exit $rc, ${#found[@]} new in $out/crashes/$t/, after $execs executions in ${secs}s ($log)"
+		for f in "${found[@]:0:10}"; do
+			why=$("$bin" "$f" 2>&1 | grep -m 1 -E 'pgstage fuzz: bug|runtime error|ERROR: (Address|Leak)Sanitizer|SUMMARY')
+			echo "  $f: ${why:-does not reproduce alone}"
+		done
 		failed+=("$t")
 	else
 		echo "fuzz: $t: $execs executions in ${secs}s, clean"
