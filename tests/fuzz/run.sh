@@ -100,7 +100,7 @@ for t in "$@"; do
 			mapfile -t repros < <(find "tests/fuzz/regressions/$t" -type f | sort)
 		fi
 		if ((${#repros[@]} > 0)); then
-			if "$bin" -dict="$(dict_of "$t")" "${repros[@]}" >"$log.replay" 2>&1; then
+			if "$bin" -timeout=30 "${repros[@]}" >"$log.replay" 2>&1; then
 				echo "fuzz: $t: ${#repros[@]} reproducers replayed clean"
 			else
 				echo "FAIL fuzz: $t: a reproducer fails ($log.replay):"
@@ -130,8 +130,9 @@ for t in "$@"; do
 	mapfile -t found < <(find "$out/crashes/$t" -type f -newer "$stamp" | sort)
 	if ((rc != 0 || ${#found[@]} > 0)); then
 		echo "FAIL fuzz: $t: exit $rc, ${#found[@]} new in $out/crashes/$t/, after $execs executions in ${secs}s ($log)"
-		for f in "${found[@]:0:10}"; do
-			why=$("$bin" "$f" 2>&1 | grep -m 1 -E 'pgstage fuzz: bug|runtime error|ERROR: (Address|Leak)Sanitizer|SUMMARY')
+		for f in "${found[@]:0:5}"; do
+			why=$("$bin" -timeout=10 "$f" 2>&1 |
+				grep -m 1 -E 'pgstage fuzz: bug|runtime error|ERROR: (Address|Leak)Sanitizer|ERROR: libFuzzer: timeout|SUMMARY')
 			echo "  $f: ${why:-does not reproduce alone}"
 		done
 		failed+=("$t")
