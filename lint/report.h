@@ -58,8 +58,8 @@ json_t *pgs_report_effect_json(const struct pgs_effect *e);
 json_t *pgs_report_json_position(const struct pgs_source *src, uint32_t offset);
 
 /*
- * Write s on one line: a newline as \n, a carriage return as \r, other control
- * characters as \xNN. A message quoting an identifier that holds a newline stays
+ * Write s on one line, its control characters escaped as pgs_escape does
+ * ("\n", "\u001b"): a message quoting an identifier that holds a newline stays
  * one finding per line, and no escape sequence from the input reaches a terminal.
  */
 void pgs_report_put_line(FILE *out, const char *s);

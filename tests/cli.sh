@@ -867,7 +867,7 @@ run lint --format junit cc.sql
 assert_rc 1
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$out" 2>/dev/null \
 	|| fail "stdout is not well-formed XML"
-assert_stdout_has "cc.sql:1:9: error[syntax-error]: syntax error at or near &quot;\\x19&quot;"
+assert_stdout_has "cc.sql:1:9: error[syntax-error]: syntax error at or near &quot;\\u0019&quot;"
 
 begin "--format gcc: one line per finding when a message quotes an identifier holding a newline (found by fuzzing)"
 a60=$(printf 'a%.0s' {1..60})

@@ -1,5 +1,7 @@
+#include <stdlib.h>
 #include <string.h>
 
+#include "lint/error.h"
 #include "lint/report.h"
 
 extern const struct pgs_reporter pgs_reporter_text, pgs_reporter_json, pgs_reporter_sarif,
@@ -25,18 +27,12 @@ const char *pgs_reporter_names(void)
 
 void pgs_report_put_line(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t len = strlen(s);
+	char *safe = pgs_xmalloc(PGS_ESCAPE_SIZE(len));
 
-		if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\r')
-			fputs("\\r", out);
-		else if ((c < 0x20 && c != '\t') || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
+	pgs_escape(safe, s, len, 0);
+	fputs(safe, out);
+	free(safe);
 }
 
 const char *pgs_report_fingerprint(struct pgs_arena *arena, const struct pgs_file_report *file,
