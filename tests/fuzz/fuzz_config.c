@@ -2,6 +2,7 @@
  * Fuzz target: loading .pgstage.json (pgs_config_load, from a memfd: the
  * loader reads a path), then matching every exclude glob against every
  * include and exclude string, as the CLI matches them against file paths.
+ * An error is one line, its control characters escaped.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <stdlib.h>
@@ -37,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pgs_config_release(&cfg);
 	} else if (!err.message[0]) {
 		pgs_fuzz_bug("a config error without a message");
+	} else {
+		for (const unsigned char *c = (const unsigned char *)err.message; *c; c++)
+			if (*c < 0x20 || *c == 0x7f)
+				pgs_fuzz_bug("the config error holds control character 0x%02x: %s", *c,
+					     err.message);
 	}
 	close(fd);
 	return 0;

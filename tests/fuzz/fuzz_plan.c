@@ -53,8 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pgs_engine engine;
 	struct pgs_file_report report;
 	struct pgs_error err;
-	struct pgs_plan_options popts = {
-		.lock_timeout = "2s", .statement_timeout = "5min", .batch_size = 1000};
+	/* cli/plan.c's, when the config sets no timeouts */
+	struct pgs_plan_options popts = {.lock_timeout = "2s",
+					 .statement_timeout = "5min",
+					 .validate_timeout = "0",
+					 .batch_size = 1000};
 	struct pgs_plan plan;
 	bool planned = false;
 
