@@ -154,15 +154,13 @@ void pgs_fuzz_case_init(struct pgs_fuzz_case *c, const uint8_t *data, size_t siz
 	c->lint.txn = PGS_TXN_AS_TOOL;
 	snprintf(c->name, sizeof(c->name), "fuzz.sql");
 	c->context_fd = -1;
-	read_args(c, text, size);
-	c->text = text;
-	c->len = size;
+	c->text = nul ? nul + 1 : text;
+	c->len = nul ? size - (size_t)(nul - text) - 1 : size;
+	read_args(c, c->text, c->len);
 	if (!nul)
 		return;
 	/* the context goes through a file, as --context does (the planner reads it again) */
 	c->context = text;
-	c->text = nul + 1;
-	c->len = size - (size_t)(nul - text) - 1;
 	c->context_fd = memfd_create("pgstage-fuzz-context", MFD_CLOEXEC);
 	if (c->context_fd < 0)
 		abort();

@@ -13,7 +13,8 @@
  *                   for every input, so it runs only when asked)
  *
  * Targets that lint a history split the input at its first NUL byte: the
- * part before is a context file (--context), the part after the migration.
+ * part before is a context file (--context), the part after the migration
+ * (whose first line is the one read for options).
  */
 #ifndef PGS_FUZZ_H
 #define PGS_FUZZ_H
