@@ -103,7 +103,7 @@ char *pgs_fix_apply(const struct pgs_file_report *file, bool unsafe, bool *appli
 	qsort(cand, n_cand, sizeof(*cand), by_start);
 	for (size_t i = 0; i < n_cand; i++)
 		max_end[i] = i && max_end[i - 1] > cand[i].edit->span.end ? max_end[i - 1]
-									: cand[i].edit->span.end;
+									  : cand[i].edit->span.end;
 
 	/* choose whole fixes, skipping any that overlaps one chosen before */
 	for (size_t i = 0; i < n_order; i++) {

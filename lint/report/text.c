@@ -110,8 +110,8 @@ void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color)
 			st.reset = RESET;
 		}
 		fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s%s: ", st.bold, file->src.path, start.line,
-			start.column, st.reset, st.sev, pgs_severity_name(d->severity), d->rule->name,
-			st.reset, st.bold);
+			start.column, st.reset, st.sev, pgs_severity_name(d->severity),
+			d->rule->name, st.reset, st.bold);
 		pgs_report_put_line(out, d->message);
 		fprintf(out, "%s\n", st.reset);
 		frame(out, &file->src, d, start, end, &st);

@@ -177,8 +177,8 @@ void pgs_fuzz_case_release(struct pgs_fuzz_case *c)
 	c->context_fd = -1;
 }
 
-int pgs_fuzz_lint(struct pgs_fuzz_case *c, struct pgs_engine *engine,
-		  struct pgs_file_report *out, struct pgs_error *err)
+int pgs_fuzz_lint(struct pgs_fuzz_case *c, struct pgs_engine *engine, struct pgs_file_report *out,
+		  struct pgs_error *err)
 {
 	if (c->context) {
 		if (pgs_engine_lint_file(engine, c->context_path, true, out, err) < 0)
@@ -226,7 +226,8 @@ void pgs_fuzz_check_report(const struct pgs_file_report *r)
 			for (size_t j = 0; j < k; j++) {
 				struct pgs_span a = d->fix->edits[j].span, b = e->span;
 				if (a.start < b.end && b.start < a.end)
-					pgs_fuzz_bug("the fix of %s has overlapping edits", d->rule->name);
+					pgs_fuzz_bug("the fix of %s has overlapping edits",
+						     d->rule->name);
 			}
 		}
 	}
@@ -266,9 +267,10 @@ static void check_output(const char *format, const char *out, const char *path, 
 {
 	if (strcmp(format, "json") == 0) {
 		json_t *doc = load_json(format, out);
-		expect_count(format, "diagnostics", json_array_size(json_object_get(doc, "diagnostics")),
-			     n_diags);
-		expect_count(format, "errors", json_array_size(json_object_get(doc, "errors")), error);
+		expect_count(format, "diagnostics",
+			     json_array_size(json_object_get(doc, "diagnostics")), n_diags);
+		expect_count(format, "errors", json_array_size(json_object_get(doc, "errors")),
+			     error);
 		json_decref(doc);
 	} else if (strcmp(format, "sarif") == 0) {
 		json_t *doc = load_json(format, out);
@@ -315,8 +317,8 @@ static size_t reporter_names(const char *names[16])
 	snprintf(list, sizeof(list), "%s", pgs_reporter_names());
 	for (char *p = list; *p && n < 16;) {
 		found[n++] = p;
-		char *comma = strstr(p, ", "), *or = strstr(p, " or ");
-		char *sep = comma && (!or || comma < or) ? comma : or;
+		char *comma = strstr(p, ", "), * or = strstr(p, " or ");
+		char *sep = comma && (! or || comma < or) ? comma : or ;
 		if (!sep)
 			break;
 		*sep = '\0';
@@ -343,7 +345,8 @@ void pgs_fuzz_run_reporters(const struct pgs_fuzz_case *c, const struct pgs_file
 
 		if (strcmp(rep->name, "sarif") == 0 && !c->sarif)
 			continue;
-		struct pgs_report_ctx ctx = {.color = i == n, .docs_url = "https://example.com/rules"};
+		struct pgs_report_ctx ctx = {.color = i == n,
+					     .docs_url = "https://example.com/rules"};
 		struct pgs_report_totals totals = {0};
 
 		pgs_fuzz_stream_open(&out);

@@ -29,12 +29,12 @@
 #define PGS_FUZZ_NAME_MAX 64
 
 struct pgs_fuzz_case {
-	struct pgs_lint_options lint; /* all rules on; the options of the args line */
-	bool sarif;                   /* --format sarif */
+	struct pgs_lint_options lint;	  /* all rules on; the options of the args line */
+	bool sarif;			  /* --format sarif */
 	char name[PGS_FUZZ_NAME_MAX + 1]; /* the migration's file name */
-	const char *text;             /* the migration (not NUL-terminated) */
+	const char *text;		  /* the migration (not NUL-terminated) */
 	size_t len;
-	const char *context; /* the context file, or NULL */
+	const char *context;   /* the context file, or NULL */
 	char context_path[32]; /* /proc/self/fd/N of a memfd holding it */
 	int context_fd;
 };
@@ -48,8 +48,8 @@ void pgs_fuzz_case_release(struct pgs_fuzz_case *c);
  * engine, which c->lint (possibly changed by the caller) configured. 0, or
  * -1 with err set when either is not valid input (out is then empty).
  */
-int pgs_fuzz_lint(struct pgs_fuzz_case *c, struct pgs_engine *engine,
-		  struct pgs_file_report *out, struct pgs_error *err);
+int pgs_fuzz_lint(struct pgs_fuzz_case *c, struct pgs_engine *engine, struct pgs_file_report *out,
+		  struct pgs_error *err);
 
 /* Report a bug on stderr and abort (the fuzzer saves the input). */
 _Noreturn void pgs_fuzz_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		for (const unsigned char *c = (const unsigned char *)err.message; *c; c++)
 			if (*c < 0x20 || *c == 0x7f)
-				pgs_fuzz_bug("the config error holds control character 0x%02x: %s", *c,
-					     err.message);
+				pgs_fuzz_bug("the config error holds control character 0x%02x: %s",
+					     *c, err.message);
 	}
 	close(fd);
 	return 0;

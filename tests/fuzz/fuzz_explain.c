@@ -35,15 +35,16 @@ static void explain(const struct pgs_file_report *f)
 			pgs_lock_blocks(e->lock);
 			json_array_append_new(effects, o);
 		}
-		json_t *o = json_pack(
-			"{s:s, s:o, s:o, s:s%, s:s, s:b, s:o}", "path", f->src.path, "start",
-			pgs_report_json_position(&f->src, s->span.start), "end",
-			pgs_report_json_position(&f->src, s->span.end), "sql", f->src.text + s->span.start,
-			(size_t)(s->span.end - s->span.start), "transaction",
-			fx->no_transaction ? "forbidden" : "allowed", "in_transaction", f->txns[i].active,
-			"effects", effects);
+		json_t *o =
+		    json_pack("{s:s, s:o, s:o, s:s%, s:s, s:b, s:o}", "path", f->src.path, "start",
+			      pgs_report_json_position(&f->src, s->span.start), "end",
+			      pgs_report_json_position(&f->src, s->span.end), "sql",
+			      f->src.text + s->span.start, (size_t)(s->span.end - s->span.start),
+			      "transaction", fx->no_transaction ? "forbidden" : "allowed",
+			      "in_transaction", f->txns[i].active, "effects", effects);
 		if (!o)
-			pgs_fuzz_bug("statement %zu (%u..%u) has no JSON", i, s->span.start, s->span.end);
+			pgs_fuzz_bug("statement %zu (%u..%u) has no JSON", i, s->span.start,
+				     s->span.end);
 		if (!s->node)
 			json_object_set_new(o, "error", json_string(s->error));
 		json_array_append_new(stmts, o);

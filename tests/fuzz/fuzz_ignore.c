@@ -21,8 +21,8 @@ static void scan(struct pgs_arena *arena, const struct pgs_source *src, uint32_t
 		const struct pgs_ignore *ig = &list.items[i];
 
 		if (ig->span.start < start || ig->span.start > ig->span.end || ig->span.end > end)
-			pgs_fuzz_bug("directive %zu spans %u..%u, outside %u..%u", i, ig->span.start,
-				     ig->span.end, start, end);
+			pgs_fuzz_bug("directive %zu spans %u..%u, outside %u..%u", i,
+				     ig->span.start, ig->span.end, start, end);
 		if (ig->n_rules > PGS_IGNORE_MAX_RULES || (ig->error && ig->n_rules) ||
 		    (!ig->error && !ig->n_rules))
 			pgs_fuzz_bug("directive %zu has %zu rules and %s", i, ig->n_rules,

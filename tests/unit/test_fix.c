@@ -28,8 +28,8 @@ static void report_init(struct pgs_file_report *r, const char *text)
 
 	memset(r, 0, sizeof(*r));
 	pgs_arena_init(&r->arena);
-	assert_int_equal(pgs_source_from_memory(&r->src, &r->arena, "m.sql", text, strlen(text), &err),
-			 0);
+	assert_int_equal(
+	    pgs_source_from_memory(&r->src, &r->arena, "m.sql", text, strlen(text), &err), 0);
 }
 
 /* A finding of rule whose fix replaces [start, end) by text (and more edits after). */
@@ -54,8 +54,8 @@ static struct pgs_fix *add_fix(struct pgs_file_report *r, const struct pgs_rule 
 static void add_edit(struct pgs_file_report *r, struct pgs_fix *f, uint32_t start, uint32_t end,
 		     const char *text)
 {
-	struct pgs_edit *e = pgs_arena_push(&r->arena, (void **)&f->edits, &f->n_edits, &f->cap,
-					    sizeof(*e));
+	struct pgs_edit *e =
+	    pgs_arena_push(&r->arena, (void **)&f->edits, &f->n_edits, &f->cap, sizeof(*e));
 	e->span = (struct pgs_span){start, end};
 	e->text = text;
 }
@@ -68,7 +68,7 @@ static void test_lower_rule_id_wins(void **state)
 	(void)state;
 
 	report_init(&r, "CREATE INDEX i ON t (x);");
-	add_fix(&r, &high, 7, 12, "HIGH");   /* reported first, loses the overlap */
+	add_fix(&r, &high, 7, 12, "HIGH"); /* reported first, loses the overlap */
 	add_fix(&r, &low, 0, 12, "LOW");
 	add_fix(&r, &high, 23, 23, " -- ok"); /* no overlap: applied too */
 	char *out = pgs_fix_apply(&r, false, applied, &n);
