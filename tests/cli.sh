@@ -861,6 +861,15 @@ assert_rc 1
 python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
 assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "syntax-error" "rule"
 
+begin "--fix: COMMIT appended after a last statement without its semicolon still parses (found by fuzzing)"
+file m.sql 'BEGIN'
+run lint --rule uncommitted-transaction --fix m.sql
+assert_rc 0
+assert_eq "$(cat "$work/m.sql")" "BEGIN;
+COMMIT;" "the fixed file"
+run lint m.sql
+assert_rc 0
+
 begin "--format junit: a control character in a message stays well-formed XML (found by fuzzing)"
 file cc.sql "$(printf 'SELECT 1\031;')"
 run lint --format junit cc.sql
