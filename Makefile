@@ -38,11 +38,13 @@ INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integrat
 .PHONY: all deps check check-live unit golden cli-tests unknowns integration integrations \
 	plan-files-pg \
 	pgdata-check docs \
-	check-docs lint-src \
+	check-docs lint-src fuzz fuzz-build fuzz-check \
 	bless demo asan clean format format-check install install-check
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# make check replays the fuzz reproducers and runs a fuzz smoke (make asan empties this)
+CHECK_FUZZ ?= fuzz-check
 
 all: $(BIN)
 
@@ -77,7 +79,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests unknowns install-check integrations \
-	pgdata-check integration plan-files-pg
+	pgdata-check integration plan-files-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -149,12 +151,50 @@ lint-src:
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer. Leaks of
 # libraries we don't build are suppressed one function at a time (tests/lsan.supp);
 # the slow unwinder sees the frames of libpg_query, which has no frame pointers.
+# The fuzz targets are such builds already, and make check ran them: not again here.
 LSAN_SUPPRESSIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 asan:
 	LSAN_OPTIONS="$(LSAN_SUPPRESSIONS)$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}" \
 	ASAN_OPTIONS="fast_unwind_on_malloc=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
 	$(MAKE) BUILD=build/asan BIN=build/asan/pgstage OPT="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" CHECK_FUZZ= check
+
+# ---- fuzzing: libFuzzer targets (clang, address + undefined sanitizers) ----
+# tests/fuzz/fuzz_<target>.c call the library in process; tests/fuzz/run.sh runs them.
+FUZZ_CC ?= clang
+FUZZ_BUILD = build/fuzz
+FUZZ_SECONDS ?= 600
+# make check: replay tests/fuzz/regressions/, then this many seconds per target
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -O1 -g -fno-omit-frame-pointer $(WARNINGS) -I. -MMD -MP \
+	      -DPGS_VERSION='"$(PGSTAGE_VERSION)"' -DPGS_DOCS_URL='"$(DOCS_URL)"' $(FUZZ_SAN)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+# the library gets coverage instrumentation; the targets link libFuzzer's main (and
+# wrap libpg_query's leaking pg_query_parse_plpgsql: see tests/fuzz/fuzz.c)
+$(FUZZ_BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libpgstage.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/obj/tests/fuzz/fuzz.o \
+		$(FUZZ_BUILD)/libpgstage.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -Wl,--wrap=pg_query_parse_plpgsql -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# every target for FUZZ_SECONDS (default 10 minutes each), one after the other
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-check: $(FUZZ_BINS)
+	@tests/fuzz/run.sh check $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 demo: $(BIN)
 	@scripts/demo.sh ./$(BIN)
@@ -168,4 +208,5 @@ format-check:
 clean:
 	rm -rf build $(BIN)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(INTEGRATION_COMMON:.o=.d) $(INTEGRATION_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(INTEGRATION_COMMON:.o=.d) $(INTEGRATION_BIN:=.d) \
+	$(FUZZ_LIB_OBJ:.o=.d) $(wildcard $(FUZZ_BUILD)/obj/tests/fuzz/*.d)

@@ -455,34 +455,60 @@ int pgs_config_discover(struct pgs_config *out, const char *start_dir, struct pg
 	}
 }
 
+/*
+ * The patterns as a nondeterministic automaton whose states are positions in
+ * the pattern, run over the path one character at a time: the cost is at most
+ * the product of the two lengths, with no recursion (backtracking into every
+ * star was exponential in the number of stars). A state at "**" stays there on
+ * any character, at "*" on any but '/'; both may also end, "**" taking a '/'
+ * after it along.
+ */
+static bool is_double_star(const char *p, size_t i)
+{
+	return p[i] == '*' && p[i + 1] == '*';
+}
+
+/* Add what the states in set reach without reading a character (they only go forward). */
+static void glob_closure(const char *p, size_t n, unsigned char *set)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!set[i])
+			continue;
+		if (is_double_star(p, i))
+			set[i + 2 + (p[i + 2] == '/')] = 1;
+		else if (p[i] == '*')
+			set[i + 1] = 1;
+	}
+}
+
 bool pgs_glob_match(const char *p, const char *s)
 {
-	while (*p) {
-		if (p[0] == '*' && p[1] == '*') {
-			p += 2;
-			if (*p == '/')
-				p++;
-			/* ** matches any number of whole segments, including none */
-			for (const char *t = s;; t++) {
-				if (pgs_glob_match(p, t))
-					return true;
-				if (!*t)
-					return false;
-			}
+	size_t n = strlen(p);
+	unsigned char *block = calloc(2 * (n + 2), 1);
+
+	if (!block)
+		abort();
+	unsigned char *cur = block, *next = block + n + 2;
+	cur[0] = 1;
+	glob_closure(p, n, cur);
+	for (; *s; s++) {
+		memset(next, 0, n + 2);
+		for (size_t i = 0; i < n; i++) {
+			if (!cur[i])
+				continue;
+			if (is_double_star(p, i))
+				next[i] = 1;
+			else if (p[i] == '*')
+				next[i] |= *s != '/';
+			else if (p[i] == '?' ? *s != '/' : p[i] == *s)
+				next[i + 1] = 1;
 		}
-		if (*p == '*') {
-			p++;
-			for (const char *t = s;; t++) {
-				if (pgs_glob_match(p, t))
-					return true;
-				if (!*t || *t == '/')
-					return false;
-			}
-		}
-		if (!*s || (*p != '?' && *p != *s) || (*p == '?' && *s == '/'))
-			return false;
-		p++;
-		s++;
+		glob_closure(p, n, next);
+		unsigned char *t = cur;
+		cur = next;
+		next = t;
 	}
-	return !*s;
+	bool matched = cur[n];
+	free(block);
+	return matched;
 }

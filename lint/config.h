@@ -10,7 +10,7 @@
  *     "layout": "goose",
  *     "include": ["db/migrations"],
  *     "exclude": ["GLOB", ...],
- *     "disable": ["prefer-text-field"],
+ *     "disable": ["prefer-text-over-varchar"],
  *     "severity": {"require-concurrent-index": "error"},
  *     "fail_on": "warning",
  *     "lock_timeout": "2s",

@@ -1,5 +1,6 @@
 #include "lint/fix.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,49 +28,98 @@ static bool overlaps(struct pgs_span a, struct pgs_span b)
 	return a.start < b.end && b.start < a.end;
 }
 
+/* A fix to choose, with its rule's id: lowest id first, then as reported. */
+struct ranked {
+	const char *rule_id;
+	size_t diag;
+};
+
+static int by_rule(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	int c = strcmp(a->rule_id, b->rule_id);
+
+	return c ? c : (a->diag > b->diag) - (a->diag < b->diag);
+}
+
+/*
+ * Whether an edit overlaps an edit of a fix already chosen. cand holds every
+ * candidate edit by start, max_end[i] the largest end among cand[0..i]: the
+ * search goes left from the last edit that starts early enough and stops where
+ * no edit reaches back to e (edits stay within their statement, so this looks
+ * at a few neighbours, not at every fix).
+ */
+static bool clashes(const struct planned *cand, const uint32_t *max_end, size_t n,
+		    const bool *applied, const struct pgs_edit *e)
+{
+	uint32_t last_start = e->span.start == e->span.end ? e->span.start : e->span.end - 1;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first candidate starting after last_start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (cand[mid].edit->span.start <= last_start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j > 0 && max_end[j - 1] >= e->span.start; j--)
+		if (applied[cand[j - 1].diag] && cand[j - 1].edit != e &&
+		    overlaps(cand[j - 1].edit->span, e->span))
+			return true;
+	return false;
+}
+
 char *pgs_fix_apply(const struct pgs_file_report *file, bool unsafe, bool *applied,
 		    size_t *n_applied)
 {
 	const struct pgs_diags *diags = &file->diags;
-	size_t n_edits = 0;
+	size_t n_edits = 0, n_cand = 0;
 
 	*n_applied = 0;
 	memset(applied, 0, diags->n * sizeof(*applied));
 
-	/* choose whole fixes, lowest rule id first, skipping any that overlap */
-	size_t *order = pgs_xmalloc((diags->n + 1) * sizeof(*order));
+	struct ranked *order = pgs_xmalloc((diags->n + 1) * sizeof(*order));
 	size_t n_order = 0;
 	for (size_t i = 0; i < diags->n; i++) {
 		const struct pgs_fix *f = diags->items[i].fix;
-		if (f && f->n_edits && (f->safe || unsafe))
-			order[n_order++] = i;
+		if (f && f->n_edits && (f->safe || unsafe)) {
+			order[n_order].rule_id = diags->items[i].rule->id;
+			order[n_order++].diag = i;
+			n_cand += f->n_edits;
+		}
 	}
-	for (size_t i = 1; i < n_order; i++) /* insertion sort by rule id: few fixes */
-		for (size_t k = i; k > 0 && strcmp(diags->items[order[k]].rule->id,
-						   diags->items[order[k - 1]].rule->id) < 0;
-		     k--) {
-			size_t t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
+	qsort(order, n_order, sizeof(*order), by_rule);
+
+	struct planned *cand = pgs_xmalloc((n_cand + 1) * sizeof(*cand));
+	uint32_t *max_end = pgs_xmalloc((n_cand + 1) * sizeof(*max_end));
+	size_t c = 0;
 	for (size_t i = 0; i < n_order; i++) {
-		const struct pgs_fix *f = diags->items[order[i]].fix;
-		bool clash = false;
-		for (size_t k = 0; k < i && !clash; k++) {
-			if (!applied[order[k]])
-				continue;
-			const struct pgs_fix *g = diags->items[order[k]].fix;
-			for (size_t a = 0; a < f->n_edits && !clash; a++)
-				for (size_t b = 0; b < g->n_edits && !clash; b++)
-					clash = overlaps(f->edits[a].span, g->edits[b].span);
+		const struct pgs_fix *f = diags->items[order[i].diag].fix;
+		for (size_t e = 0; e < f->n_edits; e++) {
+			cand[c].edit = &f->edits[e];
+			cand[c++].diag = order[i].diag;
 		}
+	}
+	qsort(cand, n_cand, sizeof(*cand), by_start);
+	for (size_t i = 0; i < n_cand; i++)
+		max_end[i] = i && max_end[i - 1] > cand[i].edit->span.end ? max_end[i - 1]
+									  : cand[i].edit->span.end;
+
+	/* choose whole fixes, skipping any that overlaps one chosen before */
+	for (size_t i = 0; i < n_order; i++) {
+		const struct pgs_fix *f = diags->items[order[i].diag].fix;
+		bool clash = false;
+		for (size_t e = 0; e < f->n_edits && !clash; e++)
+			clash = clashes(cand, max_end, n_cand, applied, &f->edits[e]);
 		if (!clash) {
-			applied[order[i]] = true;
+			applied[order[i].diag] = true;
 			n_edits += f->n_edits;
 			(*n_applied)++;
 		}
 	}
 	free(order);
+	free(cand);
+	free(max_end);
 	if (!*n_applied)
 		return NULL;
 

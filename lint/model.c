@@ -1018,6 +1018,87 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	}
 }
 
+/*
+ * What an ALTER TABLE without ONLY also does to the partitions and inheritance
+ * children, as PostgreSQL recurses: an inheritable CHECK is added to each under
+ * the parent's name, validated and dropped with the parent's, and NOT NULL is
+ * set or dropped. The plan's NOT NULL sequence relies on it: the CHECK the
+ * parent got NOT VALID and then validated lets SET NOT NULL skip the children's
+ * scans too.
+ */
+struct to_children {
+	struct pgs_model *model;
+	const PgQuery__AlterTableCmd *cmd;
+	struct pgs_constraint check; /* AddConstraint: the parent's new CHECK */
+	int depth;
+};
+
+static void apply_to_child(void *data, struct pgs_table *child)
+{
+	const struct to_children *r = data;
+	const PgQuery__AlterTableCmd *cmd = r->cmd;
+	struct pgs_constraint *con;
+	struct pgs_column *col;
+
+	switch (cmd->subtype) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+		if (!pgs_table_constraint(child, r->check.name))
+			*(struct pgs_constraint *)pgs_arena_push(
+			    &r->model->arena, (void **)&child->constraints, &child->n_constraints,
+			    &child->cap_constraints, sizeof(*con)) = r->check;
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+		con = pgs_table_constraint(child, cmd->name);
+		if (con && con->kind == PGS_CON_CHECK) {
+			if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint)
+				con->validated = true;
+			else
+				con->dropped = true;
+		}
+		break;
+	default: /* SetNotNull, DropNotNull */
+		if ((col = pgs_table_column(child, cmd->name)))
+			col->not_null = cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull;
+		break;
+	}
+	if (r->depth < 8) {
+		struct to_children deeper = *r;
+		deeper.depth++;
+		pgs_model_each_child(r->model, child->key, apply_to_child, &deeper);
+	}
+}
+
+/* After apply_alter_cmd on t (which had n_before constraints): its children. */
+static void apply_to_children(struct pgs_model *model, struct pgs_table *t,
+			      const PgQuery__AlterTableCmd *cmd, size_t n_before)
+{
+	struct to_children r = {.model = model, .cmd = cmd};
+	const PgQuery__Constraint *c;
+
+	switch (cmd->subtype) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+		c = cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT
+			? cmd->def->constraint
+			: NULL;
+		if (!c || c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_CHECK || c->is_no_inherit ||
+		    t->n_constraints == n_before)
+			return;
+		r.check = t->constraints[t->n_constraints - 1];
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+		if (!cmd->name || !*cmd->name)
+			return;
+		break;
+	default:
+		return;
+	}
+	pgs_model_each_child(model, t->key, apply_to_child, &r);
+}
+
 struct renamed_column {
 	struct pgs_model *model;
 	const char *table, *old_name, *new_name;
@@ -1493,9 +1574,14 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		    as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE)
 			break;
 		struct pgs_table *t = table_for_alter(model, as->relation, kind);
-		for (size_t i = 0; i < as->n_cmds; i++)
-			if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-				apply_alter_cmd(model, t, as->cmds[i]->alter_table_cmd);
+		for (size_t i = 0; i < as->n_cmds; i++) {
+			if (as->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+				continue;
+			size_t n_before = t->n_constraints;
+			apply_alter_cmd(model, t, as->cmds[i]->alter_table_cmd);
+			if (as->relation->inh)
+				apply_to_children(model, t, as->cmds[i]->alter_table_cmd, n_before);
+		}
 		break;
 	}
 	case PG_QUERY__NODE__NODE_RENAME_STMT:

@@ -57,6 +57,13 @@ json_t *pgs_report_effect_json(const struct pgs_effect *e);
 /* A position as {"line", "column", "offset"}, for JSON. */
 json_t *pgs_report_json_position(const struct pgs_source *src, uint32_t offset);
 
+/*
+ * Write s on one line, its control characters escaped as pgs_escape does
+ * ("\n", "\u001b"): a message quoting an identifier that holds a newline stays
+ * one finding per line, and no escape sequence from the input reaches a terminal.
+ */
+void pgs_report_put_line(FILE *out, const char *s);
+
 /* A stable hexadecimal fingerprint of a finding (path, rule, message, statement text). */
 const char *pgs_report_fingerprint(struct pgs_arena *arena, const struct pgs_file_report *file,
 				   const struct pgs_diag *d);

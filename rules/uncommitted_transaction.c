@@ -84,9 +84,16 @@ static void end_of_file(struct pgs_check *ctx)
 	bool own_line;
 	uint32_t at = commit_at(text, st->last_end, &own_line);
 	const char *eol = pgs_rules_eol(ctx, st->last_end);
+	/* the last statement may lack its semicolon (psql runs it at the end of the
+	 * file): it gets one, or COMMIT would be read as part of it */
+	bool terminated = pgs_rules_after_semicolon(text, st->last_end) != st->last_end;
 	pgs_diag_fix(ctx, d, "append COMMIT;", true);
+	if (!terminated && at != st->last_end)
+		pgs_diag_edit(ctx, d, (struct pgs_span){st->last_end, st->last_end}, ";");
 	pgs_diag_edit(ctx, d, (struct pgs_span){at, at},
-		      pgs_arena_printf(pgs_check_arena(ctx), "%sCOMMIT;", own_line ? eol : " "));
+		      pgs_arena_printf(pgs_check_arena(ctx), "%s%sCOMMIT;",
+				       !terminated && at == st->last_end ? ";" : "",
+				       own_line ? eol : " "));
 }
 
 const struct pgs_rule pgs_rule_uncommitted_transaction = {
@@ -106,7 +113,7 @@ const struct pgs_rule pgs_rule_uncommitted_transaction = {
 		"## Fix\n\n"
 		"End the transaction with COMMIT. The fix appends `COMMIT;` after the last\n"
 		"statement of the part that runs (before a goose or dbmate down section),\n"
-		"with the file's line ending.\n",
+		"with the file's line ending, and the semicolon that statement lacks if any.\n",
 	.example_bad = "BEGIN;\nALTER TABLE users ADD COLUMN nickname text;\n",
 	.example_good = "BEGIN;\nALTER TABLE users ADD COLUMN nickname text;\nCOMMIT;\n",
 	.check = check,

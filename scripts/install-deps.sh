@@ -11,6 +11,10 @@ if [[ ${1:-} == --build-only ]]; then
 	build_only=true
 else
 	packages+=(clang pkg-config libcmocka-dev libpq-dev postgresql git diffutils python3)
+	# libFuzzer and the sanitizer runtimes for the fuzz targets (make check runs
+	# them): libclang_rt.fuzzer comes from libclang-rt-14-dev on Debian 12, which
+	# this package of the same llvm-defaults as "clang" depends on
+	packages+=(libclang-rt-dev)
 fi
 
 missing=()

@@ -1006,6 +1006,33 @@ assert_rc 1
 python3 -m json.tool "$out" >/dev/null 2>&1 || fail "stdout is not valid JSON"
 assert_eq "$(json 'd["diagnostics"][0]["rule"]')" "syntax-error" "rule"
 
+begin "--fix: COMMIT appended after a last statement without its semicolon still parses (found by fuzzing)"
+file m.sql 'BEGIN'
+run lint --rule uncommitted-transaction --fix m.sql
+assert_rc 0
+assert_eq "$(cat "$work/m.sql")" "BEGIN;
+COMMIT;" "the fixed file"
+run lint m.sql
+assert_rc 0
+
+begin "--format junit: a control character in a message stays well-formed XML (found by fuzzing)"
+file cc.sql "$(printf 'SELECT 1\031;')"
+run lint --format junit cc.sql
+assert_rc 1
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$out" 2>/dev/null \
+	|| fail "stdout is not well-formed XML"
+assert_stdout_has "cc.sql:1:9: error[syntax-error]: syntax error at or near &quot;\\u0019&quot;"
+
+begin "--format gcc: one line per finding when a message quotes an identifier holding a newline (found by fuzzing)"
+a60=$(printf 'a%.0s' {1..60})
+file nl.sql "$(printf 'CREATE INDEX IF NOT EXISTS "two\n%s" ON t (x);' "$a60")"
+run lint --format gcc --rule identifier-too-long nl.sql
+assert_rc 1
+assert_eq "$(wc -l <"$out")" 1 "lines of output"
+assert_stdout_line "nl.sql:1:28: warning: identifier is 64 bytes long: PostgreSQL silently truncates it to \"two\\n${a60:0:59}\" (63 bytes) [identifier-too-long]"
+run lint --rule identifier-too-long nl.sql
+assert_stdout_line "nl.sql:1:28: warning[identifier-too-long]: identifier is 64 bytes long: PostgreSQL silently truncates it to \"two\\n${a60:0:59}\" (63 bytes)"
+
 # ---- colour ----
 
 begin "--color always: ANSI escapes"
@@ -1218,6 +1245,21 @@ file .pgstage.json '{
 run lint a.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: .pgstage.json:2:19: string or '}' expected near ','"
+
+begin "config: the README's .pgstage.json and pgstage-ignore-file examples are valid"
+# the first json block after "### Configuration", and the ignore-file line of "### Suppressions"
+awk '/^### Configuration/ { on = 1 } on && /^```$/ { exit } on && seen { print } on && /^```json$/ { seen = 1 }' \
+	"$repo/README.md" >"$work/.pgstage.json"
+grep -q '"lock_timeout"' "$work/.pgstage.json" || fail "no config example found in README.md"
+mkdir -p "$work/db/migrations"
+{
+	grep -m 1 -- '-- pgstage-ignore-file ' "$repo/README.md" | sed 's/^ *//'
+	echo 'SELECT 1;'
+} >"$work/db/migrations/1_a.sql"
+run lint
+assert_stderr_empty
+assert_stdout_lacks "invalid-ignore"
+assert_stdout_lacks "no rule named"
 
 begin "config: the planner's lock_timeout and statement_timeout come from .pgstage.json"
 file .pgstage.json '{"lock_timeout": "3s", "statement_timeout": "10min"}
@@ -1637,6 +1679,17 @@ set -e
 last_cmd="pgstage plan m.sql >/dev/full"
 assert_rc 2
 assert_stderr_is "pgstage: error: cannot write to standard output: No space left on device"
+
+begin "plan: SET NOT NULL on a table whose only known partition came from the context (found by fuzzing: was an internal error, exit 3)"
+file schema.sql 'CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM (1) TO (2);
+'
+file m.sql 'ALTER TABLE events ALTER COLUMN kind SET NOT NULL;
+'
+run plan --context schema.sql m.sql
+assert_rc 0
+assert_stderr_empty
+assert_stdout_line "ALTER TABLE events ADD CONSTRAINT events_kind_not_null CHECK (kind IS NOT NULL) NOT VALID;"
+assert_stdout_line "-- stage 3/3: transactional: SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL 12+); the CHECK is then dropped"
 
 finish
 if ((skipped > 0)); then

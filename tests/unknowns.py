@@ -15,7 +15,8 @@ The pairs run together in one file, then split in two files (setups first,
 as one history), then with the setups as --context: through `lint` with every
 rule (in every format on the first layout: reporters read no model),
 `lint --fix --dry-run`, `explain` (text and JSON) and `plan` (script and JSON). Every run must exit with its normal code (never a
-crash or an internal error) and write nothing to stderr; the sanitizer build
+crash or an internal error) and write nothing to stderr but the stale-context
+warning some pairs call for; the sanitizer build
 (make asan) runs the same. When a run fails, each pair is run alone to name
 the setup and statement that break it.
 
@@ -182,10 +183,18 @@ def layouts(dirname, chosen):
             ("setup as --context", [second], [first], ["json"])]
 
 
+# Said on stderr by design: some follow-ups repeat what a setup in the context did
+# (a second primary key), which is the stale-context warning's case.
+EXPECTED_WARNING = "the context seems to already include this migration"
+
+
 def run(pgstage, argv):
     r = subprocess.run([pgstage, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        stdin=subprocess.DEVNULL)
-    return r.returncode, r.stderr.decode(errors="replace")
+    err = r.stderr.decode(errors="replace")
+    kept = [line for line in err.splitlines(keepends=True)
+            if not (line.startswith("pgstage: warning: ") and EXPECTED_WARNING in line)]
+    return r.returncode, "".join(kept)
 
 
 def failures(pgstage, dirname, chosen, only=None):

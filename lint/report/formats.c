@@ -1,5 +1,7 @@
+#include <stdlib.h>
 #include <string.h>
 
+#include "lint/error.h"
 #include "lint/report.h"
 
 extern const struct pgs_reporter pgs_reporter_text, pgs_reporter_json, pgs_reporter_sarif,
@@ -21,6 +23,16 @@ const struct pgs_reporter *pgs_reporter_find(const char *name)
 const char *pgs_reporter_names(void)
 {
 	return "text, json, sarif, github, gitlab, junit or gcc";
+}
+
+void pgs_report_put_line(FILE *out, const char *s)
+{
+	size_t len = strlen(s);
+	char *safe = pgs_xmalloc(PGS_ESCAPE_SIZE(len));
+
+	pgs_escape(safe, s, len, 0);
+	fputs(safe, out);
+	free(safe);
 }
 
 const char *pgs_report_fingerprint(struct pgs_arena *arena, const struct pgs_file_report *file,

@@ -13,8 +13,10 @@ static void gcc_file(struct pgs_report_ctx *ctx, const struct pgs_file_report *f
 		const struct pgs_diag *d = &file->diags.items[i];
 		struct pgs_pos p = pgs_source_pos(&file->src, d->span.start);
 
-		fprintf(ctx->out, "%s:%u:%u: %s: %s [%s]\n", file->src.path, p.line, p.column,
-			gcc_level(d->severity), d->message, d->rule->name);
+		fprintf(ctx->out, "%s:%u:%u: %s: ", file->src.path, p.line, p.column,
+			gcc_level(d->severity));
+		pgs_report_put_line(ctx->out, d->message);
+		fprintf(ctx->out, " [%s]\n", d->rule->name);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lint/error.h"
 #include "lint/report.h"
 #include "lint/rule.h"
 
@@ -15,10 +16,19 @@ struct junit_state {
 	size_t tests, failures, errors;
 };
 
+/*
+ * One-line text in XML: control characters escaped as pgs_escape does (XML 1.0
+ * can't hold most of them, not even as &#...;, and a message may quote one from
+ * the SQL), then the markup characters.
+ */
 static void put_xml(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	size_t len = strlen(s);
+	char *safe = pgs_xmalloc(PGS_ESCAPE_SIZE(len));
+
+	pgs_escape(safe, s, len, 0);
+	for (const char *c = safe; *c; c++) {
+		switch (*c) {
 		case '&':
 			fputs("&amp;", out);
 			break;
@@ -32,9 +42,10 @@ static void put_xml(FILE *out, const char *s)
 			fputs("&quot;", out);
 			break;
 		default:
-			fputc(*s, out);
+			fputc(*c, out);
 		}
 	}
+	free(safe);
 }
 
 static void junit_begin(struct pgs_report_ctx *ctx)

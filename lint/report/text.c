@@ -92,6 +92,15 @@ static void frame_line(FILE *out, const struct pgs_source *src, uint32_t line, u
 	fprintf(out, "%s\n", st->reset);
 }
 
+/* "  = note: ..." under the frame, on one line. */
+static void annotation(FILE *out, int width, const struct style *st, const char *what,
+		       const char *text)
+{
+	fprintf(out, "%s%*s =%s %s: ", st->gutter, width, "", st->reset, what);
+	pgs_report_put_line(out, text);
+	fputc('\n', out);
+}
+
 static void frame(FILE *out, const struct pgs_source *src, const struct pgs_diag *d,
 		  struct pgs_pos start, struct pgs_pos end, const struct style *st)
 {
@@ -110,12 +119,11 @@ static void frame(FILE *out, const struct pgs_source *src, const struct pgs_diag
 		frame_line(out, src, line, d->span.start, d->span.end, width, st);
 	}
 	for (size_t i = 0; i < d->n_notes; i++)
-		fprintf(out, "%s%*s =%s note: %s\n", st->gutter, width, "", st->reset, d->notes[i]);
+		annotation(out, width, st, "note", d->notes[i]);
 	if (d->help)
-		fprintf(out, "%s%*s =%s help: %s\n", st->gutter, width, "", st->reset, d->help);
+		annotation(out, width, st, "help", d->help);
 	if (d->fix)
-		fprintf(out, "%s%*s =%s fix%s: %s\n", st->gutter, width, "", st->reset,
-			d->fix->safe ? "" : " (unsafe)", d->fix->title);
+		annotation(out, width, st, d->fix->safe ? "fix" : "fix (unsafe)", d->fix->title);
 }
 
 void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color)
@@ -137,9 +145,11 @@ void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color)
 			st.gutter = CYAN;
 			st.reset = RESET;
 		}
-		fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s%s: %s%s\n", st.bold, file->src.path, start.line,
-			start.column, st.reset, st.sev, pgs_severity_name(d->severity), d->rule->name,
-			st.reset, st.bold, d->message, st.reset);
+		fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s%s: ", st.bold, file->src.path, start.line,
+			start.column, st.reset, st.sev, pgs_severity_name(d->severity),
+			d->rule->name, st.reset, st.bold);
+		pgs_report_put_line(out, d->message);
+		fprintf(out, "%s\n", st.reset);
 		frame(out, &file->src, d, start, end, &st);
 	}
 }

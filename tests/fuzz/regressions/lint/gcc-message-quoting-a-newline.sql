@@ -1,0 +1,2 @@
+CREATE INDEX "two
+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ON t (x);

@@ -1,0 +1,2 @@
+-- args: --asu-imsen-transaction
+BEGIN-- "StatTABLE users ADD COLUMN nickname text;
