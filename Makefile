@@ -35,7 +35,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live unit golden cli-tests unknowns integration integrations \
+.PHONY: all deps check check-live unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -78,7 +78,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 
 # ---- tests ----
 
-check: $(BIN) lint-src check-docs unit golden cli-tests unknowns install-check integrations \
+check: $(BIN) lint-src check-docs unit golden cli-tests unknowns scaling install-check integrations \
 	pgdata-check integration plan-files-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
@@ -105,6 +105,11 @@ cli-tests: $(BIN)
 # model objects with unknown parts (an index known by name only, ...) through every rule
 unknowns: $(BIN)
 	@PGSTAGE=./$(BIN) tests/unknowns.py
+
+# every rule, reporter and explain on generated worst cases at n and 4n: the
+# time must grow about 4x, not 16x (CPU time of the pgstage process)
+scaling: $(BIN)
+	@PGSTAGE=./$(BIN) tests/scaling.py
 
 integration: $(BIN) $(INTEGRATION_BIN)
 	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/run-integration.sh $(INTEGRATION_BIN)

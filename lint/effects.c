@@ -1,6 +1,7 @@
 #include "lint/effects.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -8,15 +9,15 @@
 #include "lint/walk.h"
 
 static const char *const lock_names[] = {
-	[PGS_LOCK_NONE] = "none",
-	[PGS_LOCK_ACCESS_SHARE] = "ACCESS SHARE",
-	[PGS_LOCK_ROW_SHARE] = "ROW SHARE",
-	[PGS_LOCK_ROW_EXCLUSIVE] = "ROW EXCLUSIVE",
-	[PGS_LOCK_SHARE_UPDATE_EXCLUSIVE] = "SHARE UPDATE EXCLUSIVE",
-	[PGS_LOCK_SHARE] = "SHARE",
-	[PGS_LOCK_SHARE_ROW_EXCLUSIVE] = "SHARE ROW EXCLUSIVE",
-	[PGS_LOCK_EXCLUSIVE] = "EXCLUSIVE",
-	[PGS_LOCK_ACCESS_EXCLUSIVE] = "ACCESS EXCLUSIVE",
+    [PGS_LOCK_NONE] = "none",
+    [PGS_LOCK_ACCESS_SHARE] = "ACCESS SHARE",
+    [PGS_LOCK_ROW_SHARE] = "ROW SHARE",
+    [PGS_LOCK_ROW_EXCLUSIVE] = "ROW EXCLUSIVE",
+    [PGS_LOCK_SHARE_UPDATE_EXCLUSIVE] = "SHARE UPDATE EXCLUSIVE",
+    [PGS_LOCK_SHARE] = "SHARE",
+    [PGS_LOCK_SHARE_ROW_EXCLUSIVE] = "SHARE ROW EXCLUSIVE",
+    [PGS_LOCK_EXCLUSIVE] = "EXCLUSIVE",
+    [PGS_LOCK_ACCESS_EXCLUSIVE] = "ACCESS EXCLUSIVE",
 };
 
 const char *pgs_lock_name(enum pgs_lock lock)
@@ -45,26 +46,22 @@ const char *pgs_lock_blocks(enum pgs_lock lock)
 /* Bit b set in conflicts[a]: mode a conflicts with mode b (explicit-locking docs). */
 #define L(m) (1u << PGS_LOCK_##m)
 static const unsigned conflicts[] = {
-	[PGS_LOCK_NONE] = 0,
-	[PGS_LOCK_ACCESS_SHARE] = L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_ROW_SHARE] = L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_ROW_EXCLUSIVE] = L(SHARE) | L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
-				   L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_SHARE_UPDATE_EXCLUSIVE] = L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
-					    L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
-					    L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_SHARE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE_ROW_EXCLUSIVE) |
-			   L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_SHARE_ROW_EXCLUSIVE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
-					 L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
-					 L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_EXCLUSIVE] = L(ROW_SHARE) | L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) |
-			       L(SHARE) | L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
-			       L(ACCESS_EXCLUSIVE),
-	[PGS_LOCK_ACCESS_EXCLUSIVE] = L(ACCESS_SHARE) | L(ROW_SHARE) | L(ROW_EXCLUSIVE) |
-				      L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
-				      L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) |
-				      L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_NONE] = 0,
+    [PGS_LOCK_ACCESS_SHARE] = L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_ROW_SHARE] = L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_ROW_EXCLUSIVE] =
+	L(SHARE) | L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_SHARE_UPDATE_EXCLUSIVE] = L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+					L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_SHARE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE_ROW_EXCLUSIVE) |
+		       L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_SHARE_ROW_EXCLUSIVE] = L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+				     L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_EXCLUSIVE] = L(ROW_SHARE) | L(ROW_EXCLUSIVE) | L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) |
+			   L(SHARE_ROW_EXCLUSIVE) | L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
+    [PGS_LOCK_ACCESS_EXCLUSIVE] = L(ACCESS_SHARE) | L(ROW_SHARE) | L(ROW_EXCLUSIVE) |
+				  L(SHARE_UPDATE_EXCLUSIVE) | L(SHARE) | L(SHARE_ROW_EXCLUSIVE) |
+				  L(EXCLUSIVE) | L(ACCESS_EXCLUSIVE),
 };
 #undef L
 
@@ -74,35 +71,39 @@ bool pgs_lock_conflicts(enum pgs_lock a, enum pgs_lock b)
 }
 
 const struct pgs_lock_user pgs_lock_users[] = {
-	{"reads", PGS_LOCK_ACCESS_SHARE},           /* SELECT */
-	{"row-locks", PGS_LOCK_ROW_SHARE},          /* SELECT ... FOR UPDATE/SHARE */
-	{"writes", PGS_LOCK_ROW_EXCLUSIVE},         /* INSERT, UPDATE, DELETE, MERGE */
-	{"vacuum", PGS_LOCK_SHARE_UPDATE_EXCLUSIVE}, /* (auto)VACUUM, ANALYZE, CONCURRENTLY */
-	{"index-builds", PGS_LOCK_SHARE},           /* CREATE INDEX */
-	{"ddl", PGS_LOCK_ACCESS_EXCLUSIVE},         /* most ALTER TABLE, DROP, TRUNCATE */
+    {"reads", PGS_LOCK_ACCESS_SHARE},		 /* SELECT */
+    {"row-locks", PGS_LOCK_ROW_SHARE},		 /* SELECT ... FOR UPDATE/SHARE */
+    {"writes", PGS_LOCK_ROW_EXCLUSIVE},		 /* INSERT, UPDATE, DELETE, MERGE */
+    {"vacuum", PGS_LOCK_SHARE_UPDATE_EXCLUSIVE}, /* (auto)VACUUM, ANALYZE, CONCURRENTLY */
+    {"index-builds", PGS_LOCK_SHARE},		 /* CREATE INDEX */
+    {"ddl", PGS_LOCK_ACCESS_EXCLUSIVE},		 /* most ALTER TABLE, DROP, TRUNCATE */
 };
 const size_t pgs_n_lock_users = sizeof(pgs_lock_users) / sizeof(pgs_lock_users[0]);
 
 struct pgs_effect *pgs_fx_touch(struct pgs_fx *fx, const char *relation)
 {
 	struct pgs_effects *out = fx->out;
+	/* the position + 1 of the relation's effect (a statement may touch
+	 * thousands of relations: TRUNCATE ... CASCADE, a table many reference) */
+	uintptr_t at = (uintptr_t)pgs_strmap_get(&fx->touched, relation);
 
-	for (size_t i = 0; i < out->n; i++)
-		if (strcmp(out->items[i].relation, relation) == 0)
-			return &out->items[i];
-	struct pgs_effect *e = pgs_arena_push(fx->arena, (void **)&out->items, &out->n, &out->cap,
-					      sizeof(*e));
+	if (at)
+		return &out->items[at - 1];
+	struct pgs_effect *e =
+	    pgs_arena_push(fx->arena, (void **)&out->items, &out->n, &out->cap, sizeof(*e));
 	struct pgs_table *t = pgs_strmap_get(&fx->model->tables, relation);
 	e->relation = pgs_arena_strdup(fx->arena, relation);
 	e->is_new = t && t->created_in != 0;
+	pgs_strmap_put(&fx->touched, e->relation, (void *)(uintptr_t)out->n);
 	return e;
 }
 
 struct pgs_effect *pgs_fx_touch_rv(struct pgs_fx *fx, const PgQuery__RangeVar *rv)
 {
 	char buf[256];
-	int n = snprintf(buf, sizeof(buf), "%s.%s",
-			 rv->schemaname && *rv->schemaname ? rv->schemaname : "public", rv->relname);
+	int n =
+	    snprintf(buf, sizeof(buf), "%s.%s",
+		     rv->schemaname && *rv->schemaname ? rv->schemaname : "public", rv->relname);
 
 	if (n >= 0 && (size_t)n < sizeof(buf))
 		return pgs_fx_touch(fx, buf);
@@ -169,8 +170,7 @@ void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock
 {
 	struct referencing r = {fx, table, lock};
 
-	if (pgs_model_may_be_referenced(fx->model, table))
-		pgs_model_each_table(fx->model, lock_if_referencing, &r);
+	pgs_model_each_referencing(fx->model, table, lock_if_referencing, &r);
 }
 
 /* The tables a table's foreign keys point at (DROP TABLE locks them too). */
@@ -204,7 +204,8 @@ static void visit_descendant(void *data, struct pgs_table *child)
 }
 
 void pgs_fx_each_descendant(struct pgs_fx *fx, const char *key,
-			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data), void *data)
+			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data),
+			    void *data)
 {
 	struct descendants d = {fx, fn, data, 0};
 
@@ -299,68 +300,66 @@ bool pgs_option_on(PgQuery__Node **opts, size_t n, const char *name)
 	return false;
 }
 
-struct leading_index {
-	const char *table, *column;
-	int found;
+/* A table's indexes by their first column, gathered once per statement. */
+struct leading_columns {
+	struct pgs_strmap columns; /* first column -> the table (any non-NULL) */
+	bool unknown;		   /* an index known by name only */
 };
 
-static void find_leading_index(void *data, const char *key, void *value)
+static void add_leading_column(void *data, const char *key, void *value)
 {
-	struct leading_index *l = data;
+	struct leading_columns *l = data;
 	const struct pgs_index *ix = value;
 
 	(void)key;
-	if (l->found == 1 || strcmp(ix->table, l->table) != 0)
-		return;
 	if (ix->unknown)
-		l->found = -1;
-	else if (!ix->partial && ix->n_columns && ix->columns[0] &&
-		 strcmp(ix->columns[0], l->column) == 0)
-		l->found = 1;
+		l->unknown = true;
+	else if (!ix->partial && ix->n_columns && ix->columns[0])
+		pgs_strmap_put(&l->columns, ix->columns[0], (void *)ix);
 }
 
 /*
  * Whether the table has a (non-partial) index whose first column is column:
- * 1 yes, 0 no, -1 can't tell (an index known by name only).
+ * 1 yes, 0 no, -1 can't tell (an index known by name only). The statement
+ * may ask for thousands of foreign keys or WHERE terms of one table.
  */
-static int has_leading_index(struct pgs_model *model, const char *table, const char *column)
+static int has_leading_index(struct pgs_fx *fx, const char *table, const char *column)
 {
-	struct leading_index l = {table, column, 0};
+	struct leading_columns *l;
 
-	if (column)
-		pgs_model_each_index_of(model, table, find_leading_index, &l);
-	return l.found;
+	if (!column || !table)
+		return 0;
+	l = pgs_strmap_get(&fx->leading, table);
+	if (!l) {
+		l = pgs_arena_alloc(fx->arena, sizeof(*l));
+		pgs_strmap_init(&l->columns);
+		pgs_model_each_index_of(fx->model, table, add_leading_column, l);
+		pgs_strmap_put(&fx->leading, pgs_arena_strdup(fx->arena, table), l);
+	}
+	if (pgs_strmap_get(&l->columns, column))
+		return 1;
+	return l->unknown ? -1 : 0;
 }
 
-struct any_index {
-	const char *const *tables; /* the table and its partition ancestors */
-	size_t n;
-	bool found;
-};
-
-static void find_any_index(void *data, const char *key, void *value)
+static void release_leading(void *data, const char *key, void *value)
 {
-	struct any_index *a = data;
-	const struct pgs_index *ix = value;
+	struct leading_columns *l = value;
 
+	(void)data;
 	(void)key;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(ix->table, a->tables[i]) == 0)
-			a->found = true;
+	pgs_strmap_release(&l->columns);
 }
 
 /* Whether the table has an index (its own, or one of a partitioned parent). */
 static bool has_any_index(struct pgs_model *model, const struct pgs_table *t)
 {
-	const char *tables[9];
-	struct any_index a = {tables, 0, false};
+	int depth = 0;
 
-	for (const struct pgs_table *p = t; p && a.n < 9;
-	     p = p->parent ? pgs_strmap_get(&model->tables, p->parent) : NULL)
-		tables[a.n++] = p->key;
-	for (size_t i = 0; i < a.n; i++)
-		pgs_model_each_index_of(model, tables[i], find_any_index, &a);
-	return a.found;
+	for (const struct pgs_table *p = t; p && depth < 9;
+	     p = p->parent ? pgs_strmap_get(&model->tables, p->parent) : NULL, depth++)
+		if (pgs_model_first_index_of(model, p->key))
+			return true;
+	return false;
 }
 
 struct partitions {
@@ -368,15 +367,13 @@ struct partitions {
 	const char *parent;
 	enum pgs_lock lock;
 	bool scan;
-	bool default_only;
 };
 
 static void lock_partition(void *data, struct pgs_table *t)
 {
 	struct partitions *d = data;
 
-	if (!t->parent || strcmp(t->parent, d->parent) != 0 ||
-	    (d->default_only && !t->is_default_partition))
+	if (!t->parent || strcmp(t->parent, d->parent) != 0)
 		return;
 	struct pgs_effect *e = pgs_fx_lock_key(d->fx, t->key, d->lock);
 	if (d->scan)
@@ -385,9 +382,9 @@ static void lock_partition(void *data, struct pgs_table *t)
 
 void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan)
 {
-	struct partitions d = {fx, parent, lock, scan, false};
+	struct partitions d = {fx, parent, lock, scan};
 
-	pgs_model_each_table(fx->model, lock_partition, &d);
+	pgs_model_each_child(fx->model, parent, lock_partition, &d);
 }
 
 static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
@@ -409,17 +406,20 @@ static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 		 * the default partition is locked and scanned */
 		if (cs->partbound) {
 			struct pgs_table *parent = pgs_model_table(fx->model, n->range_var);
-			struct partitions d = {fx, parent ? parent->key : "", PGS_LOCK_ACCESS_EXCLUSIVE,
-					       true, true};
-			if (parent)
-				pgs_model_each_table(fx->model, lock_partition, &d);
+			struct pgs_table *def =
+			    parent ? pgs_model_default_partition(fx->model, parent->key) : NULL;
+			if (def)
+				pgs_fx_scan(
+				    pgs_fx_lock_key(fx, def->key, PGS_LOCK_ACCESS_EXCLUSIVE),
+				    PGS_CAUSE_INDEX_BUILD, def->name);
 		}
 	}
 	/* foreign keys lock the tables they reference; the new table is empty,
 	 * so there is nothing to validate */
 	for (size_t i = 0; i < cs->n_table_elts + cs->n_constraints; i++) {
-		const PgQuery__Node *n = i < cs->n_table_elts ? cs->table_elts[i]
-							      : cs->constraints[i - cs->n_table_elts];
+		const PgQuery__Node *n = i < cs->n_table_elts
+					     ? cs->table_elts[i]
+					     : cs->constraints[i - cs->n_table_elts];
 		PgQuery__Node **cons = NULL;
 		size_t n_cons = 0;
 		const PgQuery__Node *single = NULL;
@@ -566,8 +566,8 @@ static void reindex_stmt(struct pgs_fx *fx, const PgQuery__ReindexStmt *rs)
 	enum pgs_lock lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE;
 	/* a plain REINDEX locks each index it rebuilds exclusively; since the
 	 * planner locks every index of a table, queries on the table wait too */
-	enum pgs_lock index_lock = concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
-					      : PGS_LOCK_ACCESS_EXCLUSIVE;
+	enum pgs_lock index_lock =
+	    concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_ACCESS_EXCLUSIVE;
 
 	struct pgs_table *t = NULL;
 
@@ -623,7 +623,8 @@ static void vacuum_stmt(struct pgs_fx *fx, const PgQuery__VacuumStmt *vs)
 		fx->out->no_transaction = true;
 	for (size_t i = 0; i < vs->n_rels; i++) {
 		const PgQuery__Node *n = vs->rels[i];
-		if (n->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION || !n->vacuum_relation->relation)
+		if (n->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION ||
+		    !n->vacuum_relation->relation)
 			continue;
 		struct pgs_effect *e = pgs_fx_touch_rv(fx, n->vacuum_relation->relation);
 		if (full) {
@@ -691,9 +692,9 @@ static void truncate_relation(struct pgs_fx *fx, const char *key, bool inh,
 		return;
 	if (inh)
 		pgs_fx_each_descendant(fx, key, truncate_child, &deeper);
-	if (tr->cascade && pgs_model_may_be_referenced(fx->model, key)) {
+	if (tr->cascade) {
 		struct truncate_referencing r = {fx, key, &deeper};
-		pgs_model_each_table(fx->model, truncate_if_referencing, &r);
+		pgs_model_each_referencing(fx->model, key, truncate_if_referencing, &r);
 	}
 }
 
@@ -738,8 +739,8 @@ static void lock_tree(struct pgs_fx *fx, const char *key, enum pgs_lock lock, bo
 /* LOCK TABLE's mode numbers are PostgreSQL's lockmode constants (1..8). */
 static void lock_stmt(struct pgs_fx *fx, const PgQuery__LockStmt *ls)
 {
-	enum pgs_lock lock = ls->mode >= 1 && ls->mode <= 8 ? (enum pgs_lock)ls->mode
-							    : PGS_LOCK_ACCESS_EXCLUSIVE;
+	enum pgs_lock lock =
+	    ls->mode >= 1 && ls->mode <= 8 ? (enum pgs_lock)ls->mode : PGS_LOCK_ACCESS_EXCLUSIVE;
 
 	for (size_t i = 0; i < ls->n_relations; i++)
 		if (ls->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
@@ -756,8 +757,9 @@ static void rename_stmt(struct pgs_fx *fx, const PgQuery__RenameStmt *rs)
 	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
 		/* renaming an index takes SUE on the index only */
 		const char *key = pgs_model_key(fx->model, rs->relation);
-		pgs_fx_lock_key(fx, key, fx->pg_version >= 12 ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
-							      : PGS_LOCK_ACCESS_EXCLUSIVE);
+		pgs_fx_lock_key(fx, key,
+				fx->pg_version >= 12 ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+						     : PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: {
@@ -832,13 +834,12 @@ static void alter_domain(struct pgs_fx *fx, const PgQuery__AlterDomainStmt *ads)
 		scan = true;
 	else
 		return;
-	struct domain_users d = {fx, NULL,
-				 ads->n_type_name ? pgs_node_string(ads->type_name[ads->n_type_name - 1])
-						  : NULL,
-				 scan};
+	struct domain_users d = {
+	    fx, NULL,
+	    ads->n_type_name ? pgs_node_string(ads->type_name[ads->n_type_name - 1]) : NULL, scan};
 	if (!d.name || !scan)
 		return;
-	pgs_model_each_table(fx->model, lock_domain_users, &d);
+	pgs_model_each_typed(fx->model, d.name, lock_domain_users, &d);
 }
 
 static void refresh_stmt(struct pgs_fx *fx, const PgQuery__RefreshMatViewStmt *rs)
@@ -936,11 +937,11 @@ static void check_referencing(void *data, struct pgs_table *t)
 		/* NO ACTION / RESTRICT look for referencing rows (FOR KEY SHARE);
 		 * CASCADE / SET NULL / SET DEFAULT change them */
 		struct pgs_effect *e = pgs_fx_lock_key(
-			r->fx, t->key,
-			action == 'c' || action == 'n' || action == 'd' ? PGS_LOCK_ROW_EXCLUSIVE
-									: PGS_LOCK_ROW_SHARE);
+		    r->fx, t->key,
+		    action == 'c' || action == 'n' || action == 'd' ? PGS_LOCK_ROW_EXCLUSIVE
+								    : PGS_LOCK_ROW_SHARE);
 		/* ... by the foreign key columns: a full scan unless they are indexed */
-		int indexed = c->n_columns ? has_leading_index(r->fx->model, t->key, c->columns[0]) : 0;
+		int indexed = c->n_columns ? has_leading_index(r->fx, t->key, c->columns[0]) : 0;
 		if (indexed != 1) {
 			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->name);
 			if (t->partial || indexed < 0)
@@ -949,7 +950,8 @@ static void check_referencing(void *data, struct pgs_table *t)
 	}
 }
 
-/* Rows deleted from, or keys changed in, a referenced table are looked up in the referencing tables. */
+/* Rows deleted from, or keys changed in, a referenced table are looked up in the referencing
+ * tables. */
 static void referencing_checks(struct pgs_fx *fx, const PgQuery__RangeVar *rv, PgQuery__Node **cols,
 			       size_t n_cols, bool is_delete)
 {
@@ -963,8 +965,7 @@ static void referencing_checks(struct pgs_fx *fx, const PgQuery__RangeVar *rv, P
 			r.pk = t->constraints[i].columns;
 			r.n_pk = t->constraints[i].n_columns;
 		}
-	if (pgs_model_may_be_referenced(fx->model, t->key))
-		pgs_model_each_table(fx->model, check_referencing, &r);
+	pgs_model_each_referencing(fx->model, t->key, check_referencing, &r);
 }
 
 static void update_foreign_keys(struct pgs_fx *fx, const PgQuery__UpdateStmt *us)
@@ -990,14 +991,14 @@ static void dml_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
  * IN) on a column some index of the table leads with, at the top level or
  * under AND.
  */
-static bool where_uses_index(struct pgs_model *model, const char *table, const PgQuery__Node *w)
+static bool where_uses_index(struct pgs_fx *fx, const char *table, const PgQuery__Node *w)
 {
 	if (!w)
 		return false;
 	if (w->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
 	    w->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
 		for (size_t i = 0; i < w->bool_expr->n_args; i++)
-			if (where_uses_index(model, table, w->bool_expr->args[i]))
+			if (where_uses_index(fx, table, w->bool_expr->args[i]))
 				return true;
 		return false;
 	}
@@ -1013,8 +1014,9 @@ static bool where_uses_index(struct pgs_model *model, const char *table, const P
 		if (!s || s->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
 			continue;
 		const PgQuery__ColumnRef *cr = s->column_ref;
-		const char *col = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
-		if (col && has_leading_index(model, table, col) == 1)
+		const char *col =
+		    cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+		if (col && has_leading_index(fx, table, col) == 1)
 			return true;
 	}
 	return false;
@@ -1034,7 +1036,7 @@ static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, const PgQ
 	pgs_fx_lock(e, PGS_LOCK_ROW_EXCLUSIVE);
 	if (whole_table) {
 		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
-	} else if (!where_uses_index(fx->model, key, where)) {
+	} else if (!where_uses_index(fx, key, where)) {
 		pgs_fx_scan(e, PGS_CAUSE_OTHER, rv->relname);
 		e->assumed = true;
 	}
@@ -1042,33 +1044,59 @@ static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, const PgQ
 		pgs_fx_each_descendant(fx, key, dml_child, &whole_table);
 }
 
+static void compute(struct pgs_fx *fx, const PgQuery__Node *stmt);
+
+static int by_relation(const void *a, const void *b)
+{
+	return strcmp((*(const struct pgs_effect *const *)a)->relation,
+		      (*(const struct pgs_effect *const *)b)->relation);
+}
+
 void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struct pgs_model *model,
 			 const PgQuery__Node *stmt, int pg_version)
 {
-	struct pgs_fx fx = {out, arena, model, pg_version, NULL};
+	struct pgs_fx fx = {out, arena, model, pg_version, NULL, {0}, {0}};
 
 	memset(out, 0, sizeof(*out));
 	if (!stmt)
 		return;
+	pgs_strmap_init(&fx.touched);
+	pgs_strmap_init(&fx.leading);
+	compute(&fx, stmt);
+	pgs_strmap_release(&fx.touched);
+	pgs_strmap_each(&fx.leading, release_leading, NULL);
+	pgs_strmap_release(&fx.leading);
+	/* by relation, for pgs_effects_find */
+	out->sorted = pgs_arena_alloc(arena, (out->n ? out->n : 1) * sizeof(*out->sorted));
+	for (size_t i = 0; i < out->n; i++)
+		out->sorted[i] = &out->items[i];
+	qsort(out->sorted, out->n, sizeof(*out->sorted), by_relation);
+}
+
+static void compute(struct pgs_fx *fx, const PgQuery__Node *stmt)
+{
+	struct pgs_effects *out = fx->out;
+	struct pgs_model *model = fx->model;
+
 	switch (stmt->node_case) {
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
-		pgs_fx_alter_table(&fx, stmt->alter_table_stmt);
+		pgs_fx_alter_table(fx, stmt->alter_table_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
-		index_stmt(&fx, stmt->index_stmt);
+		index_stmt(fx, stmt->index_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
-		create_table(&fx, stmt->create_stmt);
+		create_table(fx, stmt->create_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_DROP_STMT:
-		drop_stmt(&fx, stmt->drop_stmt);
+		drop_stmt(fx, stmt->drop_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_REINDEX_STMT:
-		reindex_stmt(&fx, stmt->reindex_stmt);
+		reindex_stmt(fx, stmt->reindex_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_CLUSTER_STMT:
 		if (stmt->cluster_stmt->relation) {
-			struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->cluster_stmt->relation);
+			struct pgs_effect *e = pgs_fx_touch_rv(fx, stmt->cluster_stmt->relation);
 			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 			pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "CLUSTER");
 		} else {
@@ -1076,56 +1104,57 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		}
 		break;
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
-		vacuum_stmt(&fx, stmt->vacuum_stmt);
+		vacuum_stmt(fx, stmt->vacuum_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
-		truncate_stmt(&fx, stmt->truncate_stmt);
+		truncate_stmt(fx, stmt->truncate_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_LOCK_STMT:
-		lock_stmt(&fx, stmt->lock_stmt);
+		lock_stmt(fx, stmt->lock_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
 		if (stmt->create_trig_stmt->relation)
-			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_trig_stmt->relation),
+			pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->create_trig_stmt->relation),
 				    PGS_LOCK_SHARE_ROW_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_RULE_STMT:
 		if (stmt->rule_stmt->relation)
-			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->rule_stmt->relation),
+			pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->rule_stmt->relation),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
 		if (stmt->create_policy_stmt->table)
-			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_policy_stmt->table),
+			pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->create_policy_stmt->table),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_POLICY_STMT:
 		if (stmt->alter_policy_stmt->table)
-			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_policy_stmt->table),
+			pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->alter_policy_stmt->table),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_STATS_STMT:
 		for (size_t i = 0; i < stmt->create_stats_stmt->n_relations; i++)
 			if (stmt->create_stats_stmt->relations[i]->node_case ==
 			    PG_QUERY__NODE__NODE_RANGE_VAR)
-				pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->create_stats_stmt->relations[i]
-									  ->range_var),
-					    PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+				pgs_fx_lock(
+				    pgs_fx_touch_rv(
+					fx, stmt->create_stats_stmt->relations[i]->range_var),
+				    PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_COMMENT_STMT:
-		comment_stmt(&fx, stmt->comment_stmt);
+		comment_stmt(fx, stmt->comment_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_RENAME_STMT:
-		rename_stmt(&fx, stmt->rename_stmt);
+		rename_stmt(fx, stmt->rename_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
 		if (stmt->alter_object_schema_stmt->relation)
-			pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->alter_object_schema_stmt->relation),
+			pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->alter_object_schema_stmt->relation),
 				    PGS_LOCK_ACCESS_EXCLUSIVE);
 		break;
 	case PG_QUERY__NODE__NODE_VIEW_STMT: {
-		reads(&fx, stmt->view_stmt->query, false);
-		struct pgs_effect *e = pgs_fx_touch_rv(&fx, stmt->view_stmt->view);
+		reads(fx, stmt->view_stmt->query, false);
+		struct pgs_effect *e = pgs_fx_touch_rv(fx, stmt->view_stmt->view);
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		/* a plain CREATE VIEW makes a new view; OR REPLACE may replace one */
 		if (!stmt->view_stmt->replace && !pgs_model_table(model, stmt->view_stmt->view))
@@ -1133,25 +1162,26 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	}
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-		reads(&fx, stmt->create_table_as_stmt->query,
-		      !(stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->skip_data));
+		reads(fx, stmt->create_table_as_stmt->query,
+		      !(stmt->create_table_as_stmt->into &&
+			stmt->create_table_as_stmt->into->skip_data));
 		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
 			struct pgs_effect *e =
-				pgs_fx_touch_rv(&fx, stmt->create_table_as_stmt->into->rel);
+			    pgs_fx_touch_rv(fx, stmt->create_table_as_stmt->into->rel);
 			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 			e->is_new = true;
 		}
 		break;
 	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
-		refresh_stmt(&fx, stmt->refresh_mat_view_stmt);
+		refresh_stmt(fx, stmt->refresh_mat_view_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
 		/* ADD VALUE may run in a transaction block from PostgreSQL 12 */
 		if (!stmt->alter_enum_stmt->old_val || !*stmt->alter_enum_stmt->old_val)
-			out->no_transaction = pg_version < 12;
+			out->no_transaction = fx->pg_version < 12;
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
-		alter_domain(&fx, stmt->alter_domain_stmt);
+		alter_domain(fx, stmt->alter_domain_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 	case PG_QUERY__NODE__NODE_DROPDB_STMT:
@@ -1162,32 +1192,33 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
 		/* SET TABLESPACE moves the database's files: not in a transaction block */
-		out->no_transaction = pgs_option_on(stmt->alter_database_stmt->options,
-						stmt->alter_database_stmt->n_options, "tablespace");
+		out->no_transaction =
+		    pgs_option_on(stmt->alter_database_stmt->options,
+				  stmt->alter_database_stmt->n_options, "tablespace");
 		break;
 	case PG_QUERY__NODE__NODE_UPDATE_STMT:
-		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->update_stmt->relation, stmt->update_stmt->where_clause);
-		update_foreign_keys(&fx, stmt->update_stmt);
+		reads(fx, stmt, true);
+		dml_target(fx, stmt->update_stmt->relation, stmt->update_stmt->where_clause);
+		update_foreign_keys(fx, stmt->update_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_DELETE_STMT:
-		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->delete_stmt->relation, stmt->delete_stmt->where_clause);
-		referencing_checks(&fx, stmt->delete_stmt->relation, NULL, 0, true);
+		reads(fx, stmt, true);
+		dml_target(fx, stmt->delete_stmt->relation, stmt->delete_stmt->where_clause);
+		referencing_checks(fx, stmt->delete_stmt->relation, NULL, 0, true);
 		break;
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
-		reads(&fx, stmt, true);
+		reads(fx, stmt, true);
 		/* rows go to the table named (partitions: found row by row, not listed) */
-		pgs_fx_lock(pgs_fx_touch_rv(&fx, stmt->insert_stmt->relation),
+		pgs_fx_lock(pgs_fx_touch_rv(fx, stmt->insert_stmt->relation),
 			    PGS_LOCK_ROW_EXCLUSIVE);
-		insert_foreign_keys(&fx, stmt->insert_stmt);
+		insert_foreign_keys(fx, stmt->insert_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_MERGE_STMT:
-		reads(&fx, stmt, true);
-		dml_target(&fx, stmt->merge_stmt->relation, NULL);
+		reads(fx, stmt, true);
+		dml_target(fx, stmt->merge_stmt->relation, NULL);
 		break;
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
-		reads(&fx, stmt, true);
+		reads(fx, stmt, true);
 		break;
 	default:
 		break;
@@ -1202,8 +1233,17 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
 
 const struct pgs_effect *pgs_effects_find(const struct pgs_effects *fx, const char *relation)
 {
-	for (size_t i = 0; i < fx->n; i++)
-		if (strcmp(fx->items[i].relation, relation) == 0)
-			return &fx->items[i];
+	size_t lo = 0, hi = fx->sorted ? fx->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(fx->sorted[mid]->relation, relation);
+		if (c == 0)
+			return fx->sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

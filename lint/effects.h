@@ -56,7 +56,8 @@ struct pgs_effect {
 struct pgs_effects {
 	struct pgs_effect *items;
 	size_t n, cap;
-	bool no_transaction; /* the statement can't run in a transaction block */
+	bool no_transaction;	    /* the statement can't run in a transaction block */
+	struct pgs_effect **sorted; /* the items by relation (pgs_effects_find) */
 };
 
 /*
@@ -72,11 +73,11 @@ void pgs_effects_compute(struct pgs_effects *out, struct pgs_arena *arena, struc
  * whole statement combine these; rules use them to point at one column.
  */
 struct pgs_column_add {
-	bool rewrite;                /* every row gets a computed value: table rewritten */
+	bool rewrite;		     /* every row gets a computed value: table rewritten */
 	enum pgs_effect_cause cause; /* why: SERIAL, IDENTITY, GENERATED, DOMAIN_CHECK,
 				      * VOLATILE_DEFAULT or DEFAULT_BEFORE_11 */
-	const char *culprit;         /* the serial type, domain or volatile function */
-	bool assumed;                /* a function of unknown volatility */
+	const char *culprit;	     /* the serial type, domain or volatile function */
+	bool assumed;		     /* a function of unknown volatility */
 	/* NOT NULL (or PRIMARY KEY) with nothing to fill existing rows: every
 	 * row violates it, so it fails unless the table is empty */
 	bool needs_value;
@@ -92,11 +93,11 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
  * model doesn't know the table).
  */
 struct pgs_column_retype {
-	bool rewrite;   /* the table and all its indexes are rewritten */
-	bool reindex;   /* without a rewrite: the indexes on the column are rebuilt */
-	bool assumed;   /* the answer is conservative: facts were missing */
+	bool rewrite;	     /* the table and all its indexes are rewritten */
+	bool reindex;	     /* without a rewrite: the indexes on the column are rebuilt */
+	bool assumed;	     /* the answer is conservative: facts were missing */
 	bool old_type_known; /* the model knows the column's current type */
-	const char *why; /* type_change's reason, a static string */
+	const char *why;     /* type_change's reason, a static string */
 	/* without a rewrite: a CHECK constraint reading the column, re-validated
 	 * by a full scan (NULL when none) */
 	const char *rechecked;

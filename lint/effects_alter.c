@@ -108,8 +108,8 @@ static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 
 	if (cmd->missing_ok && t && pgs_table_column(t, def->colname))
 		return; /* IF NOT EXISTS, and it exists: nothing happens */
-	struct pgs_column_add a = pgs_effects_add_column(fx->model, fx->arena, t, cmd,
-							 fx->pg_version);
+	struct pgs_column_add a =
+	    pgs_effects_add_column(fx->model, fx->arena, t, cmd, fx->pg_version);
 
 	if (a.rewrite) {
 		pgs_fx_rewrite(e, a.cause, a.culprit);
@@ -232,10 +232,11 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		/* USING INDEX: fast, except that a primary key makes its columns
 		 * NOT NULL, which scans when one is nullable */
 		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
-			const char *key = pgs_arena_printf(fx->arena, "%s.%s", t ? t->schema : "public",
-							   c->indexname);
+			const char *key = pgs_arena_printf(fx->arena, "%s.%s",
+							   t ? t->schema : "public", c->indexname);
 			struct pgs_index *ix = pgs_model_index(fx->model, key);
-			if (!ix || any_nullable(fx->model, t, ix->columns, ix->n_columns, fx->pg_version)) {
+			if (!ix || any_nullable(fx->model, t, ix->columns, ix->n_columns,
+						fx->pg_version)) {
 				pgs_fx_scan(e, PGS_CAUSE_NOT_NULL_SCAN, c->indexname);
 				if (!ix || ix->unknown || !t || t->partial)
 					e->assumed = true;
@@ -263,8 +264,7 @@ static const char *check_on_column(struct pgs_table *t, const char *column)
 	return NULL;
 }
 
-struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
-						       struct pgs_table *t,
+struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model, struct pgs_table *t,
 						       const PgQuery__AlterTableCmd *cmd,
 						       int pg_version)
 {
@@ -274,7 +274,7 @@ struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
 	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 		return r;
 	struct pgs_type_change tc = pgs_type_change_judge(
-		model, col, cmd->def->column_def, model->settings.timezone.value, pg_version);
+	    model, col, cmd->def->column_def, model->settings.timezone.value, pg_version);
 	r.rewrite = tc.rewrite;
 	r.assumed = tc.assumed;
 	r.old_type_known = col && col->type && *col->type;
@@ -292,7 +292,6 @@ struct pgs_column_retype pgs_effects_alter_column_type(struct pgs_model *model,
 	r.rechecked = check_on_column(t, cmd->name);
 	return r;
 }
-
 
 /* The column of t, or of the table an ALTER recursing to t names (partitions inherit columns). */
 static struct pgs_column *column_of(struct pgs_fx *fx, struct pgs_table *t, const char *name)
@@ -334,9 +333,9 @@ static void fk_referencing_column(void *data, struct pgs_table *t)
 		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
 		    strcmp(c->referenced, f->table->key) != 0)
 			continue;
-		if (c->referenced_columns
-			    ? pgs_names_contain(c->referenced_columns, c->n_referenced_columns, f->column)
-			    : pgs_names_contain(f->pk, f->n_pk, f->column))
+		if (c->referenced_columns ? pgs_names_contain(c->referenced_columns,
+							      c->n_referenced_columns, f->column)
+					  : pgs_names_contain(f->pk, f->n_pk, f->column))
 			fk_other_side(f, t->key, c->name);
 	}
 }
@@ -363,11 +362,11 @@ static void type_change_foreign_keys(struct pgs_fx *fx, struct pgs_table *t, con
 			f.n_pk = c->n_columns;
 		}
 		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
-		    strcmp(c->referenced, t->key) != 0 && pgs_names_contain(c->columns, c->n_columns, column))
+		    strcmp(c->referenced, t->key) != 0 &&
+		    pgs_names_contain(c->columns, c->n_columns, column))
 			fk_other_side(&f, c->referenced, c->name);
 	}
-	if (pgs_model_may_be_referenced(fx->model, t->key))
-		pgs_model_each_table(fx->model, fk_referencing_column, &f);
+	pgs_model_each_referencing(fx->model, t->key, fk_referencing_column, &f);
 }
 
 static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
@@ -378,7 +377,8 @@ static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 
 	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
 		return;
-	struct pgs_column_retype r = pgs_effects_alter_column_type(fx->model, t, cmd, fx->pg_version);
+	struct pgs_column_retype r =
+	    pgs_effects_alter_column_type(fx->model, t, cmd, fx->pg_version);
 	if (r.rewrite) {
 		pgs_fx_rewrite(e, PGS_CAUSE_TYPE_CHANGE, r.why);
 	} else if (r.reindex) {
@@ -390,9 +390,9 @@ static void alter_type(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	if (r.assumed || (!col && t && t->partial))
 		e->assumed = true;
 	/* foreign keys using the column are re-created, at both ends */
-	struct pgs_type_change tc = pgs_type_change_judge(
-		fx->model, col, cmd->def->column_def, fx->model->settings.timezone.value,
-		fx->pg_version);
+	struct pgs_type_change tc =
+	    pgs_type_change_judge(fx->model, col, cmd->def->column_def,
+				  fx->model->settings.timezone.value, fx->pg_version);
 	type_change_foreign_keys(fx, t, cmd->name, tc.rewrite, tc.assumed);
 }
 
@@ -401,26 +401,13 @@ static struct pgs_constraint *constraint_of(struct pgs_table *t, const char *nam
 	return t ? pgs_table_constraint(t, name) : NULL;
 }
 
-struct find_default {
-	const char *parent;
-	struct pgs_table *found;
-};
-
-static void find_default_partition(void *data, struct pgs_table *t)
-{
-	struct find_default *d = data;
-
-	if (t->is_default_partition && t->parent && strcmp(t->parent, d->parent) == 0)
-		d->found = t;
-}
-
 static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *parent,
 			  const PgQuery__AlterTableCmd *cmd)
 {
-	const PgQuery__PartitionCmd *pc = cmd->def && cmd->def->node_case ==
-							      PG_QUERY__NODE__NODE_PARTITION_CMD
-						  ? cmd->def->partition_cmd
-						  : NULL;
+	const PgQuery__PartitionCmd *pc =
+	    cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD
+		? cmd->def->partition_cmd
+		: NULL;
 	struct pgs_effect *e = &fx->out->items[self];
 
 	if (!pc || !pc->name)
@@ -442,28 +429,27 @@ static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *pare
 		bool concurrent = pc->concurrent && fx->pg_version >= 14;
 		pgs_fx_lock(e, concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
 					  : PGS_LOCK_ACCESS_EXCLUSIVE);
-		pgs_fx_lock(pgs_fx_touch_rv(fx, pc->name),
-			    concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
-				       : PGS_LOCK_ACCESS_EXCLUSIVE);
+		pgs_fx_lock(pgs_fx_touch_rv(fx, pc->name), concurrent
+							       ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
+							       : PGS_LOCK_ACCESS_EXCLUSIVE);
 		if (concurrent)
 			fx->out->no_transaction = true;
 	}
 	/* the default partition is locked too, and scanned on ATTACH (its rows
 	 * must not belong in the new partition) */
 	if (parent) {
-		struct find_default d = {parent->key, NULL};
-		pgs_model_each_table(fx->model, find_default_partition, &d);
-		if (d.found && part != d.found) {
-			struct pgs_effect *de = pgs_fx_lock_key(fx, d.found->key,
-								PGS_LOCK_ACCESS_EXCLUSIVE);
+		struct pgs_table *def = pgs_model_default_partition(fx->model, parent->key);
+		if (def && part != def) {
+			struct pgs_effect *de =
+			    pgs_fx_lock_key(fx, def->key, PGS_LOCK_ACCESS_EXCLUSIVE);
 			if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition) {
-				pgs_fx_scan(de, PGS_CAUSE_CHECK_SCAN, d.found->name);
+				pgs_fx_scan(de, PGS_CAUSE_CHECK_SCAN, def->name);
 				/* a validated CHECK excluding the new bound skips it (unprovable
 				 * here, as for the partition) */
-				for (size_t i = 0; i < d.found->n_constraints; i++)
-					if (d.found->constraints[i].kind == PGS_CON_CHECK &&
-					    d.found->constraints[i].validated &&
-					    !d.found->constraints[i].dropped)
+				for (size_t i = 0; i < def->n_constraints; i++)
+					if (def->constraints[i].kind == PGS_CON_CHECK &&
+					    def->constraints[i].validated &&
+					    !def->constraints[i].dropped)
 						de->assumed = true;
 			}
 		}
@@ -500,9 +486,9 @@ static void lock_if_key_referencing(void *data, struct pgs_table *t)
 		    strcmp(c->referenced, r->table->key) != 0 || t == r->table)
 			continue;
 		bool uses = c->referenced_columns
-				    ? same_columns(c->referenced_columns, c->n_referenced_columns,
-						   r->key->columns, r->key->n_columns)
-				    : r->key->kind == PGS_CON_PRIMARY_KEY;
+				? same_columns(c->referenced_columns, c->n_referenced_columns,
+					       r->key->columns, r->key->n_columns)
+				: r->key->kind == PGS_CON_PRIMARY_KEY;
 		if (uses)
 			pgs_fx_lock_key(r->fx, t->key, PGS_LOCK_ACCESS_EXCLUSIVE);
 	}
@@ -514,8 +500,7 @@ static void lock_key_referencing(struct pgs_fx *fx, const struct pgs_table *t,
 {
 	struct key_referencing r = {fx, t, key};
 
-	if (pgs_model_may_be_referenced(fx->model, t->key))
-		pgs_model_each_table(fx->model, lock_if_key_referencing, &r);
+	pgs_model_each_referencing(fx->model, t->key, lock_if_key_referencing, &r);
 }
 
 static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
@@ -579,8 +564,8 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			break; /* already valid: nothing to do */
 		pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, cmd->name);
 		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced) {
-			struct pgs_effect *pk = pgs_fx_lock_key(fx, con->referenced,
-								PGS_LOCK_ROW_SHARE);
+			struct pgs_effect *pk =
+			    pgs_fx_lock_key(fx, con->referenced, PGS_LOCK_ROW_SHARE);
 			pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, cmd->name);
 		} else if (!con) {
 			fx->out->items[self].assumed = true;
@@ -606,7 +591,8 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 				continue;
 			for (size_t k = 0; k < c->n_columns; k++)
 				if (c->columns[k] && strcmp(c->columns[k], cmd->name) == 0)
-					pgs_fx_lock_key(fx, c->referenced, PGS_LOCK_ACCESS_EXCLUSIVE);
+					pgs_fx_lock_key(fx, c->referenced,
+							PGS_LOCK_ACCESS_EXCLUSIVE);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
@@ -617,8 +603,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		    t->unlogged == (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged))
 			break;
 		pgs_fx_rewrite(e, PGS_CAUSE_OTHER,
-			       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ? "SET UNLOGGED"
-											  : "SET LOGGED");
+			       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged
+				   ? "SET UNLOGGED"
+				   : "SET LOGGED");
 		if (!t || t->partial)
 			e->assumed = true;
 		break;
@@ -691,10 +678,10 @@ static bool cmd_recurses(const struct pgs_table *t, const PgQuery__AlterTableCmd
 		return true;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse: {
-		const PgQuery__Constraint *c = cmd->def && cmd->def->node_case ==
-								   PG_QUERY__NODE__NODE_CONSTRAINT
-						       ? cmd->def->constraint
-						       : NULL;
+		const PgQuery__Constraint *c =
+		    cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT
+			? cmd->def->constraint
+			: NULL;
 		if (!c)
 			return false;
 		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
@@ -725,10 +712,10 @@ static void alter_child(struct pgs_fx *fx, struct pgs_table *child, void *data)
 	const struct recursion *r = data;
 	const PgQuery__AlterTableCmd *cmd = r->cmd;
 	struct pgs_effect *ce = pgs_fx_touch(fx, child->key);
-	const PgQuery__Constraint *c = cmd->def && cmd->def->node_case ==
-							   PG_QUERY__NODE__NODE_CONSTRAINT
-					       ? cmd->def->constraint
-					       : NULL;
+	const PgQuery__Constraint *c =
+	    cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT
+		? cmd->def->constraint
+		: NULL;
 
 	/* a key of a partitioned table is an index built on each partition, as
 	 * CREATE INDEX does it: SHARE and a scan */

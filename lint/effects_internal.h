@@ -6,6 +6,7 @@
 #define PGS_EFFECTS_INTERNAL_H
 
 #include "lint/effects.h"
+#include "lint/strmap.h"
 
 struct pgs_fx {
 	struct pgs_effects *out;
@@ -15,6 +16,10 @@ struct pgs_fx {
 	/* ALTER TABLE recursing to a partition or child: the table the statement
 	 * names, whose columns and constraints the child inherited */
 	struct pgs_table *alter_root;
+	/* relation -> position + 1 of its effect in out */
+	struct pgs_strmap touched;
+	/* table key -> struct leading_columns (effects.c), for this statement */
+	struct pgs_strmap leading;
 };
 
 /* The effect on relation (a "schema.name" key), added with no lock when new. */
@@ -42,7 +47,8 @@ void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock
  * key, and theirs, recursively (a bounded depth).
  */
 void pgs_fx_each_descendant(struct pgs_fx *fx, const char *key,
-			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data), void *data);
+			    void (*fn)(struct pgs_fx *fx, struct pgs_table *t, void *data),
+			    void *data);
 
 /* The foreign keys of other tables that reference table (for DROP / TRUNCATE spill-over). */
 void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock lock);

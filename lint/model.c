@@ -15,6 +15,12 @@ void pgs_model_init(struct pgs_model *model)
 	pgs_strmap_init(&model->tables);
 	pgs_strmap_init(&model->indexes);
 	pgs_strmap_init(&model->domains);
+	pgs_strmap_init(&model->referencing);
+	pgs_strmap_init(&model->children);
+	pgs_strmap_init(&model->typed);
+	pgs_strmap_init(&model->relations);
+	pgs_strmap_init(&model->defaults);
+	pgs_strmap_init(&model->name_hints);
 }
 
 void pgs_model_release(struct pgs_model *model)
@@ -26,6 +32,12 @@ void pgs_model_release(struct pgs_model *model)
 	pgs_strmap_release(&model->tables);
 	pgs_strmap_release(&model->indexes);
 	pgs_strmap_release(&model->domains);
+	pgs_strmap_release(&model->referencing);
+	pgs_strmap_release(&model->children);
+	pgs_strmap_release(&model->typed);
+	pgs_strmap_release(&model->relations);
+	pgs_strmap_release(&model->defaults);
+	pgs_strmap_release(&model->name_hints);
 	pgs_arena_release(&model->arena);
 }
 
@@ -160,7 +172,78 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 }
 
 static struct pgs_table *stub_table(struct pgs_model *model, const char *key);
-static void mark_related(struct pgs_model *model, const char *key, bool child);
+static void mark_related(struct pgs_model *model, const char *key, struct pgs_table *related,
+			 bool child);
+
+struct related {
+	struct pgs_table **items;
+	size_t n, cap;
+};
+
+/* List t under key in map (once, when unique: a pair is listed once). */
+static void relate(struct pgs_model *model, struct pgs_strmap *map, const char *key,
+		   struct pgs_table *t, bool unique)
+{
+	struct related *r = pgs_strmap_get(map, key);
+
+	if (unique) {
+		const char *pair =
+		    pgs_arena_printf(&model->arena, "%p\x1f%p\x1f%s", (void *)map, (void *)t, key);
+		if (pgs_strmap_get(&model->relations, pair))
+			return;
+		pgs_strmap_put(&model->relations, pair, t);
+	} else if (r && r->n && r->items[r->n - 1] == t) {
+		return;
+	}
+	if (!r) {
+		r = pgs_arena_alloc(&model->arena, sizeof(*r));
+		pgs_strmap_put(map, pgs_arena_strdup(&model->arena, key), r);
+	}
+	struct pgs_table **slot =
+	    pgs_arena_push(&model->arena, (void **)&r->items, &r->n, &r->cap, sizeof(*slot));
+	*slot = t;
+}
+
+/* Call fn for the tables listed under key that still exist (dropping the others from the list). */
+static void each_related(struct pgs_model *model, struct pgs_strmap *map, const char *key,
+			 void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	struct related *r = key ? pgs_strmap_get(map, key) : NULL;
+	size_t kept = 0;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (pgs_strmap_get(&model->tables, r->items[i]->key) == r->items[i])
+			r->items[kept++] = r->items[i];
+	r->n = kept;
+	/* fn does not change the model: the list stays as it is */
+	for (size_t i = 0; i < r->n; i++)
+		fn(data, r->items[i]);
+}
+
+struct pgs_table *pgs_model_default_partition(struct pgs_model *model, const char *key)
+{
+	struct pgs_table *t = key ? pgs_strmap_get(&model->defaults, key) : NULL;
+
+	/* still there, still the default partition of that table */
+	if (t && pgs_strmap_get(&model->tables, t->key) == t && t->is_default_partition &&
+	    t->parent && strcmp(t->parent, key) == 0)
+		return t;
+	return NULL;
+}
+
+void pgs_model_each_referencing(struct pgs_model *model, const char *key,
+				void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	each_related(model, &model->referencing, key, fn, data);
+}
+
+void pgs_model_each_typed(struct pgs_model *model, const char *type_name,
+			  void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	each_related(model, &model->typed, type_name, fn, data);
+}
 
 /* Put an index in the model: by key, and on its table's list. */
 static void index_put(struct pgs_model *model, struct pgs_index *ix)
@@ -172,23 +255,68 @@ static void index_put(struct pgs_model *model, struct pgs_index *ix)
 	if (ix->listed_on == t)
 		return;
 	ix->listed_on = t;
-	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&t->indexes,
-						 &t->n_indexes, &t->cap_indexes, sizeof(*slot));
+	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&t->indexes, &t->n_indexes,
+						 &t->cap_indexes, sizeof(*slot));
 	*slot = ix;
+}
+
+/*
+ * The table's list of indexes without what was dropped, replaced under its
+ * key, or moved away (a table whose indexes are created and dropped over and
+ * over keeps a short list); NULL when the table is unknown.
+ */
+/* Whether ix, on t's list, is still t's index. */
+static bool index_listed(struct pgs_model *model, const struct pgs_table *t,
+			 const struct pgs_index *ix)
+{
+	return pgs_strmap_get(&model->indexes, ix->key) == ix && ix->listed_on == t &&
+	       strcmp(ix->table, t->key) == 0;
+}
+
+static struct pgs_table *live_indexes(struct pgs_model *model, const char *table)
+{
+	struct pgs_table *t = table ? pgs_strmap_get(&model->tables, table) : NULL;
+	size_t kept = 0;
+
+	for (size_t i = t ? t->first_index : 0; t && i < t->n_indexes; i++) {
+		struct pgs_index *ix = t->indexes[i];
+		if (index_listed(model, t, ix))
+			t->indexes[kept++] = ix;
+		else if (ix->listed_on == t)
+			ix->listed_on = NULL; /* listed again if it comes back */
+	}
+	if (t) {
+		t->n_indexes = kept;
+		t->first_index = 0;
+	}
+	return t;
 }
 
 void pgs_model_each_index_of(struct pgs_model *model, const char *table,
 			     void (*fn)(void *data, const char *key, void *value), void *data)
 {
-	struct pgs_table *t = table ? pgs_strmap_get(&model->tables, table) : NULL;
+	struct pgs_table *t = live_indexes(model, table);
 
+	/* fn may drop or move an index: check each again as it comes */
 	for (size_t i = 0; t && i < t->n_indexes; i++) {
 		struct pgs_index *ix = t->indexes[i];
-		/* skip what was dropped, replaced under its key, or moved away */
-		if (pgs_strmap_get(&model->indexes, ix->key) == ix && ix->listed_on == t &&
-		    strcmp(ix->table, t->key) == 0)
+		if (index_listed(model, t, ix))
 			fn(data, ix->key, ix);
 	}
+}
+
+struct pgs_index *pgs_model_first_index_of(struct pgs_model *model, const char *table)
+{
+	struct pgs_table *t = table ? pgs_strmap_get(&model->tables, table) : NULL;
+
+	/* what is skipped here is skipped for good: each entry costs once */
+	while (t && t->first_index < t->n_indexes &&
+	       !index_listed(model, t, t->indexes[t->first_index])) {
+		if (t->indexes[t->first_index]->listed_on == t)
+			t->indexes[t->first_index]->listed_on = NULL;
+		t->first_index++;
+	}
+	return t && t->first_index < t->n_indexes ? t->indexes[t->first_index] : NULL;
 }
 
 struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key)
@@ -211,7 +339,6 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
 		return NULL;
 	return pgs_strmap_get(&model->domains, buf);
 }
-
 
 struct each_table {
 	void (*fn)(void *data, struct pgs_table *t);
@@ -284,9 +411,9 @@ static void remember_mapped(struct pgs_model *model, struct pgs_table *t)
 {
 	if (mapped(&t->column_names) || mapped(&t->constraint_names))
 		return;
-	struct pgs_table **slot = pgs_arena_push(&model->arena, (void **)&model->mapped,
-						 &model->n_mapped, &model->cap_mapped,
-						 sizeof(*slot));
+	struct pgs_table **slot =
+	    pgs_arena_push(&model->arena, (void **)&model->mapped, &model->n_mapped,
+			   &model->cap_mapped, sizeof(*slot));
 	*slot = t;
 }
 
@@ -352,7 +479,8 @@ static void unmap_constraint(struct pgs_table *t, struct pgs_constraint *c)
 		pgs_strmap_remove(&t->constraint_names, c->name);
 }
 
-/* A validated CHECK (column IS NOT NULL) of the table; inherited_only: one its children have too. */
+/* A validated CHECK (column IS NOT NULL) of the table; inherited_only: one its children have too.
+ */
 static bool valid_not_null_check(struct pgs_table *table, const char *column, bool inherited_only)
 {
 	for (size_t i = 0; column && i < table->n_constraints; i++) {
@@ -401,17 +529,17 @@ static void touch(struct pgs_model *model, struct pgs_table *t)
 	if (t->touched_in == model->file_number && model->file_number)
 		return;
 	t->touched_in = model->file_number;
-	struct pgs_table **slot = pgs_arena_push(&model->arena, (void **)&model->touched,
-						 &model->n_touched, &model->cap_touched,
-						 sizeof(*slot));
+	struct pgs_table **slot =
+	    pgs_arena_push(&model->arena, (void **)&model->touched, &model->n_touched,
+			   &model->cap_touched, sizeof(*slot));
 	*slot = t;
 }
 
 static void new_index(struct pgs_model *model, struct pgs_index *ix)
 {
-	struct pgs_index **slot = pgs_arena_push(&model->arena, (void **)&model->new_indexes,
-						 &model->n_new_indexes, &model->cap_new_indexes,
-						 sizeof(*slot));
+	struct pgs_index **slot =
+	    pgs_arena_push(&model->arena, (void **)&model->new_indexes, &model->n_new_indexes,
+			   &model->cap_new_indexes, sizeof(*slot));
 	*slot = ix;
 }
 
@@ -521,10 +649,12 @@ static bool collect_column_ref(void *data, const PgQuery__Node *node)
 
 	if (node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
 		const PgQuery__ColumnRef *cr = node->column_ref;
-		const char *name = cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
+		const char *name =
+		    cr->n_fields ? pgs_node_string(cr->fields[cr->n_fields - 1]) : NULL;
 		if (name) {
-			const char **slot = pgs_arena_push(&refs->model->arena, (void **)&refs->names,
-							   &refs->n, &refs->cap, sizeof(*slot));
+			const char **slot =
+			    pgs_arena_push(&refs->model->arena, (void **)&refs->names, &refs->n,
+					   &refs->cap, sizeof(*slot));
 			*slot = pgs_arena_strdup(&refs->model->arena, name);
 		}
 	}
@@ -548,18 +678,53 @@ bool pgs_model_name_taken(struct pgs_model *model, struct pgs_table *table, cons
 	       pgs_table_constraint(table, name);
 }
 
+struct name_hint {
+	int pass;
+	unsigned long freed;
+};
+
+/*
+ * A table, index or constraint name was freed: the name searches of unnamed
+ * constraints start over, if it is one they could choose (their names end in
+ * "key" and a number; a freed "orders_pkey1" makes "orders_pkey1" free again).
+ */
+static void freed_name(struct pgs_model *model, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	while (n && name[n - 1] >= '0' && name[n - 1] <= '9')
+		n--;
+	if (n >= 3 && memcmp(name + n - 3, "key", 3) == 0)
+		model->names_freed++;
+}
+
 const char *pgs_model_index_constraint_name(struct pgs_model *model, struct pgs_table *table,
 					    bool primary, const char *const *columns, size_t n)
 {
 	const char *cols = primary ? NULL : pgs_index_name_addition(&model->arena, columns, n);
 	const char *label = primary ? "pkey" : "key";
+	const char *first = pgs_object_name(&model->arena, table->name, cols, label);
+	const char *hint_key = pgs_arena_printf(&model->arena, "%s\x1f%s", table->schema, first);
+	struct name_hint *hint = pgs_strmap_get(&model->name_hints, hint_key);
 
-	for (int pass = 0;; pass++) {
-		const char *name = pgs_object_name(
-			&model->arena, table->name, cols,
-			pass ? pgs_arena_printf(&model->arena, "%s%d", label, pass) : label);
-		if (!pgs_model_name_taken(model, table, name))
-			return name;
+	/* PostgreSQL tries key, key1, key2, ... in turn; the names before the
+	 * last one chosen are still taken unless a name was freed since, so
+	 * many unnamed constraints on the same columns cost their number */
+	int pass = hint && hint->freed == model->names_freed ? hint->pass : 0;
+	for (;; pass++) {
+		const char *name =
+		    pass ? pgs_object_name(&model->arena, table->name, cols,
+					   pgs_arena_printf(&model->arena, "%s%d", label, pass))
+			 : first;
+		if (pgs_model_name_taken(model, table, name))
+			continue;
+		if (!hint) {
+			hint = pgs_arena_alloc(&model->arena, sizeof(*hint));
+			pgs_strmap_put(&model->name_hints, hint_key, hint);
+		}
+		hint->pass = pass;
+		hint->freed = model->names_freed;
+		return name;
 	}
 }
 
@@ -581,9 +746,8 @@ static const char *index_constraint_name(struct pgs_model *model, struct pgs_tab
 	} else if (column) {
 		cols[0] = column;
 	}
-	return pgs_model_index_constraint_name(model, t,
-					       con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
-					       cols, n);
+	return pgs_model_index_constraint_name(
+	    model, t, con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY, cols, n);
 }
 
 static void add_constraint(struct pgs_model *model, struct pgs_table *t,
@@ -616,11 +780,11 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	/* chosen before the constraint is in the table: the search for a free name
 	 * must not meet it */
 	const char *index_name = kind == PGS_CON_UNIQUE || kind == PGS_CON_PRIMARY_KEY
-					 ? index_constraint_name(model, t, con, column)
-					 : NULL;
-	struct pgs_constraint *c = pgs_arena_push(&model->arena, (void **)&t->constraints,
-						  &t->n_constraints, &t->cap_constraints,
-						  sizeof(*c));
+				     ? index_constraint_name(model, t, con, column)
+				     : NULL;
+	struct pgs_constraint *c =
+	    pgs_arena_push(&model->arena, (void **)&t->constraints, &t->n_constraints,
+			   &t->cap_constraints, sizeof(*c));
 	c->kind = kind;
 	c->created_in = model->file_number;
 	c->txn_id = model->txn_id;
@@ -633,19 +797,22 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 		if (con->pktable) {
 			c->referenced = pgs_model_key(model, con->pktable);
 			/* a self-reference must not add a table while t is being built */
-			if (strcmp(c->referenced, t->key) == 0)
+			if (strcmp(c->referenced, t->key) == 0) {
 				t->referenced = true;
-			else
-				mark_related(model, c->referenced, false);
+				relate(model, &model->referencing, t->key, t, true);
+			} else {
+				mark_related(model, c->referenced, t, false);
+			}
 		}
 		if (con->n_pk_attrs) {
-			c->referenced_columns = name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
+			c->referenced_columns =
+			    name_list(model, con->pk_attrs, con->n_pk_attrs, NULL);
 			c->n_referenced_columns = con->n_pk_attrs;
 		}
-		c->delete_action = con->fk_del_action && *con->fk_del_action ? *con->fk_del_action
-									     : 'a';
-		c->update_action = con->fk_upd_action && *con->fk_upd_action ? *con->fk_upd_action
-									     : 'a';
+		c->delete_action =
+		    con->fk_del_action && *con->fk_del_action ? *con->fk_del_action : 'a';
+		c->update_action =
+		    con->fk_upd_action && *con->fk_upd_action ? *con->fk_upd_action : 'a';
 	} else if (kind != PGS_CON_CHECK) {
 		c->columns = name_list(model, con->keys, con->n_keys, column);
 		c->n_columns = con->n_keys ? con->n_keys : (column ? 1 : 0);
@@ -679,8 +846,8 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	if (kind == PGS_CON_UNIQUE || kind == PGS_CON_PRIMARY_KEY || kind == PGS_CON_EXCLUSION) {
 		/* the backing index: USING INDEX renames it to the constraint's name */
 		if (con->indexname && *con->indexname) {
-			const char *old = pgs_arena_printf(&model->arena, "%s.%s", t->schema,
-							   con->indexname);
+			const char *old =
+			    pgs_arena_printf(&model->arena, "%s.%s", t->schema, con->indexname);
 			struct pgs_index *ix = pgs_model_index(model, old);
 			if (!ix) {
 				/* an index from before the history: known now, columns unknown */
@@ -693,7 +860,9 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			}
 			if (ix) {
 				pgs_strmap_remove(&model->indexes, old);
-				ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
+				freed_name(model, old);
+				ix->key =
+				    pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 				index_put(model, ix);
 				if (kind == PGS_CON_PRIMARY_KEY)
 					mark_not_null(t, ix->columns, ix->n_columns);
@@ -703,10 +872,10 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 			ix->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, c->name);
 			ix->table = t->key;
 			ix->unique = kind != PGS_CON_EXCLUSION;
-			ix->method = kind == PGS_CON_EXCLUSION && con->access_method &&
-						     *con->access_method
-					     ? pgs_arena_strdup(&model->arena, con->access_method)
-					     : "btree";
+			ix->method =
+			    kind == PGS_CON_EXCLUSION && con->access_method && *con->access_method
+				? pgs_arena_strdup(&model->arena, con->access_method)
+				: "btree";
 			ix->has_include = con->n_including > 0;
 			ix->offset = model->offset;
 			ix->columns = c->columns;
@@ -728,6 +897,8 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 	c->created_in = model->file_number;
 	map_columns(model, t, t->n_columns - 1);
 	set_type(model, c, def->type_name);
+	if (*c->type)
+		relate(model, &model->typed, c->type, t, false);
 	c->collation = collation_name(model, def->coll_clause);
 	c->not_null = def->is_not_null;
 	c->has_default = def->raw_default != NULL;
@@ -761,7 +932,8 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
  * Flag the table with that key as having children or being referenced, so
  * the searches for them (which walk every table) are skipped for the others.
  */
-static void mark_related(struct pgs_model *model, const char *key, bool child)
+static void mark_related(struct pgs_model *model, const char *key, struct pgs_table *related,
+			 bool child)
 {
 	struct pgs_table *t = pgs_strmap_get(&model->tables, key);
 
@@ -771,6 +943,7 @@ static void mark_related(struct pgs_model *model, const char *key, bool child)
 		t->has_children = true;
 	else
 		t->referenced = true;
+	relate(model, child ? &model->children : &model->referencing, key, related, true);
 }
 
 bool pgs_model_may_have_children(struct pgs_model *model, const char *key)
@@ -795,10 +968,11 @@ static void add_inherits(struct pgs_model *model, struct pgs_table *t, const PgQ
 		memcpy(all, t->inherits, t->n_inherits * sizeof(*all));
 	all[t->n_inherits++] = pgs_model_key(model, rv);
 	t->inherits = all;
-	mark_related(model, all[t->n_inherits - 1], true);
+	mark_related(model, all[t->n_inherits - 1], t, true);
 }
 
-static void remove_inherits(struct pgs_model *model, struct pgs_table *t, const PgQuery__RangeVar *rv)
+static void remove_inherits(struct pgs_model *model, struct pgs_table *t,
+			    const PgQuery__RangeVar *rv)
 {
 	const char *key = pgs_model_key(model, rv);
 
@@ -818,7 +992,9 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 	    cs->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
 		t->parent = pgs_model_key(model, cs->inh_relations[0]->range_var);
 		t->is_default_partition = cs->partbound->is_default;
-		mark_related(model, t->parent, true);
+		if (t->is_default_partition)
+			pgs_strmap_put(&model->defaults, t->parent, t);
+		mark_related(model, t->parent, t, true);
 	} else {
 		for (size_t i = 0; i < cs->n_inh_relations; i++)
 			if (cs->inh_relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
@@ -832,7 +1008,8 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
 			add_constraint(model, t, n->constraint, NULL);
 		else if (n->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE)
-			t->partial = true; /* LIKE copies columns, constraints, indexes we don't see */
+			t->partial =
+			    true; /* LIKE copies columns, constraints, indexes we don't see */
 	}
 	if (cs->of_typename) /* OF type: the type's columns, which we don't see */
 		t->partial = true;
@@ -857,8 +1034,8 @@ static struct pgs_table *table_for_alter(struct pgs_model *model, const PgQuery_
 
 struct index_of_table {
 	struct pgs_model *model;
-	const char *table;  /* table key */
-	const char *column; /* only indexes with this column; NULL: all */
+	const char *table;    /* table key */
+	const char *column;   /* only indexes with this column; NULL: all */
 	const char *moved_to; /* rename: the table's new key; NULL: drop the indexes */
 	const char **dropped;
 	size_t n, cap;
@@ -895,13 +1072,15 @@ static void indexes_follow_table(struct pgs_model *model, struct pgs_table *t, c
 {
 	struct index_of_table it = {model, table, column, moved_to, NULL, 0, 0};
 
-	for (size_t i = 0; t && i < t->n_indexes; i++) {
+	for (size_t i = t ? t->first_index : 0; t && i < t->n_indexes; i++) {
 		struct pgs_index *ix = t->indexes[i];
 		if (pgs_strmap_get(&model->indexes, ix->key) == ix && ix->listed_on == t)
 			visit_index_of_table(&it, ix->key, ix);
 	}
-	for (size_t i = 0; i < it.n; i++)
+	for (size_t i = 0; i < it.n; i++) {
 		pgs_strmap_remove(&model->indexes, it.dropped[i]);
+		freed_name(model, it.dropped[i]);
+	}
 }
 
 static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
@@ -923,6 +1102,7 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 				if (!t->constraints[i].dropped && t->constraints[i].columns[k] &&
 				    strcmp(t->constraints[i].columns[k], col->name) == 0) {
 					unmap_constraint(t, &t->constraints[i]);
+					freed_name(model, t->constraints[i].name);
 					t->constraints[i].dropped = true;
 				}
 		if (col)
@@ -940,8 +1120,8 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		 * a partition's column from its parent): remember it, type unknown,
 		 * so that a later primary key on it knows it has no NULLs */
 		if (!col && cmd->name && *cmd->name) {
-			struct pgs_column stub = {.name = pgs_arena_strdup(&model->arena, cmd->name),
-						  .type = ""};
+			struct pgs_column stub = {
+			    .name = pgs_arena_strdup(&model->arena, cmd->name), .type = ""};
 			col = pgs_arena_push(&model->arena, (void **)&t->columns, &t->n_columns,
 					     &t->cap_columns, sizeof(*col));
 			*col = stub;
@@ -962,6 +1142,8 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		if (col && cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
 			set_type(model, col, cmd->def->column_def->type_name);
 			col->collation = collation_name(model, cmd->def->column_def->coll_clause);
+			if (*col->type)
+				relate(model, &model->typed, col->type, t, false);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
@@ -975,6 +1157,7 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
 		if ((con = pgs_table_constraint(t, cmd->name))) {
 			unmap_constraint(t, con);
+			freed_name(model, con->name);
 			con->dropped = true;
 			if (con->index)
 				pgs_strmap_remove(&model->indexes, con->index);
@@ -990,11 +1173,14 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
 		    cmd->def->partition_cmd->name) {
 			struct pgs_table *part =
-				table_for_alter(model, cmd->def->partition_cmd->name, 'r');
+			    table_for_alter(model, cmd->def->partition_cmd->name, 'r');
 			part->parent = t->key;
 			t->has_children = true;
+			relate(model, &model->children, t->key, part, true);
 			part->is_default_partition = cmd->def->partition_cmd->bound &&
 						     cmd->def->partition_cmd->bound->is_default;
+			if (part->is_default_partition)
+				pgs_strmap_put(&model->defaults, t->key, part);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
@@ -1008,7 +1194,8 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
 		    cmd->def->partition_cmd->name) {
-			struct pgs_table *part = pgs_model_table(model, cmd->def->partition_cmd->name);
+			struct pgs_table *part =
+			    pgs_model_table(model, cmd->def->partition_cmd->name);
 			if (part)
 				part->parent = NULL;
 		}
@@ -1055,6 +1242,7 @@ static void apply_to_child(void *data, struct pgs_table *child)
 				con->validated = true;
 			else
 				con->dropped = true;
+			freed_name(r->model, con->name);
 		}
 		break;
 	default: /* SetNotNull, DropNotNull */
@@ -1130,8 +1318,8 @@ static void rename_referenced(void *data, struct pgs_table *t)
 		struct pgs_constraint *c = &t->constraints[i];
 		if (c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
 		    strcmp(c->referenced, r->table) == 0)
-			rename_names(r->model, c->referenced_columns, c->n_referenced_columns, r->old_name,
-				     r->new_name);
+			rename_names(r->model, c->referenced_columns, c->n_referenced_columns,
+				     r->old_name, r->new_name);
 	}
 }
 
@@ -1151,7 +1339,7 @@ static void rename_in_constraints(struct pgs_model *model, struct pgs_table *t,
 	}
 	pgs_model_each_index_of(model, t->key, rename_in_index, &r);
 	if (t->referenced)
-		pgs_model_each_table(model, rename_referenced, &r);
+		pgs_model_each_referencing(model, t->key, rename_referenced, &r);
 }
 
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
@@ -1161,8 +1349,10 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		struct pgs_index *ix = pgs_model_index(model, old);
 		if (ix) {
 			pgs_strmap_remove(&model->indexes, old);
-			ix->key = pgs_arena_printf(&model->arena, "%s.%s",
-						   schema_of(rs->relation->schemaname), rs->newname);
+			freed_name(model, old);
+			ix->key =
+			    pgs_arena_printf(&model->arena, "%s.%s",
+					     schema_of(rs->relation->schemaname), rs->newname);
 			index_put(model, ix);
 		}
 		return;
@@ -1185,6 +1375,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
 		if (c) {
 			unmap_constraint(t, c);
+			freed_name(model, c->name);
 			c->name = pgs_arena_strdup(&model->arena, rs->newname);
 			map_constraint(model, t, (size_t)(c - t->constraints));
 		}
@@ -1194,6 +1385,7 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 		   rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE) {
 		const char *old = t->key;
 		pgs_strmap_remove(&model->tables, t->key);
+		freed_name(model, old);
 		t->name = pgs_arena_strdup(&model->arena, rs->newname);
 		t->key = pgs_arena_printf(&model->arena, "%s.%s", t->schema, t->name);
 		pgs_strmap_put(&model->tables, t->key, t);
@@ -1222,9 +1414,11 @@ static void apply_drop(struct pgs_model *model, const PgQuery__DropStmt *ds)
 			indexes_follow_table(model, pgs_strmap_get(&model->tables, key), key, NULL,
 					     NULL);
 			pgs_strmap_remove(&model->tables, key);
+			freed_name(model, key);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 			pgs_strmap_remove(&model->indexes, key);
+			freed_name(model, key);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
 			pgs_strmap_remove(&model->domains, key);
@@ -1245,9 +1439,8 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 	ix->table = pgs_model_key(model, is->relation);
 	ix->unique = is->unique;
 	ix->partial = is->where_clause != NULL;
-	ix->method = pgs_arena_strdup(&model->arena, is->access_method && *is->access_method
-							     ? is->access_method
-							     : "btree");
+	ix->method = pgs_arena_strdup(
+	    &model->arena, is->access_method && *is->access_method ? is->access_method : "btree");
 	ix->has_include = is->n_index_including_params > 0;
 	ix->created_in = model->file_number;
 	ix->offset = model->offset;
@@ -1267,13 +1460,11 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 			ix->custom_keys = true;
 	}
 	/* PostgreSQL names an unnamed index table_col_idx; close enough for lookups */
-	ix->key = pgs_arena_printf(&model->arena, "%s.%s", schema_of(is->relation->schemaname),
-				   name ? name
-					: pgs_arena_printf(&model->arena, "%s_%s_idx",
-							   is->relation->relname,
-							   ix->n_columns && ix->columns[0]
-								   ? ix->columns[0]
-								   : "expr"));
+	ix->key = pgs_arena_printf(
+	    &model->arena, "%s.%s", schema_of(is->relation->schemaname),
+	    name ? name
+		 : pgs_arena_printf(&model->arena, "%s_%s_idx", is->relation->relname,
+				    ix->n_columns && ix->columns[0] ? ix->columns[0] : "expr"));
 	if (is->if_not_exists && pgs_model_index(model, ix->key))
 		return;
 	index_put(model, ix);
@@ -1418,9 +1609,7 @@ void pgs_model_each_child(struct pgs_model *model, const char *key,
 {
 	struct each_child e = {key, fn, data};
 
-	if (!pgs_model_may_have_children(model, key))
-		return;
-	pgs_model_each_table(model, visit_child, &e);
+	each_related(model, &model->children, key, visit_child, &e);
 }
 
 void pgs_model_begin_file(struct pgs_model *model, unsigned file_number)
@@ -1512,7 +1701,8 @@ static bool visit_set_config(void *data, const PgQuery__Node *node)
 	if (node->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
 		return true;
 	const PgQuery__FuncCall *fc = node->func_call;
-	const char *name = fc->n_funcname ? pgs_node_string(fc->funcname[fc->n_funcname - 1]) : NULL;
+	const char *name =
+	    fc->n_funcname ? pgs_node_string(fc->funcname[fc->n_funcname - 1]) : NULL;
 	if (!name || strcmp(name, "set_config") != 0 || fc->n_args != 3)
 		return true;
 	const char *setting_name = const_text(model, fc->args[0]);
@@ -1558,15 +1748,15 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		if (stmt->view_stmt->view) {
 			struct pgs_table *old = pgs_model_table(model, stmt->view_stmt->view);
 			struct pgs_table *t = old && stmt->view_stmt->replace
-						      ? old
-						      : add_table(model, stmt->view_stmt->view, 'v');
+						  ? old
+						  : add_table(model, stmt->view_stmt->view, 'v');
 			record_reads(model, t, stmt->view_stmt->query);
 		}
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
 		const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
 		char kind = as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW	 ? 'm'
-			    : as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW	 ? 'v'
+			    : as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW		 ? 'v'
 			    : as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE ? 'f'
 											 : 'r';
 
@@ -1606,9 +1796,9 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		const char *key = pgs_model_key_from_names(model, es->type_name, es->n_type_name);
 		if (!key || !es->new_val)
 			break;
-		struct pgs_enum_value *v = pgs_arena_push(&model->arena, (void **)&model->enum_values,
-							  &model->n_enum_values,
-							  &model->cap_enum_values, sizeof(*v));
+		struct pgs_enum_value *v =
+		    pgs_arena_push(&model->arena, (void **)&model->enum_values,
+				   &model->n_enum_values, &model->cap_enum_values, sizeof(*v));
 		v->type = key;
 		v->value = pgs_arena_strdup(&model->arena, es->new_val);
 		v->txn_id = model->txn_id;

@@ -21,9 +21,9 @@
 
 struct pgs_column {
 	const char *name;
-	const char *type;   /* last name of the type, e.g. "int4", "varchar", "my_domain" */
+	const char *type;      /* last name of the type, e.g. "int4", "varchar", "my_domain" */
 	const char *collation; /* explicit COLLATE, or NULL */
-	int32_t mods[2];    /* typmod arguments, e.g. varchar(20) -> {20} */
+	int32_t mods[2];       /* typmod arguments, e.g. varchar(20) -> {20} */
 	int n_mods;
 	bool is_array;
 	bool not_null;
@@ -44,45 +44,45 @@ struct pgs_constraint {
 	enum pgs_constraint_kind kind;
 	bool validated;
 	const char *not_null_column; /* CHECK (col IS NOT NULL): that column */
-	const char *referenced;      /* foreign keys: "schema.table" */
-	const char **columns;        /* key / foreign key columns; CHECK: the columns it reads */
+	const char *referenced;	     /* foreign keys: "schema.table" */
+	const char **columns;	     /* key / foreign key columns; CHECK: the columns it reads */
 	size_t n_columns;
-	const char *index;           /* UNIQUE / PRIMARY KEY: the index that backs it */
+	const char *index;		 /* UNIQUE / PRIMARY KEY: the index that backs it */
 	const char **referenced_columns; /* foreign keys: the referenced columns; NULL when
 					  * omitted (the referenced table's primary key) */
 	size_t n_referenced_columns;
 	char delete_action, update_action; /* foreign keys: pg_constraint.confdeltype/confupdtype
 					    * ('a' no action, 'r', 'c', 'n', 'd') */
-	unsigned created_in;         /* file number that added it, 0 before the history */
-	unsigned txn_id;             /* transaction that added it (pgs_model.txn_id) */
-	uint32_t offset;             /* start of the statement that added it, in its file */
-	bool no_inherit;             /* CHECK ... NO INHERIT: partitions and children lack it */
+	unsigned created_in;		   /* file number that added it, 0 before the history */
+	unsigned txn_id;		   /* transaction that added it (pgs_model.txn_id) */
+	uint32_t offset;		   /* start of the statement that added it, in its file */
+	bool no_inherit; /* CHECK ... NO INHERIT: partitions and children lack it */
 	bool dropped;
 };
 
 /* A relation a query reads. */
 struct pgs_read {
 	const char *relation; /* "schema.name" */
-	bool whole;           /* read in full: the query's only FROM item, no WHERE or LIMIT */
+	bool whole;	      /* read in full: the query's only FROM item, no WHERE or LIMIT */
 };
 
 struct pgs_table {
-	const char *key;    /* "schema.name" */
+	const char *key; /* "schema.name" */
 	const char *schema, *name;
 	unsigned created_in; /* file number (1-based) of the CREATE, 0 when it existed before */
 	/* columns and constraints may be missing: first seen in an ALTER (it
 	 * existed before the history), or created with LIKE, OF type or AS SELECT */
 	bool partial;
-	char kind;           /* 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view,
-			      * 'f' foreign table */
-	const char *parent;  /* partitions: the parent's key */
+	char kind;	    /* 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view,
+			     * 'f' foreign table */
+	const char *parent; /* partitions: the parent's key */
 	bool is_default_partition;
 	const char **inherits; /* INHERITS parents (partitions have parent instead) */
 	size_t n_inherits;
 	struct pgs_read *reads; /* views and materialized views: what their query reads */
 	size_t n_reads;
 	bool unlogged;
-	bool temporary;      /* CREATE TEMP TABLE: gone at the end of the session */
+	bool temporary;	     /* CREATE TEMP TABLE: gone at the end of the session */
 	uint32_t offset;     /* start of the statement that created it, in its file */
 	unsigned touched_in; /* last file that created, altered or indexed it */
 	struct pgs_column *columns;
@@ -96,8 +96,9 @@ struct pgs_table {
 	 * dropped or moved), so lookups by table cost the table's own indexes only */
 	struct pgs_index **indexes;
 	size_t n_indexes, cap_indexes;
-	bool has_children; /* a partition or inheritance child was ever attached */
-	bool referenced;   /* a foreign key ever referenced it */
+	size_t first_index; /* indexes before it are no longer the table's */
+	bool has_children;  /* a partition or inheritance child was ever attached */
+	bool referenced;    /* a foreign key ever referenced it */
 };
 
 struct pgs_index {
@@ -108,14 +109,14 @@ struct pgs_index {
 	 * n_columns is 0, method is NULL; readers must not take that for "none". */
 	bool unknown;
 	bool unique;
-	bool partial;      /* has a WHERE clause */
+	bool partial;	      /* has a WHERE clause */
 	const char **columns; /* plain column keys in order; NULL entries are expressions */
 	size_t n_columns;
-	const char *method;   /* access method: "btree", "gin", ...; NULL when unknown */
-	bool custom_keys;     /* a key column has an explicit opclass, collation or order */
-	bool has_include;     /* INCLUDE (...) columns */
+	const char *method; /* access method: "btree", "gin", ...; NULL when unknown */
+	bool custom_keys;   /* a key column has an explicit opclass, collation or order */
+	bool has_include;   /* INCLUDE (...) columns */
 	unsigned created_in;
-	uint32_t offset;      /* start of the statement that created it, in its file */
+	uint32_t offset;	     /* start of the statement that created it, in its file */
 	struct pgs_table *listed_on; /* the table whose index list holds it */
 };
 
@@ -129,7 +130,7 @@ struct pgs_domain {
 /* A session setting as the migration left it (SET / SET LOCAL / RESET / set_config). */
 struct pgs_setting {
 	const char *value; /* NULL: not set in this file (the server's default applies) */
-	bool local;        /* SET LOCAL: ends with the transaction */
+	bool local;	   /* SET LOCAL: ends with the transaction */
 	uint32_t offset;   /* where it was set */
 };
 
@@ -139,9 +140,9 @@ struct pgs_settings {
 
 /* An enum value added by ALTER TYPE ... ADD VALUE in the history. */
 struct pgs_enum_value {
-	const char *type;  /* "schema.name" */
+	const char *type; /* "schema.name" */
 	const char *value;
-	unsigned txn_id;   /* it can't be used before that transaction commits */
+	unsigned txn_id; /* it can't be used before that transaction commits */
 	uint32_t offset;
 	unsigned file_number;
 };
@@ -149,9 +150,9 @@ struct pgs_enum_value {
 struct pgs_model {
 	struct pgs_arena arena; /* owns every name and object, for the whole run */
 	struct pgs_strmap tables, indexes, domains;
-	unsigned file_number;   /* the file being linted (1-based), 0 for context files */
-	unsigned txn_id;        /* current transaction; each autocommit statement is one */
-	uint32_t offset;        /* start of the statement pgs_model_apply is applying */
+	unsigned file_number; /* the file being linted (1-based), 0 for context files */
+	unsigned txn_id;      /* current transaction; each autocommit statement is one */
+	uint32_t offset;      /* start of the statement pgs_model_apply is applying */
 	struct pgs_settings settings;
 	struct pgs_enum_value *enum_values; /* ALTER TYPE ... ADD VALUE, in order */
 	size_t n_enum_values, cap_enum_values;
@@ -164,6 +165,17 @@ struct pgs_model {
 	/* tables whose column_names / constraint_names are kept (to release them) */
 	struct pgs_table **mapped;
 	size_t n_mapped, cap_mapped;
+	/* the tables that reference a key with a foreign key, that are a
+	 * partition or child of a key, or that have a column of a type name
+	 * (each a list, by key; it may hold tables that no longer do): the
+	 * searches for them cost those tables, not the whole schema */
+	struct pgs_strmap referencing, children, typed;
+	struct pgs_strmap relations; /* the pairs already listed in referencing and children */
+	struct pgs_strmap defaults;  /* parent key -> its latest DEFAULT partition */
+	/* the pass an unnamed constraint's name search ended at, by its first
+	 * candidate: valid while no name was freed (names_freed unchanged) */
+	struct pgs_strmap name_hints;
+	unsigned long names_freed;
 };
 
 /* A new file starts a new session: settings are forgotten. */
@@ -223,6 +235,9 @@ int pgs_foreign_key_references_column(const struct pgs_constraint *fk,
 void pgs_model_each_index_of(struct pgs_model *model, const char *table,
 			     void (*fn)(void *data, const char *key, void *value), void *data);
 
+/* One index of the table with that key (the first listed), or NULL. */
+struct pgs_index *pgs_model_first_index_of(struct pgs_model *model, const char *table);
+
 /* Whether name is one of names[0..n) (NULL entries never match). */
 bool pgs_names_contain(const char *const *names, size_t n, const char *name);
 
@@ -271,10 +286,28 @@ void pgs_model_each_table(struct pgs_model *model, void (*fn)(void *data, struct
 
 /*
  * Calls fn for every partition and inheritance child of the table with that
- * key (direct children only); order is unspecified.
+ * key (direct children only), in the order they became one.
  */
 void pgs_model_each_child(struct pgs_model *model, const char *key,
 			  void (*fn)(void *data, struct pgs_table *child), void *data);
+
+/* The DEFAULT partition of the table with that key, or NULL (none known). */
+struct pgs_table *pgs_model_default_partition(struct pgs_model *model, const char *key);
+
+/*
+ * Calls fn for the tables that have (or had) a foreign key referencing the
+ * table with that key, each once, in the order they got one; fn checks
+ * their constraints. Costs those tables only.
+ */
+void pgs_model_each_referencing(struct pgs_model *model, const char *key,
+				void (*fn)(void *data, struct pgs_table *t), void *data);
+
+/*
+ * Calls fn for the tables that have (or had) a column of a type with that
+ * last name (a table may come more than once); fn checks their columns.
+ */
+void pgs_model_each_typed(struct pgs_model *model, const char *type_name,
+			  void (*fn)(void *data, struct pgs_table *t), void *data);
 
 /*
  * Calls fn for every relation a query reads (FROM, JOIN, sub-selects; WITH

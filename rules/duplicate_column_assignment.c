@@ -1,7 +1,9 @@
 #include <string.h>
 
+#include "lint/arena.h"
 #include "lint/columns.h"
 #include "lint/rule.h"
+#include "lint/strmap.h"
 #include "lint/walk.h"
 
 static const PgQuery__ResTarget *target(const PgQuery__Node *node)
@@ -11,64 +13,79 @@ static const PgQuery__ResTarget *target(const PgQuery__Node *node)
 		   : NULL;
 }
 
-/*
- * The earlier item of the list that item i conflicts with, or n: the same
- * column, one of the two assigning it whole. a[1] = x, a[2] = y (or a.f, a.g)
- * assign different parts of a and are allowed.
- */
-static size_t conflict(PgQuery__Node **items, size_t n, size_t i)
-{
-	const PgQuery__ResTarget *rt = target(items[i]);
+/* What the list assigned a column so far (items by their position). */
+struct assigned {
+	size_t first;	    /* its first item */
+	size_t first_whole; /* its first item assigning it whole, or n */
+	bool reported;
+};
 
-	for (size_t k = 0; rt && k < i; k++) {
-		const PgQuery__ResTarget *other = target(items[k]);
-		if (other && strcmp(other->name, rt->name) == 0 &&
-		    (other->n_indirection == 0 || rt->n_indirection == 0))
-			return k;
-	}
-	return n;
-}
-
-/* One list of assignments or columns; insert lists get PostgreSQL's other message. */
-static void check_list(struct pgs_check *ctx, PgQuery__Node **items, size_t n, const char *where,
-		       bool insert)
+/* Report item i (a repeat of the column of item first). */
+static void report(struct pgs_check *ctx, PgQuery__Node **items, size_t i, size_t first,
+		   const char *where, bool insert)
 {
 	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
 	const char *text = pgs_check_text(ctx);
+	const PgQuery__ResTarget *rt = target(items[i]);
+	uint32_t at = pgs_stmt_offset(stmt, rt->location);
+	struct pgs_pos first_pos =
+	    pgs_check_pos(ctx, pgs_stmt_offset(stmt, target(items[first])->location));
+	const char *column = pgs_check_quote(ctx, rt->name);
+	struct pgs_diag *d;
 
-	for (size_t i = 1; i < n; i++) {
-		size_t first = conflict(items, n, i);
-		if (first == n)
-			continue;
-		/* one finding per column: at its first conflicting repeat */
-		bool reported = false;
-		for (size_t j = 1; j < i && !reported; j++)
-			reported = conflict(items, n, j) != n &&
-				   strcmp(target(items[j])->name, target(items[i])->name) == 0;
-		if (reported)
-			continue;
+	if (insert)
+		d = pgs_report(ctx, pgs_token_span(text, at, stmt->span.end),
+			       "column %s is listed twice in the %s: PostgreSQL rejects the "
+			       "statement (column \"%s\" specified more than once)",
+			       column, where, rt->name);
+	else
+		d = pgs_report(ctx, pgs_token_span(text, at, stmt->span.end),
+			       "column %s is assigned twice in the %s: PostgreSQL rejects the "
+			       "statement (multiple assignments to same column \"%s\")",
+			       column, where, rt->name);
+	pgs_diag_note(ctx, d, "first %s at line %u, column %u", insert ? "listed" : "assigned",
+		      first_pos.line, first_pos.column);
+	pgs_diag_help(ctx, d, insert ? "list the column once" : "assign the column once");
+}
+
+/*
+ * One list of assignments or columns; insert lists get PostgreSQL's other
+ * message. An item conflicts with an earlier one of the same column when one
+ * of the two assigns it whole: a[1] = x, a[2] = y (or a.f, a.g) assign
+ * different parts of a and are allowed. One finding per column, at its first
+ * conflicting repeat; columns are looked up by name, so a long list costs
+ * its length.
+ */
+static void check_list(struct pgs_check *ctx, PgQuery__Node **items, size_t n, const char *where,
+		       bool insert)
+{
+	struct pgs_arena *arena = pgs_check_arena(ctx);
+	struct pgs_strmap seen;
+
+	if (n < 2)
+		return;
+	pgs_strmap_init(&seen);
+	for (size_t i = 0; i < n; i++) {
 		const PgQuery__ResTarget *rt = target(items[i]);
-		uint32_t at = pgs_stmt_offset(stmt, rt->location);
-		struct pgs_pos first_pos =
-		    pgs_check_pos(ctx, pgs_stmt_offset(stmt, target(items[first])->location));
-		const char *column = pgs_check_quote(ctx, rt->name);
-		struct pgs_diag *d;
-		if (insert)
-			d = pgs_report(
-			    ctx, pgs_token_span(text, at, stmt->span.end),
-			    "column %s is listed twice in the %s: PostgreSQL rejects the "
-			    "statement (column \"%s\" specified more than once)",
-			    column, where, rt->name);
-		else
-			d = pgs_report(
-			    ctx, pgs_token_span(text, at, stmt->span.end),
-			    "column %s is assigned twice in the %s: PostgreSQL rejects the "
-			    "statement (multiple assignments to same column \"%s\")",
-			    column, where, rt->name);
-		pgs_diag_note(ctx, d, "first %s at line %u, column %u",
-			      insert ? "listed" : "assigned", first_pos.line, first_pos.column);
-		pgs_diag_help(ctx, d, insert ? "list the column once" : "assign the column once");
+		if (!rt)
+			continue;
+		struct assigned *a = pgs_strmap_get(&seen, rt->name);
+		if (!a) {
+			a = pgs_arena_alloc(arena, sizeof(*a));
+			a->first = i;
+			a->first_whole = rt->n_indirection == 0 ? i : n;
+			pgs_strmap_put(&seen, rt->name, a);
+			continue;
+		}
+		size_t first = rt->n_indirection == 0 ? a->first : a->first_whole;
+		if (rt->n_indirection == 0 && a->first_whole == n)
+			a->first_whole = i;
+		if (first == n || a->reported)
+			continue;
+		a->reported = true;
+		report(ctx, items, i, first, where, insert);
 	}
+	pgs_strmap_release(&seen);
 }
 
 static bool visit(void *data, const PgQuery__Node *node)

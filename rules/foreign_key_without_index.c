@@ -1,25 +1,14 @@
 #include <string.h>
 
+#include "lint/arena.h"
 #include "lint/columns.h"
 #include "lint/quote.h"
 #include "lint/rule.h"
 #include "lint/strbuf.h"
+#include "lint/strmap.h"
 
-struct coverage {
-	const struct pgs_table *table;
-	const struct pgs_constraint *fk;
-	bool covered;
-	struct pgs_model *model;
-};
-
-/*
- * Whether the first n columns of the index are the foreign key's columns, in
- * any order. An index known by name only (USING INDEX) may be: not reported.
- */
 static bool leads_with(const struct pgs_index *ix, const struct pgs_constraint *fk)
 {
-	if (ix->unknown)
-		return true;
 	if (ix->partial || ix->n_columns < fk->n_columns)
 		return false;
 	for (size_t i = 0; i < fk->n_columns; i++) {
@@ -32,18 +21,56 @@ static bool leads_with(const struct pgs_index *ix, const struct pgs_constraint *
 	return true;
 }
 
-static void visit_index(void *data, const char *key, void *value)
+/*
+ * The indexes of a table and of its partitioned ancestors (an index on a
+ * partitioned table is built on each of its partitions), by first column:
+ * a foreign key is covered by an index whose first columns are its own, so
+ * one starting with one of them. Gathered once per table, so a table with
+ * many foreign keys and many indexes costs their sum.
+ */
+struct table_indexes {
+	struct pgs_arena *arena;
+	struct pgs_strmap by_first; /* column -> struct index_list */
+	bool unknown;		    /* one is known by name only: it may cover anything */
+};
+
+struct index_list {
+	const struct pgs_index **items;
+	size_t n, cap;
+};
+
+static void gather_index(void *data, const char *key, void *value)
 {
-	struct coverage *cov = data;
+	struct table_indexes *ti = data;
 	const struct pgs_index *ix = value;
 
 	(void)key;
-	if (cov->covered || !leads_with(ix, cov->fk))
+	if (ix->unknown) {
+		ti->unknown = true;
 		return;
-	/* an index on a partitioned table is built on each of its partitions */
-	for (const struct pgs_table *t = cov->table; t && !cov->covered;
-	     t = t->parent ? pgs_strmap_get(&cov->model->tables, t->parent) : NULL)
-		cov->covered = strcmp(ix->table, t->key) == 0;
+	}
+	if (ix->partial || !ix->n_columns || !ix->columns[0])
+		return;
+	struct index_list *l = pgs_strmap_get(&ti->by_first, ix->columns[0]);
+	if (!l) {
+		l = pgs_arena_alloc(ti->arena, sizeof(*l));
+		pgs_strmap_put(&ti->by_first, ix->columns[0], l);
+	}
+	*(const struct pgs_index **)pgs_arena_push(ti->arena, (void **)&l->items, &l->n, &l->cap,
+						   sizeof(*l->items)) = ix;
+}
+
+static bool covered(const struct table_indexes *ti, const struct pgs_constraint *fk)
+{
+	if (ti->unknown)
+		return true;
+	for (size_t k = 0; k < fk->n_columns; k++) {
+		const struct index_list *l = pgs_strmap_get(&ti->by_first, fk->columns[k]);
+		for (size_t i = 0; l && i < l->n; i++)
+			if (leads_with(l->items[i], fk))
+				return true;
+	}
+	return false;
 }
 
 static bool same_columns(PgQuery__Node **names, size_t n, const struct pgs_constraint *fk)
@@ -185,6 +212,9 @@ static void visit_table(void *data, struct pgs_table *t)
 	/* first seen in an ALTER: its indexes are unknown (pass --context to know them) */
 	if (t->partial || (t->kind != 'r' && t->kind != 'p'))
 		return;
+	struct table_indexes ti = {pgs_check_arena(scan->ctx), {0}, false};
+	bool gathered = false;
+	pgs_strmap_init(&ti.by_first);
 	for (size_t i = 0; i < t->n_constraints; i++) {
 		const struct pgs_constraint *fk = &t->constraints[i];
 		bool named = fk->n_columns > 0;
@@ -193,16 +223,20 @@ static void visit_table(void *data, struct pgs_table *t)
 		if (fk->dropped || fk->kind != PGS_CON_FOREIGN_KEY || !named ||
 		    fk->created_in != scan->model->file_number)
 			continue;
-		struct coverage cov = {t, fk, false, scan->model};
-		/* the table's own indexes, and those of its partitioned ancestors */
-		const struct pgs_table *p = t;
-		for (int depth = 0; p && depth < 8; depth++) {
-			pgs_model_each_index_of(scan->model, p->key, visit_index, &cov);
-			p = p->parent ? pgs_strmap_get(&scan->model->tables, p->parent) : NULL;
+		if (!gathered) {
+			/* the table's own indexes, and those of its partitioned ancestors */
+			const struct pgs_table *p = t;
+			for (int depth = 0; p && depth < 8; depth++) {
+				pgs_model_each_index_of(scan->model, p->key, gather_index, &ti);
+				p = p->parent ? pgs_strmap_get(&scan->model->tables, p->parent)
+					      : NULL;
+			}
+			gathered = true;
 		}
-		if (!cov.covered)
+		if (!covered(&ti, fk))
 			report(scan->ctx, t, fk);
 	}
+	pgs_strmap_release(&ti.by_first);
 }
 
 static void end_of_file(struct pgs_check *ctx)

@@ -2,25 +2,12 @@
 
 #include "lint/rule.h"
 
-struct find_default {
-	const char *parent;
-	const struct pgs_table *found;
-};
-
-static void find_default_partition(void *data, struct pgs_table *t)
-{
-	struct find_default *d = data;
-
-	if (t->is_default_partition && t->parent && strcmp(t->parent, d->parent) == 0)
-		d->found = t;
-}
-
 static void report(struct pgs_check *ctx, size_t i, const PgQuery__PartitionCmd *pc,
 		   const struct pgs_effect *e)
 {
 	struct pgs_model *model = pgs_check_model(ctx);
-	const struct pgs_effect *pe = pgs_effects_find(pgs_check_effects(ctx),
-						       pgs_model_key(model, pc->name));
+	const struct pgs_effect *pe =
+	    pgs_effects_find(pgs_check_effects(ctx), pgs_model_key(model, pc->name));
 	const char *parent = pgs_check_relation_label(ctx, e->relation);
 	const char *part = pgs_check_relation_label(ctx, pgs_model_key(model, pc->name));
 	int pg = pgs_check_pg_version(ctx);
@@ -41,24 +28,26 @@ static void report(struct pgs_check *ctx, size_t i, const PgQuery__PartitionCmd 
 		pgs_diag_note_lock(ctx, d, pe);
 	if (pg < 14) {
 		d->severity = PGS_SEV_INFO;
-		pgs_diag_note(ctx, d, "DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or "
-				      "later%s",
+		pgs_diag_note(ctx, d,
+			      "DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or "
+			      "later%s",
 			      pc->concurrent ? ": the server rejects this statement" : "");
-		pgs_diag_help(ctx, d, "before 14 there is no concurrent form: set a short "
-				      "lock_timeout and retry, at a quiet time");
+		pgs_diag_help(ctx, d,
+			      "before 14 there is no concurrent form: set a short "
+			      "lock_timeout and retry, at a quiet time");
 		return;
 	}
 
 	struct pgs_table *pt = pgs_strmap_get(&model->tables, e->relation);
-	struct find_default def = {e->relation, NULL};
-	pgs_model_each_table(model, find_default_partition, &def);
-	if (def.found) {
+	const struct pgs_table *def = pgs_model_default_partition(model, e->relation);
+	if (def) {
 		pgs_diag_note(ctx, d,
 			      "%s has a DEFAULT partition, %s: PostgreSQL refuses DETACH ... "
 			      "CONCURRENTLY then",
-			      parent, pgs_check_relation_label(ctx, def.found->key));
-		pgs_diag_help(ctx, d, "with a DEFAULT partition there is no concurrent form: set "
-				      "a short lock_timeout and retry, at a quiet time");
+			      parent, pgs_check_relation_label(ctx, def->key));
+		pgs_diag_help(ctx, d,
+			      "with a DEFAULT partition there is no concurrent form: set "
+			      "a short lock_timeout and retry, at a quiet time");
 		return;
 	}
 	pgs_diag_help(ctx, d,
@@ -102,25 +91,25 @@ static void check(struct pgs_check *ctx)
 }
 
 const struct pgs_rule pgs_rule_require_concurrent_detach = {
-	.id = "M119",
-	.name = "require-concurrent-detach",
-	.severity = PGS_SEV_WARNING,
-	.summary = "DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent",
-	.docs = "## Problem\n\n"
-		"`ALTER TABLE p DETACH PARTITION c` takes ACCESS EXCLUSIVE on the partitioned\n"
-		"table `p` and on `c`. It is quick, but it first waits for every transaction\n"
-		"using `p` (any partition of it), and every query on `p` waits behind it.\n\n"
-		"## Safe alternative\n\n"
-		"From PostgreSQL 14, `ALTER TABLE p DETACH PARTITION c CONCURRENTLY` takes SHARE\n"
-		"UPDATE EXCLUSIVE on `p` instead (ACCESS EXCLUSIVE only on `c`, at the end):\n"
-		"reads and writes of the other partitions go on. It runs in two transactions,\n"
-		"so it cannot run inside a transaction block; it is refused when `p` has a\n"
-		"DEFAULT partition; and if it is interrupted, `ALTER TABLE p DETACH PARTITION c\n"
-		"FINALIZE` completes it.\n\n"
-		"Before 14 there is no concurrent form: the finding is info. The fix appends\n"
-		"CONCURRENTLY; it is marked safe only outside a transaction block and when the\n"
-		"migration history shows the parent and no DEFAULT partition.\n",
-	.example_bad = "ALTER TABLE events DETACH PARTITION events_2019;",
-	.example_good = "ALTER TABLE events DETACH PARTITION events_2019 CONCURRENTLY;",
-	.check = check,
+    .id = "M119",
+    .name = "require-concurrent-detach",
+    .severity = PGS_SEV_WARNING,
+    .summary = "DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent",
+    .docs = "## Problem\n\n"
+	    "`ALTER TABLE p DETACH PARTITION c` takes ACCESS EXCLUSIVE on the partitioned\n"
+	    "table `p` and on `c`. It is quick, but it first waits for every transaction\n"
+	    "using `p` (any partition of it), and every query on `p` waits behind it.\n\n"
+	    "## Safe alternative\n\n"
+	    "From PostgreSQL 14, `ALTER TABLE p DETACH PARTITION c CONCURRENTLY` takes SHARE\n"
+	    "UPDATE EXCLUSIVE on `p` instead (ACCESS EXCLUSIVE only on `c`, at the end):\n"
+	    "reads and writes of the other partitions go on. It runs in two transactions,\n"
+	    "so it cannot run inside a transaction block; it is refused when `p` has a\n"
+	    "DEFAULT partition; and if it is interrupted, `ALTER TABLE p DETACH PARTITION c\n"
+	    "FINALIZE` completes it.\n\n"
+	    "Before 14 there is no concurrent form: the finding is info. The fix appends\n"
+	    "CONCURRENTLY; it is marked safe only outside a transaction block and when the\n"
+	    "migration history shows the parent and no DEFAULT partition.\n",
+    .example_bad = "ALTER TABLE events DETACH PARTITION events_2019;",
+    .example_good = "ALTER TABLE events DETACH PARTITION events_2019 CONCURRENTLY;",
+    .check = check,
 };
