@@ -5,6 +5,8 @@
 
 #include <pg_query.h>
 
+#include "lint/source.h"
+
 #include "lint/lexer.h"
 
 static struct pgs_stmt *new_stmt(struct pgs_parsed *out, struct pgs_arena *arena)
@@ -52,7 +54,7 @@ struct batcher {
 static void parse_error(struct pgs_stmt *s, struct pgs_arena *arena, const char *text,
 			const PgQueryError *error)
 {
-	s->error = pgs_arena_strdup(arena, error->message);
+	s->error = pgs_utf8_repair(arena, pgs_arena_strdup(arena, error->message));
 	s->error_offset = error->cursorpos > 0
 				  ? cursor_to_offset(text, s->span.start, s->span.end, error->cursorpos)
 				  : s->span.start;

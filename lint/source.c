@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lint/arena.h"
+
 long pgs_utf8_invalid_at(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -45,6 +47,32 @@ long pgs_utf8_invalid_at(const char *text, size_t len)
 		i += n;
 	}
 	return -1;
+}
+
+const char *pgs_utf8_repair(struct pgs_arena *arena, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	long bad = s ? pgs_utf8_invalid_at(s, len) : -1;
+
+	if (bad < 0)
+		return s;
+	/* each invalid byte becomes 3 bytes at most */
+	char *out = pgs_arena_alloc(arena, 3 * len + 1), *o = out;
+	size_t i = 0;
+	while (i < len) {
+		bad = pgs_utf8_invalid_at(s + i, len - i);
+		size_t good = bad < 0 ? len - i : (size_t)bad;
+		memcpy(o, s + i, good);
+		o += good;
+		i += good;
+		if (i < len) {
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 uint32_t pgs_utf8_count(const char *text, size_t n)

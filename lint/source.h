@@ -60,6 +60,14 @@ struct pgs_span pgs_source_line(const struct pgs_source *src, uint32_t line);
 /* Byte offset of the first invalid UTF-8 sequence, or -1 when the text is valid. */
 long pgs_utf8_invalid_at(const char *text, size_t len);
 
+/*
+ * s when it is valid UTF-8, else a copy in arena with each invalid byte
+ * replaced by U+FFFD: for messages that quote bytes of the input (the parser
+ * cuts a multi-byte character in "at or near"), which JSON can't carry.
+ */
+struct pgs_arena;
+const char *pgs_utf8_repair(struct pgs_arena *arena, const char *s);
+
 /* Number of code points in text[0..n). */
 uint32_t pgs_utf8_count(const char *text, size_t n);
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "lint/arena.h"
 #include "lint/source.h"
 
 struct fixture {
@@ -200,6 +201,23 @@ static void test_utf8_columns(void **state)
 	assert_int_equal(pgs_utf8_count(text, 11), 5);
 	assert_int_equal(pgs_utf8_count(text, 0), 0);
 	assert_int_equal(pgs_utf8_invalid_at(text, sizeof(text) - 1), -1);
+}
+
+static void test_utf8_repair(void **state)
+{
+	struct pgs_arena arena;
+	const char *valid = "at or near \"\xc3\xa9t\xc3\xa9\"";
+
+	(void)state;
+	pgs_arena_init(&arena);
+	/* valid text is returned as it is */
+	assert_ptr_equal(pgs_utf8_repair(&arena, valid), valid);
+	/* the parser's "1" followed by the first byte of a BOM, and a lone byte */
+	assert_string_equal(pgs_utf8_repair(&arena, "near \"1\xef\" \xff!"),
+			    "near \"1\xef\xbf\xbd\" \xef\xbf\xbd!");
+	assert_string_equal(pgs_utf8_repair(&arena, "\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_null(pgs_utf8_repair(&arena, NULL));
+	pgs_arena_release(&arena);
 }
 
 static void test_no_final_newline(void **state)
@@ -413,6 +431,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crlf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tab_is_one_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_utf8_columns, setup, teardown),
+	    cmocka_unit_test(test_utf8_repair),
 	    cmocka_unit_test_setup_teardown(test_columns_across_blocks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_final_newline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
