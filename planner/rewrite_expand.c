@@ -18,7 +18,7 @@
  * drop the check and the old column.
  *
  * Only plain columns: no default, not in an index or constraint, on a table
- * without children that no foreign key references; otherwise the statement
+ * without children, that no foreign key references; otherwise the statement
  * stays as written with a note. The new column comes last in the table.
  */
 #include <string.h>
@@ -49,6 +49,21 @@ static void index_uses(void *data, const char *key, void *value)
 	u->found |= ix->partial || ix->unknown; /* known by name only: may use it */
 }
 
+struct referencing {
+	const struct pgs_table *table;
+	const char *column;
+	const char *by; /* a foreign key that references the column (or may) */
+};
+
+static void fk_uses(void *data, struct pgs_table *t)
+{
+	struct referencing *r = data;
+
+	for (size_t i = 0; i < t->n_constraints && !r->by; i++)
+		if (pgs_foreign_key_references_column(&t->constraints[i], r->table, r->column))
+			r->by = t->constraints[i].name;
+}
+
 /* Why the column can't be swapped for a new one, or NULL when it can. */
 static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
 			     const char *column)
@@ -59,8 +74,12 @@ static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struc
 		return "the migration history does not show the table's columns";
 	if (t->kind != 'r' || t->has_children)
 		return "the table is partitioned or has inheritance children";
-	if (t->referenced)
-		return "a foreign key references the table";
+	/* a foreign key of another table that references other columns is
+	 * untouched by the swap */
+	struct referencing r = {t, column, NULL};
+	pgs_model_each_referencing(model, t->key, fk_uses, &r);
+	if (r.by)
+		return pgs_arena_printf(a, "foreign key %s references the column", r.by);
 	if (col->has_default)
 		return "the column has a default";
 	for (size_t i = 0; i < t->n_constraints; i++) {
@@ -276,6 +295,13 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_old, 1));
 	pgs_plan_marker(plan, x->swapped);
+	/* what changes besides the schema: SELECT * and INSERT without a column
+	 * list see the columns in another order */
+	if (strcmp(x->table->columns[x->table->n_columns - 1].name, col) != 0)
+		pgs_plan_note(plan, ctx,
+			      "expand/contract moves column %s to the end of %s: SELECT * and "
+			      "INSERT without a column list see the columns in a new order",
+			      pgs_quote_ident(a, final), table);
 }
 
 /*

@@ -8,6 +8,9 @@
  *      VALIDATE, SET NOT NULL (no scan), drop the check
  *   4. ALTER TABLE t ADD CONSTRAINT n UNIQUE | PRIMARY KEY USING INDEX n
  *
+ * The user's own ADD PRIMARY KEY USING INDEX i gets step 3 for i's nullable
+ * columns, then runs as written.
+ *
  * The index gets the name the constraint will have (the given one, or
  * PostgreSQL's default), so USING INDEX renames nothing and the catalog ends
  * as the original statement leaves it. INCLUDE, WITH (...), USING INDEX
@@ -103,15 +106,15 @@ static bool drops_constraint(const PgQuery__AlterTableStmt *as, const char *name
 	return false;
 }
 
-/* Key columns of a primary key that may hold NULLs and have no proof they don't. */
-static size_t nullable_columns(struct pgs_arena *a, struct pgs_table *t,
-			       const PgQuery__Constraint *c, const char ***out)
+/* Columns of a primary key (names[0..n)) that may hold NULLs and have no proof they don't. */
+static size_t nullable_columns(struct pgs_arena *a, struct pgs_table *t, const char *const *names,
+			       size_t n_names, const char ***out)
 {
-	const char **cols = pgs_arena_array(a, c->n_keys ? c->n_keys : 1, sizeof(*cols));
+	const char **cols = pgs_arena_array(a, n_names ? n_names : 1, sizeof(*cols));
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->n_keys; i++) {
-		const char *name = pgs_node_string(c->keys[i]);
+	for (size_t i = 0; i < n_names; i++) {
+		const char *name = names[i];
 		struct pgs_column *col = t && name ? pgs_table_column(t, name) : NULL;
 		/* a column the history doesn't know may be nullable: the sequence is
 		 * harmless on a NOT NULL one */
@@ -122,6 +125,16 @@ static size_t nullable_columns(struct pgs_arena *a, struct pgs_table *t,
 	}
 	*out = cols;
 	return n;
+}
+
+static size_t nullable_key_columns(struct pgs_arena *a, struct pgs_table *t,
+				   const PgQuery__Constraint *c, const char ***out)
+{
+	const char **names = pgs_arena_array(a, c->n_keys ? c->n_keys : 1, sizeof(*names));
+
+	for (size_t i = 0; i < c->n_keys; i++)
+		names[i] = pgs_node_string(c->keys[i]);
+	return nullable_columns(a, t, names, c->n_keys, out);
 }
 
 /* Steps 3: the NOT NULL sequence for a primary key's nullable columns (12+). */
@@ -167,6 +180,65 @@ static const char *obstacle(const PgQuery__AlterTableStmt *as, const struct pgs_
 	return NULL;
 }
 
+/* ADD [CONSTRAINT n] PRIMARY KEY USING INDEX i: the index, or NULL. */
+static const PgQuery__Constraint *pk_using_index(const PgQuery__Node *cmd)
+{
+	if (cmd->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+		return NULL;
+	const PgQuery__AlterTableCmd *c = cmd->alter_table_cmd;
+	if (c->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !c->def ||
+	    c->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT ||
+	    c->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
+	    !c->def->constraint->indexname || !*c->def->constraint->indexname)
+		return NULL;
+	return c->def->constraint;
+}
+
+/*
+ * ADD PRIMARY KEY USING INDEX i makes i's columns NOT NULL, which scans the
+ * table under ACCESS EXCLUSIVE for each nullable one: the NOT NULL sequence
+ * first (12+), then the statement as written, which finds them NOT NULL.
+ */
+static bool plan_pk_using_index(struct pgs_plan *plan, struct pgs_check *ctx,
+				const PgQuery__AlterTableStmt *as, const char *table)
+{
+	const PgQuery__Constraint *c = as->n_cmds == 1 ? pk_using_index(as->cmds[0]) : NULL;
+	struct pgs_arena *a = &plan->arena;
+	struct pgs_model *model = pgs_check_model(ctx);
+
+	if (!c || pgs_check_pg_version(ctx) < 12)
+		return false; /* judged by its effects: a note says it still scans */
+	struct pgs_table *t = pgs_model_table(model, as->relation);
+	const char *schema = t ? t->schema
+			       : as->relation->schemaname && *as->relation->schemaname
+				     ? as->relation->schemaname
+				     : "public";
+	struct pgs_index *ix =
+	    pgs_model_index(model, pgs_arena_printf(a, "%s.%s", schema, c->indexname));
+	bool known = ix && !ix->unknown && ix->n_columns;
+	for (size_t i = 0; known && i < ix->n_columns; i++)
+		known = ix->columns[i] != NULL;
+	if (!known) {
+		pgs_plan_note(plan, ctx,
+			      "ADD PRIMARY KEY USING INDEX %s stays as written: the migration "
+			      "history does not show the index's columns, so pgstage can't make "
+			      "them NOT NULL first",
+			      pgs_quote_ident(a, c->indexname));
+		return false;
+	}
+	const char **cols;
+	size_t n = nullable_columns(a, t, ix->columns, ix->n_columns, &cols);
+	if (!n)
+		return false; /* no scan: fine as written */
+	plan_not_null(plan, ctx, as->relation, table, cols, n);
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       "the primary key on the index, as written: its columns are NOT NULL now",
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
+	pgs_plan_node(plan, ctx, pgs_check_node(ctx));
+	pgs_plan_mark_kept(plan, ctx);
+	return true;
+}
+
 bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	const struct pgs_effect *e;
@@ -189,7 +261,7 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 			    table);
 	}
 	if (!n_keys)
-		return false;
+		return plan_pk_using_index(plan, ctx, as, table);
 
 	struct pgs_model *model = pgs_check_model(ctx);
 	struct pgs_table *t = pgs_model_table(model, as->relation);
@@ -272,7 +344,7 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 		const char **cols;
 		size_t n;
 		if (keys[i]->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
-		    !(n = nullable_columns(a, t, keys[i], &cols)))
+		    !(n = nullable_key_columns(a, t, keys[i], &cols)))
 			continue;
 		if (pgs_check_pg_version(ctx) >= 12) {
 			plan_not_null(plan, ctx, as->relation, table, cols, n);
