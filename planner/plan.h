@@ -221,6 +221,27 @@ void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
 				 PgQuery__RangeVar *rel, const char *table, const char **cols,
 				 const char **checks, size_t n);
 
+/*
+ * The actions of ALTER TABLE as (of an existing table, named table in
+ * messages) split as pgs_rewrite_alter_table does: FOREIGN KEY and CHECK
+ * added NOT VALID then validated, SET NOT NULL via a CHECK, the other
+ * actions with the first stage. False when no action needs a split.
+ */
+bool pgs_plan_split_alter(struct pgs_plan *plan, struct pgs_check *ctx,
+			  const PgQuery__AlterTableStmt *as, const char *table);
+
+/*
+ * ADD UNIQUE / PRIMARY KEY actions of as (and no others) planned as
+ * pgs_rewrite_unique does: each index built concurrently under the
+ * constraint's name, the NOT NULL sequence for a primary key's nullable
+ * columns, then ADD CONSTRAINT ... USING INDEX. not_null: a column the
+ * statement being planned makes NOT NULL before (the model does not know it
+ * yet), or NULL. False, with a note, when they can't be planned; check_only:
+ * only that (nothing planned).
+ */
+bool pgs_plan_keys(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__AlterTableStmt *as,
+		   const char *table, const char *not_null, bool check_only);
+
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);

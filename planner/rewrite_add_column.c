@@ -105,56 +105,161 @@ static void plan_required_column(struct pgs_plan *plan, struct pgs_check *ctx,
 					   pgs_quote_ident(a, col)));
 }
 
-bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
+/* A column's constraints, sorted by how the plan adds them. */
+struct column_constraints {
+	PgQuery__Node *dflt;
+	bool not_null;
+	PgQuery__Node **keep; /* DEFAULT, NOT NULL, NULL: added with the column */
+	size_t n_keep;
+	PgQuery__Node **later; /* CHECK, REFERENCES: NOT VALID, then VALIDATE */
+	size_t n_later;
+	PgQuery__Node **keys; /* UNIQUE, PRIMARY KEY: an index built concurrently */
+	size_t n_keys;
+	bool primary;
+};
+
+/* false: a constraint the plan can't split off (GENERATED, IDENTITY, ...) */
+static bool sort_constraints(struct pgs_arena *a, const PgQuery__ColumnDef *def,
+			     struct column_constraints *cc)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
+	size_t n = def->n_constraints ? def->n_constraints : 1;
 
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
-	    node->alter_table_stmt->n_cmds != 1)
-		return false;
-	const PgQuery__AlterTableCmd *cmd = node->alter_table_stmt->cmds[0]->alter_table_cmd;
-	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
-	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
-		return false;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
-		return false;
-
-	/* only DEFAULT and NOT NULL: other column constraints would need their own steps */
-	const PgQuery__ColumnDef *def = cmd->def->column_def;
-	PgQuery__Node *dflt = def->raw_default;
-	bool not_null = def->is_not_null;
+	memset(cc, 0, sizeof(*cc));
+	cc->dflt = def->raw_default;
+	cc->not_null = def->is_not_null;
+	cc->keep = pgs_arena_array(a, n + 1, sizeof(*cc->keep));
+	cc->later = pgs_arena_array(a, n, sizeof(*cc->later));
+	cc->keys = pgs_arena_array(a, n, sizeof(*cc->keys));
 	for (size_t i = 0; i < def->n_constraints; i++) {
-		const PgQuery__Constraint *c = def->constraints[i]->constraint;
-		if (def->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+		PgQuery__Node *node = def->constraints[i];
+		if (node->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
 			return false;
-		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT)
-			dflt = c->raw_expr;
-		else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
-			not_null = true;
-		else if (c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_NULL)
+		const PgQuery__Constraint *c = node->constraint;
+		switch (c->contype) {
+		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+			cc->dflt = c->raw_expr;
+			cc->keep[cc->n_keep++] = node;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+			cc->not_null = true;
+			cc->keep[cc->n_keep++] = node;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+			cc->keep[cc->n_keep++] = node;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+			cc->later[cc->n_later++] = node;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+			cc->primary = true;
+			/* fall through */
+		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+			cc->keys[cc->n_keys++] = node;
+			break;
+		default:
 			return false;
+		}
 	}
+	return true;
+}
 
+/* The ADD COLUMN action with only the constraints in keep[0..n). */
+static PgQuery__AlterTableCmd *with_constraints(struct pgs_arena *a,
+						const PgQuery__AlterTableCmd *cmd,
+						PgQuery__Node **keep, size_t n)
+{
+	PgQuery__ColumnDef *def = pgs_arena_alloc(a, sizeof(*def));
+	PgQuery__Node *def_node = pgs_arena_alloc(a, sizeof(*def_node));
+	PgQuery__AlterTableCmd *out = pgs_arena_alloc(a, sizeof(*out));
+
+	*def = *cmd->def->column_def;
+	def->constraints = keep;
+	def->n_constraints = n;
+	*def_node = *cmd->def;
+	def_node->column_def = def;
+	*out = *cmd;
+	out->def = def_node;
+	return out;
+}
+
+/* A constraint node of type t (NOT NULL, ...), without options. */
+static PgQuery__Node *bare_constraint(struct pgs_arena *a, PgQuery__ConstrType type)
+{
+	PgQuery__Node *node = pgs_build_node(a);
+	PgQuery__Constraint *c = pgs_arena_alloc(a, sizeof(*c));
+	PgQuery__Constraint init = PG_QUERY__CONSTRAINT__INIT;
+
+	*c = init;
+	c->contype = type;
+	c->location = -1;
+	node->node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+	node->constraint = c;
+	return node;
+}
+
+/*
+ * An inline CHECK / REFERENCES / UNIQUE / PRIMARY KEY of column col as the
+ * table constraint ADD CONSTRAINT would add (its columns named), an ALTER
+ * TABLE action.
+ */
+static PgQuery__Node *as_table_constraint(struct pgs_arena *a, const PgQuery__Node *node,
+					  const char *col)
+{
+	PgQuery__Node *copy = pgs_build_node(a);
+	PgQuery__Constraint *c = pgs_arena_alloc(a, sizeof(*c));
+	PgQuery__Node **one = pgs_arena_array(a, 1, sizeof(*one));
+
+	*c = *node->constraint;
+	one[0] = pgs_build_string(a, col);
+	if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+		c->fk_attrs = one;
+		c->n_fk_attrs = 1;
+	} else if (c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
+		c->keys = one;
+		c->n_keys = 1;
+	}
+	copy->node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+	copy->constraint = c;
+	return pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, copy);
+}
+
+/* ALTER TABLE rel with the inline constraints nodes[0..n) of col as table constraints. */
+static PgQuery__AlterTableStmt *constraints_stmt(struct pgs_arena *a, PgQuery__RangeVar *rel,
+						 PgQuery__Node **nodes, size_t n,
+						 const char *col)
+{
+	PgQuery__Node **cmds = pgs_arena_array(a, n, sizeof(*cmds));
+
+	for (size_t i = 0; i < n; i++)
+		cmds[i] = as_table_constraint(a, nodes[i], col);
+	return pgs_build_alter_table(a, rel, cmds, n)->alter_table_stmt;
+}
+
+/*
+ * The column itself (cmd: with DEFAULT and NOT NULL only): true when it
+ * needs stages of its own (a default every row must get, NOT NULL nothing
+ * fills), false when adding it as written is instant.
+ */
+static bool plan_column(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			const char *table, struct pgs_table *t, const char *relation,
+			const PgQuery__AlterTableCmd *cmd, PgQuery__Node *dflt, bool not_null)
+{
 	struct pgs_arena *a = &plan->arena;
-	PgQuery__RangeVar *rel = node->alter_table_stmt->relation;
-	const char *table = pgs_check_relation_label(ctx, e->relation);
-	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
+	struct pgs_column_add add = pgs_effects_add_column(pgs_check_model(ctx), a, t, cmd,
+							   pgs_check_pg_version(ctx));
 	if (!dflt) {
-		struct pgs_column_add add = pgs_effects_add_column(pgs_check_model(ctx), a, t, cmd,
-								   pgs_check_pg_version(ctx));
 		if (!add.needs_value || add.rewrite || !not_null)
 			return false;
 		plan_required_column(plan, ctx, rel, table, cmd);
 		return true;
 	}
-	if (!e->rewrite ||
-	    (e->cause != PGS_CAUSE_VOLATILE_DEFAULT && e->cause != PGS_CAUSE_DEFAULT_BEFORE_11))
+	if (!add.rewrite || (add.cause != PGS_CAUSE_VOLATILE_DEFAULT &&
+			     add.cause != PGS_CAUSE_DEFAULT_BEFORE_11))
 		return false;
 
 	struct pgs_error err;
-	const char *col = def->colname;
+	const char *col = cmd->def->column_def->colname;
 	const char *select = pgs_deparse(a, pgs_build_select(a, dflt), &err);
 	if (!select || strncmp(select, "SELECT ", 7) != 0) {
 		plan->error = err;
@@ -164,7 +269,7 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	const char *expr = select + 7;
 
 	/* 1: the column, empty; the default for new rows */
-	PgQuery__Node *add = bare_add_column(a, cmd);
+	PgQuery__Node *bare = bare_add_column(a, cmd);
 	PgQuery__Node *set_default =
 	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault, col, dflt);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
@@ -173,15 +278,14 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 					"the default",
 					pgs_quote_ident(a, col)),
 		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &bare, 1));
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &set_default, 1));
 	pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
 
 	/* 2: existing rows, in batches; each row filled once (a volatile default
 	 * must not be drawn again for a row that has its value) */
 	const char *qcol = pgs_quote_ident(a, col);
-	pgs_plan_fill(plan, ctx, t, e->relation, col, expr,
-		      pgs_arena_printf(a, "%s IS NULL", qcol));
+	pgs_plan_fill(plan, ctx, t, relation, col, expr, pgs_arena_printf(a, "%s IS NULL", qcol));
 
 	/* 3-5: NOT NULL without a scan under ACCESS EXCLUSIVE, once every row has a value */
 	if (not_null)
@@ -191,5 +295,74 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 				     "require %s for new rows: every row has a value now; "
 				     "existing rows are checked in the next stage",
 				     qcol));
+	return true;
+}
+
+bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	    node->alter_table_stmt->n_cmds != 1 ||
+	    node->alter_table_stmt->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+		return false;
+	const PgQuery__AlterTableCmd *cmd = node->alter_table_stmt->cmds[0]->alter_table_cmd;
+	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return false;
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
+		return false;
+
+	struct pgs_arena *a = &plan->arena;
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
+	struct column_constraints cc;
+	if (!sort_constraints(a, def, &cc))
+		return false;
+	PgQuery__RangeVar *rel = node->alter_table_stmt->relation;
+	const char *table = pgs_check_relation_label(ctx, e->relation);
+	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), rel);
+	const char *col = def->colname;
+	bool split = cc.n_later || cc.n_keys;
+	PgQuery__AlterTableStmt *later =
+	    cc.n_later ? constraints_stmt(a, rel, cc.later, cc.n_later, col) : NULL;
+	PgQuery__AlterTableStmt *keys =
+	    cc.n_keys ? constraints_stmt(a, rel, cc.keys, cc.n_keys, col) : NULL;
+	/* all or nothing: a key that can't be built concurrently keeps the statement
+	 * whole (a note says why) */
+	if (keys && !pgs_plan_keys(plan, ctx, keys, table, col, true))
+		return false;
+
+	/* a primary key makes the column NOT NULL: the column's stages do */
+	if (cc.primary && !cc.not_null) {
+		cc.keep[cc.n_keep++] = bare_constraint(a, PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL);
+		cc.not_null = true;
+	}
+	const PgQuery__AlterTableCmd *column = with_constraints(a, cmd, cc.keep, cc.n_keep);
+	bool planned = plan_column(plan, ctx, rel, table, t, e->relation, column, cc.dflt,
+				   cc.not_null);
+	if (!split || plan->failed)
+		return planned;
+	if (!planned) {
+		PgQuery__Node *add = pgs_build_node(a);
+		add->node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_CMD;
+		add->alter_table_cmd = (PgQuery__AlterTableCmd *)column;
+		pgs_plan_stage(
+		    plan, PGS_STAGE_TRANSACTIONAL,
+		    pgs_arena_printf(a,
+				     "add %s without its constraints (instant): they follow in "
+				     "stages of their own",
+				     pgs_quote_ident(a, col)),
+		    pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+		pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
+	}
+	/* each constraint by the recipe of its ADD CONSTRAINT form, under the name
+	 * PostgreSQL gives the column constraint */
+	if (later) /* always split: a column constraint can't be NOT VALID */
+		pgs_plan_split_alter(plan, ctx, later, table);
+	if (keys)
+		pgs_plan_keys(plan, ctx, keys, table, col, false);
 	return true;
 }

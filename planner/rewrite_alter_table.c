@@ -170,10 +170,16 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
 	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
 		return false;
-	const PgQuery__AlterTableStmt *as = node->alter_table_stmt;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
 	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
 		return false;
+	return pgs_plan_split_alter(plan, ctx, node->alter_table_stmt,
+				    pgs_check_relation_label(ctx, e->relation));
+}
+
+bool pgs_plan_split_alter(struct pgs_plan *plan, struct pgs_check *ctx,
+			  const PgQuery__AlterTableStmt *as, const char *table)
+{
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), as->relation);
 	struct pgs_arena *a = &plan->arena;
 	size_t n = as->n_cmds;
@@ -189,7 +195,6 @@ bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 	if (!any)
 		return false;
 
-	const char *table = pgs_check_relation_label(ctx, e->relation);
 	const char *relname = as->relation->relname;
 	PgQuery__Node **first = pgs_arena_array(a, n, sizeof(*first));
 	const char **validate = pgs_arena_array(a, n, sizeof(*validate));

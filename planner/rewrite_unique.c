@@ -127,14 +127,20 @@ static size_t nullable_columns(struct pgs_arena *a, struct pgs_table *t, const c
 	return n;
 }
 
+/* The same for the key of c, but for column not_null (NOT NULL already; may be NULL). */
 static size_t nullable_key_columns(struct pgs_arena *a, struct pgs_table *t,
-				   const PgQuery__Constraint *c, const char ***out)
+				   const PgQuery__Constraint *c, const char *not_null,
+				   const char ***out)
 {
 	const char **names = pgs_arena_array(a, c->n_keys ? c->n_keys : 1, sizeof(*names));
+	size_t n = 0;
 
-	for (size_t i = 0; i < c->n_keys; i++)
-		names[i] = pgs_node_string(c->keys[i]);
-	return nullable_columns(a, t, names, c->n_keys, out);
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const char *name = pgs_node_string(c->keys[i]);
+		if (!not_null || !name || strcmp(name, not_null) != 0)
+			names[n++] = name;
+	}
+	return nullable_columns(a, t, names, n, out);
 }
 
 /* Steps 3: the NOT NULL sequence for a primary key's nullable columns (12+). */
@@ -239,6 +245,10 @@ static bool plan_pk_using_index(struct pgs_plan *plan, struct pgs_check *ctx,
 	return true;
 }
 
+static bool plan_keys(struct pgs_plan *plan, struct pgs_check *ctx,
+		      const PgQuery__AlterTableStmt *as, const char *table, size_t n_keys,
+		      bool rewrite, const char *not_null, bool check_only);
+
 bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	const struct pgs_effect *e;
@@ -246,23 +256,40 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 
 	if (!as)
 		return false;
-	struct pgs_arena *a = &plan->arena;
 	const char *table = pgs_check_relation_label(ctx, e->relation);
 	size_t n_keys = 0;
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		n_keys += added_key(as->cmds[i]) != NULL;
-		if (as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
+		/* alone, pgs_rewrite_add_column plans it */
+		if (as->n_cmds > 1 &&
+		    as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
 		    column_with_key(as->cmds[i]->alter_table_cmd))
 			pgs_plan_note(
 			    plan, ctx,
-			    "ADD COLUMN ... UNIQUE / PRIMARY KEY on %s stays as written: add "
-			    "the column, then the constraint in an ALTER TABLE of its own to "
-			    "have its index built concurrently",
+			    "ADD COLUMN ... UNIQUE / PRIMARY KEY on %s stays as written: give it "
+			    "an ALTER TABLE of its own to have its index built concurrently",
 			    table);
 	}
 	if (!n_keys)
 		return plan_pk_using_index(plan, ctx, as, table);
+	return plan_keys(plan, ctx, as, table, n_keys, e->rewrite, NULL, false);
+}
 
+bool pgs_plan_keys(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__AlterTableStmt *as,
+		   const char *table, const char *not_null, bool check_only)
+{
+	return plan_keys(plan, ctx, as, table, as->n_cmds, false, not_null, check_only);
+}
+
+/*
+ * The n_keys UNIQUE / PRIMARY KEY actions of as, and its other actions
+ * first (rewrite: those rewrite the table); not_null: see pgs_plan_keys.
+ */
+static bool plan_keys(struct pgs_plan *plan, struct pgs_check *ctx,
+		      const PgQuery__AlterTableStmt *as, const char *table, size_t n_keys,
+		      bool rewrite, const char *not_null, bool check_only)
+{
+	struct pgs_arena *a = &plan->arena;
 	struct pgs_model *model = pgs_check_model(ctx);
 	struct pgs_table *t = pgs_model_table(model, as->relation);
 	const char *why_not = obstacle(as, t);
@@ -298,10 +325,12 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 			      table, why_not);
 		return false;
 	}
+	if (check_only)
+		return true;
 
 	if (n_others) {
 		/* the constraint rewrites nothing: a rewrite is the other actions' */
-		if (e->rewrite)
+		if (rewrite)
 			pgs_plan_note(
 			    plan, ctx,
 			    "the other actions of the statement stay as written and still "
@@ -344,7 +373,7 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx)
 		const char **cols;
 		size_t n;
 		if (keys[i]->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
-		    !(n = nullable_key_columns(a, t, keys[i], &cols)))
+		    !(n = nullable_key_columns(a, t, keys[i], not_null, &cols)))
 			continue;
 		if (pgs_check_pg_version(ctx) >= 12) {
 			plan_not_null(plan, ctx, as->relation, table, cols, n);
