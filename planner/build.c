@@ -231,6 +231,21 @@ const char *pgs_build_name(struct pgs_arena *a, const char *table, const char *c
 	return pgs_object_name(a, table, column, suffix);
 }
 
+PgQuery__TypeName *pgs_build_type_name(struct pgs_arena *a, const char *name)
+{
+	PgQuery__TypeName *tn = pgs_arena_alloc(a, sizeof(*tn));
+	PgQuery__TypeName init = PG_QUERY__TYPE_NAME__INIT;
+
+	*tn = init;
+	tn->n_names = 2;
+	tn->names = pgs_arena_array(a, 2, sizeof(*tn->names));
+	tn->names[0] = pgs_build_string(a, "pg_catalog");
+	tn->names[1] = pgs_build_string(a, name);
+	tn->typemod = -1;
+	tn->location = -1;
+	return tn;
+}
+
 PgQuery__RangeVar *pgs_build_range_var(struct pgs_arena *a, const char *schema, const char *name)
 {
 	PgQuery__RangeVar *rv = pgs_arena_alloc(a, sizeof(*rv));

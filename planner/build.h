@@ -56,6 +56,9 @@ PgQuery__Node *pgs_build_unique_index(struct pgs_arena *a, const char *name,
 PgQuery__Node *pgs_build_add_using_index(struct pgs_arena *a, const char *name,
 					 const char *index, const PgQuery__Constraint *c);
 
+/* The built-in type pg_catalog.name (e.g. "int8"), without typmods. */
+PgQuery__TypeName *pgs_build_type_name(struct pgs_arena *a, const char *name);
+
 /* SELECT expr (to deparse an expression on its own). */
 PgQuery__Node *pgs_build_select(struct pgs_arena *a, PgQuery__Node *expr);
 

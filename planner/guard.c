@@ -36,6 +36,11 @@ const char *pgs_guard_column_not_null(struct pgs_arena *a, const char *rel, cons
 	return attribute(a, rel, column, " AND attnotnull");
 }
 
+const char *pgs_guard_column_identity(struct pgs_arena *a, const char *rel, const char *column)
+{
+	return attribute(a, rel, column, " AND attidentity <> ''");
+}
+
 const char *pgs_guard_column_type(struct pgs_arena *a, const char *rel, const char *column,
 				  const char *type, int typmod)
 {

@@ -34,6 +34,7 @@ const char *pgs_guard_sibling(struct pgs_arena *a, const PgQuery__RangeVar *rv, 
 const char *pgs_guard_relation_exists(struct pgs_arena *a, const char *rel);
 const char *pgs_guard_column_exists(struct pgs_arena *a, const char *rel, const char *column);
 const char *pgs_guard_column_not_null(struct pgs_arena *a, const char *rel, const char *column);
+const char *pgs_guard_column_identity(struct pgs_arena *a, const char *rel, const char *column);
 /* The column has type (SQL, e.g. "bigint") and, when typmod >= 0, that typmod. */
 const char *pgs_guard_column_type(struct pgs_arena *a, const char *rel, const char *column,
 				  const char *type, int typmod);

@@ -116,6 +116,7 @@ struct column_constraints {
 	PgQuery__Node **keys; /* UNIQUE, PRIMARY KEY: an index built concurrently */
 	size_t n_keys;
 	bool primary;
+	const PgQuery__Node *identity; /* GENERATED ... AS IDENTITY */
 };
 
 /* false: a constraint the plan can't split off (GENERATED, IDENTITY, ...) */
@@ -156,6 +157,9 @@ static bool sort_constraints(struct pgs_arena *a, const PgQuery__ColumnDef *def,
 			/* fall through */
 		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 			cc->keys[cc->n_keys++] = node;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+			cc->identity = node;
 			break;
 		default:
 			return false;
@@ -298,6 +302,145 @@ static bool plan_column(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 	return true;
 }
 
+/* The integer type a serial type stands for, or NULL when type is not a serial type. */
+static const char *serial_integer(const char *type)
+{
+	static const char *const map[][2] = {
+	    {"smallserial", "int2"}, {"serial2", "int2"}, {"serial", "int4"},
+	    {"serial4", "int4"},     {"bigserial", "int8"}, {"serial8", "int8"},
+	};
+
+	for (size_t i = 0; type && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(type, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* A column that draws its values from a sequence: serial, or an identity column. */
+struct sequence_column {
+	const char *column;
+	PgQuery__TypeName *type;       /* the column's (a serial's integer type) */
+	const PgQuery__Node *identity; /* the GENERATED ... AS IDENTITY constraint, or NULL */
+	PgQuery__RangeVar *sequence;   /* the sequence the plan creates */
+	const char *sequence_sql;      /* its name as SQL */
+};
+
+/* The sequence the plan creates: serial's own, or a helper for an identity column. */
+static void plan_sequence_create(struct pgs_plan *plan, struct pgs_check *ctx,
+				 const struct sequence_column *sc)
+{
+	struct pgs_arena *a = &plan->arena;
+	const PgQuery__Constraint *id = sc->identity ? sc->identity->constraint : NULL;
+	size_t n_opts = id ? id->n_options : 0;
+	PgQuery__Node **opts = pgs_arena_array(a, n_opts + 1, sizeof(*opts));
+	PgQuery__CreateSeqStmt *cs = pgs_arena_alloc(a, sizeof(*cs));
+	PgQuery__CreateSeqStmt init = PG_QUERY__CREATE_SEQ_STMT__INIT;
+	PgQuery__Node *as = pgs_build_option(a, "as");
+	PgQuery__Node *type = pgs_build_node(a);
+	PgQuery__Node *node = pgs_build_node(a);
+	size_t n = 0;
+
+	/* AS the column's type, so minimum and maximum are the column's, as PostgreSQL does */
+	type->node_case = PG_QUERY__NODE__NODE_TYPE_NAME;
+	type->type_name = sc->type;
+	as->def_elem->arg = type;
+	opts[n++] = as;
+	/* the identity's options (START, INCREMENT, ...), but its name: the helper has its own */
+	for (size_t i = 0; i < n_opts; i++)
+		if (id->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM ||
+		    strcmp(id->options[i]->def_elem->defname, "sequence_name") != 0)
+			opts[n++] = id->options[i];
+	*cs = init;
+	cs->sequence = sc->sequence;
+	cs->options = opts;
+	cs->n_options = n;
+	node->node_case = PG_QUERY__NODE__NODE_CREATE_SEQ_STMT;
+	node->create_seq_stmt = cs;
+	pgs_plan_node(plan, ctx, node);
+}
+
+/*
+ * ADD COLUMN c serial / GENERATED ... AS IDENTITY on an existing table
+ * numbers every row under ACCESS EXCLUSIVE (a rewrite). Planned as:
+ *   1. the sequence, the column nullable, DEFAULT nextval(sequence) for new
+ *      rows (serial: the sequence OWNED BY the column)
+ *   2. existing rows numbered from the sequence in batches
+ *   3-5. the NOT NULL sequence
+ *   6. identity: the default dropped, ADD GENERATED ... AS IDENTITY, its
+ *      sequence set past every value the helper gave, the helper dropped
+ * The catalog ends as the original leaves it; existing rows are numbered in
+ * batch order, not in the order of the table's pages.
+ */
+static void plan_sequence_column(struct pgs_plan *plan, struct pgs_check *ctx,
+				 PgQuery__RangeVar *rel, const char *table, struct pgs_table *t,
+				 const char *relation, const PgQuery__AlterTableCmd *cmd,
+				 const struct sequence_column *sc)
+{
+	struct pgs_arena *a = &plan->arena;
+	const char *col = sc->column, *qcol = pgs_quote_ident(a, col);
+	const char *rel_sql = pgs_quote_relation(a, relation);
+	const char *nextval = pgs_arena_printf(a, "nextval(%s::regclass)",
+					       pgs_quote_literal(a, sc->sequence_sql));
+	PgQuery__AlterTableCmd *typed = pgs_arena_alloc(a, sizeof(*typed));
+	PgQuery__ColumnDef *def = pgs_arena_alloc(a, sizeof(*def));
+	PgQuery__Node *def_node = pgs_build_node(a);
+
+	*def = *cmd->def->column_def;
+	def->type_name = sc->type;
+	def_node->node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
+	def_node->column_def = def;
+	*typed = *cmd;
+	typed->def = def_node;
+	PgQuery__Node *add = bare_add_column(a, typed);
+
+	pgs_plan_stage(
+	    plan, PGS_STAGE_TRANSACTIONAL,
+	    pgs_arena_printf(a,
+			     "add %s nullable (instant) with its sequence; new rows get their "
+			     "number from it",
+			     qcol),
+	    pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite", table));
+	plan_sequence_create(plan, ctx, sc);
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel_sql,
+				       qcol, nextval));
+	if (!sc->identity)
+		pgs_plan_text(plan, ctx,
+			      pgs_arena_printf(a, "ALTER SEQUENCE %s OWNED BY %s.%s",
+					       sc->sequence_sql, rel_sql, qcol));
+	pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
+
+	pgs_plan_fill(plan, ctx, t, relation, col, nextval, pgs_arena_printf(a, "%s IS NULL", qcol));
+	not_null_sequence(plan, ctx, rel, table, col, pgs_build_name(a, rel->relname, col, "not_null"),
+			  pgs_arena_printf(a,
+					   "require %s for new rows: every row has a number now; "
+					   "existing rows are checked in the next stage",
+					   qcol));
+	if (!sc->identity)
+		return;
+
+	PgQuery__Node *identity = pgs_build_alter_cmd(
+	    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity, col, pgs_build_copy(a, sc->identity));
+	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
+		       pgs_arena_printf(a,
+					"make %s an identity column, numbering on from where the "
+					"helper sequence stopped, and drop the helper: catalog "
+					"changes only",
+					qcol),
+		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", rel_sql,
+				       qcol));
+	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &identity, 1));
+	pgs_plan_text(plan, ctx,
+		      pgs_arena_printf(a, "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %s)",
+				       pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, col),
+				       nextval));
+	pgs_plan_text(plan, ctx, pgs_arena_printf(a, "DROP SEQUENCE %s", sc->sequence_sql));
+	pgs_plan_marker(plan, pgs_guard_column_identity(a, pgs_guard_rel(a, rel), col));
+}
+
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
@@ -340,8 +483,33 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 		cc.not_null = true;
 	}
 	const PgQuery__AlterTableCmd *column = with_constraints(a, cmd, cc.keep, cc.n_keep);
-	bool planned = plan_column(plan, ctx, rel, table, t, e->relation, column, cc.dflt,
-				   cc.not_null);
+	const char *serial = serial_integer(pgs_type_name_last(def->type_name));
+	bool planned;
+	if (serial || cc.identity) {
+		if (pgs_check_pg_version(ctx) < 12)
+			return false; /* the NOT NULL would scan: no better than as written */
+		struct sequence_column sc = {
+		    .column = col,
+		    .type = serial ? pgs_build_type_name(a, serial) : def->type_name,
+		    .identity = cc.identity,
+		};
+		const char *seq = pgs_build_name(a, rel->relname, col,
+						 cc.identity ? "pgstage_seq" : "seq");
+		if (t && pgs_model_name_taken(pgs_check_model(ctx), t, seq)) {
+			pgs_plan_note(plan, ctx,
+				      "ADD COLUMN %s on %s stays as written: the sequence name %s "
+				      "is taken",
+				      pgs_quote_ident(a, col), table, pgs_quote_ident(a, seq));
+			return false;
+		}
+		sc.sequence = pgs_build_range_var(a, rel->schemaname, seq);
+		sc.sequence_sql = pgs_guard_sibling(a, rel, seq);
+		plan_sequence_column(plan, ctx, rel, table, t, e->relation, column, &sc);
+		planned = true;
+	} else {
+		planned = plan_column(plan, ctx, rel, table, t, e->relation, column, cc.dflt,
+				      cc.not_null);
+	}
 	if (!split || plan->failed)
 		return planned;
 	if (!planned) {

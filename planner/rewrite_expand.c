@@ -404,22 +404,18 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 /* The column's type as a type name, when it is a built-in one without a collation. */
 static PgQuery__TypeName *builtin_type(struct pgs_arena *a, const struct pgs_column *c)
 {
-	PgQuery__TypeName *tn = pgs_arena_alloc(a, sizeof(*tn));
-	PgQuery__TypeName init = PG_QUERY__TYPE_NAME__INIT;
-
 	if (!c->type || c->collation)
 		return NULL;
-	*tn = init;
-	tn->n_names = 1;
-	tn->names = pgs_arena_array(a, 2, sizeof(*tn->names));
-	tn->names[0] = pgs_build_string(a, c->type);
-	tn->typemod = -1;
-	tn->location = -1;
-	if (!pgs_builtin_type(tn))
-		return NULL; /* a domain, enum or other type the name alone may not find */
-	tn->names[1] = tn->names[0];
-	tn->names[0] = pgs_build_string(a, "pg_catalog");
-	tn->n_names = 2;
+	/* the name alone must denote a built-in type: a domain, enum or other type
+	 * of that name may come first on the search path */
+	PgQuery__TypeName probe = PG_QUERY__TYPE_NAME__INIT;
+	PgQuery__Node *name = pgs_build_string(a, c->type);
+	probe.names = &name;
+	probe.n_names = 1;
+	probe.typemod = -1;
+	if (!pgs_builtin_type(&probe))
+		return NULL;
+	PgQuery__TypeName *tn = pgs_build_type_name(a, c->type);
 	tn->n_typmods = (size_t)c->n_mods;
 	tn->typmods = pgs_arena_array(a, c->n_mods ? (size_t)c->n_mods : 1, sizeof(*tn->typmods));
 	for (int i = 0; i < c->n_mods; i++)
