@@ -988,6 +988,18 @@ static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 	char kind = cs->partspec ? 'p' : 'r';
 	struct pgs_table *t = add_table(model, cs->relation, kind);
 
+	if (cs->partspec && cs->partspec->strategy) {
+		const PgQuery__PartitionSpec *ps = cs->partspec;
+		t->partition_strategy = ps->strategy[0];
+		if (ps->n_part_params == 1 &&
+		    ps->part_params[0]->node_case == PG_QUERY__NODE__NODE_PARTITION_ELEM &&
+		    ps->part_params[0]->partition_elem->name &&
+		    !ps->part_params[0]->partition_elem->n_collation &&
+		    !ps->part_params[0]->partition_elem->n_opclass)
+			t->partition_column =
+			    pgs_arena_strdup(&model->arena, ps->part_params[0]->partition_elem->name);
+	}
+
 	if (cs->partbound && cs->n_inh_relations == 1 &&
 	    cs->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
 		t->parent = pgs_model_key(model, cs->inh_relations[0]->range_var);
@@ -1371,6 +1383,8 @@ static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 			map_column(t, i);
 		}
 		rename_in_constraints(model, t, rs->subname, rs->newname);
+		if (t->partition_column && strcmp(t->partition_column, rs->subname) == 0)
+			t->partition_column = pgs_arena_strdup(&model->arena, rs->newname);
 	} else if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
 		struct pgs_constraint *c = pgs_table_constraint(t, rs->subname);
 		if (c) {

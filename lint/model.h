@@ -76,6 +76,10 @@ struct pgs_table {
 	char kind;	    /* 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view,
 			     * 'f' foreign table */
 	const char *parent; /* partitions: the parent's key */
+	/* partitioned tables: 'r' range, 'l' list, 'h' hash; and the key's column
+	 * when the key is that one plain column (NULL: an expression, several) */
+	char partition_strategy;
+	const char *partition_column;
 	bool is_default_partition;
 	const char **inherits; /* INHERITS parents (partitions have parent instead) */
 	size_t n_inherits;

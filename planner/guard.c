@@ -78,6 +78,14 @@ const char *pgs_guard_index_valid(struct pgs_arena *a, const char *index)
 				lit(a, index));
 }
 
+const char *pgs_guard_partition_of(struct pgs_arena *a, const char *part, const char *parent)
+{
+	return pgs_arena_printf(a,
+				"EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = "
+				"to_regclass(%s) AND inhparent = to_regclass(%s))",
+				lit(a, part), lit(a, parent));
+}
+
 const char *pgs_guard_trigger_exists(struct pgs_arena *a, const char *rel, const char *name)
 {
 	return pgs_arena_printf(a,

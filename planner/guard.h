@@ -41,6 +41,7 @@ const char *pgs_guard_column_type(struct pgs_arena *a, const char *rel, const ch
 const char *pgs_guard_constraint_exists(struct pgs_arena *a, const char *rel, const char *name);
 const char *pgs_guard_constraint_valid(struct pgs_arena *a, const char *rel, const char *name);
 const char *pgs_guard_index_valid(struct pgs_arena *a, const char *index);
+const char *pgs_guard_partition_of(struct pgs_arena *a, const char *part, const char *parent);
 const char *pgs_guard_trigger_exists(struct pgs_arena *a, const char *rel, const char *name);
 
 const char *pgs_guard_not(struct pgs_arena *a, const char *p);

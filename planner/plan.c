@@ -9,6 +9,7 @@
 #include "lint/lexer.h"
 #include "lint/quote.h"
 #include "lint/rule.h"
+#include "planner/build.h"
 #include "planner/deparse.h"
 #include "planner/down.h"
 #include "planner/guard.h"
@@ -143,6 +144,21 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 	pgs_plan_sql(plan, ctx, sql, false);
 }
 
+const char *pgs_plan_expr_sql(struct pgs_plan *plan, PgQuery__Node *expr)
+{
+	struct pgs_error err;
+	const char *select = pgs_deparse(&plan->arena, pgs_build_select(&plan->arena, expr), &err);
+
+	if (!select || strncmp(select, "SELECT ", 7) != 0) {
+		if (!plan->failed) {
+			plan->error = err;
+			plan->failed = true;
+		}
+		return NULL;
+	}
+	return select + 7;
+}
+
 void pgs_plan_mark_kept(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
@@ -252,6 +268,7 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
 	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
+	    pgs_rewrite_attach_partition(plan, ctx) ||
 	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
 	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
 		return;
@@ -326,7 +343,8 @@ const struct pgs_effect *pgs_plan_step_danger(const struct pgs_plan_stage *st, s
 		return NULL;
 	for (size_t e = 0; e < step->n_effects; e++) {
 		const struct pgs_effect *fx = &step->effects[e];
-		if (fx->is_new || (!fx->rewrite && !fx->scan))
+		if (fx->is_new || (!fx->rewrite && !fx->scan) ||
+		    (step->spared_scans && !fx->rewrite && fx->assumed))
 			continue;
 		enum pgs_lock lock = held_before(st, k, fx->relation);
 		if (fx->lock > lock)

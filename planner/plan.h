@@ -38,6 +38,9 @@ struct pgs_plan_step {
 	/* generated, but holds the user's own actions as written (the other actions
 	 * of a split ALTER TABLE): like verbatim steps, noted when they stay unsafe */
 	bool kept;
+	/* validated CHECKs the plan added before it spare its scans (ATTACH
+	 * PARTITION, proven by the plan proof), which the effects can only assume */
+	bool spared_scans;
 	const char *path;     /* where it came from */
 	struct pgs_span origin;
 	unsigned line;
@@ -160,6 +163,9 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
  */
 void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql);
 
+/* An expression as SQL text; NULL (the plan failed) when it can't be deparsed. */
+const char *pgs_plan_expr_sql(struct pgs_plan *plan, PgQuery__Node *expr);
+
 /* Mark the last step added as kept (see pgs_plan_step.kept). */
 void pgs_plan_mark_kept(struct pgs_plan *plan, struct pgs_check *ctx);
 
@@ -253,6 +259,7 @@ bool pgs_rewrite_unique(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_column(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_attach_partition(struct pgs_plan *plan, struct pgs_check *ctx);
 
 /*
  * A checkpoint stage before a statement that drops or renames a table or

@@ -262,15 +262,10 @@ static bool plan_column(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 			     add.cause != PGS_CAUSE_DEFAULT_BEFORE_11))
 		return false;
 
-	struct pgs_error err;
 	const char *col = cmd->def->column_def->colname;
-	const char *select = pgs_deparse(a, pgs_build_select(a, dflt), &err);
-	if (!select || strncmp(select, "SELECT ", 7) != 0) {
-		plan->error = err;
-		plan->failed = true;
+	const char *expr = pgs_plan_expr_sql(plan, dflt);
+	if (!expr)
 		return true;
-	}
-	const char *expr = select + 7;
 
 	/* 1: the column, empty; the default for new rows */
 	PgQuery__Node *bare = bare_add_column(a, cmd);

@@ -127,22 +127,6 @@ static bool bare_refs(void *data, const PgQuery__Node *n)
 	return true;
 }
 
-/* An expression as SQL text. */
-static const char *expr_sql(struct pgs_plan *plan, PgQuery__Node *expr)
-{
-	struct pgs_error err;
-	const char *select = pgs_deparse(&plan->arena, pgs_build_select(&plan->arena, expr), &err);
-
-	if (!select || strncmp(select, "SELECT ", 7) != 0) {
-		if (!plan->failed) {
-			plan->error = err;
-			plan->failed = true;
-		}
-		return NULL;
-	}
-	return select + 7;
-}
-
 /* One column's expand/contract. */
 struct expand {
 	PgQuery__RangeVar *rel;
@@ -200,10 +184,10 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 				     : pgs_quote_ident(a, sync);
 	const char *rel_sql = pgs_quote_relation(a, x->relation);
 
-	const char *backfill_expr = expr_sql(plan, x->value);
+	const char *backfill_expr = pgs_plan_expr_sql(plan, x->value);
 	PgQuery__Node *row_value = pgs_build_copy(a, x->value);
 	pgs_walk(row_value, qualify_with_new, a);
-	const char *trigger_expr = expr_sql(plan, row_value);
+	const char *trigger_expr = pgs_plan_expr_sql(plan, row_value);
 	if (!backfill_expr || !trigger_expr)
 		return;
 
