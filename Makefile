@@ -35,7 +35,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live unit golden cli-tests unknowns scaling integration integrations \
+.PHONY: all deps check check-live plan-versions unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -79,7 +79,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests unknowns scaling install-check integrations \
-	pgdata-check integration plan-files-pg $(CHECK_FUZZ)
+	pgdata-check integration plan-versions plan-files-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -118,6 +118,11 @@ integration: $(BIN) $(INTEGRATION_BIN)
 check-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@PGS_LIVE_ROWS=$${PGS_LIVE_ROWS:-1000000} PGSTAGE=./$(BIN) tests/pg/with-cluster.sh \
 		tests/run-integration.sh $(BUILD)/tests/integration/test_plan_live
+
+# the version-specific plan fixtures proven on servers of their versions (fetched from npm)
+plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live
+	@PGSTAGE=./$(BIN) tests/plan-versions.sh $(BUILD)/tests/integration/test_plan_proof \
+		$(BUILD)/tests/integration/test_plan_live
 
 # the files of every plan layout, applied as their tools apply them, on a real server
 plan-files-pg: $(BIN)

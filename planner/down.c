@@ -126,7 +126,9 @@ static PgQuery__Constraint *added_earlier(struct pgs_arena *a, const struct step
 		const struct pgs_plan_stage *st = &at->plan->stages[i];
 		size_t end = i == at->stage ? at->step : st->n_steps;
 		for (size_t k = end; k-- > 0;) {
-			PgQuery__Node *n = pgs_plan_parse_one(a, st->steps[k].sql);
+			const struct pgs_plan_step *step = &st->steps[k];
+			PgQuery__Node *n =
+			    pgs_plan_parse_one(a, step->stand_in ? step->stand_in : step->sql);
 			if (!n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
 			    !same_relation(n->alter_table_stmt->relation, rel))
 				continue;
@@ -235,8 +237,8 @@ static PgQuery__Node *inverse_alter(struct pgs_arena *a, const struct step_ref *
 static PgQuery__Node *inverse(struct pgs_arena *a, const struct step_ref *at, bool concurrent,
 			      enum inverse *kind)
 {
-	const char *sql = at->plan->stages[at->stage].steps[at->step].sql;
-	PgQuery__Node *n = pgs_plan_parse_one(a, sql);
+	const struct pgs_plan_step *step = &at->plan->stages[at->stage].steps[at->step];
+	PgQuery__Node *n = pgs_plan_parse_one(a, step->stand_in ? step->stand_in : step->sql);
 
 	*kind = INV_CANNOT;
 	if (!n)

@@ -129,6 +129,14 @@ void pgs_plan_sql(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
 	}
 }
 
+void pgs_plan_sql_stand_in(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
+			   const char *stand_in)
+{
+	pgs_plan_sql(plan, ctx, sql, false);
+	struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+	st->steps[st->n_steps - 1].stand_in = pgs_arena_strdup(&plan->arena, stand_in);
+}
+
 void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__Node *node)
 {
 	struct pgs_error err;

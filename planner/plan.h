@@ -30,6 +30,11 @@ enum pgs_stage_kind {
 
 struct pgs_plan_step {
 	const char *sql;      /* without the final semicolon */
+	/* SQL of a newer PostgreSQL than the grammar pgstage parses (15): a
+	 * statement that grammar parses and that does the same to the catalog as
+	 * far as pgstage models it, read in sql's place to compute effects and
+	 * down migrations; NULL when sql itself parses */
+	const char *stand_in;
 	bool verbatim;        /* copied from the input (comments kept) */
 	/* re-runs (planner/guard.h): a marker of the statement having run, and
 	 * whether running it again after it succeeded is harmless */
@@ -214,10 +219,47 @@ void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_tabl
 void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 		       const char *table, const char *name, bool fk);
 
+/* Add SQL the PostgreSQL 15 grammar can't parse, with its stand_in (see pgs_plan_step). */
+void pgs_plan_sql_stand_in(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql,
+			   const char *stand_in);
+
 /*
- * The last stage of the NOT NULL sequence: SET NOT NULL on cols (proven by the
- * validated CHECKs named checks, so no scan on PostgreSQL 12+; before 12 it
- * scans, which a note says), then DROP those CHECKs.
+ * The NOT NULL sequence (planner/not_null.c): make columns NOT NULL without
+ * scanning the table under a lock that blocks writes. Before PostgreSQL 18 a
+ * helper CHECK (c IS NOT NULL) is added NOT VALID, validated, then SET NOT
+ * NULL (which it spares the scan on 12+) and the CHECK dropped. On 18+ the
+ * NOT NULL constraint itself is added NOT VALID and validated.
+ */
+
+/* Whether the target version adds NOT NULL constraints NOT VALID (18+). */
+bool pgs_plan_native_not_null(struct pgs_check *ctx);
+
+/*
+ * The name of what makes col of relname NOT NULL in the meantime: 18+, the
+ * NOT NULL constraint under PostgreSQL's own name for it; before, a helper
+ * CHECK named apart from that name (a plan for 15 run on 18 must not collide).
+ */
+const char *pgs_plan_not_null_name(struct pgs_plan *plan, struct pgs_check *ctx,
+				   const char *relname, const char *col);
+
+/* A step in the current stage: cols[i] NOT NULL NOT VALID, named names[i]. */
+void pgs_plan_not_null_not_valid(struct pgs_plan *plan, struct pgs_check *ctx,
+				 PgQuery__RangeVar *rel, const char **cols, const char **names,
+				 size_t n);
+
+/*
+ * The whole sequence for cols of rel: a stage (why) adding them NOT VALID,
+ * a VALIDATE stage for each, then (before 18) the SET NOT NULL stage.
+ */
+void pgs_plan_not_null_sequence(struct pgs_plan *plan, struct pgs_check *ctx,
+				PgQuery__RangeVar *rel, const char *table, const char **cols,
+				size_t n, const char *why);
+
+/*
+ * The sequence's last stage before 18: SET NOT NULL on cols (proven by the
+ * validated CHECKs named checks, so no scan on 12+; before 12 it scans,
+ * which a note says), then DROP those CHECKs. Nothing on 18+, where the
+ * VALIDATE made them NOT NULL.
  */
 void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			   const char *table, const char **cols, const char **checks, size_t n);

@@ -55,7 +55,7 @@ static struct text plan_text(struct pgs_plan *plan, struct pgs_plan_step ***step
 		for (size_t s = 0; s < st->n_steps; s++, k++) {
 			(*steps)[k] = &st->steps[s];
 			(*starts)[k] = (uint32_t)t.len;
-			append(a, &t, st->steps[s].sql);
+			append(a, &t, st->steps[s].stand_in ? st->steps[s].stand_in : st->steps[s].sql);
 			append(a, &t, ";\n");
 		}
 		if (txn)

@@ -164,7 +164,8 @@ static const char *slug(struct pgs_arena *a, const struct pgs_plan_stage *st)
 {
 	if (st->kind == PGS_STAGE_BACKFILL)
 		return "backfill";
-	PgQuery__Node *n = pgs_plan_parse_one(a, st->steps[0].sql);
+	const struct pgs_plan_step *first = &st->steps[0];
+	PgQuery__Node *n = pgs_plan_parse_one(a, first->stand_in ? first->stand_in : first->sql);
 	if (!n)
 		return leading_words(a, st->steps[0].sql);
 	switch (n->node_case) {

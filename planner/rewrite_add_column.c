@@ -5,18 +5,18 @@
  * rewrites and the same plan applies to any default):
  *   1. ADD COLUMN c type; SET DEFAULT (new rows)
  *   2. backfill existing rows in batches, each its own transaction
- *   3. CHECK (c IS NOT NULL) NOT VALID (only for NOT NULL)
- *   4. VALIDATE the check              (only for NOT NULL)
- *   5. SET NOT NULL, DROP the check     (only for NOT NULL)
+ *   3-5. only for NOT NULL: the NOT NULL sequence (planner/not_null.c):
+ *        CHECK (c IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL, DROP the
+ *        check (18+: the NOT NULL constraint NOT VALID, VALIDATE)
  *
- * The CHECK comes after the backfill: a NOT VALID check still applies to
+ * The NOT VALID constraint comes after the backfill: it still applies to
  * every row written, so before the backfill every update of a row not yet
  * filled would fail (old code does not write c).
  *
  * NOT NULL without a default (fails on a table with rows):
  *   1. ADD COLUMN c type, nullable
  *   2. checkpoint: the application writes c and fills existing rows
- *   3. CHECK (c IS NOT NULL) NOT VALID; 4. VALIDATE; 5. SET NOT NULL, DROP the check
+ *   3-5. the NOT NULL sequence
  */
 #include <string.h>
 
@@ -29,28 +29,6 @@
 #include "planner/deparse.h"
 #include "planner/guard.h"
 #include "planner/plan.h"
-
-/*
- * The NOT NULL sequence once every row has a value: CHECK (col IS NOT NULL)
- * NOT VALID in a brief stage of its own, VALIDATE it, then SET NOT NULL
- * (without a scan on 12+) and drop the check.
- */
-static void not_null_sequence(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-			      const char *table, const char *col, const char *check,
-			      const char *why)
-{
-	struct pgs_arena *a = &plan->arena;
-	PgQuery__Node *chk =
-	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-				pgs_build_check(a, check, pgs_build_is_not_null(a, col), true));
-
-	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL, why,
-		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
-	pgs_plan_marker(plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, rel), check));
-	pgs_plan_validate(plan, ctx, rel, table, check, false);
-	pgs_plan_set_not_null(plan, ctx, rel, table, &col, &check, 1);
-}
 
 /* ADD COLUMN as written minus its DEFAULT and NOT NULL: instant, no rewrite. */
 static PgQuery__Node *bare_add_column(struct pgs_arena *a, const PgQuery__AlterTableCmd *cmd)
@@ -80,7 +58,6 @@ static void plan_required_column(struct pgs_plan *plan, struct pgs_check *ctx,
 {
 	struct pgs_arena *a = &plan->arena;
 	const char *col = cmd->def->column_def->colname;
-	const char *check = pgs_build_name(a, rel->relname, col, "not_null");
 	PgQuery__Node *add = bare_add_column(a, cmd);
 
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
@@ -98,11 +75,11 @@ static void plan_required_column(struct pgs_plan *plan, struct pgs_check *ctx,
 					"next stages fail while a row has none",
 					pgs_quote_ident(a, col), table),
 		       NULL);
-	not_null_sequence(plan, ctx, rel, table, col, check,
-			  pgs_arena_printf(a,
-					   "require %s for new rows; existing rows are checked "
-					   "in the next stage",
-					   pgs_quote_ident(a, col)));
+	pgs_plan_not_null_sequence(plan, ctx, rel, table, &col, 1,
+				   pgs_arena_printf(a,
+						    "require %s for new rows; existing rows are "
+						    "checked in the next stage",
+						    pgs_quote_ident(a, col)));
 }
 
 /* A column's constraints, sorted by how the plan adds them. */
@@ -288,8 +265,8 @@ static bool plan_column(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 
 	/* 3-5: NOT NULL without a scan under ACCESS EXCLUSIVE, once every row has a value */
 	if (not_null)
-		not_null_sequence(
-		    plan, ctx, rel, table, col, pgs_build_name(a, rel->relname, col, "not_null"),
+		pgs_plan_not_null_sequence(
+		    plan, ctx, rel, table, &col, 1,
 		    pgs_arena_printf(a,
 				     "require %s for new rows: every row has a value now; "
 				     "existing rows are checked in the next stage",
@@ -407,11 +384,11 @@ static void plan_sequence_column(struct pgs_plan *plan, struct pgs_check *ctx,
 	pgs_plan_marker(plan, pgs_guard_column_exists(a, pgs_guard_rel(a, rel), col));
 
 	pgs_plan_fill(plan, ctx, t, relation, col, nextval, pgs_arena_printf(a, "%s IS NULL", qcol));
-	not_null_sequence(plan, ctx, rel, table, col, pgs_build_name(a, rel->relname, col, "not_null"),
-			  pgs_arena_printf(a,
-					   "require %s for new rows: every row has a number now; "
-					   "existing rows are checked in the next stage",
-					   qcol));
+	pgs_plan_not_null_sequence(plan, ctx, rel, table, &col, 1,
+				   pgs_arena_printf(a,
+						    "require %s for new rows: every row has a number "
+						    "now; existing rows are checked in the next stage",
+						    qcol));
 	if (!sc->identity)
 		return;
 

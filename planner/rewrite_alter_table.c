@@ -3,8 +3,10 @@
  * lock are split so the scan runs under SHARE UPDATE EXCLUSIVE instead.
  *
  *   ADD FOREIGN KEY / CHECK   ->  ADD ... NOT VALID; then VALIDATE CONSTRAINT
- *   SET NOT NULL (12+)        ->  ADD CHECK (c IS NOT NULL) NOT VALID; VALIDATE;
- *                                 SET NOT NULL (no scan); DROP the check
+ *   SET NOT NULL (12+)        ->  the NOT NULL sequence (planner/not_null.c):
+ *                                 ADD CHECK (c IS NOT NULL) NOT VALID; VALIDATE;
+ *                                 SET NOT NULL (no scan); DROP the check (18+:
+ *                                 ADD ... NOT NULL c NOT VALID; VALIDATE)
  *
  * The other actions of the statement stay together in the first stage.
  */
@@ -107,62 +109,6 @@ void pgs_plan_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Ra
 	st->marker = pgs_guard_constraint_valid(a, pgs_guard_rel(a, rel), name);
 }
 
-void pgs_plan_set_not_null_steps(struct pgs_plan *plan, struct pgs_check *ctx,
-				 PgQuery__RangeVar *rel, const char *table, const char **cols,
-				 const char **checks, size_t n)
-{
-	struct pgs_arena *a = &plan->arena;
-	PgQuery__Node **set = pgs_arena_array(a, n, sizeof(*set));
-	PgQuery__Node **drop = pgs_arena_array(a, n, sizeof(*drop));
-
-	for (size_t i = 0; i < n; i++) {
-		set[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull, cols[i],
-					     NULL);
-		drop[i] = pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint,
-					      checks[i], NULL);
-	}
-	/* two statements: in one, DROP CONSTRAINT would run before the NOT NULL check
-	 * (ALTER TABLE drops in an earlier pass) and the scan would be back */
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, set, n));
-	if (pgs_check_pg_version(ctx) < 12) {
-		/* the user's NOT NULL, with the scan no rewrite avoids before 12 */
-		pgs_plan_mark_kept(plan, ctx);
-		pgs_plan_note(
-		    plan, ctx,
-		    "before PostgreSQL 12 SET NOT NULL scans %s under ACCESS EXCLUSIVE even "
-		    "with a valid CHECK (PostgreSQL 12+ skips the scan)",
-		    table);
-	}
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, drop, n));
-}
-
-void pgs_plan_set_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-			   const char *table, const char **cols, const char **checks, size_t n)
-{
-	if (pgs_check_pg_version(ctx) < 12)
-		pgs_plan_stage(
-		    plan, PGS_STAGE_TRANSACTIONAL,
-		    "SET NOT NULL, then drop the CHECK: before PostgreSQL 12 SET NOT NULL "
-		    "scans even with a valid CHECK",
-		    pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s during a full scan",
-				     table));
-	else
-		pgs_plan_stage(
-		    plan, PGS_STAGE_TRANSACTIONAL,
-		    "SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL "
-		    "12+); the CHECK is then dropped",
-		    pgs_arena_printf(&plan->arena, "ACCESS EXCLUSIVE on %s, brief: no scan",
-				     table));
-	pgs_plan_set_not_null_steps(plan, ctx, rel, table, cols, checks, n);
-	const char *marker = NULL;
-	for (size_t i = 0; i < n; i++)
-		marker =
-		    pgs_guard_and(&plan->arena, marker,
-				  pgs_guard_column_not_null(
-				      &plan->arena, pgs_guard_rel(&plan->arena, rel), cols[i]));
-	pgs_plan_marker(plan, marker);
-}
-
 bool pgs_rewrite_alter_table(struct pgs_plan *plan, struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
@@ -229,15 +175,21 @@ bool pgs_plan_split_alter(struct pgs_plan *plan, struct pgs_check *ctx,
 			    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL, def);
 			validate[n_validate++] = name;
 		} else {
-			const char *check = pgs_build_name(a, relname, cmd->name, "not_null");
-			first[n_first++] = pgs_build_alter_cmd(
-			    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-			    pgs_build_check(a, check, pgs_build_is_not_null(a, cmd->name), true));
+			const char *check = pgs_plan_not_null_name(plan, ctx, relname, cmd->name);
+			/* 18+: a NOT NULL constraint, in a statement of its own (newer syntax) */
+			if (!pgs_plan_native_not_null(ctx))
+				first[n_first++] = pgs_build_alter_cmd(
+				    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
+				    pgs_build_check(a, check, pgs_build_is_not_null(a, cmd->name),
+						    true));
 			validate[n_validate++] = check;
 			not_null_cols[n_not_null] = cmd->name;
 			not_null_checks[n_not_null++] = check;
 		}
 	}
+	size_t n_kept = 0;
+	for (size_t i = 0; i < n; i++)
+		n_kept += what[i] == KEEP;
 
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 		       "add the constraints NOT VALID: the check of existing rows moves to the "
@@ -245,11 +197,16 @@ bool pgs_plan_split_alter(struct pgs_plan *plan, struct pgs_check *ctx,
 		       pgs_arena_printf(a, "%s on %s%s, brief: no scan",
 					fk ? "SHARE ROW EXCLUSIVE or stronger" : "ACCESS EXCLUSIVE",
 					table, fk ? " and the referenced table" : ""));
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, first, n_first));
+	if (n_first) {
+		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, as->relation, first, n_first));
+		if (n_kept) /* the user's other actions ride along as written */
+			pgs_plan_mark_kept(plan, ctx);
+	}
+	if (n_not_null && pgs_plan_native_not_null(ctx))
+		pgs_plan_not_null_not_valid(plan, ctx, as->relation, not_null_cols,
+					    not_null_checks, n_not_null);
 	pgs_plan_marker(
 	    plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, as->relation), validate[0]));
-	if (n_first > n_validate) /* the user's other actions ride along as written */
-		pgs_plan_mark_kept(plan, ctx);
 
 	for (size_t i = 0; i < n_validate; i++)
 		pgs_plan_validate(plan, ctx, as->relation, table, validate[i], fk);

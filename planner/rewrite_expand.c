@@ -13,9 +13,10 @@
  *   goes.
  *
  * Stages: 1. ADD the new column, the trigger, CHECK (new IS NOT NULL) NOT
- * VALID if c is NOT NULL; 2. backfill; 3. VALIDATE; 4. checkpoint; 5. drop
- * the trigger, [swap the names,] SET NOT NULL (proven by the check on 12+),
- * drop the check and the old column.
+ * VALID if c is NOT NULL (18+: the NOT NULL constraint NOT VALID); 2.
+ * backfill; 3. VALIDATE; 4. checkpoint; 5. drop the trigger, [swap the
+ * names,] drop the old column, SET NOT NULL (proven by the check on 12+) and
+ * drop the check (18+: the constraint takes the old one's name).
  *
  * Only plain columns: no default, not in an index or constraint, on a table
  * without children, that no foreign key references; otherwise the statement
@@ -177,7 +178,12 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	bool not_null = pgs_table_column(x->table, col)->not_null;
 	const char *old_col = pgs_build_name(a, col, NULL, "pgstage_old");
 	const char *sync = pgs_build_name(a, rel->relname, col, "pgstage_sync");
-	const char *check = pgs_build_name(a, rel->relname, x->swap ? col : new_col, "not_null");
+	/* 18+: the new column's own NOT NULL constraint, renamed at the end to the
+	 * name the old column's has (which the original statement keeps) */
+	bool native = pgs_plan_native_not_null(ctx);
+	const char *check =
+	    native ? pgs_build_name(a, rel->relname, new_col, "not_null")
+		   : pgs_plan_not_null_name(plan, ctx, rel->relname, x->swap ? col : new_col);
 	const char *schema = rel->schemaname && *rel->schemaname ? rel->schemaname : NULL;
 	const char *sync_fn = schema ? pgs_arena_printf(a, "%s.%s", pgs_quote_ident(a, schema),
 							pgs_quote_ident(a, sync))
@@ -226,12 +232,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 				       pgs_quote_ident(a, sync), rel_sql, sync_fn));
 	/* a NOT VALID check applies to rows written from now on: the trigger fills
 	 * the new column in every one of them */
-	if (not_null) {
-		PgQuery__Node *chk = pgs_build_alter_cmd(
-		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-		    pgs_build_check(a, check, pgs_build_is_not_null(a, new_col), true));
-		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &chk, 1));
-	}
+	if (not_null)
+		pgs_plan_not_null_not_valid(plan, ctx, rel, &new_col, &check, 1);
 	const char *rel_guard = pgs_guard_rel(a, rel);
 	pgs_plan_marker(plan, pgs_guard_column_exists(a, rel_guard, new_col));
 
@@ -273,11 +275,19 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 		final = col;
 		drop = old_col;
 	}
-	if (not_null)
-		pgs_plan_set_not_null_steps(plan, ctx, rel, table, &final, &check, 1);
+	/* the old column (and on 18+ its NOT NULL constraint) goes first: its
+	 * constraint's name is free then */
 	PgQuery__Node *drop_old =
 	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, drop, NULL);
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &drop_old, 1));
+	const char *kept_name = pgs_build_name(a, rel->relname, col, "not_null");
+	if (not_null && !native)
+		pgs_plan_set_not_null_steps(plan, ctx, rel, table, &final, &check, 1);
+	else if (not_null && strcmp(check, kept_name) != 0)
+		pgs_plan_text(plan, ctx,
+			      pgs_arena_printf(a, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
+					       rel_sql, pgs_quote_ident(a, check),
+					       pgs_quote_ident(a, kept_name)));
 	pgs_plan_marker(plan, x->swapped);
 	/* what changes besides the schema: SELECT * and INSERT without a column
 	 * list see the columns in another order */

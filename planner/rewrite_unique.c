@@ -4,8 +4,8 @@
  *
  *   1. the statement's other actions, if any (transactional)
  *   2. CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS n ON t (cols) ...
- *   3. PRIMARY KEY on nullable columns (12+): CHECK (c IS NOT NULL) NOT VALID,
- *      VALIDATE, SET NOT NULL (no scan), drop the check
+ *   3. PRIMARY KEY on nullable columns (12+): the NOT NULL sequence
+ *      (planner/not_null.c)
  *   4. ALTER TABLE t ADD CONSTRAINT n UNIQUE | PRIMARY KEY USING INDEX n
  *
  * The user's own ADD PRIMARY KEY USING INDEX i gets step 3 for i's nullable
@@ -147,25 +147,9 @@ static size_t nullable_key_columns(struct pgs_arena *a, struct pgs_table *t,
 static void plan_not_null(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			  const char *table, const char **cols, size_t n)
 {
-	struct pgs_arena *a = &plan->arena;
-	const char **checks = pgs_arena_array(a, n, sizeof(*checks));
-	PgQuery__Node **add = pgs_arena_array(a, n, sizeof(*add));
-
-	for (size_t i = 0; i < n; i++) {
-		checks[i] = pgs_build_name(a, rel->relname, cols[i], "not_null");
-		add[i] = pgs_build_alter_cmd(
-		    a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint, NULL,
-		    pgs_build_check(a, checks[i], pgs_build_is_not_null(a, cols[i]), true));
-	}
-	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
-		       "the primary key's columns must be NOT NULL: add CHECK (c IS NOT NULL) NOT "
-		       "VALID, so the scan moves to the next stage",
-		       pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no scan", table));
-	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, add, n));
-	pgs_plan_marker(plan, pgs_guard_constraint_exists(a, pgs_guard_rel(a, rel), checks[0]));
-	for (size_t i = 0; i < n; i++)
-		pgs_plan_validate(plan, ctx, rel, table, checks[i], false);
-	pgs_plan_set_not_null(plan, ctx, rel, table, cols, checks, n);
+	pgs_plan_not_null_sequence(plan, ctx, rel, table, cols, n,
+				   "the primary key's columns must be NOT NULL: NOT VALID first, "
+				   "so the check of existing rows moves to the next stage");
 }
 
 /* Why the statement stays as written, or NULL when it can be planned. */

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,12 +37,38 @@ int pgt_exec(PGconn *conn, const char *sql)
 	return rc;
 }
 
+int pgt_drop_database(PGconn *admin, const char *dbname)
+{
+	char sql[512];
+
+	if (PQserverVersion(admin) >= 130000) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+		return pgt_exec(admin, sql);
+	}
+	/* before 13: end its sessions first; a terminated one takes a moment to go */
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' "
+		 "AND pid <> pg_backend_pid()",
+		 dbname);
+	if (pgt_exec(admin, sql) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
+	for (int i = 0; i < 100; i++) {
+		PGresult *r = PQexec(admin, sql);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (ok)
+			return 0;
+		usleep(50 * 1000);
+	}
+	return pgt_exec(admin, sql);
+}
+
 int pgt_create_copy(PGconn *admin, const char *template_db, const char *dbname)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-	if (pgt_exec(admin, sql) != 0)
+	if (pgt_drop_database(admin, dbname) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", dbname, template_db);
 	return pgt_exec(admin, sql);
@@ -49,10 +76,7 @@ int pgt_create_copy(PGconn *admin, const char *template_db, const char *dbname)
 
 void pgt_drop_db(PGconn *admin, const char *dbname)
 {
-	char sql[256];
-
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-	(void)pgt_exec(admin, sql);
+	(void)pgt_drop_database(admin, dbname);
 }
 
 enum pgs_lock pgt_lock_from_pg(const char *mode)

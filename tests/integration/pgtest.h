@@ -25,6 +25,9 @@ PGconn *pgt_connect(const char *dbname, const char *application_name);
 /* Run sql expecting success (rows or not); prints the error and returns -1 on failure. */
 int pgt_exec(PGconn *conn, const char *sql);
 
+/* DROP DATABASE IF EXISTS dbname, ending its sessions first (any server version). */
+int pgt_drop_database(PGconn *admin, const char *dbname);
+
 /*
  * Make dbname a fresh copy of template_db (dropping any earlier database of
  * that name) through the admin connection. 0, or -1 after printing why.

@@ -339,13 +339,16 @@ static const char *const catalog_parts[] = {
     " SELECT format('column %s.%I %s%s%s%s%s%s', c.oid::regclass, a.attname,"
     "        format_type(a.atttypid, a.atttypmod),"
     "        CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
-    "        CASE WHEN a.attgenerated = 's' THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
+    /* columns PostgreSQL 11 lacks (attgenerated, 12) read through to_jsonb */
+    "        CASE WHEN to_jsonb(a)->>'attgenerated' = 's'"
+    "             THEN ' GENERATED ' || pg_get_expr(d.adbin, d.adrelid)"
     "             WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)"
     "             ELSE '' END,"
     "        CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN"
     "             ' IDENTITY BY DEFAULT' ELSE '' END,"
     "        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
-    "             THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,"
+    "             THEN ' COLLATE ' || (SELECT quote_ident(l.collname) FROM pg_collation l"
+    "                                   WHERE l.oid = a.attcollation) ELSE '' END,"
     "        CASE WHEN a.attstattarget >= 0 THEN ' STATISTICS ' || a.attstattarget ELSE '' END)"
     "   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     "   JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
@@ -507,4 +510,29 @@ void pgf_group_close(struct pgf_group *g)
 	g->admin = NULL;
 	if (*g->tmpdir)
 		(void)rmdir(g->tmpdir);
+}
+
+int pgf_server_major(void)
+{
+	PGconn *conn = PQconnectdb("");
+	int version = PQstatus(conn) == CONNECTION_OK ? PQserverVersion(conn) : 0;
+
+	PQfinish(conn);
+	return version / 10000;
+}
+
+int pgf_fixture_pg_version(const struct pgf_fixture *fx)
+{
+	for (int i = 0; i < fx->n_args; i++) {
+		if (strcmp(fx->args[i], "--pg-version") == 0 && i + 1 < fx->n_args)
+			return atoi(fx->args[i + 1]);
+		if (starts(fx->args[i], "--pg-version="))
+			return atoi(fx->args[i] + 13);
+	}
+	return 15;
+}
+
+bool pgf_selected(const struct pgf_fixture *fx, const char *only, int server_major)
+{
+	return (!only || strstr(fx->name, only)) && pgf_fixture_pg_version(fx) == server_major;
 }

@@ -86,6 +86,19 @@ int pgf_load(struct pgf_fixture *fx, const char *path);
 /* Load every fixture of the glob but the context_*.sql files; how many (at most max). */
 size_t pgf_find(const char *pattern, struct pgf_fixture *fixtures, size_t max);
 
+/* The major version of the server PGHOST etc. point at; 0 when it can't be reached. */
+int pgf_server_major(void);
+
+/* The version the fixture is about: its --pg-version (15, pgstage's default, without). */
+int pgf_fixture_pg_version(const struct pgf_fixture *fx);
+
+/*
+ * Whether the fixture runs on this server: it is about the server's major
+ * version (make plan-versions starts a server of each version fixtures name)
+ * and its name contains only (PGS_PLAN_ONLY; NULL: any).
+ */
+bool pgf_selected(const struct pgf_fixture *fx, const char *only, int server_major);
+
 /* Whether the fixture declares `-- changes rows: table`. */
 bool pgf_changes_rows(const struct pgf_fixture *fx, const char *table);
 

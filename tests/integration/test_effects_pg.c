@@ -903,7 +903,7 @@ static int group_setup(void **state)
 	/* no "database ... does not exist, skipping" notices for every case */
 	if (exec_ok(admin, "SET client_min_messages = warning") != 0)
 		return -1;
-	if (exec_ok(admin, "DROP DATABASE IF EXISTS " FIXTURE_DB " WITH (FORCE)") != 0 ||
+	if (pgt_drop_database(admin, FIXTURE_DB) != 0 ||
 	    exec_ok(admin, "CREATE DATABASE " FIXTURE_DB) != 0)
 		return -1;
 	PGconn *conn = connect_db(FIXTURE_DB);

@@ -1185,7 +1185,7 @@ static int group_setup(void **state)
 	if (!(admin_conn = pgt_connect(NULL, APP_NAME)))
 		return -1;
 	if (pgt_exec(admin_conn, "SET client_min_messages = warning") != 0 ||
-	    pgt_exec(admin_conn, "DROP DATABASE IF EXISTS " FIXTURE_DB " WITH (FORCE)") != 0 ||
+	    pgt_drop_database(admin_conn, FIXTURE_DB) != 0 ||
 	    pgt_exec(admin_conn, "DROP TABLESPACE IF EXISTS " TABLESPACE) != 0 ||
 	    pgt_exec(admin_conn, "DROP ROLE IF EXISTS " ROLE) != 0 ||
 	    pgt_exec(admin_conn, "CREATE ROLE " ROLE) != 0 ||

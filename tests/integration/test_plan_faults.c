@@ -426,7 +426,7 @@ static void test_null_before_validate(void **state)
 				  "'users'::regclass AND attname = 'email'"),
 			    "f");
 	assert_string_equal(value("SELECT convalidated FROM pg_constraint WHERE conname = "
-				  "'users_email_not_null'"),
+				  "'users_email_pgstage_not_null'"),
 			    "f");
 	free(out);
 	assert_int_equal(pgt_exec(conn, "UPDATE users SET email = 'fixed' WHERE email IS NULL"), 0);
@@ -435,7 +435,7 @@ static void test_null_before_validate(void **state)
 				  "'users'::regclass AND attname = 'email'"),
 			    "t");
 	assert_string_equal(value("SELECT count(*) FROM pg_constraint WHERE conname = "
-				  "'users_email_not_null'"),
+				  "'users_email_pgstage_not_null'"),
 			    "0");
 	run_again_changes_nothing(file);
 }

@@ -586,9 +586,10 @@ int main(void)
 	const char *only = getenv("PGS_PLAN_ONLY");
 	size_t n = 0;
 
+	int major = pgf_server_major();
 	n_fixtures = pgf_find(FIXTURE_GLOB, fixtures, MAX_FIXTURES);
 	for (size_t i = 0; i < n_fixtures; i++) {
-		if (only && !strstr(fixtures[i].name, only))
+		if (!pgf_selected(&fixtures[i], only, major))
 			continue;
 		snprintf(names[i], sizeof(names[i]), "live_%.*s", (int)sizeof(fixtures[i].name),
 			 fixtures[i].name);

@@ -30,7 +30,8 @@ die() {
 }
 
 # Debian keeps server binaries out of PATH; prefer major 15, the version of
-# the libpg_query grammar. PG_BINDIR overrides.
+# the libpg_query grammar. PG_BINDIR overrides (scripts/fetch-pg.sh prints
+# the bindir of another major version).
 find_bindir() {
 	if [[ -n ${PG_BINDIR:-} ]]; then
 		[[ -x $PG_BINDIR/initdb ]] || die "PG_BINDIR=$PG_BINDIR has no initdb"
@@ -128,9 +129,12 @@ cmd_start() {
 	fi
 
 	# pg_ctl -w already waited; this checks the socket clients will use.
-	local i
+	# Servers fetched from npm (scripts/fetch-pg.sh) have no client programs:
+	# the system's pg_isready, like its psql, talks to any version.
+	local i isready=$bindir/pg_isready
+	[[ -x $isready ]] || isready=$(command -v pg_isready || echo /usr/lib/postgresql/15/bin/pg_isready)
 	for ((i = 0; i < 100; i++)); do
-		if "$bindir/pg_isready" -q -h "$dir" -p "$PORT" -U "$PGUSER_NAME"; then
+		if "$isready" -q -h "$dir" -p "$PORT" -U "$PGUSER_NAME"; then
 			return 0
 		fi
 		sleep 0.1

