@@ -791,6 +791,11 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 	c->offset = model->offset;
 	c->validated = !con->skip_validation;
 	c->no_inherit = con->is_no_inherit;
+	c->deferrable = con->deferrable;
+	c->initially_deferred = con->initdeferred;
+	c->key_options =
+	    con->n_including || con->n_options || (con->indexspace && *con->indexspace) ||
+	    con->nulls_not_distinct || con->n_fk_del_set_cols;
 	if (kind == PGS_CON_FOREIGN_KEY) {
 		c->columns = name_list(model, con->fk_attrs, con->n_fk_attrs, column);
 		c->n_columns = con->n_fk_attrs ? con->n_fk_attrs : (column ? 1 : 0);
@@ -813,6 +818,8 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 		    con->fk_del_action && *con->fk_del_action ? *con->fk_del_action : 'a';
 		c->update_action =
 		    con->fk_upd_action && *con->fk_upd_action ? *con->fk_upd_action : 'a';
+		c->match_type =
+		    con->fk_matchtype && *con->fk_matchtype ? *con->fk_matchtype : 's';
 	} else if (kind != PGS_CON_CHECK) {
 		c->columns = name_list(model, con->keys, con->n_keys, column);
 		c->n_columns = con->n_keys ? con->n_keys : (column ? 1 : 0);
@@ -877,6 +884,7 @@ static void add_constraint(struct pgs_model *model, struct pgs_table *t,
 				? pgs_arena_strdup(&model->arena, con->access_method)
 				: "btree";
 			ix->has_include = con->n_including > 0;
+			ix->has_options = c->key_options;
 			ix->offset = model->offset;
 			ix->columns = c->columns;
 			ix->n_columns = c->n_columns;
@@ -914,11 +922,15 @@ static void add_column(struct pgs_model *model, struct pgs_table *t, const PgQue
 			continue;
 		switch (n->constraint->contype) {
 		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+			c->has_default = true;
+			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
 			c->has_default = true;
+			c->generates = 's';
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
 			c->has_default = c->not_null = true;
+			c->generates = 'i';
 			break;
 		default:
 			break;
@@ -1149,6 +1161,14 @@ static void apply_alter_cmd(struct pgs_model *model, struct pgs_table *t,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
 		if (col)
 			col->has_default = cmd->def != NULL;
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
+		if (col)
+			col->generates = 'i';
+		break;
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropIdentity:
+		if (col && col->generates == 'i')
+			col->generates = 0;
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
 		if (col && cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
@@ -1456,6 +1476,8 @@ static void apply_index(struct pgs_model *model, const PgQuery__IndexStmt *is)
 	ix->method = pgs_arena_strdup(
 	    &model->arena, is->access_method && *is->access_method ? is->access_method : "btree");
 	ix->has_include = is->n_index_including_params > 0;
+	ix->has_options =
+	    is->n_options || (is->table_space && *is->table_space) || is->nulls_not_distinct;
 	ix->created_in = model->file_number;
 	ix->offset = model->offset;
 	ix->n_columns = is->n_index_params;

@@ -28,6 +28,7 @@ struct pgs_column {
 	bool is_array;
 	bool not_null;
 	bool has_default;
+	char generates; /* 'i' an identity column, 's' a generated one, 0 neither */
 	unsigned created_in; /* file number that added it, 0 before the history */
 };
 
@@ -53,6 +54,12 @@ struct pgs_constraint {
 	size_t n_referenced_columns;
 	char delete_action, update_action; /* foreign keys: pg_constraint.confdeltype/confupdtype
 					    * ('a' no action, 'r', 'c', 'n', 'd') */
+	char match_type;		   /* foreign keys: 's' simple, 'f' full, 'p' partial */
+	bool deferrable, initially_deferred;
+	/* UNIQUE / PRIMARY KEY: INCLUDE, WITH (...), USING INDEX TABLESPACE or NULLS
+	 * NOT DISTINCT; foreign keys: ON DELETE SET NULL (cols). The model does not
+	 * keep them */
+	bool key_options;
 	unsigned created_in;		   /* file number that added it, 0 before the history */
 	unsigned txn_id;		   /* transaction that added it (pgs_model.txn_id) */
 	uint32_t offset;		   /* start of the statement that added it, in its file */
@@ -119,6 +126,8 @@ struct pgs_index {
 	const char *method; /* access method: "btree", "gin", ...; NULL when unknown */
 	bool custom_keys;   /* a key column has an explicit opclass, collation or order */
 	bool has_include;   /* INCLUDE (...) columns */
+	/* WITH (...), TABLESPACE or NULLS NOT DISTINCT, which the model does not keep */
+	bool has_options;
 	unsigned created_in;
 	uint32_t offset;	     /* start of the statement that created it, in its file */
 	struct pgs_table *listed_on; /* the table whose index list holds it */

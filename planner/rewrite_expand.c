@@ -18,9 +18,13 @@
  * names,] drop the old column, SET NOT NULL (proven by the check on 12+) and
  * drop the check (18+: the constraint takes the old one's name).
  *
- * Only plain columns: no default, not in an index or constraint, on a table
- * without children, that no foreign key references; otherwise the statement
- * stays as written with a note. The new column comes last in the table.
+ * A rename swaps only plain columns: no default, not in an index or
+ * constraint, that no foreign key references. A type change also takes what
+ * planner/widen.c rebuilds on the new column (plain indexes, a one-column
+ * PRIMARY KEY or UNIQUE, foreign keys from and to the column) and moves the
+ * default and the sequences it owns at the swap. Otherwise, and on tables
+ * with children, the statement stays as written with a note. The new column
+ * comes last in the table, which a note says.
  */
 #include <string.h>
 
@@ -33,6 +37,7 @@
 #include "planner/deparse.h"
 #include "planner/guard.h"
 #include "planner/plan.h"
+#include "planner/widen.h"
 
 struct uses {
 	const char *column;
@@ -65,9 +70,8 @@ static void fk_uses(void *data, struct pgs_table *t)
 			r->by = t->constraints[i].name;
 }
 
-/* Why the column can't be swapped for a new one, or NULL when it can. */
-static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
-			     const char *column)
+/* Why no column of the table can be swapped for a new one, or NULL. */
+static const char *not_swappable(struct pgs_table *t, const char *column)
 {
 	struct pgs_column *col = t ? pgs_table_column(t, column) : NULL;
 
@@ -75,6 +79,19 @@ static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struc
 		return "the migration history does not show the table's columns";
 	if (t->kind != 'r' || t->has_children)
 		return "the table is partitioned or has inheritance children";
+	if (col->generates)
+		return col->generates == 'i' ? "it is an identity column" : "it is a generated column";
+	return NULL;
+}
+
+/* Why the column can't be renamed by a swap (nothing else may use it), or NULL. */
+static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
+			     const char *column)
+{
+	const char *why = not_swappable(t, column);
+	if (why)
+		return why;
+	struct pgs_column *col = pgs_table_column(t, column);
 	/* a foreign key of another table that references other columns is
 	 * untouched by the swap */
 	struct referencing r = {t, column, NULL};
@@ -142,7 +159,46 @@ struct expand {
 	bool swap;	      /* the new column takes the old one's name at the end */
 	const char *deploy;   /* what the checkpoint waits for */
 	const char *swapped;  /* SQL true once the contract ran (NULL: can't tell) */
+	/* a type change: what depends on the column, rebuilt on the new one; and
+	 * whether its default (and the sequences it owns) move to the new one */
+	const struct pgs_widen *widen;
+	bool move_default;
 };
+
+/*
+ * At the swap, after the renames: the old column's default, and ownership of
+ * the sequences it owns (serial), go to the new column, which has the old
+ * name now. Read from the catalog: the history does not keep the default.
+ */
+static const char *move_default_sql(struct pgs_arena *a, const char *rel_sql, const char *old_col,
+				    const char *col)
+{
+	return pgs_arena_printf(
+	    a,
+	    "DO $pgstage$\n"
+	    "DECLARE\n"
+	    "  rel regclass := %s;\n"
+	    "  old int2;\n"
+	    "  expr text;\n"
+	    "  seq regclass;\n"
+	    "BEGIN\n"
+	    "  SELECT attnum INTO old FROM pg_catalog.pg_attribute WHERE attrelid = rel AND attname "
+	    "= %s;\n"
+	    "  SELECT pg_catalog.pg_get_expr(adbin, adrelid) INTO expr FROM pg_catalog.pg_attrdef "
+	    "WHERE adrelid = rel AND adnum = old;\n"
+	    "  IF expr IS NOT NULL THEN\n"
+	    "    EXECUTE format('ALTER TABLE %%s ALTER COLUMN %%I SET DEFAULT %%s', rel, %s, expr);\n"
+	    "  END IF;\n"
+	    "  FOR seq IN SELECT objid::regclass FROM pg_catalog.pg_depend WHERE classid = "
+	    "'pg_catalog.pg_class'::regclass AND refclassid = 'pg_catalog.pg_class'::regclass AND "
+	    "refobjid = rel AND refobjsubid = old AND deptype = 'a' LOOP\n"
+	    "    EXECUTE format('ALTER SEQUENCE %%s OWNED BY %%s.%%I', seq, rel, %s);\n"
+	    "  END LOOP;\n"
+	    "END\n"
+	    "$pgstage$",
+	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, old_col), pgs_quote_literal(a, col),
+	    pgs_quote_literal(a, col));
+}
 
 /* The trigger function's body: keep the new column in step with the old one. */
 static const char *sync_body(struct pgs_arena *a, const struct expand *x, const char *value)
@@ -242,9 +298,12 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	pgs_plan_fill(plan, ctx, x->table, x->relation, new_col, backfill_expr,
 		      pgs_arena_printf(a, "%s IS NULL AND (%s) IS NOT NULL", qnew, backfill_expr));
 
-	/* 3: NOT NULL proven without a lock that blocks writes */
+	/* 3: NOT NULL proven without a lock that blocks writes; the indexes of the
+	 * new column built without one */
 	if (not_null)
 		pgs_plan_validate(plan, ctx, rel, table, check, false);
+	if (x->widen)
+		pgs_widen_build(plan, ctx, rel, table, x->widen, new_col);
 
 	/* 4, 5: the contract, after the application has moved */
 	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT, x->deploy, NULL);
@@ -259,10 +318,14 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 				       "catalog changes only",
 				       pgs_quote_ident(a, col)),
 	    pgs_arena_printf(a, "ACCESS EXCLUSIVE on %s, brief: no rewrite, no scan", table));
+	if (x->widen)
+		pgs_widen_swap_lock(plan, ctx, rel, x->widen);
 	pgs_plan_text(
 	    plan, ctx,
 	    pgs_arena_printf(a, "DROP TRIGGER %s ON %s", pgs_quote_ident(a, sync), rel_sql));
 	pgs_plan_text(plan, ctx, pgs_arena_printf(a, "DROP FUNCTION %s()", sync_fn));
+	if (x->widen)
+		pgs_widen_swap_drop(plan, ctx, x->widen);
 	const char *final = new_col, *drop = col;
 	if (x->swap) {
 		pgs_plan_text(plan, ctx,
@@ -275,6 +338,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 		final = col;
 		drop = old_col;
 	}
+	if (x->move_default)
+		pgs_plan_text(plan, ctx, move_default_sql(a, rel_sql, old_col, col));
 	/* the old column (and on 18+ its NOT NULL constraint) goes first: its
 	 * constraint's name is free then */
 	PgQuery__Node *drop_old =
@@ -288,7 +353,11 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 			      pgs_arena_printf(a, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
 					       rel_sql, pgs_quote_ident(a, check),
 					       pgs_quote_ident(a, kept_name)));
+	if (x->widen)
+		pgs_widen_swap_add(plan, ctx, rel, x->widen);
 	pgs_plan_marker(plan, x->swapped);
+	if (x->widen)
+		pgs_widen_validate(plan, ctx, x->widen, x->swapped);
 	/* what changes besides the schema: SELECT * and INSERT without a column
 	 * list see the columns in another order */
 	if (strcmp(x->table->columns[x->table->n_columns - 1].name, col) != 0)
@@ -358,7 +427,15 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 	struct pgs_table *t = pgs_model_table(model, rel);
 	const char *col = cmd->name;
 	const PgQuery__ColumnDef *def = cmd->def->column_def;
-	const char *why = not_plain(a, model, t, col);
+	struct pgs_widen *widen = pgs_arena_alloc(a, sizeof(*widen));
+	const char *why = not_swappable(t, col);
+	if (!why)
+		why = pgs_widen_find(a, model, t, col, widen);
+	const char *swapped =
+	    why ? NULL : has_new_type(a, rel, pgs_table_column(t, col), def->type_name);
+	if (!why && !swapped && (widen->n_indexes || widen->n_fks))
+		why = "the catalog can't tell the new type from the old one, so a run again "
+		      "could not tell the swap done";
 	bool bare = true;
 	if (!why && def->raw_default)
 		pgs_walk(def->raw_default, bare_refs, &bare);
@@ -389,7 +466,9 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 				       "the new type before the swap",
 				       pgs_check_relation_label(ctx, e->relation),
 				       pgs_quote_ident(a, col)),
-	    .swapped = has_new_type(a, rel, pgs_table_column(t, col), def->type_name),
+	    .swapped = swapped,
+	    .widen = widen,
+	    .move_default = pgs_table_column(t, col)->has_default,
 	};
 	plan_expand(plan, ctx, &x);
 	return true;

@@ -385,7 +385,10 @@ static const char *const catalog_parts[] = {
     /* sequences */
     " SELECT format('sequence %s %s increment %s min %s max %s owned by %s',"
     "        s.seqrelid::regclass, s.seqtypid::regtype, s.seqincrement, s.seqmin, s.seqmax,"
-    "        coalesce((SELECT dep.refobjid::regclass || '.' || dep.refobjsubid FROM pg_depend dep"
+    /* the owning column by name: expand/contract changes its number */
+    "        coalesce((SELECT dep.refobjid::regclass || '.' || quote_ident(a.attname)"
+    "                   FROM pg_depend dep JOIN pg_attribute a"
+    "                     ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid"
     "                   WHERE dep.objid = s.seqrelid AND dep.classid = 'pg_class'::regclass"
     "                     AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')"
     "                   LIMIT 1), '-'))"
