@@ -83,8 +83,8 @@ const struct pgs_rule pgs_rule_adding_required_field = {
 		"  `ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;` is instant from\n"
 		"  PostgreSQL 11 (the default is stored once in the catalog).\n"
 		"- Or, when each row needs its own value: add the column nullable, backfill\n"
-		"  it in batches, then `ALTER TABLE t ADD CONSTRAINT t_c_not_null CHECK (c IS\n"
-		"  NOT NULL) NOT VALID;`, `ALTER TABLE t VALIDATE CONSTRAINT t_c_not_null;` in\n"
+		"  it in batches, then `ALTER TABLE t ADD CONSTRAINT t_c_nn CHECK (c IS NOT\n"
+		"  NULL) NOT VALID;`, `ALTER TABLE t VALIDATE CONSTRAINT t_c_nn;` in\n"
 		"  a later transaction, and `ALTER TABLE t ALTER COLUMN c SET NOT NULL;`,\n"
 		"  which skips its scan from PostgreSQL 12 because the valid CHECK proves it.\n\n"
 		"Tables created earlier in the same file are not flagged.\n",
