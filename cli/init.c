@@ -110,7 +110,7 @@ int pgs_cmd_init(int argc, char **argv)
 		"  \"tool\": \"%s\",\n"
 		"  \"//layout\": \"layout of the files pgstage plan writes: the same names, or auto\",\n"
 		"  \"layout\": \"%s\",\n"
-		"  \"//pg_version\": \"major version of the production server, 11 to 18\",\n"
+		"  \"//pg_version\": \"major version of the production server, 11 to 19\",\n"
 		"  \"pg_version\": 15,\n"
 		"  \"//include\": \"what pgstage lint checks when given no PATH\",\n"
 		"  \"include\": [\"%s\"],\n"

@@ -225,7 +225,7 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			break;
 		case OPT_PG_VERSION:
 			if (parse_int(optarg, &v) < 0 || v < PGS_PG_VERSION_MIN || v > PGS_PG_VERSION_MAX)
-				return bad_value(o, "pg-version", optarg, "a major version from 11 to 18");
+				return bad_value(o, "pg-version", optarg, "a major version from 11 to 19");
 			o->lint.pg_version = v;
 			pg_version_given = true;
 			break;

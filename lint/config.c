@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "lint/arena.h"
+#include "lint/engine.h"
 #include "lint/diag.h"
 #include "lint/duration.h"
 #include "lint/sections.h"
@@ -262,10 +263,10 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 			if (want(src, v, key, JSON_INTEGER, "an integer", err) < 0)
 				return -1;
 			json_int_t n = json_integer_value(v);
-			if (n < 11 || n > 18)
+			if (n < PGS_PG_VERSION_MIN || n > PGS_PG_VERSION_MAX)
 				return config_error(src, NULL, key, err,
 						    "\"pg_version\" must be a major version from 11 "
-						    "to 18");
+						    "to 19");
 			c->pg_version = (int)n;
 		} else if (strcmp(key, "tool") == 0) {
 			if (want(src, v, key, JSON_STRING, "a string", err) < 0)

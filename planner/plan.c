@@ -276,7 +276,7 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	pgs_plan_checkpoint_before(plan, ctx);
 	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
 	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
-	    pgs_rewrite_attach_partition(plan, ctx) ||
+	    pgs_rewrite_attach_partition(plan, ctx) || pgs_rewrite_repack(plan, ctx) ||
 	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
 	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
 		return;

@@ -302,6 +302,7 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_table(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_rename_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_attach_partition(struct pgs_plan *plan, struct pgs_check *ctx);
+bool pgs_rewrite_repack(struct pgs_plan *plan, struct pgs_check *ctx);
 
 /*
  * A checkpoint stage before a statement that drops or renames a table or

@@ -18,6 +18,13 @@ static void check(struct pgs_check *ctx)
 	pgs_diag_note_lock(ctx, d, e);
 	pgs_diag_note(ctx, d, "the order is not kept: later inserts and updates go wherever there "
 			      "is room, so CLUSTER has to be run again");
+	if (pgs_check_pg_version(ctx) >= 19) {
+		pgs_diag_help(ctx, d,
+			      "PostgreSQL 19 reorders a table online with REPACK (CONCURRENTLY) t "
+			      "USING INDEX i (SHARE UPDATE EXCLUSIVE, ACCESS EXCLUSIVE only to swap "
+			      "the files; from its documentation)");
+		return;
+	}
 	pgs_diag_help(ctx, d,
 		      "reorder online with pg_repack (--order-by, or its CLUSTER mode) or pg_squeeze, "
 		      "which hold ACCESS EXCLUSIVE only briefly at the end; otherwise run it in a "
@@ -37,7 +44,9 @@ const struct pgs_rule pgs_rule_cluster_table = {
 		"table. It also needs free disk space for a full copy. The order is not\n"
 		"maintained afterwards.\n\n"
 		"## Safe alternative\n\n"
-		"There is no in-core online CLUSTER. pg_repack (`--order-by`, or its cluster\n"
+		"Before PostgreSQL 19 there is no in-core online CLUSTER (19 has `REPACK\n"
+		"(CONCURRENTLY) t USING INDEX i`, which `pgstage plan --pg-version 19`\n"
+		"writes; from the 19 documentation). pg_repack (`--order-by`, or its cluster\n"
 		"mode) and pg_squeeze rebuild the table next to the old one and take ACCESS\n"
 		"EXCLUSIVE only briefly to swap. Otherwise run CLUSTER in a maintenance window,\n"
 		"outside the migration.\n\n"

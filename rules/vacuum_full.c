@@ -32,11 +32,18 @@ static void check(struct pgs_check *ctx)
 					pgs_lock_name(flagged[0]->lock), n > 1 ? "each in turn" : "it");
 	for (size_t i = 0; i < n; i++)
 		pgs_diag_note_lock(ctx, d, flagged[i]);
-	pgs_diag_help(ctx, d,
-		      "a plain VACUUM (SHARE UPDATE EXCLUSIVE) makes dead space reusable while "
-		      "reads and writes go on; to give space back to the operating system online, "
-		      "use pg_repack or pg_squeeze; otherwise run VACUUM FULL in a maintenance "
-		      "window, outside the migration");
+	if (pgs_check_pg_version(ctx) >= 19)
+		pgs_diag_help(ctx, d,
+			      "PostgreSQL 19 rewrites a table online with REPACK (CONCURRENTLY) t "
+			      "(SHARE UPDATE EXCLUSIVE, ACCESS EXCLUSIVE only to swap the files; "
+			      "from its documentation); a plain VACUUM makes dead space reusable "
+			      "while reads and writes go on");
+	else
+		pgs_diag_help(ctx, d,
+			      "a plain VACUUM (SHARE UPDATE EXCLUSIVE) makes dead space reusable "
+			      "while reads and writes go on; to give space back to the operating "
+			      "system online, use pg_repack or pg_squeeze; otherwise run VACUUM FULL "
+			      "in a maintenance window, outside the migration");
 }
 
 const struct pgs_rule pgs_rule_vacuum_full = {
@@ -53,7 +60,10 @@ const struct pgs_rule pgs_rule_vacuum_full = {
 		"- A plain `VACUUM t` takes SHARE UPDATE EXCLUSIVE: reads and writes go on, and\n"
 		"  the dead space becomes reusable (autovacuum usually does this already).\n"
 		"- To shrink the files online, pg_repack or pg_squeeze rebuild the table next to\n"
-		"  the old one and take ACCESS EXCLUSIVE only briefly to swap.\n"
+		"  the old one and take ACCESS EXCLUSIVE only briefly to swap. PostgreSQL 19\n"
+		"  does it in core: `REPACK (CONCURRENTLY) t` (for a logged, non-partitioned\n"
+		"  table with a primary key; `pgstage plan --pg-version 19` writes it; from the\n"
+		"  19 documentation).\n"
 		"- Otherwise run VACUUM FULL in a maintenance window, not in a migration.\n\n"
 		"`VACUUM FULL` without table names (the whole database) is not checked. Tables\n"
 		"created earlier in the same file are not flagged.\n",

@@ -386,15 +386,15 @@ usage_error "pgstage: error: lint: unknown option '-x' (pgstage lint --help list
 	-xy warn.sql
 
 begin "--pg-version 9"
-usage_error "pgstage: error: lint: invalid value '9' for --pg-version (expected a major version from 11 to 18)" \
+usage_error "pgstage: error: lint: invalid value '9' for --pg-version (expected a major version from 11 to 19)" \
 	--pg-version 9 warn.sql
 
-begin "--pg-version 19"
-usage_error "pgstage: error: lint: invalid value '19' for --pg-version (expected a major version from 11 to 18)" \
-	--pg-version 19 warn.sql
+begin "--pg-version 20"
+usage_error "pgstage: error: lint: invalid value '20' for --pg-version (expected a major version from 11 to 19)" \
+	--pg-version 20 warn.sql
 
 begin "--pg-version 15.2"
-usage_error "pgstage: error: lint: invalid value '15.2' for --pg-version (expected a major version from 11 to 18)" \
+usage_error "pgstage: error: lint: invalid value '15.2' for --pg-version (expected a major version from 11 to 19)" \
 	--pg-version 15.2 warn.sql
 
 begin "--format xml"

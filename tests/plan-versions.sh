@@ -18,8 +18,15 @@ mapfile -t versions < <(sed -s -n '1s/.*--pg-version[= ]\([0-9][0-9]*\).*/\1/p' 
 	sort -un | grep -vx 15)
 
 failed=()
+skipped=()
 for v in "${versions[@]}"; do
 	echo "=== PostgreSQL $v"
+	if [[ ! -d scripts/pg/$v ]]; then
+		# 19: no server binaries to be had yet; the golden tests check its plans
+		echo "plan-versions: no PostgreSQL $v server to fetch (scripts/pg/$v): skipped"
+		skipped+=("$v")
+		continue
+	fi
 	if ! bindir=$(scripts/fetch-pg.sh "$v"); then
 		failed+=("$v (no server)")
 		continue
@@ -32,4 +39,8 @@ if ((${#failed[@]})); then
 	echo "plan-versions: failed on PostgreSQL ${failed[*]}"
 	exit 1
 fi
-echo "plan-versions: passed on PostgreSQL ${versions[*]}"
+proven=()
+for v in "${versions[@]}"; do
+	[[ " ${skipped[*]} " == *" $v "* ]] || proven+=("$v")
+done
+echo "plan-versions: passed on PostgreSQL ${proven[*]}${skipped[*]:+ (no server for ${skipped[*]})}"

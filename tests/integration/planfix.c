@@ -528,9 +528,9 @@ int pgf_fixture_pg_version(const struct pgf_fixture *fx)
 {
 	for (int i = 0; i < fx->n_args; i++) {
 		if (strcmp(fx->args[i], "--pg-version") == 0 && i + 1 < fx->n_args)
-			return atoi(fx->args[i + 1]);
+			return (int)strtol(fx->args[i + 1], NULL, 10);
 		if (starts(fx->args[i], "--pg-version="))
-			return atoi(fx->args[i] + 13);
+			return (int)strtol(fx->args[i] + 13, NULL, 10);
 	}
 	return 15;
 }
