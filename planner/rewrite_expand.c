@@ -70,8 +70,11 @@ static void fk_uses(void *data, struct pgs_table *t)
 			r->by = t->constraints[i].name;
 }
 
-/* Why no column of the table can be swapped for a new one, or NULL. */
-static const char *not_swappable(struct pgs_table *t, const char *column)
+/*
+ * Why no column of the table can be swapped for a new one, or NULL; an
+ * identity column can when its type changes (widened: the identity moves).
+ */
+static const char *not_swappable(struct pgs_table *t, const char *column, bool type_change)
 {
 	struct pgs_column *col = t ? pgs_table_column(t, column) : NULL;
 
@@ -79,8 +82,10 @@ static const char *not_swappable(struct pgs_table *t, const char *column)
 		return "the migration history does not show the table's columns";
 	if (t->kind != 'r' || t->has_children)
 		return "the table is partitioned or has inheritance children";
-	if (col->generates)
-		return col->generates == 'i' ? "it is an identity column" : "it is a generated column";
+	if (col->generates == 's')
+		return "it is a generated column";
+	if (col->generates == 'i' && !type_change)
+		return "it is an identity column";
 	return NULL;
 }
 
@@ -88,7 +93,7 @@ static const char *not_swappable(struct pgs_table *t, const char *column)
 static const char *not_plain(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
 			     const char *column)
 {
-	const char *why = not_swappable(t, column);
+	const char *why = not_swappable(t, column, false);
 	if (why)
 		return why;
 	struct pgs_column *col = pgs_table_column(t, column);
@@ -163,7 +168,69 @@ struct expand {
 	 * whether its default (and the sequences it owns) move to the new one */
 	const struct pgs_widen *widen;
 	bool move_default;
+	bool move_identity; /* an identity column: its identity moves, numbering on */
 };
+
+/*
+ * An identity column's identity, at the swap: before the old column goes,
+ * its kind, sequence options and position are kept in transaction-local
+ * settings and the identity is dropped; once the new column (with the old
+ * name) is NOT NULL, it gets the same identity, numbering on. A minimum or
+ * maximum that is the old type's bound is left to the new type's, as ALTER
+ * COLUMN TYPE does.
+ */
+static const char *identity_keep_sql(struct pgs_arena *a, const char *rel_sql, const char *old_col)
+{
+	return pgs_arena_printf(
+	    a,
+	    "DO $pgstage$\n"
+	    "DECLARE\n"
+	    "  rel regclass := %s;\n"
+	    "  seq regclass := pg_catalog.pg_get_serial_sequence(%s, %s)::regclass;\n"
+	    "  s record;\n"
+	    "  v bigint;\n"
+	    "  called boolean;\n"
+	    "BEGIN\n"
+	    "  SELECT p.*, a.attidentity,\n"
+	    "         CASE p.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN "
+	    "-2147483648 ELSE -9223372036854775808 END AS type_min,\n"
+	    "         CASE p.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN "
+	    "2147483647 ELSE 9223372036854775807 END AS type_max\n"
+	    "    INTO s FROM pg_catalog.pg_sequence p, pg_catalog.pg_attribute a\n"
+	    "    WHERE p.seqrelid = seq AND a.attrelid = rel AND a.attname = %s;\n"
+	    "  EXECUTE format('SELECT last_value, is_called FROM %%s', seq) INTO v, called;\n"
+	    "  PERFORM pg_catalog.set_config('pgstage.identity', format('GENERATED %%s AS IDENTITY "
+	    "(INCREMENT BY %%s%%s%%s START WITH %%s CACHE %%s%%s)', CASE s.attidentity WHEN 'a' THEN "
+	    "'ALWAYS' ELSE 'BY DEFAULT' END, s.seqincrement, CASE WHEN s.seqmin = s.type_min THEN '' "
+	    "ELSE ' MINVALUE ' || s.seqmin END, CASE WHEN s.seqmax = s.type_max THEN '' ELSE ' "
+	    "MAXVALUE ' || s.seqmax END, s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' "
+	    "ELSE '' END), true);\n"
+	    "  PERFORM pg_catalog.set_config('pgstage.identity_value', v::text, true);\n"
+	    "  PERFORM pg_catalog.set_config('pgstage.identity_called', called::text, true);\n"
+	    "  EXECUTE format('ALTER TABLE %%s ALTER COLUMN %%I DROP IDENTITY', rel, %s);\n"
+	    "END\n"
+	    "$pgstage$",
+	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, rel_sql),
+	    pgs_quote_literal(a, old_col), pgs_quote_literal(a, old_col),
+	    pgs_quote_literal(a, old_col));
+}
+
+static const char *identity_restore_sql(struct pgs_arena *a, const char *rel_sql, const char *col)
+{
+	return pgs_arena_printf(
+	    a,
+	    "DO $pgstage$\n"
+	    "BEGIN\n"
+	    "  EXECUTE format('ALTER TABLE %%s ALTER COLUMN %%I ADD %%s', %s::regclass, %s, "
+	    "current_setting('pgstage.identity'));\n"
+	    "  PERFORM pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), "
+	    "current_setting('pgstage.identity_value')::bigint, "
+	    "current_setting('pgstage.identity_called')::boolean);\n"
+	    "END\n"
+	    "$pgstage$",
+	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, col), pgs_quote_literal(a, rel_sql),
+	    pgs_quote_literal(a, col));
+}
 
 /*
  * At the swap, after the renames: the old column's default, and ownership of
@@ -340,6 +407,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	}
 	if (x->move_default)
 		pgs_plan_text(plan, ctx, move_default_sql(a, rel_sql, old_col, col));
+	if (x->move_identity)
+		pgs_plan_text(plan, ctx, identity_keep_sql(a, rel_sql, old_col));
 	/* the old column (and on 18+ its NOT NULL constraint) goes first: its
 	 * constraint's name is free then */
 	PgQuery__Node *drop_old =
@@ -353,6 +422,8 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 			      pgs_arena_printf(a, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
 					       rel_sql, pgs_quote_ident(a, check),
 					       pgs_quote_ident(a, kept_name)));
+	if (x->move_identity) /* the new column is NOT NULL now, as an identity must be */
+		pgs_plan_text(plan, ctx, identity_restore_sql(a, rel_sql, col));
 	if (x->widen)
 		pgs_widen_swap_add(plan, ctx, rel, x->widen);
 	pgs_plan_marker(plan, x->swapped);
@@ -428,7 +499,7 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 	const char *col = cmd->name;
 	const PgQuery__ColumnDef *def = cmd->def->column_def;
 	struct pgs_widen *widen = pgs_arena_alloc(a, sizeof(*widen));
-	const char *why = not_swappable(t, col);
+	const char *why = not_swappable(t, col, true);
 	if (!why)
 		why = pgs_widen_find(a, model, t, col, widen);
 	const char *swapped =
@@ -468,9 +539,23 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 				       pgs_quote_ident(a, col)),
 	    .swapped = swapped,
 	    .widen = widen,
-	    .move_default = pgs_table_column(t, col)->has_default,
+	    .move_default = pgs_table_column(t, col)->has_default &&
+			    pgs_table_column(t, col)->generates != 'i',
+	    .move_identity = pgs_table_column(t, col)->generates == 'i',
 	};
 	plan_expand(plan, ctx, &x);
+	/* ALTER COLUMN TYPE leaves a serial's sequence as it was: the plan too */
+	const char *old_type = pgs_table_column(t, col)->type;
+	const char *new_type = pgs_type_name_last(def->type_name);
+	if (old_type && new_type && strcmp(new_type, "int8") == 0 &&
+	    (strcmp(old_type, "serial") == 0 || strcmp(old_type, "serial4") == 0 ||
+	     strcmp(old_type, "smallserial") == 0 || strcmp(old_type, "serial2") == 0))
+		pgs_plan_note(plan, ctx,
+			      "%s.%s is a serial: its sequence keeps its type, as ALTER COLUMN TYPE "
+			      "leaves it, and nextval fails past the old type's maximum; ALTER "
+			      "SEQUENCE %s AS bigint widens it (brief, no scan)",
+			      pgs_check_relation_label(ctx, e->relation), pgs_quote_ident(a, col),
+			      pgs_guard_sibling(a, rel, pgs_build_name(a, rel->relname, col, "seq")));
 	return true;
 }
 
