@@ -392,7 +392,7 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	    pgs_arena_printf(a, "DROP TRIGGER %s ON %s", pgs_quote_ident(a, sync), rel_sql));
 	pgs_plan_text(plan, ctx, pgs_arena_printf(a, "DROP FUNCTION %s()", sync_fn));
 	if (x->widen)
-		pgs_widen_swap_drop(plan, ctx, x->widen);
+		pgs_widen_swap_drop(plan, ctx, rel, x->widen, col);
 	const char *final = new_col, *drop = col;
 	if (x->swap) {
 		pgs_plan_text(plan, ctx,
@@ -428,7 +428,7 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 		pgs_widen_swap_add(plan, ctx, rel, x->widen);
 	pgs_plan_marker(plan, x->swapped);
 	if (x->widen)
-		pgs_widen_validate(plan, ctx, x->widen, x->swapped);
+		pgs_widen_validate(plan, ctx, rel, table, x->widen, x->swapped);
 	/* what changes besides the schema: SELECT * and INSERT without a column
 	 * list see the columns in another order */
 	if (strcmp(x->table->columns[x->table->n_columns - 1].name, col) != 0)

@@ -26,7 +26,7 @@ struct search {
 	const struct pgs_table *table;
 	const char *column;
 	struct pgs_widen *w;
-	size_t cap_indexes, cap_fks;
+	size_t cap_indexes, cap_fks, cap_checks;
 	const char *why;
 };
 
@@ -123,6 +123,13 @@ const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct 
 			wi->unique = true;
 		} else if (c->kind == PGS_CON_FOREIGN_KEY && plain_fk(c)) {
 			add_fk(&s, c, t);
+		} else if (c->kind == PGS_CON_CHECK && c->n_columns) {
+			const struct pgs_constraint **slot =
+			    pgs_arena_push(a, (void **)&w->checks, &w->n_checks, &s.cap_checks,
+					   sizeof(*slot));
+			*slot = c;
+		} else if (c->kind == PGS_CON_CHECK) {
+			continue; /* reads no column: the swap leaves it alone */
 		} else {
 			s.why = pgs_arena_printf(a, "constraint %s uses the column",
 						 pgs_quote_ident(a, c->name));
@@ -215,9 +222,31 @@ void pgs_widen_swap_lock(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 						      list))));
 }
 
-void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_widen *w)
+void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			 const struct pgs_widen *w, const char *column)
 {
 	struct pgs_arena *a = &plan->arena;
+
+	/* what the catalog says of them while the column still has its name, which
+	 * the new column takes: DROP COLUMN drops them with the old one */
+	if (w->n_checks) {
+		const char *rel_sql = pgs_guard_rel(a, rel);
+		pgs_plan_text(
+		    plan, ctx,
+		    pgs_arena_printf(
+			a,
+			"DO $pgstage$\n"
+			"BEGIN\n"
+			"  PERFORM pg_catalog.set_config('pgstage.checks', coalesce(json_agg(json_build_array("
+			"c.conname, regexp_replace(pg_catalog.pg_get_constraintdef(c.oid), ' NOT VALID$', "
+			"'')))::text, '[]'), true)\n"
+			"    FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute a ON a.attrelid = "
+			"c.conrelid AND a.attnum = ANY (c.conkey)\n"
+			"    WHERE c.conrelid = %s::regclass AND c.contype = 'c' AND a.attname = %s;\n"
+			"END\n"
+			"$pgstage$",
+			pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, column)));
+	}
 
 	/* those to the column hold on to its key's index: DROP COLUMN would fail */
 	for (size_t i = 0; i < w->n_fks; i++)
@@ -293,15 +322,39 @@ void pgs_widen_swap_add(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 					foreign_key(a, pgs_check_model(ctx), w->fks[i].c));
 		pgs_plan_node(plan, ctx, pgs_build_alter_table(a, w->fks[i].rel, &add, 1));
 	}
+	if (w->n_checks)
+		pgs_plan_text(
+		    plan, ctx,
+		    pgs_arena_printf(
+			a,
+			"DO $pgstage$\n"
+			"DECLARE\n"
+			"  c json;\n"
+			"BEGIN\n"
+			"  FOR c IN SELECT * FROM json_array_elements(current_setting('pgstage.checks')::json) "
+			"LOOP\n"
+			"    EXECUTE format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s NOT VALID', %s::regclass, "
+			"c->>0, c->>1);\n"
+			"  END LOOP;\n"
+			"END\n"
+			"$pgstage$",
+			pgs_quote_literal(a, rel_sql)));
 }
 
-void pgs_widen_validate(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_widen *w,
-			const char *swapped)
+void pgs_widen_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			const char *table, const struct pgs_widen *w, const char *swapped)
 {
 	for (size_t i = 0; i < w->n_fks; i++) {
 		pgs_plan_validate(plan, ctx, w->fks[i].rel, w->fks[i].table, w->fks[i].c->name, true);
 		/* the foreign key had this name, validated, before the plan: done once
 		 * the swap is */
+		struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
+		st->marker = pgs_guard_and(&plan->arena, swapped, st->marker);
+	}
+	for (size_t i = 0; i < w->n_checks; i++) {
+		if (!w->checks[i]->validated)
+			continue; /* NOT VALID before: NOT VALID after */
+		pgs_plan_validate(plan, ctx, rel, table, w->checks[i]->name, false);
 		struct pgs_plan_stage *st = &plan->stages[plan->n_stages - 1];
 		st->marker = pgs_guard_and(&plan->arena, swapped, st->marker);
 	}

@@ -5,8 +5,10 @@
  * renamed at the swap; a PRIMARY KEY or UNIQUE on the column alone built as
  * a unique index CONCURRENTLY and attached with ADD CONSTRAINT ... USING
  * INDEX; foreign keys from the column and to it dropped at the swap, added
- * back NOT VALID against the new column, then validated. The int -> bigint
- * of a primary key that other tables reference, above all.
+ * back NOT VALID against the new column, then validated; CHECK constraints
+ * that read it, kept as the catalog writes them before the swap, added back
+ * NOT VALID after it and validated. The int -> bigint of a primary key that
+ * other tables reference, above all.
  */
 #ifndef PGS_WIDEN_H
 #define PGS_WIDEN_H
@@ -35,6 +37,8 @@ struct pgs_widen {
 	const struct pgs_constraint *key; /* PRIMARY KEY or UNIQUE on the column alone */
 	struct pgs_widen_fk *fks;	  /* the column's own foreign key, and those to it */
 	size_t n_fks;
+	const struct pgs_constraint **checks; /* CHECK constraints that read the column */
+	size_t n_checks;
 };
 
 /*
@@ -56,21 +60,28 @@ void pgs_widen_build(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Rang
 void pgs_widen_swap_lock(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			 const struct pgs_widen *w);
 
-/* Swap steps before the old column goes: the foreign keys, added back later. */
-void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_widen *w);
+/*
+ * Swap steps before the old column is renamed: the definitions of the CHECKs
+ * that read it kept (transaction-local settings); the foreign keys dropped.
+ * column: the old column's name, rel: its table.
+ */
+void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			 const struct pgs_widen *w, const char *column);
 
 /*
  * Swap steps once the old column is gone and the new one has its name: the
- * indexes renamed, the key attached, the foreign keys back NOT VALID.
+ * indexes renamed, the key attached, the foreign keys and CHECKs back NOT
+ * VALID.
  */
 void pgs_widen_swap_add(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
 			const struct pgs_widen *w);
 
 /*
- * Stages after the swap: VALIDATE each foreign key added back; swapped: SQL
- * true once the swap ran (the keys had the same names, valid, before it).
+ * Stages after the swap: VALIDATE each foreign key and CHECK added back
+ * (that was valid); swapped: SQL true once the swap ran (they had the same
+ * names, valid, before it).
  */
-void pgs_widen_validate(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_widen *w,
-			const char *swapped);
+void pgs_widen_validate(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
+			const char *table, const struct pgs_widen *w, const char *swapped);
 
 #endif
