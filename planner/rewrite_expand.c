@@ -20,9 +20,10 @@
  *
  * A rename swaps only plain columns: no default, not in an index or
  * constraint, that no foreign key references. A type change also takes what
- * planner/widen.c rebuilds on the new column (plain indexes, a one-column
- * PRIMARY KEY or UNIQUE, foreign keys from and to the column) and moves the
- * default and the sequences it owns at the swap. Otherwise, and on tables
+ * planner/widen.c rebuilds on the new column (plain btree indexes, a
+ * PRIMARY KEY or UNIQUE, one-column foreign keys from and to the column,
+ * CHECKs) and moves the default and the sequences it owns, or its identity,
+ * at the swap. Otherwise, and on tables
  * with children, the statement stays as written with a note. The new column
  * comes last in the table, which a note says.
  */
@@ -370,7 +371,7 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	if (not_null)
 		pgs_plan_validate(plan, ctx, rel, table, check, false);
 	if (x->widen)
-		pgs_widen_build(plan, ctx, rel, table, x->widen, new_col);
+		pgs_widen_build(plan, ctx, rel, table, x->widen, col, new_col);
 
 	/* 4, 5: the contract, after the application has moved */
 	pgs_plan_stage(plan, PGS_STAGE_CHECKPOINT, x->deploy, NULL);

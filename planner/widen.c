@@ -84,12 +84,15 @@ static void find_index(void *data, const char *key, void *value)
 		return;
 	if (s->w->key && s->w->key->index && strcmp(s->w->key->index, ix->key) == 0)
 		return; /* the key's own, listed first */
-	if (ix->unknown || ix->partial || ix->n_columns != 1 || !ix->columns[0] ||
-	    ix->custom_keys || ix->has_include || ix->has_options || !ix->method ||
-	    strcmp(ix->method, "btree") != 0) {
+	bool plain = !ix->unknown && !ix->partial && ix->n_columns && !ix->custom_keys &&
+		     !ix->has_include && !ix->has_options && ix->method &&
+		     strcmp(ix->method, "btree") == 0;
+	for (size_t i = 0; plain && i < ix->n_columns; i++)
+		plain = ix->columns[i] != NULL;
+	if (!plain) {
 		s->why = pgs_arena_printf(s->a, "index %s uses the column in a way pgstage can't "
-						"rebuild (several columns, an expression, WHERE, "
-						"options)",
+						"rebuild (an expression, WHERE, INCLUDE, an operator "
+						"class or options)",
 					  pgs_quote_ident(s->a, bare_name(ix->key)));
 		return;
 	}
@@ -98,6 +101,8 @@ static void find_index(void *data, const char *key, void *value)
 	wi->name = bare_name(ix->key);
 	wi->tmp = pgs_build_name(s->a, wi->name, NULL, "pgstage_new");
 	wi->unique = ix->unique;
+	wi->columns = ix->columns;
+	wi->n_columns = ix->n_columns;
 }
 
 const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
@@ -113,7 +118,7 @@ const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct 
 		if (c->dropped || !uses)
 			continue;
 		if ((c->kind == PGS_CON_PRIMARY_KEY || c->kind == PGS_CON_UNIQUE) &&
-		    c->n_columns == 1 && !c->key_options && !c->deferrable && c->index && !w->key) {
+		    c->n_columns && !c->key_options && !c->deferrable && c->index && !w->key) {
 			w->key = c;
 			struct pgs_widen_index *wi =
 			    pgs_arena_push(a, (void **)&w->indexes, &w->n_indexes, &s.cap_indexes,
@@ -121,6 +126,8 @@ const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct 
 			wi->name = c->name;
 			wi->tmp = pgs_build_name(a, c->name, NULL, "pgstage_new");
 			wi->unique = true;
+			wi->columns = c->columns;
+			wi->n_columns = c->n_columns;
 		} else if (c->kind == PGS_CON_FOREIGN_KEY && plain_fk(c)) {
 			add_fk(&s, c, t);
 		} else if (c->kind == PGS_CON_CHECK && c->n_columns) {
@@ -144,12 +151,19 @@ const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct 
 }
 
 void pgs_widen_build(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-		     const char *table, const struct pgs_widen *w, const char *new_column)
+		     const char *table, const struct pgs_widen *w, const char *column,
+		     const char *new_column)
 {
 	struct pgs_arena *a = &plan->arena;
 
 	for (size_t i = 0; i < w->n_indexes; i++) {
 		const struct pgs_widen_index *wi = &w->indexes[i];
+		const char *keys = NULL;
+		for (size_t k = 0; k < wi->n_columns; k++) {
+			const char *key = pgs_quote_ident(
+			    a, strcmp(wi->columns[k], column) == 0 ? new_column : wi->columns[k]);
+			keys = keys ? pgs_arena_printf(a, "%s, %s", keys, key) : key;
+		}
 		pgs_plan_stage(
 		    plan, PGS_STAGE_NON_TRANSACTIONAL,
 		    pgs_arena_printf(a, "build %s's copy on %s without blocking writes",
@@ -162,8 +176,7 @@ void pgs_widen_build(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__Rang
 		pgs_plan_text(plan, ctx,
 			      pgs_arena_printf(a, "CREATE %sINDEX CONCURRENTLY %s ON %s (%s)",
 					       wi->unique ? "UNIQUE " : "",
-					       pgs_quote_ident(a, wi->tmp), pgs_guard_rel(a, rel),
-					       pgs_quote_ident(a, new_column)));
+					       pgs_quote_ident(a, wi->tmp), pgs_guard_rel(a, rel), keys));
 		pgs_plan_index_build(plan, pgs_guard_sibling(a, rel, wi->tmp), true);
 	}
 }

@@ -1,10 +1,10 @@
 /*
  * widen: what depends on a column whose type expand/contract changes
  * (planner/rewrite_expand.c), rebuilt on the new column so the swap stays
- * brief: each plain index built CONCURRENTLY under a temporary name and
- * renamed at the swap; a PRIMARY KEY or UNIQUE on the column alone built as
- * a unique index CONCURRENTLY and attached with ADD CONSTRAINT ... USING
- * INDEX; foreign keys from the column and to it dropped at the swap, added
+ * brief: each plain btree index that has it among its keys built
+ * CONCURRENTLY under a temporary name and renamed at the swap; a PRIMARY
+ * KEY or UNIQUE that has it built as a unique index CONCURRENTLY and
+ * attached with ADD CONSTRAINT ... USING INDEX; foreign keys from the column and to it dropped at the swap, added
  * back NOT VALID against the new column, then validated; CHECK constraints
  * that read it, kept as the catalog writes them before the swap, added back
  * NOT VALID after it and validated. The int -> bigint of a primary key that
@@ -23,6 +23,8 @@ struct pgs_widen_index {
 	const char *name; /* the index's name (without schema) */
 	const char *tmp;  /* its name while built on the new column */
 	bool unique;
+	const char *const *columns; /* its plain key columns, in order */
+	size_t n_columns;
 };
 
 struct pgs_widen_fk {
@@ -32,9 +34,9 @@ struct pgs_widen_fk {
 };
 
 struct pgs_widen {
-	struct pgs_widen_index *indexes; /* plain indexes on the column; the key's first */
+	struct pgs_widen_index *indexes; /* plain indexes with the column; the key's first */
 	size_t n_indexes;
-	const struct pgs_constraint *key; /* PRIMARY KEY or UNIQUE on the column alone */
+	const struct pgs_constraint *key; /* PRIMARY KEY or UNIQUE with the column */
 	struct pgs_widen_fk *fks;	  /* the column's own foreign key, and those to it */
 	size_t n_fks;
 	const struct pgs_constraint **checks; /* CHECK constraints that read the column */
@@ -49,9 +51,10 @@ struct pgs_widen {
 const char *pgs_widen_find(struct pgs_arena *a, struct pgs_model *model, struct pgs_table *t,
 			   const char *column, struct pgs_widen *w);
 
-/* Stages: each index built on new_column concurrently (after the backfill). */
+/* Stages: each index built concurrently with new_column in column's place (after the backfill). */
 void pgs_widen_build(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__RangeVar *rel,
-		     const char *table, const struct pgs_widen *w, const char *new_column);
+		     const char *table, const struct pgs_widen *w, const char *column,
+		     const char *new_column);
 
 /*
  * The swap's first step when it touches other tables (their foreign keys):
