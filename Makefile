@@ -22,7 +22,7 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 LIBS = -lpg_query -lprotobuf-c -ljansson -lm
 
-LIB_SRC = $(wildcard lint/*.c lint/report/*.c lint/pgdata/*.c rules/*.c planner/*.c)
+LIB_SRC = $(wildcard core/*.c core/pgdata/*.c lint/*.c lint/report/*.c rules/*.c planner/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -129,7 +129,7 @@ plan-files-pg: $(BIN)
 	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/plan-files-pg.sh
 
 pgdata-check: | deps
-	@lint/pgdata/check.sh
+	@core/pgdata/check.sh
 
 docs: $(BIN)
 	@PGSTAGE=./$(BIN) scripts/gen-rule-docs.sh > docs/rules.md
@@ -210,7 +210,7 @@ demo: $(BIN)
 	@scripts/demo.sh ./$(BIN)
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard lint/*.h lint/*/*.h rules/*.h cli/*.h tests/*/*.c)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard core/*.h core/*/*.h lint/*.h lint/*/*.h planner/*.h rules/*.h cli/*.h tests/*/*.c)
 
 format-check:
 	clang-format --dry-run -Werror $(LIB_SRC) $(CLI_SRC)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lint/arena.h"
+#include "core/arena.h"
 
 /* Run git with argv (no shell: the ref is not interpreted); its stdout, NUL-terminated. */
 static char *run_git(const char *const argv[], size_t *len, int *status)

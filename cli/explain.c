@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/help.h"
 #include "cli/options.h"
-#include "lint/effects.h"
+#include "core/effects.h"
 #include "lint/engine.h"
 #include "lint/report.h"
 

@@ -1,9 +1,9 @@
 #include "lint/columns.h"
-#include "lint/strbuf.h"
+#include "core/strbuf.h"
 
 #include <string.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 
 /* Words that end a type in a column definition or an ALTER COLUMN ... TYPE action. */
 static const char *const after_type[] = {

@@ -14,7 +14,7 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/rule.h"
 
 enum pgs_coldef_kind {

@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/engine.h"
 #include "lint/diag.h"
-#include "lint/duration.h"
+#include "core/duration.h"
 #include "lint/sections.h"
 #include "rules/registry.h"
 

@@ -20,7 +20,7 @@
  *   }
  *
  * exclude globs match file paths: * and ? within a path segment, ** across
- * segments. The timeouts must be durations the server accepts (lint/duration.h):
+ * segments. The timeouts must be durations the server accepts (core/duration.h):
  * plans paste them into SQL. Unknown keys and bad values are errors naming the
  * file, line and column of the key, on one line with control characters
  * escaped. A UTF-8 BOM is skipped, as in SQL files.
@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/error.h"
+#include "core/error.h"
 
 #define PGS_CONFIG_NAME ".pgstage.json"
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/source.h"
+#include "core/source.h"
 
 struct pgs_rule;
 

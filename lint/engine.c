@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "lint/ignore.h"
-#include "lint/lexer.h"
-#include "lint/plpgsql.h"
-#include "lint/quote.h"
+#include "core/lexer.h"
+#include "core/plpgsql.h"
+#include "core/quote.h"
 #include "rules/registry.h"
 
 struct pgs_check {

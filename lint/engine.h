@@ -10,15 +10,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/diag.h"
-#include "lint/error.h"
-#include "lint/model.h"
+#include "core/error.h"
+#include "core/model.h"
 #include "lint/overlap.h"
-#include "lint/parse.h"
+#include "core/parse.h"
 #include "lint/rule.h"
 #include "lint/sections.h"
-#include "lint/source.h"
+#include "core/source.h"
 
 #define PGS_PG_VERSION_MIN 11
 /* 19: what pgstage knows of it comes from its documentation (no 19 server to prove it on yet) */

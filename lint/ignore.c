@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "rules/registry.h"
 
 static bool is_name_char(char c)

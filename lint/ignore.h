@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/arena.h"
-#include "lint/source.h"
+#include "core/arena.h"
+#include "core/source.h"
 
 struct pgs_rule;
 

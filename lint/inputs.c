@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/config.h"
 #include "lint/sections.h"
-#include "lint/strmap.h"
+#include "core/strmap.h"
 
 void pgs_inputs_init(struct pgs_inputs *in)
 {

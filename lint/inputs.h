@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/error.h"
+#include "core/error.h"
 
 struct pgs_input {
 	char *path;   /* heap */

@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "lint/lexer.h"
-#include "lint/quote.h"
+#include "core/lexer.h"
+#include "core/quote.h"
 
 /* Values of pgs_overlap.others: who made the sequence or type. */
 static char by_context, by_input;

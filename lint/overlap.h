@@ -15,10 +15,10 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
-#include "lint/model.h"
-#include "lint/parse.h"
-#include "lint/strmap.h"
+#include "core/arena.h"
+#include "core/model.h"
+#include "core/parse.h"
+#include "core/strmap.h"
 
 struct pgs_overlap {
 	/* the schema as the context files alone leave it */

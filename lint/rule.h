@@ -12,9 +12,9 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "lint/diag.h"
-#include "lint/effects.h"
-#include "lint/model.h"
-#include "lint/parse.h"
+#include "core/effects.h"
+#include "core/model.h"
+#include "core/parse.h"
 #include "lint/sections.h"
 
 struct pgs_check;

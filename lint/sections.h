@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/arena.h"
-#include "lint/source.h"
+#include "core/arena.h"
+#include "core/source.h"
 
 enum pgs_tool {
 	PGS_TOOL_AUTO,

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 
 /* "DIR/.BASE.pgstage-PID-N.tmp": hidden, and no migration tool's file name. */
 static char *temp_name(const char *final_path, unsigned n)

@@ -11,7 +11,7 @@
 #ifndef PGS_WRITE_H
 #define PGS_WRITE_H
 
-#include "lint/error.h"
+#include "core/error.h"
 
 /* pgs_write_temp's mode for a new file: 0666 less the umask, as open(2) makes it. */
 #define PGS_WRITE_NEW_FILE (-1)

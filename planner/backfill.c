@@ -1,8 +1,8 @@
 #include "planner/backfill.h"
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/walk.h"
+#include "core/walk.h"
 #include "planner/plan.h"
 
 #include <string.h>

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "lint/arena.h"
-#include "lint/model.h"
+#include "core/arena.h"
+#include "core/model.h"
 
 /*
  * The column of the table an UPDATE's SET list reads while it also assigns

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint/names.h"
+#include "core/names.h"
 
 PgQuery__Node *pgs_build_node(struct pgs_arena *a)
 {

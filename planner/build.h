@@ -10,7 +10,7 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 
 PgQuery__Node *pgs_build_string(struct pgs_arena *a, const char *s);
 /* An Integer node (array bounds) and an integer constant (typmods, expressions). */

@@ -1,7 +1,7 @@
 #include "planner/deparse.h"
 
-#include "lint/quote.h"
-#include "lint/walk.h"
+#include "core/quote.h"
+#include "core/walk.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -10,8 +10,8 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
-#include "lint/error.h"
+#include "core/arena.h"
+#include "core/error.h"
 
 /*
  * The SQL of one statement (without a semicolon), in the arena. Fails with

@@ -13,8 +13,8 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
-#include "lint/error.h"
+#include "core/arena.h"
+#include "core/error.h"
 #include "planner/plan.h"
 
 struct pgs_down_step {

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "planner/backfill.h"
 
 /* ---- predicates ---- */

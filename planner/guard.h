@@ -8,7 +8,7 @@
  * valid, the old name is gone). A script run starts from the last stage
  * whose marker holds: that stage, and every stage before it, ran already.
  *
- * Every name and literal in these predicates goes through lint/quote.c.
+ * Every name and literal in these predicates goes through core/quote.c.
  */
 #ifndef PGS_GUARD_H
 #define PGS_GUARD_H
@@ -17,8 +17,8 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
-#include "lint/model.h"
+#include "core/arena.h"
+#include "core/model.h"
 
 /* A RangeVar as SQL: [schema.]name, each part quoted when it must be. */
 const char *pgs_guard_rel(struct pgs_arena *a, const PgQuery__RangeVar *rv);

@@ -6,8 +6,8 @@
 
 #include <pg_query.h>
 
-#include "lint/lexer.h"
-#include "lint/quote.h"
+#include "core/lexer.h"
+#include "core/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
 #include "planner/deparse.h"

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/engine.h"
-#include "lint/error.h"
+#include "core/error.h"
 
 enum pgs_stage_kind {
 	PGS_STAGE_TRANSACTIONAL,

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "lint/engine.h"
-#include "lint/quote.h"
-#include "lint/strmap.h"
+#include "core/quote.h"
+#include "core/strmap.h"
 #include "planner/plan.h"
 
 struct text {

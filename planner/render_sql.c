@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint/error.h"
-#include "lint/quote.h"
+#include "core/error.h"
+#include "core/quote.h"
 #include "lint/report.h"
 #include "planner/render.h"
 

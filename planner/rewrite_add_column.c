@@ -20,10 +20,10 @@
  */
 #include <string.h>
 
-#include "lint/pgdata/pgdata.h"
-#include "lint/quote.h"
+#include "core/pgdata/pgdata.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/volatility.h"
+#include "core/volatility.h"
 #include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/walk.h"
+#include "core/walk.h"
 #include "planner/build.h"
 #include "planner/guard.h"
 #include "planner/plan.h"

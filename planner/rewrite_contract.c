@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
 #include "planner/guard.h"

@@ -12,10 +12,10 @@
  */
 #include <string.h>
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/volatility.h"
-#include "lint/walk.h"
+#include "core/volatility.h"
+#include "core/walk.h"
 #include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"

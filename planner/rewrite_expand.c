@@ -30,9 +30,9 @@
 #include <string.h>
 
 #include "lint/columns.h"
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/walk.h"
+#include "core/walk.h"
 #include "planner/backfill.h"
 #include "planner/build.h"
 #include "planner/deparse.h"

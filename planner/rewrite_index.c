@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "lint/names.h"
-#include "lint/quote.h"
+#include "core/names.h"
+#include "core/quote.h"
 #include "lint/rule.h"
 #include "planner/build.h"
 #include "planner/guard.h"

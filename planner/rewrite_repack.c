@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
 #include "planner/guard.h"
 #include "planner/plan.h"

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint/model.h"
+#include "core/model.h"
 #include "planner/plan.h"
 
 struct pgs_widen_index {

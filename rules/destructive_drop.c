@@ -1,8 +1,8 @@
 #include <string.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
-#include "lint/strbuf.h"
+#include "core/strbuf.h"
 
 /* What CASCADE takes with it, for the object kinds whose dependents hold data. */
 static const char *cascade_loses(PgQuery__ObjectType type)

@@ -1,10 +1,10 @@
 #include <string.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/columns.h"
 #include "lint/rule.h"
-#include "lint/strmap.h"
-#include "lint/walk.h"
+#include "core/strmap.h"
+#include "core/walk.h"
 
 static const PgQuery__ResTarget *target(const PgQuery__Node *node)
 {

@@ -1,10 +1,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
-#include "lint/volatility.h"
-#include "lint/walk.h"
+#include "core/volatility.h"
+#include "core/walk.h"
 
 /*
  * The values added in the current transaction of this file, by value: a

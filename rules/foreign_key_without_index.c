@@ -1,11 +1,11 @@
 #include <string.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/columns.h"
-#include "lint/quote.h"
+#include "core/quote.h"
 #include "lint/rule.h"
-#include "lint/strbuf.h"
-#include "lint/strmap.h"
+#include "core/strbuf.h"
+#include "core/strmap.h"
 
 static bool leads_with(const struct pgs_index *ix, const struct pgs_constraint *fk)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "lint/rule.h"
-#include "lint/strbuf.h"
+#include "core/strbuf.h"
 
 /*
  * The indexes a new index is compared with are found in a trie of column

@@ -1,4 +1,4 @@
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
 
 /* Offset just after the INDEX keyword of CREATE [UNIQUE] INDEX. */

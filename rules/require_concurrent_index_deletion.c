@@ -1,4 +1,4 @@
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
 #include "rules/rule_util.h"
 

@@ -1,6 +1,6 @@
 #include <stdio.h>
 
-#include "lint/duration.h"
+#include "core/duration.h"
 #include "lint/rule.h"
 #include "rules/rule_util.h"
 

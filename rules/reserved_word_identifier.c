@@ -1,8 +1,8 @@
 #include <string.h>
 
 #include "lint/columns.h"
-#include "lint/lexer.h"
-#include "lint/pgdata/pgdata.h"
+#include "core/lexer.h"
+#include "core/pgdata/pgdata.h"
 #include "lint/rule.h"
 
 /* Reserved words that are also values: unquoted, they read the value instead of a column. */

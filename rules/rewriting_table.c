@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
 
 /* Help per statement kind: how to get the same result without the long lock. */

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lint/arena.h"
-#include "lint/lexer.h"
+#include "core/arena.h"
+#include "core/lexer.h"
 #include "lint/rule.h"
-#include "lint/strbuf.h"
+#include "core/strbuf.h"
 
 static inline const char *pgs_rules_object_name(PgQuery__ObjectType type)
 {

@@ -1,5 +1,5 @@
 #include "lint/rule.h"
-#include "lint/strbuf.h"
+#include "core/strbuf.h"
 #include "rules/rule_util.h"
 
 /* "(a, b)" from a list of String nodes, SQL-quoted. */

@@ -5,7 +5,7 @@ set -euo pipefail
 
 status=0
 banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|atoll|gets)[[:space:]]*\('
-if grep -nE "$banned" lint/*.c lint/*/*.c rules/*.c planner/*.c cli/*.c tests/*/*.c 2>/dev/null; then
+if grep -nE "$banned" core/*.c core/*/*.c lint/*.c lint/*/*.c rules/*.c planner/*.c cli/*.c tests/*/*.c 2>/dev/null; then
 	echo "lint-src: banned function used (use snprintf, strtol, memcpy with sizes)" >&2
 	status=1
 fi

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint/error.h"
+#include "core/error.h"
 #include "lint/report.h"
 
 extern const struct pgs_reporter pgs_reporter_text, pgs_reporter_json, pgs_reporter_sarif,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint/error.h"
+#include "core/error.h"
 #include "lint/report.h"
 #include "lint/rule.h"
 

@@ -52,7 +52,7 @@ void pgs_fuzz_stream_close(struct pgs_fuzz_stream *s)
  * libpg_query 15-4.0.0 (Debian's libpg-query-dev) leaks one byte for each
  * PL/pgSQL body that fails to parse, e.g.
  *     CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN x; END $$;
- * The targets link with -Wl,--wrap=pg_query_parse_plpgsql, so lint/plpgsql.c
+ * The targets link with -Wl,--wrap=pg_query_parse_plpgsql, so core/plpgsql.c
  * calls this, and LeakSanitizer ignores what that one function allocates.
  * (A suppression naming it would not match: libpg_query has no frame
  * pointers, so the fast unwinder's stack stops at pg_query_raw_parse.)

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "lint/effects.h"
+#include "core/effects.h"
 #include "lint/report.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -14,7 +14,7 @@
 
 #include <libpq-fe.h>
 
-#include "lint/effects.h"
+#include "core/effects.h"
 
 /*
  * Connect to dbname (NULL: $PGDATABASE) with that application_name. Prints

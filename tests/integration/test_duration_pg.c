@@ -1,5 +1,5 @@
 /*
- * test_duration_pg: lint/duration.c against the server. Each value is given
+ * test_duration_pg: core/duration.c against the server. Each value is given
  * to set_config('lock_timeout', ...) and to statement_timeout as a bound
  * parameter; pgs_duration_ms must accept exactly what the server accepts and
  * agree with pg_settings.setting (milliseconds) on what it means. This is
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "lint/duration.h"
+#include "core/duration.h"
 #include "tests/integration/pgtest.h"
 
 static const char *const values[] = {

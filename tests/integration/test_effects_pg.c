@@ -35,10 +35,10 @@
 #include <libpq-fe.h>
 #include <pg_query.h>
 
-#include "lint/arena.h"
-#include "lint/effects.h"
-#include "lint/model.h"
-#include "lint/parse.h"
+#include "core/arena.h"
+#include "core/effects.h"
+#include "core/model.h"
+#include "core/parse.h"
 #include "tests/integration/pgtest.h"
 
 #define FIXTURE_DB "pgs_fixture"

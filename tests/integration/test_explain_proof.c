@@ -73,7 +73,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "lint/effects.h"
+#include "core/effects.h"
 #include "tests/integration/pgtest.h"
 
 #define FIXTURE_DB "pgs_proof_fixture"

@@ -96,7 +96,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "lint/effects.h"
+#include "core/effects.h"
 #include "tests/integration/pgtest.h"
 #include "tests/integration/planfix.h"
 

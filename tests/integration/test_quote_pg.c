@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "lint/arena.h"
-#include "lint/quote.h"
+#include "core/arena.h"
+#include "core/quote.h"
 #include "tests/integration/pgtest.h"
 
 static const char *const texts[] = {

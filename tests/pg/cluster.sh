@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL cluster for integration tests and for regenerating
-# lint/pgdata: unix socket only (no TCP), trust auth, no durability.
+# core/pgdata: unix socket only (no TCP), trust auth, no durability.
 #
 #   cluster.sh start DIR   initdb into DIR/data and start; socket in DIR
 #   cluster.sh stop DIR    stop immediately and remove DIR (idempotent)

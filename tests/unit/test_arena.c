@@ -16,7 +16,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 
 static bool all_bytes(const void *p, size_t n, unsigned char value)
 {

@@ -16,7 +16,7 @@
 
 #include <pg_query.h>
 
-#include "lint/arena.h"
+#include "core/arena.h"
 #include "lint/columns.h"
 
 static int group_teardown(void **state)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lint/duration.h"
+#include "core/duration.h"
 
 #define NOT_A_UNIT "has something other than a unit after the number (units: us, ms, s, min, h, d)"
 

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <pg_query.h>
 
-#include "lint/model.h"
+#include "core/model.h"
 #include "planner/down.h"
 #include "planner/guard.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lint/lexer.h"
+#include "core/lexer.h"
 
 #define MAX_TOKENS 64
 

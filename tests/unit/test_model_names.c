@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "lint/arena.h"
-#include "lint/model.h"
-#include "lint/parse.h"
+#include "core/arena.h"
+#include "core/model.h"
+#include "core/parse.h"
 
 /* The names of t's constraints that are still there, in the order they came, one line. */
 static void names_after(const char *sql, char *out, size_t size)

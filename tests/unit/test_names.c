@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "lint/arena.h"
-#include "lint/names.h"
+#include "core/arena.h"
+#include "core/names.h"
 
 #define LONG_TABLE "a_really_long_table_name_that_goes_on_and_on_and_on_forever_xyz"
 

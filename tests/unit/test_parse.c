@@ -16,7 +16,7 @@
 
 #include <pg_query.h>
 
-#include "lint/parse.h"
+#include "core/parse.h"
 
 struct fixture {
 	struct pgs_arena arena;

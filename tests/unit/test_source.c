@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "lint/arena.h"
-#include "lint/source.h"
+#include "core/arena.h"
+#include "core/source.h"
 
 struct fixture {
 	struct pgs_arena arena;
