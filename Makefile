@@ -17,12 +17,13 @@ WARNINGS += -Werror
 endif
 
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -MMD -MP \
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. -I/usr/include/postgresql -MMD -MP \
 	     -DPGS_VERSION='"$(PGSTAGE_VERSION)"' -DPGS_DOCS_URL='"$(DOCS_URL)"' $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
-LIBS = -lpg_query -lprotobuf-c -ljansson -lm
+LIBS = -lpg_query -lprotobuf-c -ljansson -lpq -lm
 
-LIB_SRC = $(wildcard core/*.c core/pgdata/*.c lint/*.c lint/report/*.c rules/*.c planner/*.c)
+LIB_SRC = $(wildcard core/*.c core/pgdata/*.c lint/*.c lint/report/*.c rules/*.c planner/*.c \
+	  exec/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -178,7 +179,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 4
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -O1 -g -fno-omit-frame-pointer $(WARNINGS) -I. -MMD -MP \
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -O1 -g -fno-omit-frame-pointer $(WARNINGS) -I. -I/usr/include/postgresql -MMD -MP \
 	      -DPGS_VERSION='"$(PGSTAGE_VERSION)"' -DPGS_DOCS_URL='"$(DOCS_URL)"' $(FUZZ_SAN)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)

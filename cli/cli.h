@@ -11,6 +11,8 @@ enum pgs_exit {
 	PGS_EXIT_FINDINGS = 1, /* findings at or above --fail-on */
 	PGS_EXIT_USAGE = 2,    /* bad usage or unreadable/invalid input */
 	PGS_EXIT_INTERNAL = 3, /* a bug in pgstage */
+	/* apply: 1 a stage failed, 4 stopped at a checkpoint */
+	PGS_EXIT_CHECKPOINT = 4,
 };
 
 int pgs_cmd_lint(int argc, char **argv);
@@ -18,6 +20,7 @@ int pgs_cmd_rules(int argc, char **argv);
 int pgs_cmd_explain(int argc, char **argv);
 int pgs_cmd_init(int argc, char **argv);
 int pgs_cmd_plan(int argc, char **argv);
+int pgs_cmd_apply(int argc, char **argv);
 
 /* "pgstage: error: ..." on stderr. */
 void pgs_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

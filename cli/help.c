@@ -55,6 +55,18 @@ static const struct command_doc commands[] = {
 	 "the layout of your migration tool, with down migrations where the tool has them, in "
 	 "phase-N directories when application deploys must come between stages.",
 	 "0 planned, 2 usage or input error (or syntax errors in the input), 3 internal error"},
+	{"apply", PGS_CMD_APPLY, "[options] [--db URL] PATH...",
+	 "plan the migration and run the plan on a database, with lock timeouts, retries and "
+	 "resumable progress",
+	 "Plan PATH as `pgstage plan` does and run the plan on the database, stage by stage: "
+	 "transactional stages under a short lock_timeout, tried again after a lock timeout or a "
+	 "deadlock (naming the sessions that blocked them), CONCURRENTLY builds after dropping "
+	 "what a failed one left, backfills in batches. Every stage done is recorded in the "
+	 "pgstage schema of the database, so running the same command again after a failure "
+	 "or a kill goes on where it stopped. At a checkpoint it stops: deploy the application "
+	 "change, then run it again with the --phase it prints.",
+	 "0 done, 1 a stage failed (the message says which, why and what to do), 2 usage or "
+	 "input error, 3 internal error, 4 stopped at a checkpoint"},
 	{"rules", PGS_CMD_RULES, "[NAME]", "list the rules, or print one rule's documentation",
 	 "Without NAME, list every rule: id, name, default severity, summary. With NAME (or id), "
 	 "print the rule's documentation with a bad and a good example.",

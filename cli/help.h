@@ -13,6 +13,7 @@ enum pgs_command_mask {
 	PGS_CMD_RULES = 1 << 2,
 	PGS_CMD_INIT = 1 << 3,
 	PGS_CMD_PLAN = 1 << 4,
+	PGS_CMD_APPLY = 1 << 5,
 };
 
 /* The top-level usage: commands, exit codes. */

@@ -76,6 +76,8 @@ int main(int argc, char **argv)
 		rc = pgs_cmd_explain(argc - 1, argv + 1);
 	else if (strcmp(cmd, "plan") == 0)
 		rc = pgs_cmd_plan(argc - 1, argv + 1);
+	else if (strcmp(cmd, "apply") == 0)
+		rc = pgs_cmd_apply(argc - 1, argv + 1);
 	else if (strcmp(cmd, "init") == 0)
 		rc = pgs_cmd_init(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rules") == 0)

@@ -30,6 +30,10 @@ enum {
 	OPT_DRY_RUN,
 	OPT_DIFF,
 	OPT_LAYOUT,
+	OPT_DB,
+	OPT_PHASE,
+	OPT_RETRIES,
+	OPT_RUN_ID,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +56,10 @@ static const struct option long_options[] = {
 	{"diff", required_argument, NULL, OPT_DIFF},
 	{"output", required_argument, NULL, 'o'},
 	{"layout", required_argument, NULL, OPT_LAYOUT},
+	{"db", required_argument, NULL, OPT_DB},
+	{"phase", required_argument, NULL, OPT_PHASE},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"run-id", required_argument, NULL, OPT_RUN_ID},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -179,6 +187,9 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 	o->lint.tool = PGS_TOOL_AUTO;
 	o->fail_on = PGS_SEV_WARNING;
 	o->format = "text";
+	o->phase = 1;
+	o->retries = 5;
+	o->run_id = "default";
 	o->disabled = calloc(pgs_n_rules, sizeof(bool));
 	o->severity = malloc(pgs_n_rules * sizeof(int));
 	for (size_t i = 0; i < pgs_n_rules; i++)
@@ -196,8 +207,10 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN ||
 				c == OPT_DIFF;
 		bool output_only = c == 'o' || c == OPT_LAYOUT;
+		bool db_only = c == OPT_DB || c == OPT_PHASE || c == OPT_RETRIES || c == OPT_RUN_ID;
 
-		if ((rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
+		if ((db_only && !(accepts & PGS_ACCEPT_DB)) ||
+		    (rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
 		    (fix_only && !(accepts & PGS_ACCEPT_FIX)) ||
 		    (output_only && !(accepts & PGS_ACCEPT_OUTPUT))) {
 			if (longindex < 0) /* -o */
@@ -285,6 +298,24 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 				return bad_value(o, "layout", optarg,
 						 "auto, plain, goose, dbmate, golang-migrate or flyway");
 			o->layout = optarg;
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_PHASE:
+			if (parse_int(optarg, &v) < 0 || v < 1)
+				return bad_value(o, "phase", optarg, "a checkpoint number, 1 or more");
+			o->phase = v;
+			break;
+		case OPT_RETRIES:
+			if (parse_int(optarg, &v) < 0 || v < 0 || v > 100)
+				return bad_value(o, "retries", optarg, "a number from 0 to 100");
+			o->retries = v;
+			break;
+		case OPT_RUN_ID:
+			if (!*optarg)
+				return bad_value(o, "run-id", optarg, "a name");
+			o->run_id = optarg;
 			break;
 		case 'h':
 			pgs_help_command(stdout, command);

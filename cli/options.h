@@ -13,6 +13,7 @@
 #include "lint/config.h"
 #include "lint/engine.h"
 #include "lint/inputs.h"
+#include "planner/plan.h"
 
 /* Which of the optional options a command takes. */
 enum pgs_cli_accepts {
@@ -20,6 +21,7 @@ enum pgs_cli_accepts {
 	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
 	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
 	PGS_ACCEPT_OUTPUT = 1 << 3,    /* -o/--output DIR, --layout (plan) */
+	PGS_ACCEPT_DB = 1 << 4,	       /* --db, --phase, --retries, --run-id (apply) */
 };
 
 struct pgs_cli_options {
@@ -36,6 +38,9 @@ struct pgs_cli_options {
 	const char *diff_ref; /* --diff REF: lint only what changed since REF */
 	const char *output_dir; /* -o DIR: write files there instead of printing */
 	const char *layout;     /* --layout NAME as given (checked), or NULL */
+	const char *db;		/* --db URL (apply) */
+	int phase, retries;	/* --phase, --retries (apply) */
+	const char *run_id;	/* --run-id (apply) */
 	const char **context;
 	size_t n_context;
 	char **paths;
@@ -70,6 +75,22 @@ const char *pgs_cli_overlap(struct pgs_file_report *report);
 
 /* Warn on stderr that the context seems to include the report's file, when it does. */
 void pgs_cli_warn_overlap(struct pgs_file_report *report);
+
+/* A plan of the inputs (cli/plan.c), for plan and apply. */
+struct pgs_cli_plan {
+	struct pgs_plan plan;
+	struct pgs_inputs inputs;
+	enum pgs_tool detected; /* the tool of the first planned file */
+	const char *first_path;
+	bool parsed_any;
+};
+
+/*
+ * Plan the inputs of cli; the exit code: PGS_EXIT_CLEAN when planned (errors
+ * are printed). Release with pgs_cli_plan_release in every case.
+ */
+int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli);
+void pgs_cli_plan_release(struct pgs_cli_plan *p);
 
 /* Print an input error and record it in errors (may be NULL). */
 void pgs_cli_input_error(json_t *errors, const char *path, const char *message);

@@ -47,44 +47,39 @@ static int write_files(const struct pgs_cli_options *cli, struct pgs_plan *plan,
 	return PGS_EXIT_CLEAN;
 }
 
-int pgs_cmd_plan(int argc, char **argv)
+int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli)
 {
-	struct pgs_cli_options cli;
-	struct pgs_inputs inputs;
-	int rc = pgs_cli_options_parse(&cli, PGS_CMD_PLAN, PGS_ACCEPT_OUTPUT, argc, argv);
-
-	if (rc != 0) {
-		pgs_cli_options_release(&cli);
-		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
-	}
 	struct pgs_plan_options popts = {
-	    .lock_timeout = cli.config.lock_timeout ? cli.config.lock_timeout : "2s",
+	    .lock_timeout = cli->config.lock_timeout ? cli->config.lock_timeout : "2s",
 	    .statement_timeout =
-		cli.config.statement_timeout ? cli.config.statement_timeout : "5min",
-	    .validate_timeout = cli.config.validate_timeout ? cli.config.validate_timeout : "0",
-	    .batch_size = cli.config.batch_size ? (size_t)cli.config.batch_size : 1000,
+		cli->config.statement_timeout ? cli->config.statement_timeout : "5min",
+	    .validate_timeout = cli->config.validate_timeout ? cli->config.validate_timeout : "0",
+	    .batch_size = cli->config.batch_size ? (size_t)cli->config.batch_size : 1000,
 	};
-	struct pgs_plan plan;
-	pgs_plan_init(&plan, &popts);
-	pgs_inputs_init(&inputs);
-	bool input_error = !pgs_cli_collect_inputs(&cli, &inputs, NULL);
+	struct pgs_plan *plan = &p->plan;
+	struct pgs_inputs *inputs = &p->inputs;
+	int rc = PGS_EXIT_CLEAN;
+
+	memset(p, 0, sizeof(*p));
+	p->detected = PGS_TOOL_AUTO; /* of the first planned file */
+	pgs_plan_init(plan, &popts);
+	pgs_inputs_init(inputs);
+	bool input_error = !pgs_cli_collect_inputs(cli, inputs, NULL);
 
 	struct pgs_engine engine;
-	cli.lint.no_rules = true;
-	cli.lint.on_statement = pgs_plan_statement;
-	cli.lint.on_statement_data = &plan;
-	pgs_engine_init(&engine, &cli.lint);
-	enum pgs_tool detected = PGS_TOOL_AUTO; /* of the first planned file */
-	const char *first_path = NULL;
+	cli->lint.no_rules = true;
+	cli->lint.on_statement = pgs_plan_statement;
+	cli->lint.on_statement_data = plan;
+	pgs_engine_init(&engine, &cli->lint);
 	/* files whose context seems to include them: notes that head the plan */
 	const char **overlaps =
-	    pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*overlaps));
+	    pgs_arena_array(&plan->arena, inputs->n ? inputs->n : 1, sizeof(*overlaps));
 	size_t n_overlaps = 0;
-	for (size_t i = 0; i < inputs.n && !input_error; i++) {
+	for (size_t i = 0; i < inputs->n && !input_error; i++) {
 		struct pgs_file_report report;
 		struct pgs_error err;
 
-		if (pgs_engine_lint_file(&engine, inputs.items[i].path, inputs.items[i].context,
+		if (pgs_engine_lint_file(&engine, inputs->items[i].path, inputs->items[i].context,
 					 &report, &err) < 0) {
 			pgs_cli_error("%s", err.message);
 			input_error = true;
@@ -94,72 +89,93 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_cli_warn_overlap(&report);
 		if (overlap)
 			overlaps[n_overlaps++] = pgs_arena_printf(
-			    &plan.arena,
+			    &plan->arena,
 			    "%s: this plan starts from a schema that already has its changes",
 			    overlap);
-		if (!report.context && !first_path) {
-			detected = report.sections.tool;
-			first_path = inputs.items[i].path;
+		if (!report.context && !p->first_path) {
+			p->detected = report.sections.tool;
+			p->first_path = inputs->items[i].path;
 		}
 		for (size_t k = 0; k < report.parsed.n_stmts && !report.context; k++)
 			if (!report.parsed.stmts[k].node) {
-				struct pgs_pos p = pgs_source_pos(
+				struct pgs_pos pos = pgs_source_pos(
 				    &report.src, report.parsed.stmts[k].error_offset);
 				pgs_cli_error(
 				    "%s:%u:%u: %s; a file with syntax errors is not planned",
-				    report.src.path, p.line, p.column,
+				    report.src.path, pos.line, pos.column,
 				    report.parsed.stmts[k].error);
 				input_error = true;
 				break;
 			}
-		pgs_plan_end_file(&plan);
+		pgs_plan_end_file(plan);
 		pgs_file_report_release(&report);
 	}
-	if (!input_error && !plan.failed)
-		pgs_plan_finish(&plan);
-	bool parsed_any = engine.parsed_any; /* pg_query_exit is only safe then */
+	if (!input_error && !plan->failed)
+		pgs_plan_finish(plan);
+	p->parsed_any = engine.parsed_any; /* pg_query_exit is only safe then */
 	pgs_engine_release(&engine);
 
 	struct pgs_error err;
-	bool json = strcmp(cli.format, "json") == 0;
-	if (!input_error && !plan.failed) {
+	if (!input_error && !plan->failed) {
 		/* what each step does: the JSON shows it, pgs_plan_check proves the plan safe */
 		const char **context =
-		    pgs_arena_array(&plan.arena, inputs.n ? inputs.n : 1, sizeof(*context));
+		    pgs_arena_array(&plan->arena, inputs->n ? inputs->n : 1, sizeof(*context));
 		size_t n_context = 0;
-		for (size_t i = 0; i < inputs.n; i++)
-			if (inputs.items[i].context)
-				context[n_context++] = inputs.items[i].path;
-		if (pgs_plan_compute_effects(&plan, &cli.lint, context, n_context, &err) < 0) {
-			plan.error = err;
-			plan.failed = true;
+		for (size_t i = 0; i < inputs->n; i++)
+			if (inputs->items[i].context)
+				context[n_context++] = inputs->items[i].path;
+		if (pgs_plan_compute_effects(plan, &cli->lint, context, n_context, &err) < 0) {
+			plan->error = err;
+			plan->failed = true;
 		}
 		/* after the effects, whose notes are found by "path:line: " */
-		pgs_plan_note_first(&plan, overlaps, n_overlaps);
+		pgs_plan_note_first(plan, overlaps, n_overlaps);
 	}
-	if (!input_error && plan.failed) {
-		pgs_cli_error("internal error: %s", plan.error.message);
+	if (input_error) {
+		rc = PGS_EXIT_USAGE;
+	} else if (plan->failed) {
+		pgs_cli_error("internal error: %s", plan->error.message);
 		rc = PGS_EXIT_INTERNAL;
-	} else if (!input_error && pgs_plan_check(&plan, &err) < 0) {
+	} else if (pgs_plan_check(plan, &err) < 0) {
 		pgs_cli_error("internal error: %s", err.message);
 		rc = PGS_EXIT_INTERNAL;
-	} else if (!input_error) {
+	}
+	return rc;
+}
+
+void pgs_cli_plan_release(struct pgs_cli_plan *p)
+{
+	/* after any files: their down migrations are parsed and deparsed too */
+	if (p->parsed_any)
+		pg_query_exit();
+	pgs_plan_release(&p->plan);
+	pgs_inputs_release(&p->inputs);
+}
+
+int pgs_cmd_plan(int argc, char **argv)
+{
+	struct pgs_cli_options cli;
+	struct pgs_cli_plan p;
+	int rc = pgs_cli_options_parse(&cli, PGS_CMD_PLAN, PGS_ACCEPT_OUTPUT, argc, argv);
+
+	if (rc != 0) {
+		pgs_cli_options_release(&cli);
+		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
+	}
+	rc = pgs_cli_plan_make(&p, &cli);
+	if (rc == PGS_EXIT_CLEAN) {
 		if (cli.output_dir) {
-			rc = write_files(&cli, &plan, layout_of(&cli, detected), first_path);
-		} else if (json) {
-			json_t *doc = pgs_plan_render_json(&plan);
+			rc = write_files(&cli, &p.plan, layout_of(&cli, p.detected), p.first_path);
+		} else if (strcmp(cli.format, "json") == 0) {
+			json_t *doc = pgs_plan_render_json(&p.plan);
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);
 			json_decref(doc);
 		} else {
-			pgs_plan_render_sql(stdout, &plan);
+			pgs_plan_render_sql(stdout, &p.plan);
 		}
 	}
-	/* after the files: their down migrations are parsed and deparsed too */
-	if (parsed_any)
-		pg_query_exit();
-	pgs_plan_release(&plan);
-	pgs_inputs_release(&inputs);
+	pgs_cli_plan_release(&p);
 	pgs_cli_options_release(&cli);
-	return input_error ? PGS_EXIT_USAGE : rc;
+	return rc;
 }

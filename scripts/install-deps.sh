@@ -5,12 +5,12 @@
 set -euo pipefail
 
 # --build-only: just what building ./pgstage needs (for CI actions that only lint)
-packages=(gcc make libpg-query-dev libprotobuf-c-dev libjansson-dev)
+packages=(gcc make libpg-query-dev libprotobuf-c-dev libjansson-dev libpq-dev)
 build_only=false
 if [[ ${1:-} == --build-only ]]; then
 	build_only=true
 else
-	packages+=(clang pkg-config libcmocka-dev libpq-dev postgresql git diffutils python3)
+	packages+=(clang pkg-config libcmocka-dev postgresql git diffutils python3)
 	# libFuzzer and the sanitizer runtimes for the fuzz targets (make check runs
 	# them): libclang_rt.fuzzer comes from libclang-rt-14-dev on Debian 12, which
 	# this package of the same llvm-defaults as "clang" depends on

@@ -245,7 +245,13 @@ size_t pgf_find(const char *pattern, struct pgf_fixture *fixtures, size_t max)
 void pgf_plan_command(const struct pgf_fixture *fx, const char *pgstage, const char *extra,
 		      char *cmd, size_t size)
 {
-	snprintf(cmd, size, "'%s' plan --no-config --color never", pgstage);
+	pgf_command(fx, pgstage, "plan --color never", extra, cmd, size);
+}
+
+void pgf_command(const struct pgf_fixture *fx, const char *pgstage, const char *command,
+		 const char *extra, char *cmd, size_t size)
+{
+	snprintf(cmd, size, "'%s' %s --no-config", pgstage, command);
 	for (int i = 0; i < fx->n_args; i++) {
 		if (strcmp(fx->args[i], "--format") == 0) {
 			i++;

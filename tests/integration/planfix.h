@@ -112,6 +112,10 @@ int pgf_context_paths(const struct pgf_fixture *fx, const char **paths, int max)
 void pgf_plan_command(const struct pgf_fixture *fx, const char *pgstage, const char *extra,
 		      char *cmd, size_t size);
 
+/* The same with another command and its options ("apply --db ..."). */
+void pgf_command(const struct pgf_fixture *fx, const char *pgstage, const char *command,
+		 const char *extra, char *cmd, size_t size);
+
 /*
  * dbname: a fresh database (through admin) where the fixture's context files
  * ran, with pgstage_test.rows set to rows when it is not NULL. 0, or -1

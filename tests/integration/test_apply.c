@@ -1,0 +1,302 @@
+/*
+ * test_apply: `pgstage apply` on the server the suite starts.
+ *
+ * - every plan fixture of the server's version (fixtures/plan/<case>.sql):
+ *   apply, going on at each checkpoint with --phase after the fixture's
+ *   checkpoint SQL, ends with the catalog the migration as written leaves
+ *   (the pgstage bookkeeping aside); applied again, every stage is done
+ *   already and nothing changes;
+ * - a conflicting lock held by another session: apply tries the stage again,
+ *   names the blocking session, and stops (exit 1, nothing of the stage kept)
+ *   when the lock outlasts every try; once it is released the same command
+ *   finishes;
+ * - a run id holds one plan: another plan under the same id is refused;
+ * - a password in the URL and in PGPASSWORD appears nowhere: not in the
+ *   output of a run that works nor of one that fails, nor in the recorded
+ *   state.
+ *
+ * Needs PGHOST etc. (tests/pg/with-cluster.sh), PGSTAGE (./pgstage when
+ * unset) and the source tree as working directory. PGS_PLAN_ONLY=TEXT runs
+ * only the fixtures whose name contains TEXT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "tests/integration/pgtest.h"
+#include "tests/integration/planfix.h"
+
+#define APP_NAME "pgstage-test_apply"
+#define DB_ORIGINAL "pgs_apply_original"
+#define DB_APPLY "pgs_apply_run"
+#define FIXTURE_GLOB "fixtures/plan/*.sql"
+#define MAX_FIXTURES 256
+
+static struct pgf_group group;
+static struct pgf_fixture fixtures[MAX_FIXTURES];
+static size_t n_fixtures;
+
+/* The catalog of db without apply's bookkeeping, malloc-ed. */
+static char *catalog_of(const char *db)
+{
+	PGconn *conn = pgt_connect(db, APP_NAME);
+	char *lines = NULL;
+
+	if (conn && pgt_exec(conn, "SET client_min_messages = warning") == 0 &&
+	    pgt_exec(conn, "DROP SCHEMA IF EXISTS pgstage CASCADE") == 0 &&
+	    pgt_exec(conn, "DROP TABLE IF EXISTS pgstage_progress") == 0)
+		lines = pgf_catalog_lines(conn);
+	PQfinish(conn);
+	return lines;
+}
+
+/* pgstage apply of the fixture on db with extra options; its exit status, output in *out. */
+static int apply(const struct pgf_fixture *fx, const char *db, const char *extra, char **out)
+{
+	char cmd[4096], opts[1024];
+
+	snprintf(opts, sizeof(opts), "--db 'dbname=%s' %s 2>&1", db, extra ? extra : "");
+	pgf_command(fx, group.pgstage, "apply", opts, cmd, sizeof(cmd));
+	return pgf_run_capture(cmd, out);
+}
+
+/* Apply all phases: the fixture's checkpoint SQL between them. 0, or -1 after printing why. */
+static int apply_all(const struct pgf_fixture *fx, const char *db)
+{
+	for (int phase = 1; phase < 32; phase++) {
+		char extra[64], *out = NULL;
+		snprintf(extra, sizeof(extra), "--phase %d", phase);
+		int st = apply(fx, db, extra, &out);
+		if (st == 0) {
+			free(out);
+			return 0;
+		}
+		if (st != 4) {
+			printf("apply (phase %d) exited %d:\n%s\n", phase, st, out ? out : "");
+			free(out);
+			return -1;
+		}
+		free(out);
+		PGconn *conn = pgt_connect(db, APP_NAME);
+		for (int i = 0; i < fx->n_checkpoints; i++)
+			if (fx->checkpoints[i].n == phase &&
+			    pgt_exec_script(conn, fx->checkpoints[i].sql) != 0) {
+				PQfinish(conn);
+				return -1;
+			}
+		PQfinish(conn);
+	}
+	printf("apply never finished\n");
+	return -1;
+}
+
+static void test_fixture(void **state)
+{
+	const struct pgf_fixture *fx = *state;
+	char tmpl[128], what[256];
+	PGconn *orig;
+
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_ORIGINAL), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	orig = pgt_connect(DB_ORIGINAL, APP_NAME);
+	assert_non_null(orig);
+	size_t failed = pgf_run_original(orig, fx, what, sizeof(what));
+	PQfinish(orig);
+	if (failed)
+		fail_msg("the migration as written fails at statement %zu: %s", failed, what);
+
+	assert_int_equal(apply_all(fx, DB_APPLY), 0);
+	/* again: everything is done already and stays as it is */
+	char *out = NULL;
+	char extra[64];
+	snprintf(extra, sizeof(extra), "--phase %d", fx->n_checkpoints + 32);
+	int st = apply(fx, DB_APPLY, extra, &out);
+	if (st != 0 || !strstr(out, "done already"))
+		fail_msg("applied again: exit %d\n%s", st, out ? out : "");
+	assert_null(strstr(out, "transactional:"));
+	free(out);
+
+	char *a = catalog_of(DB_ORIGINAL), *b = catalog_of(DB_APPLY);
+	assert_non_null(a);
+	assert_non_null(b);
+	if (strcmp(a, b) != 0 &&
+	    pgf_print_diff(a, b, "ORIGINAL (the migration as written)", "APPLY (pgstage apply)"))
+		fail_msg("[%s] the catalogs differ", fx->name);
+	printf("    ok: %s\n", fx->name);
+	free(a);
+	free(b);
+}
+
+static struct pgf_fixture *fixture(const char *name)
+{
+	for (size_t i = 0; i < n_fixtures; i++)
+		if (strcmp(fixtures[i].name, name) == 0)
+			return &fixtures[i];
+	fail_msg("no fixture %s", name);
+	return NULL;
+}
+
+/* A copy of set_not_null's context, with a session holding a lock on users. */
+static PGconn *hold_lock(const struct pgf_fixture *fx)
+{
+	char tmpl[128];
+
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	PGconn *holder = pgt_connect(DB_APPLY, "pgstage-test-holder");
+	assert_non_null(holder);
+	assert_int_equal(pgt_exec(holder, "BEGIN"), 0);
+	assert_int_equal(pgt_exec(holder, "LOCK TABLE users IN ACCESS SHARE MODE"), 0);
+	return holder;
+}
+
+static void test_lock_held_then_released(void **state)
+{
+	const struct pgf_fixture *fx = fixture("set_not_null");
+	PGconn *holder = hold_lock(fx);
+	char pid[32], expected[64], *out = NULL;
+
+	(void)state;
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(holder));
+	int st = apply(fx, DB_APPLY, "--retries 1", &out);
+	assert_int_equal(st, 1);
+	snprintf(expected, sizeof(expected), "blocked by pid %s (user", pid);
+	if (!strstr(out, expected) || !strstr(out, "lock timeout") ||
+	    !strstr(out, "trying again") || !strstr(out, "SQLSTATE 55P03") ||
+	    !strstr(out, "run the same command again"))
+		fail_msg("unexpected output:\n%s", out);
+	free(out);
+	/* nothing of the stage was kept */
+	PGconn *conn = pgt_connect(DB_APPLY, APP_NAME);
+	PGresult *r = PQexec(conn, "SELECT count(*) FROM pg_constraint WHERE conname LIKE "
+				   "'users%pgstage_not_null'");
+	assert_string_equal(PQgetvalue(r, 0, 0), "0");
+	PQclear(r);
+	PQfinish(conn);
+
+	assert_int_equal(pgt_exec(holder, "COMMIT"), 0);
+	PQfinish(holder);
+	st = apply(fx, DB_APPLY, NULL, &out);
+	if (st != 0 || !strstr(out, "done: 4 stages"))
+		fail_msg("after the release: exit %d\n%s", st, out);
+	free(out);
+}
+
+static void test_run_id_holds_one_plan(void **state)
+{
+	const struct pgf_fixture *a = fixture("set_not_null"), *b = fixture("json");
+	char tmpl[128], *out = NULL;
+
+	(void)state;
+	assert_int_equal(pgf_context_db(group.admin, a, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	assert_int_equal(apply(a, DB_APPLY, "--run-id r1", &out), 0);
+	free(out);
+	int st = apply(b, DB_APPLY, "--run-id r1", &out);
+	assert_int_equal(st, 1);
+	if (!strstr(out, "run \"r1\" in pgstage.runs is another plan"))
+		fail_msg("unexpected output:\n%s", out);
+	free(out);
+}
+
+static void assert_no_secret(const char *text, const char *what)
+{
+	if (strstr(text, "UrlS3cret") || strstr(text, "EnvS3cret"))
+		fail_msg("a password shows in %s:\n%s", what, text);
+}
+
+static void test_passwords_never_shown(void **state)
+{
+	const struct pgf_fixture *fx = fixture("set_not_null");
+	const char *host = getenv("PGHOST"), *port = getenv("PGPORT");
+	char tmpl[128], cmd[4096], opts[1024], *out = NULL;
+
+	(void)state;
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	/* trust authentication: the password is accepted and must never be shown */
+	snprintf(opts, sizeof(opts),
+		 "--db 'postgresql://postgres:UrlS3cret@/%s?host=%s&port=%s' 2>&1", DB_APPLY,
+		 host ? host : "", port ? port : "5432");
+	pgf_command(fx, group.pgstage, "apply", opts, cmd, sizeof(cmd));
+	char env_cmd[4200];
+	snprintf(env_cmd, sizeof(env_cmd), "PGPASSWORD=EnvS3cret %s", cmd);
+	int st = pgf_run_capture(env_cmd, &out);
+	if (st != 0)
+		fail_msg("exit %d:\n%s", st, out);
+	assert_no_secret(out, "the output of a run that works");
+	free(out);
+
+	/* a run that fails to connect: the message names no password either */
+	snprintf(opts, sizeof(opts),
+		 "--db 'postgresql://postgres:UrlS3cret@/no_such_db?host=%s&port=%s' 2>&1",
+		 host ? host : "", port ? port : "5432");
+	pgf_command(fx, group.pgstage, "apply", opts, cmd, sizeof(cmd));
+	snprintf(env_cmd, sizeof(env_cmd), "PGPASSWORD=EnvS3cret %s", cmd);
+	st = pgf_run_capture(env_cmd, &out);
+	assert_int_equal(st, 1);
+	if (!strstr(out, "could not connect"))
+		fail_msg("unexpected output:\n%s", out);
+	assert_no_secret(out, "the output of a run that fails");
+	free(out);
+
+	PGconn *conn = pgt_connect(DB_APPLY, APP_NAME);
+	PGresult *r = PQexec(conn, "SELECT (SELECT string_agg(t::text, ' ') FROM pgstage.runs t) || "
+				   "(SELECT string_agg(t::text, ' ') FROM pgstage.stages t)");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_no_secret(PQgetvalue(r, 0, 0), "the recorded state");
+	PQclear(r);
+	PQfinish(conn);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return pgf_group_open(&group, APP_NAME, "pgs-apply");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pgt_drop_db(group.admin, DB_ORIGINAL);
+	pgt_drop_db(group.admin, DB_APPLY);
+	pgf_group_close(&group);
+	return 0;
+}
+
+int main(void)
+{
+	static struct CMUnitTest tests[MAX_FIXTURES + 3];
+	static char names[MAX_FIXTURES][sizeof(fixtures[0].name) + 8];
+	const char *only = getenv("PGS_PLAN_ONLY");
+	int major = pgf_server_major();
+	size_t n = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	n_fixtures = pgf_find(FIXTURE_GLOB, fixtures, MAX_FIXTURES);
+	for (size_t i = 0; i < n_fixtures; i++) {
+		if (!pgf_selected(&fixtures[i], only, major))
+			continue;
+		snprintf(names[i], sizeof(names[i]), "apply_%.*s", (int)sizeof(fixtures[i].name),
+			 fixtures[i].name);
+		tests[n++] = (struct CMUnitTest){
+		    .name = names[i], .test_func = test_fixture, .initial_state = &fixtures[i]};
+	}
+	if (major == 15 && !only) {
+		tests[n++] = (struct CMUnitTest){.name = "lock_held_then_released",
+						 .test_func = test_lock_held_then_released};
+		tests[n++] = (struct CMUnitTest){.name = "run_id_holds_one_plan",
+						 .test_func = test_run_id_holds_one_plan};
+		tests[n++] = (struct CMUnitTest){.name = "passwords_never_shown",
+						 .test_func = test_passwords_never_shown};
+	}
+	return _cmocka_run_group_tests("apply", tests, n, group_setup, group_teardown);
+}
