@@ -130,9 +130,8 @@ static bool sort_constraints(struct pgs_arena *a, const PgQuery__ColumnDef *def,
 			cc->later[cc->n_later++] = node;
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-			cc->primary = true;
-			/* fall through */
 		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+			cc->primary |= c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 			cc->keys[cc->n_keys++] = node;
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
