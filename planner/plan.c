@@ -245,6 +245,23 @@ static const char *verbatim_text(struct pgs_plan *plan, struct pgs_check *ctx)
 	return pgs_arena_strndup(&plan->arena, text + start, stmt->span.end - start);
 }
 
+const PgQuery__AlterTableCmd *pgs_plan_column_action(struct pgs_check *ctx,
+						     PgQuery__AlterTableType subtype)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
+	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	    node->alter_table_stmt->n_cmds != 1 ||
+	    node->alter_table_stmt->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+		return NULL;
+	const PgQuery__AlterTableCmd *cmd = node->alter_table_stmt->cmds[0]->alter_table_cmd;
+	if (cmd->subtype != subtype || !cmd->def ||
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return NULL;
+	return cmd;
+}
+
 static bool is_transaction_control(const PgQuery__Node *node)
 {
 	return node->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT;

@@ -290,6 +290,14 @@ bool pgs_plan_split_alter(struct pgs_plan *plan, struct pgs_check *ctx,
 bool pgs_plan_keys(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__AlterTableStmt *as,
 		   const char *table, const char *not_null, bool check_only);
 
+/*
+ * The statement's one action when it is an ALTER TABLE of a table with a
+ * single action, of subtype, whose definition is a column definition (ADD
+ * COLUMN, ALTER COLUMN TYPE); NULL otherwise.
+ */
+const PgQuery__AlterTableCmd *pgs_plan_column_action(struct pgs_check *ctx,
+						     PgQuery__AlterTableType subtype);
+
 /* Rewriters (planner/rewrite_*.c): each returns true when it planned the statement. */
 bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx);
 bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx);

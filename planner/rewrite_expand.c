@@ -478,17 +478,11 @@ static const char *has_new_type(struct pgs_arena *a, const PgQuery__RangeVar *re
 
 bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 {
+	const PgQuery__AlterTableCmd *cmd =
+	    pgs_plan_column_action(ctx, PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType);
+	if (!cmd)
+		return false;
 	const PgQuery__Node *node = pgs_check_node(ctx);
-
-	if (node->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT ||
-	    node->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
-	    node->alter_table_stmt->n_cmds != 1 ||
-	    node->alter_table_stmt->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-		return false;
-	const PgQuery__AlterTableCmd *cmd = node->alter_table_stmt->cmds[0]->alter_table_cmd;
-	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType || !cmd->def ||
-	    cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
-		return false;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
 	if (!e || !e->rewrite || pgs_check_created_in_this_file(ctx, e->relation))
 		return false;
