@@ -34,6 +34,7 @@ enum {
 	OPT_PHASE,
 	OPT_RETRIES,
 	OPT_RUN_ID,
+	OPT_PLAN,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +61,7 @@ static const struct option long_options[] = {
 	{"phase", required_argument, NULL, OPT_PHASE},
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"run-id", required_argument, NULL, OPT_RUN_ID},
+	{"plan", required_argument, NULL, OPT_PLAN},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -207,7 +209,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN ||
 				c == OPT_DIFF;
 		bool output_only = c == 'o' || c == OPT_LAYOUT;
-		bool db_only = c == OPT_DB || c == OPT_PHASE || c == OPT_RETRIES || c == OPT_RUN_ID;
+		bool db_only = c == OPT_DB || c == OPT_PHASE || c == OPT_RETRIES ||
+			       c == OPT_RUN_ID || c == OPT_PLAN;
 
 		if ((db_only && !(accepts & PGS_ACCEPT_DB)) ||
 		    (rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
@@ -312,6 +315,9 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 				return bad_value(o, "retries", optarg, "a number from 0 to 100");
 			o->retries = v;
 			break;
+		case OPT_PLAN:
+			o->plan_file = optarg;
+			break;
 		case OPT_RUN_ID:
 			if (!*optarg)
 				return bad_value(o, "run-id", optarg, "a name");
@@ -357,9 +363,9 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			   !getenv("NO_COLOR");
 	o->paths = argv + optind;
 	o->n_paths = argc - optind;
-	if (o->n_paths == 0 && o->config.n_include)
+	if (o->n_paths == 0 && o->config.n_include && !o->plan_file)
 		config_paths(o);
-	if (o->n_paths == 0) {
+	if (o->n_paths == 0 && !o->plan_file) {
 		pgs_cli_error("%s: no PATH given (use - for standard input, or \"include\" in %s)",
 			      o->command, PGS_CONFIG_NAME);
 		return -1;

@@ -21,7 +21,7 @@ enum pgs_cli_accepts {
 	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
 	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
 	PGS_ACCEPT_OUTPUT = 1 << 3,    /* -o/--output DIR, --layout (plan) */
-	PGS_ACCEPT_DB = 1 << 4,	       /* --db, --phase, --retries, --run-id (apply) */
+	PGS_ACCEPT_DB = 1 << 4,	       /* --db, --phase, --retries, --run-id, --plan (apply) */
 };
 
 struct pgs_cli_options {
@@ -41,6 +41,7 @@ struct pgs_cli_options {
 	const char *db;		/* --db URL (apply) */
 	int phase, retries;	/* --phase, --retries (apply) */
 	const char *run_id;	/* --run-id (apply) */
+	const char *plan_file;	/* --plan FILE (apply): a plan of plan --format json */
 	const char **context;
 	size_t n_context;
 	char **paths;

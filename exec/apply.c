@@ -16,6 +16,7 @@ struct runner {
 	PGconn *conn, *monitor;
 	char hash[17];
 	char blockers[1024]; /* the sessions that last blocked the running statement */
+	size_t stage;	     /* the stage running (from 0), for messages */
 	/* the last failed statement */
 	char sqlstate[6];
 	char message[1024];
@@ -112,9 +113,18 @@ static void watch_blockers(struct runner *r, const char *pid)
 	PQclear(res);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /*
  * Run one statement of a stage, watching from the monitor connection who
- * blocks it while it waits; 0, or -1 with the error kept.
+ * blocks it while it waits (said every 10 s after the first 2, for the
+ * statements that wait without a lock_timeout: a CONCURRENTLY build waits
+ * for every older transaction); 0, or -1 with the error kept.
  */
 static int run_watched(struct runner *r, const char *sql)
 {
@@ -129,13 +139,21 @@ static int run_watched(struct runner *r, const char *sql)
 		return -1;
 	}
 	int sock = PQsocket(r->conn);
+	double start = now_s(), said = 0;
 	while (PQisBusy(r->conn)) {
 		fd_set fds;
 		struct timeval tv = {0, 200 * 1000};
 		FD_ZERO(&fds);
 		FD_SET(sock, &fds);
-		if (select(sock + 1, &fds, NULL, NULL, &tv) == 0)
+		if (select(sock + 1, &fds, NULL, NULL, &tv) == 0) {
 			watch_blockers(r, pid);
+			double t = now_s();
+			if (r->blockers[0] && t - start >= 2 && t - said >= 10) {
+				say(r, "stage %zu/%zu: waiting %.0f s for %s", r->stage + 1,
+				    r->plan->n_stages, t - start, r->blockers);
+				said = t;
+			}
+		}
 		if (!PQconsumeInput(r->conn))
 			break;
 	}
@@ -421,7 +439,8 @@ enum pgs_apply_result pgs_apply(const struct pgs_plan *plan, const struct pgs_ap
 	    !(r.monitor = pgs_exec_connect(o->db, "pgstage apply (monitor)", err)))
 		goto out;
 	PQsetNoticeProcessor(r.conn, notice, &r);
-	say(&r, "applying %zu stages to %s (run %s, plan %s)", plan->n_stages,
+	say(&r, "applying %zu stage%s to %s (run %s, plan %s)", plan->n_stages,
+	    plan->n_stages == 1 ? "" : "s",
 	    pgs_exec_describe(r.conn, where, sizeof(where)), o->run_id, r.hash);
 	/* the bookkeeping runs under the plan's own timeouts, not the session's */
 	if (set_timeouts(&r, plan->opts.lock_timeout, plan->opts.statement_timeout, false)) {
@@ -458,6 +477,7 @@ enum pgs_apply_result pgs_apply(const struct pgs_plan *plan, const struct pgs_ap
 		}
 		say(&r, "stage %zu/%zu: %s%s%s", i + 1, plan->n_stages,
 		    pgs_stage_kind_name(st->kind), st->why ? ": " : "", st->why ? st->why : "");
+		r.stage = i;
 		int rc = st->kind == PGS_STAGE_TRANSACTIONAL ? run_transactional(&r, i, err)
 							     : run_alone(&r, i, err);
 		if (rc)
@@ -471,7 +491,7 @@ enum pgs_apply_result pgs_apply(const struct pgs_plan *plan, const struct pgs_ap
 	(void)run(&r, r.conn,
 		  "UPDATE " PGS_APPLY_SCHEMA ".runs SET finished_at = now() WHERE run_id = $1", 1,
 		  o->run_id, NULL, NULL);
-	say(&r, "done: %zu stages", plan->n_stages);
+	say(&r, "done: %zu stage%s", plan->n_stages, plan->n_stages == 1 ? "" : "s");
 	result = PGS_APPLY_DONE;
 out:
 	PQfinish(r.monitor);

@@ -60,6 +60,14 @@ void pgs_plan_render_step(FILE *out, const struct pgs_plan_step *step);
  * "origin": {"path", "line"}}]}], "notes": [...]} (new reference). */
 json_t *pgs_plan_render_json(const struct pgs_plan *plan);
 
+/*
+ * The plan a pgs_plan_render_json document describes, into plan (initialised
+ * here; release it in every case): what `apply --plan FILE` runs. 0, or -1
+ * with err set when the document is not such a plan or breaks its
+ * invariants.
+ */
+int pgs_plan_load_json(struct pgs_plan *plan, const json_t *doc, struct pgs_error *err);
+
 /* One file to write, or a checkpoint between two phases. */
 struct pgs_plan_file {
 	const char *name; /* relative to the output directory ("phase-2/0043_x.sql"); NULL for

@@ -11,6 +11,8 @@
  *   when the lock outlasts every try; once it is released the same command
  *   finishes;
  * - a run id holds one plan: another plan under the same id is refused;
+ * - --plan FILE runs the plan `plan --format json` wrote, to the same end;
+ * - a CONCURRENTLY build that waits for an older transaction says for whom;
  * - a password in the URL and in PGPASSWORD appears nowhere: not in the
  *   output of a run that works nor of one that fails, nor in the recorded
  *   state.
@@ -207,6 +209,67 @@ static void test_run_id_holds_one_plan(void **state)
 	free(out);
 }
 
+static void test_plan_file(void **state)
+{
+	const struct pgf_fixture *fx = fixture("unique_and_primary_key");
+	char tmpl[128], cmd[4096], file[256], what[256], *out = NULL;
+
+	(void)state;
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_ORIGINAL), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	PGconn *orig = pgt_connect(DB_ORIGINAL, APP_NAME);
+	assert_int_equal(pgf_run_original(orig, fx, what, sizeof(what)), 0);
+	PQfinish(orig);
+	snprintf(file, sizeof(file), "%s/plan.json", group.tmpdir);
+	pgf_plan_command(fx, group.pgstage, NULL, cmd, sizeof(cmd));
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " --format json > '%s'", file);
+	assert_int_equal(pgf_run_capture(cmd, &out), 0);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "'%s' apply --no-config --db 'dbname=%s' --plan '%s' 2>&1",
+		 group.pgstage, DB_APPLY, file);
+	int st = pgf_run_capture(cmd, &out);
+	if (st != 0 || !strstr(out, "done: "))
+		fail_msg("apply --plan: exit %d\n%s", st, out);
+	free(out);
+	remove(file);
+	char *a = catalog_of(DB_ORIGINAL), *b = catalog_of(DB_APPLY);
+	if (strcmp(a, b) != 0 && pgf_print_diff(a, b, "ORIGINAL", "APPLY --plan"))
+		fail_msg("the catalogs differ");
+	free(a);
+	free(b);
+}
+
+static void test_concurrent_build_waits_said(void **state)
+{
+	const struct pgf_fixture *fx = fixture("set_not_null"); /* for its context */
+	char tmpl[128], cmd[4096], file[256], expected[64], *out = NULL;
+
+	(void)state;
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+	snprintf(file, sizeof(file), "%s/index.sql", group.tmpdir);
+	assert_int_equal(pgf_write_text(file, "CREATE INDEX users_email_idx ON users (email);\n"),
+			 0);
+	/* an older transaction that holds a snapshot: CREATE INDEX CONCURRENTLY waits for it */
+	PGconn *old = pgt_connect(DB_APPLY, "pgstage-test-old-transaction");
+	assert_int_equal(pgt_exec(old, "BEGIN ISOLATION LEVEL REPEATABLE READ"), 0);
+	assert_int_equal(pgt_exec(old, "SELECT count(*) FROM users"), 0);
+	snprintf(expected, sizeof(expected), "for pid %d (user", PQbackendPID(old));
+	snprintf(cmd, sizeof(cmd),
+		 "(sleep 4; '%s' -q -d %s -c \"SELECT pg_terminate_backend(%d)\" >/dev/null) & "
+		 "'%s' apply --no-config --db 'dbname=%s' --context "
+		 "fixtures/plan/context_schema.sql '%s' 2>&1; wait",
+		 group.psql, DB_APPLY, PQbackendPID(old), group.pgstage, DB_APPLY, file);
+	int st = pgf_run_capture(cmd, &out);
+	PQfinish(old);
+	remove(file);
+	if (st != 0 || !strstr(out, "waiting") || !strstr(out, expected) ||
+	    !strstr(out, "done: 1 stage"))
+		fail_msg("exit %d, expected \"waiting ... %s\":\n%s", st, expected, out);
+	free(out);
+}
+
 static void assert_no_secret(const char *text, const char *what)
 {
 	if (strstr(text, "UrlS3cret") || strstr(text, "EnvS3cret"))
@@ -274,7 +337,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[MAX_FIXTURES + 3];
+	static struct CMUnitTest tests[MAX_FIXTURES + 5];
 	static char names[MAX_FIXTURES][sizeof(fixtures[0].name) + 8];
 	const char *only = getenv("PGS_PLAN_ONLY");
 	int major = pgf_server_major();
@@ -297,6 +360,9 @@ int main(void)
 						 .test_func = test_run_id_holds_one_plan};
 		tests[n++] = (struct CMUnitTest){.name = "passwords_never_shown",
 						 .test_func = test_passwords_never_shown};
+		tests[n++] = (struct CMUnitTest){.name = "plan_file", .test_func = test_plan_file};
+		tests[n++] = (struct CMUnitTest){.name = "concurrent_build_waits_said",
+						 .test_func = test_concurrent_build_waits_said};
 	}
 	return _cmocka_run_group_tests("apply", tests, n, group_setup, group_teardown);
 }
