@@ -293,6 +293,39 @@ static const char *sync_body(struct pgs_arena *a, const struct expand *x, const 
 	    nc, nc, col, col, nc, nc, nc, col, nc, nc, col);
 }
 
+/* ADD COLUMN of the new column: nullable, no default (instant, unless its type rewrites). */
+static PgQuery__Node *add_new_column(struct pgs_arena *a, const struct expand *x)
+{
+	PgQuery__Node *nd_node = pgs_build_node(a);
+	PgQuery__ColumnDef *nd = pgs_arena_alloc(a, sizeof(*nd));
+	PgQuery__ColumnDef nd_init = PG_QUERY__COLUMN_DEF__INIT;
+
+	*nd = nd_init;
+	nd->colname = (char *)x->new_column;
+	nd->type_name = x->type;
+	nd->coll_clause = x->collate;
+	nd->is_local = true;
+	nd->location = -1;
+	nd_node->node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
+	nd_node->column_def = nd;
+	return pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, nd_node);
+}
+
+/*
+ * Why adding the new column would rewrite the table (a domain with a CHECK
+ * checks every row), or NULL: then expand/contract gains nothing.
+ */
+static const char *add_rewrites(struct pgs_arena *a, struct pgs_check *ctx, const struct expand *x)
+{
+	PgQuery__Node *add = add_new_column(a, x);
+	struct pgs_column_add r = pgs_effects_add_column(pgs_check_model(ctx), a, x->table,
+							 add->alter_table_cmd,
+							 pgs_check_pg_version(ctx));
+	return r.rewrite ? "adding a column of the new type rewrites the table too (a domain "
+			   "with a CHECK)"
+			 : NULL;
+}
+
 static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const struct expand *x)
 {
 	struct pgs_arena *a = &plan->arena;
@@ -322,19 +355,7 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 		return;
 
 	/* 1: the new column, kept in step by a trigger */
-	PgQuery__Node *nd_node = pgs_build_node(a);
-	PgQuery__ColumnDef *nd = pgs_arena_alloc(a, sizeof(*nd));
-	PgQuery__ColumnDef nd_init = PG_QUERY__COLUMN_DEF__INIT;
-	*nd = nd_init;
-	nd->colname = (char *)new_col;
-	nd->type_name = x->type;
-	nd->coll_clause = x->collate;
-	nd->is_local = true;
-	nd->location = -1;
-	nd_node->node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
-	nd_node->column_def = nd;
-	PgQuery__Node *add =
-	    pgs_build_alter_cmd(a, PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn, NULL, nd_node);
+	PgQuery__Node *add = add_new_column(a, x);
 	pgs_plan_stage(plan, PGS_STAGE_TRANSACTIONAL,
 		       pgs_arena_printf(a,
 					"add %s, kept %s %s by a trigger on every insert and "
@@ -507,6 +528,10 @@ bool pgs_rewrite_column_type(struct pgs_plan *plan, struct pgs_check *ctx)
 		pgs_walk(def->raw_default, bare_refs, &bare);
 	if (!why && !bare)
 		why = "its USING expression reads more than the row's own columns";
+	if (!why) {
+		struct expand probe = {.table = t, .new_column = col, .type = def->type_name};
+		why = add_rewrites(a, ctx, &probe);
+	}
 	if (why) {
 		pgs_plan_note(plan, ctx,
 			      "the type change of %s.%s stays as written: no expand/contract plan "
