@@ -477,6 +477,17 @@ bool pgs_rewrite_add_column(struct pgs_plan *plan, struct pgs_check *ctx)
 	}
 	if (!split || plan->failed)
 		return planned;
+	if (!planned && pgs_effects_add_column(pgs_check_model(ctx), a, t, column,
+					       pgs_check_pg_version(ctx))
+			    .rewrite) {
+		/* a column whose every row is checked or computed (a domain with a
+		 * CHECK, GENERATED): splitting its constraints off gains nothing */
+		pgs_plan_note(plan, ctx,
+			      "ADD COLUMN %s on %s stays as written: adding the column rewrites "
+			      "the table whatever its constraints",
+			      pgs_quote_ident(a, col), table);
+		return false;
+	}
 	if (!planned) {
 		PgQuery__Node *add = pgs_build_node(a);
 		add->node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_CMD;
