@@ -152,6 +152,16 @@ void pgs_plan_node(struct pgs_plan *plan, struct pgs_check *ctx, const PgQuery__
 	pgs_plan_sql(plan, ctx, sql, false);
 }
 
+const char *pgs_plan_do(struct pgs_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	const char *body = pgs_arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return pgs_arena_printf(a, "DO %s", pgs_dollar_quote(a, body));
+}
+
 const char *pgs_plan_expr_sql(struct pgs_plan *plan, PgQuery__Node *expr)
 {
 	struct pgs_error err;

@@ -171,6 +171,12 @@ void pgs_plan_text(struct pgs_plan *plan, struct pgs_check *ctx, const char *sql
 /* An expression as SQL text; NULL (the plan failed) when it can't be deparsed. */
 const char *pgs_plan_expr_sql(struct pgs_plan *plan, PgQuery__Node *expr);
 
+/*
+ * DO <body>: body (printf-style) in dollar quotes whose tag it does not
+ * contain (a name with "$pgstage$" in it can't end the body early).
+ */
+const char *pgs_plan_do(struct pgs_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Mark the last step added as kept (see pgs_plan_step.kept). */
 void pgs_plan_mark_kept(struct pgs_plan *plan, struct pgs_check *ctx);
 

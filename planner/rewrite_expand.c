@@ -182,9 +182,9 @@ struct expand {
  */
 static const char *identity_keep_sql(struct pgs_arena *a, const char *rel_sql, const char *old_col)
 {
-	return pgs_arena_printf(
+	return pgs_plan_do(
 	    a,
-	    "DO $pgstage$\n"
+	    ""
 	    "DECLARE\n"
 	    "  rel regclass := %s;\n"
 	    "  seq regclass := pg_catalog.pg_get_serial_sequence(%s, %s)::regclass;\n"
@@ -209,8 +209,7 @@ static const char *identity_keep_sql(struct pgs_arena *a, const char *rel_sql, c
 	    "  PERFORM pg_catalog.set_config('pgstage.identity_value', v::text, true);\n"
 	    "  PERFORM pg_catalog.set_config('pgstage.identity_called', called::text, true);\n"
 	    "  EXECUTE format('ALTER TABLE %%s ALTER COLUMN %%I DROP IDENTITY', rel, %s);\n"
-	    "END\n"
-	    "$pgstage$",
+	    "END\n",
 	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, rel_sql),
 	    pgs_quote_literal(a, old_col), pgs_quote_literal(a, old_col),
 	    pgs_quote_literal(a, old_col));
@@ -218,17 +217,16 @@ static const char *identity_keep_sql(struct pgs_arena *a, const char *rel_sql, c
 
 static const char *identity_restore_sql(struct pgs_arena *a, const char *rel_sql, const char *col)
 {
-	return pgs_arena_printf(
+	return pgs_plan_do(
 	    a,
-	    "DO $pgstage$\n"
+	    ""
 	    "BEGIN\n"
 	    "  EXECUTE format('ALTER TABLE %%s ALTER COLUMN %%I ADD %%s', %s::regclass, %s, "
 	    "current_setting('pgstage.identity'));\n"
 	    "  PERFORM pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), "
 	    "current_setting('pgstage.identity_value')::bigint, "
 	    "current_setting('pgstage.identity_called')::boolean);\n"
-	    "END\n"
-	    "$pgstage$",
+	    "END\n",
 	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, col), pgs_quote_literal(a, rel_sql),
 	    pgs_quote_literal(a, col));
 }
@@ -241,9 +239,9 @@ static const char *identity_restore_sql(struct pgs_arena *a, const char *rel_sql
 static const char *move_default_sql(struct pgs_arena *a, const char *rel_sql, const char *old_col,
 				    const char *col)
 {
-	return pgs_arena_printf(
+	return pgs_plan_do(
 	    a,
-	    "DO $pgstage$\n"
+	    ""
 	    "DECLARE\n"
 	    "  rel regclass := %s;\n"
 	    "  old int2;\n"
@@ -262,8 +260,7 @@ static const char *move_default_sql(struct pgs_arena *a, const char *rel_sql, co
 	    "refobjid = rel AND refobjsubid = old AND deptype = 'a' LOOP\n"
 	    "    EXECUTE format('ALTER SEQUENCE %%s OWNED BY %%s.%%I', seq, rel, %s);\n"
 	    "  END LOOP;\n"
-	    "END\n"
-	    "$pgstage$",
+	    "END\n",
 	    pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, old_col), pgs_quote_literal(a, col),
 	    pgs_quote_literal(a, col));
 }
@@ -367,9 +364,9 @@ static void plan_expand(struct pgs_plan *plan, struct pgs_check *ctx, const stru
 	pgs_plan_node(plan, ctx, pgs_build_alter_table(a, rel, &add, 1));
 	pgs_plan_text(plan, ctx,
 		      pgs_arena_printf(a,
-				       "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS "
-				       "$pgstage$\n%s$pgstage$",
-				       sync_fn, sync_body(a, x, trigger_expr)));
+				       "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s",
+				       sync_fn,
+				       pgs_dollar_quote(a, sync_body(a, x, trigger_expr))));
 	pgs_plan_text(plan, ctx,
 		      pgs_arena_printf(a,
 				       "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "

@@ -208,9 +208,9 @@ void pgs_widen_swap_lock(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 	 */
 	pgs_plan_text(
 	    plan, ctx,
-	    pgs_arena_printf(
-		a,
-		"DO $pgstage$\n"
+	    pgs_plan_do(
+	    a,
+	    ""
 		"DECLARE\n"
 		"  deadline timestamptz := clock_timestamp() + coalesce(nullif(current_setting("
 		"'lock_timeout'), '0')::interval, interval '100 years');\n"
@@ -226,8 +226,7 @@ void pgs_widen_swap_lock(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 		"      PERFORM pg_sleep(0.01);\n"
 		"    END;\n"
 		"  END LOOP;\n"
-		"END\n"
-		"$pgstage$",
+		"END\n",
 		list,
 		pgs_quote_literal(a, pgs_arena_printf(a,
 						      "pgstage: could not lock %s within "
@@ -246,9 +245,9 @@ void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 		const char *rel_sql = pgs_guard_rel(a, rel);
 		pgs_plan_text(
 		    plan, ctx,
-		    pgs_arena_printf(
-			a,
-			"DO $pgstage$\n"
+		    pgs_plan_do(
+	    a,
+	    ""
 			"BEGIN\n"
 			"  PERFORM pg_catalog.set_config('pgstage.checks', coalesce(json_agg(json_build_array("
 			"c.conname, regexp_replace(pg_catalog.pg_get_constraintdef(c.oid), ' NOT VALID$', "
@@ -256,8 +255,7 @@ void pgs_widen_swap_drop(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 			"    FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute a ON a.attrelid = "
 			"c.conrelid AND a.attnum = ANY (c.conkey)\n"
 			"    WHERE c.conrelid = %s::regclass AND c.contype = 'c' AND a.attname = %s;\n"
-			"END\n"
-			"$pgstage$",
+			"END\n",
 			pgs_quote_literal(a, rel_sql), pgs_quote_literal(a, column)));
 	}
 
@@ -338,9 +336,9 @@ void pgs_widen_swap_add(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 	if (w->n_checks)
 		pgs_plan_text(
 		    plan, ctx,
-		    pgs_arena_printf(
-			a,
-			"DO $pgstage$\n"
+		    pgs_plan_do(
+	    a,
+	    ""
 			"DECLARE\n"
 			"  c json;\n"
 			"BEGIN\n"
@@ -349,8 +347,7 @@ void pgs_widen_swap_add(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__R
 			"    EXECUTE format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s NOT VALID', %s::regclass, "
 			"c->>0, c->>1);\n"
 			"  END LOOP;\n"
-			"END\n"
-			"$pgstage$",
+			"END\n",
 			pgs_quote_literal(a, rel_sql)));
 }
 
