@@ -174,8 +174,9 @@ struct expand {
 
 /*
  * An identity column's identity, at the swap: before the old column goes,
- * its kind, sequence options and position are kept in transaction-local
- * settings and the identity is dropped; once the new column (with the old
+ * its kind, sequence name and options and position are kept in
+ * transaction-local settings and the identity is dropped (its sequence
+ * with it, so the name is free again); once the new column (with the old
  * name) is NOT NULL, it gets the same identity, numbering on. A minimum or
  * maximum that is the old type's bound is left to the new type's, as ALTER
  * COLUMN TYPE does.
@@ -201,8 +202,8 @@ static const char *identity_keep_sql(struct pgs_arena *a, const char *rel_sql, c
 	    "    WHERE p.seqrelid = seq AND a.attrelid = rel AND a.attname = %s;\n"
 	    "  EXECUTE format('SELECT last_value, is_called FROM %%s', seq) INTO v, called;\n"
 	    "  PERFORM pg_catalog.set_config('pgstage.identity', format('GENERATED %%s AS IDENTITY "
-	    "(INCREMENT BY %%s%%s%%s START WITH %%s CACHE %%s%%s)', CASE s.attidentity WHEN 'a' THEN "
-	    "'ALWAYS' ELSE 'BY DEFAULT' END, s.seqincrement, CASE WHEN s.seqmin = s.type_min THEN '' "
+	    "(SEQUENCE NAME %%s INCREMENT BY %%s%%s%%s START WITH %%s CACHE %%s%%s)', CASE "
+	    "s.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, seq, s.seqincrement, CASE WHEN s.seqmin = s.type_min THEN '' "
 	    "ELSE ' MINVALUE ' || s.seqmin END, CASE WHEN s.seqmax = s.type_max THEN '' ELSE ' "
 	    "MAXVALUE ' || s.seqmax END, s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' "
 	    "ELSE '' END), true);\n"
