@@ -287,6 +287,42 @@ static bool is_timeout_setting(const PgQuery__Node *node)
 	       (strcmp(name, "lock_timeout") == 0 || strcmp(name, "statement_timeout") == 0);
 }
 
+/* How far the plan got before a statement's rewriting. */
+struct plan_mark {
+	size_t n_stages, n_steps, n_notes;
+	bool open;
+};
+
+static struct plan_mark plan_mark(const struct pgs_plan *plan)
+{
+	return (struct plan_mark){
+	    .n_stages = plan->n_stages,
+	    .n_steps = plan->n_stages ? plan->stages[plan->n_stages - 1].n_steps : 0,
+	    .n_notes = plan->n_notes,
+	    .open = plan->open,
+	};
+}
+
+/*
+ * A rewrite failed half-way: part of it could not be written back as SQL
+ * (libpg_query's deparser can't write every tree it parses, e.g. a type
+ * modifier that is an expression). Drop what it added; the statement stays
+ * as written, with a note: no input makes the planner fail.
+ */
+static void undo_rewrite(struct pgs_plan *plan, struct plan_mark m, struct pgs_check *ctx)
+{
+	const char *why = pgs_arena_strdup(&plan->arena, plan->error.message);
+
+	plan->n_stages = m.n_stages;
+	if (m.n_stages)
+		plan->stages[m.n_stages - 1].n_steps = m.n_steps;
+	plan->n_notes = m.n_notes;
+	plan->open = m.open;
+	plan->failed = false;
+	pgs_plan_note(plan, ctx, "stays as written: pgstage could not write its rewrite as SQL (%s)",
+		      why);
+}
+
 void pgs_plan_statement(void *data, struct pgs_check *ctx)
 {
 	struct pgs_plan *plan = data;
@@ -298,15 +334,27 @@ void pgs_plan_statement(void *data, struct pgs_check *ctx)
 	if (is_transaction_control(node) || is_timeout_setting(node))
 		return;
 	size_t notes_before = plan->n_notes;
-	if (pgs_rewrite_rename_table(plan, ctx) || pgs_rewrite_rename_column(plan, ctx))
+	struct plan_mark start = plan_mark(plan);
+	bool planned = pgs_rewrite_rename_table(plan, ctx) || pgs_rewrite_rename_column(plan, ctx);
+	if (planned && !plan->failed)
 		return;
+	if (plan->failed) {
+		undo_rewrite(plan, start, ctx);
+		notes_before = start.n_notes;
+	}
 	pgs_plan_checkpoint_before(plan, ctx);
-	if (pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
-	    pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
-	    pgs_rewrite_attach_partition(plan, ctx) || pgs_rewrite_repack(plan, ctx) ||
-	    pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
-	    pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx))
+	struct plan_mark before = plan_mark(plan);
+	planned = pgs_rewrite_create_index(plan, ctx) || pgs_rewrite_drop_index(plan, ctx) ||
+		  pgs_rewrite_reindex(plan, ctx) || pgs_rewrite_unique(plan, ctx) ||
+		  pgs_rewrite_attach_partition(plan, ctx) || pgs_rewrite_repack(plan, ctx) ||
+		  pgs_rewrite_add_column(plan, ctx) || pgs_rewrite_column_type(plan, ctx) ||
+		  pgs_rewrite_alter_table(plan, ctx) || pgs_rewrite_dml(plan, ctx);
+	if (planned && !plan->failed)
 		return;
+	if (plan->failed) {
+		undo_rewrite(plan, before, ctx);
+		notes_before = before.n_notes;
+	}
 
 	const struct pgs_effects *fx = pgs_check_effects(ctx);
 	/* the plan never hides a danger: what stays as written and still rewrites
