@@ -11,8 +11,10 @@ enum pgs_exit {
 	PGS_EXIT_FINDINGS = 1, /* findings at or above --fail-on */
 	PGS_EXIT_USAGE = 2,    /* bad usage or unreadable/invalid input */
 	PGS_EXIT_INTERNAL = 3, /* a bug in pgstage */
-	/* apply: 1 a stage failed, 4 stopped at a checkpoint */
+	/* apply: 1 a stage failed, 4 stopped at a checkpoint, 5 interrupted (SIGINT,
+	 * SIGTERM) with the progress recorded */
 	PGS_EXIT_CHECKPOINT = 4,
+	PGS_EXIT_INTERRUPTED = 5,
 };
 
 int pgs_cmd_lint(int argc, char **argv);

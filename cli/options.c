@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/help.h"
+#include "core/duration.h"
 #include "lint/report.h"
 #include "rules/registry.h"
 
@@ -35,6 +36,12 @@ enum {
 	OPT_RETRIES,
 	OPT_RUN_ID,
 	OPT_PLAN,
+	OPT_BATCH_TIME,
+	OPT_MAX_REPLICA_LAG,
+	OPT_MAX_ACTIVE,
+	OPT_PAUSE_FILE,
+	OPT_CONTINUE,
+	OPT_THROUGH,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +69,12 @@ static const struct option long_options[] = {
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"run-id", required_argument, NULL, OPT_RUN_ID},
 	{"plan", required_argument, NULL, OPT_PLAN},
+	{"batch-time", required_argument, NULL, OPT_BATCH_TIME},
+	{"max-replica-lag", required_argument, NULL, OPT_MAX_REPLICA_LAG},
+	{"max-active", required_argument, NULL, OPT_MAX_ACTIVE},
+	{"pause-file", required_argument, NULL, OPT_PAUSE_FILE},
+	{"continue", no_argument, NULL, OPT_CONTINUE},
+	{"through", required_argument, NULL, OPT_THROUGH},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -192,6 +205,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 	o->phase = 1;
 	o->retries = 5;
 	o->run_id = "default";
+	o->batch_time_ms = 200;
+	o->max_replica_lag_ms = 10000;
 	o->disabled = calloc(pgs_n_rules, sizeof(bool));
 	o->severity = malloc(pgs_n_rules * sizeof(int));
 	for (size_t i = 0; i < pgs_n_rules; i++)
@@ -206,11 +221,13 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 	while ((optopt = 0, longindex = -1,
 		c = getopt_long(argc, argv, ":ho:", long_options, &longindex)) != -1) {
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
-		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DRY_RUN ||
-				c == OPT_DIFF;
+		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DIFF ||
+				(c == OPT_DRY_RUN && !(accepts & PGS_ACCEPT_DB));
 		bool output_only = c == 'o' || c == OPT_LAYOUT;
 		bool db_only = c == OPT_DB || c == OPT_PHASE || c == OPT_RETRIES ||
-			       c == OPT_RUN_ID || c == OPT_PLAN;
+			       c == OPT_RUN_ID || c == OPT_PLAN || c == OPT_BATCH_TIME ||
+			       c == OPT_MAX_REPLICA_LAG || c == OPT_MAX_ACTIVE ||
+			       c == OPT_PAUSE_FILE || c == OPT_CONTINUE || c == OPT_THROUGH;
 
 		if ((db_only && !(accepts & PGS_ACCEPT_DB)) ||
 		    (rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
@@ -318,6 +335,36 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		case OPT_PLAN:
 			o->plan_file = optarg;
 			break;
+		case OPT_BATCH_TIME:
+			if ((o->batch_time_ms = pgs_duration_ms(optarg, NULL)) < 10 ||
+			    o->batch_time_ms > 60000)
+				return bad_value(o, "batch-time", optarg,
+						 "a duration from 10ms to 1min, such as 200ms");
+			break;
+		case OPT_MAX_REPLICA_LAG:
+			if ((o->max_replica_lag_ms = pgs_duration_ms(optarg, NULL)) < 0)
+				return bad_value(o, "max-replica-lag", optarg,
+						 "a duration such as 10s, or 0 for no limit");
+			break;
+		case OPT_MAX_ACTIVE:
+			if (parse_int(optarg, &v) < 0 || v < 0)
+				return bad_value(o, "max-active", optarg,
+						 "a number of sessions, or 0 for no limit");
+			o->max_active = v;
+			break;
+		case OPT_PAUSE_FILE:
+			if (!*optarg)
+				return bad_value(o, "pause-file", optarg, "a file name");
+			o->pause_file = optarg;
+			break;
+		case OPT_CONTINUE:
+			o->cont = true;
+			break;
+		case OPT_THROUGH:
+			if (parse_int(optarg, &v) < 0 || v < 1)
+				return bad_value(o, "through", optarg, "a stage number, 1 or more");
+			o->through = v;
+			break;
 		case OPT_RUN_ID:
 			if (!*optarg)
 				return bad_value(o, "run-id", optarg, "a name");
@@ -333,7 +380,7 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			return unknown(o, offending(argv));
 		}
 	}
-	if ((o->unsafe_fixes || o->dry_run) && !o->fix) {
+	if ((o->unsafe_fixes || o->dry_run) && !o->fix && !(accepts & PGS_ACCEPT_DB)) {
 		pgs_cli_error("%s: %s needs --fix", o->command,
 			      o->dry_run ? "--dry-run" : "--unsafe-fixes");
 		return -1;

@@ -21,7 +21,7 @@ enum pgs_cli_accepts {
 	PGS_ACCEPT_REPORTERS = 1 << 1, /* every --format of lint/report.h, not just text/json */
 	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
 	PGS_ACCEPT_OUTPUT = 1 << 3,    /* -o/--output DIR, --layout (plan) */
-	PGS_ACCEPT_DB = 1 << 4,	       /* --db, --phase, --retries, --run-id, --plan (apply) */
+	PGS_ACCEPT_DB = 1 << 4,	       /* --db and the other options of apply */
 };
 
 struct pgs_cli_options {
@@ -42,6 +42,11 @@ struct pgs_cli_options {
 	int phase, retries;	/* --phase, --retries (apply) */
 	const char *run_id;	/* --run-id (apply) */
 	const char *plan_file;	/* --plan FILE (apply): a plan of plan --format json */
+	long batch_time_ms, max_replica_lag_ms; /* --batch-time, --max-replica-lag (apply) */
+	int max_active;		/* --max-active (apply): 0, no limit */
+	const char *pause_file; /* --pause-file (apply) */
+	bool cont;		/* --continue (apply): past the checkpoint the last run stopped at */
+	int through;		/* --through N (apply): stop after stage N; 0: all */
 	const char **context;
 	size_t n_context;
 	char **paths;

@@ -14,6 +14,8 @@
  *   killed or failed resumes after the last stage done, never redoes one,
  *   and refuses to resume a different plan under the same run id; the
  *   stages' catalog markers are read too, as the psql script does;
+ * - a backfill stage runs its batches from here (exec/backfill.h), with
+ *   throttles, pause and progress, resuming from the last batch recorded;
  * - a checkpoint stops the run until it is started again with the next
  *   phase, after the application deploy.
  *
@@ -23,7 +25,11 @@
 #ifndef PGS_EXEC_APPLY_H
 #define PGS_EXEC_APPLY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/error.h"
+#include "exec/backfill.h"
 #include "planner/plan.h"
 
 struct pgs_apply_options {
@@ -31,6 +37,12 @@ struct pgs_apply_options {
 	unsigned phase;	    /* go past checkpoints 1 .. phase-1 (1: stop at the first) */
 	unsigned retries;   /* a stage's tries again after a lock timeout or deadlock */
 	const char *run_id; /* the run's name in pgstage.runs */
+	bool resume;	    /* go past the checkpoint the previous run stopped at */
+	size_t through;	    /* stop after this stage (from 1); 0: none */
+	bool dry_run;	    /* say what would run; read the server, change nothing */
+	/* backfills: batch time, throttles, pause, interrupt and progress; an
+	 * interrupt also ends the run between two stages */
+	struct pgs_backfill_control control;
 	void (*say)(void *data, const char *line);
 	void *say_data;
 };
@@ -39,6 +51,7 @@ enum pgs_apply_result {
 	PGS_APPLY_DONE,	      /* every stage is done */
 	PGS_APPLY_CHECKPOINT, /* stopped at a checkpoint: deploy, then the next phase */
 	PGS_APPLY_FAILED,     /* a stage failed (err says which, why and what to do) */
+	PGS_APPLY_INTERRUPTED, /* stopped on an interrupt, progress recorded: run again */
 };
 
 /* The schema where runs and stages are recorded. */

@@ -250,7 +250,7 @@ void pgs_plan_fill(struct pgs_plan *plan, struct pgs_check *ctx, struct pgs_tabl
 				  col, b.batch_pages),
 	    pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time",
 			     pgs_check_relation_label(ctx, relation)));
-	pgs_plan_sql(plan, ctx, pgs_backfill_sql(a, &b), false);
+	pgs_backfill_add(plan, ctx, &b);
 	if (!pk && (!t || t->partial))
 		pgs_plan_note(
 		    plan, ctx,
@@ -272,4 +272,19 @@ struct pgs_backfill pgs_backfill_of(const char *rel, const char *body, const cha
 		/* about 100 narrow rows fit in an 8 kB page */
 		.batch_pages = rows / 100 ? rows / 100 : 1,
 	};
+}
+
+void pgs_backfill_add(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_backfill *b)
+{
+	struct pgs_backfill *copy = pgs_arena_alloc(&plan->arena, sizeof(*copy));
+
+	/* the strings may be the statement's or the model's, gone after planning */
+	*copy = *b;
+	copy->rel = pgs_arena_strdup(&plan->arena, b->rel);
+	copy->body = pgs_arena_strdup(&plan->arena, b->body);
+	copy->alias = b->alias ? pgs_arena_strdup(&plan->arena, b->alias) : NULL;
+	copy->pending = b->pending ? pgs_arena_strdup(&plan->arena, b->pending) : NULL;
+	copy->pk = b->pk ? pgs_arena_strdup(&plan->arena, b->pk) : NULL;
+	pgs_plan_sql(plan, ctx, pgs_backfill_sql(&plan->arena, b), false);
+	plan->stages[plan->n_stages - 1].backfill = copy;
 }

@@ -53,4 +53,12 @@ const char *pgs_backfill_sql(struct pgs_arena *a, const struct pgs_backfill *b);
 struct pgs_backfill pgs_backfill_of(const char *rel, const char *body, const char *pk,
 				    size_t rows);
 
+/*
+ * Add b's DO block to the plan's last stage (a backfill stage) and keep a
+ * copy of b there for apply.
+ */
+struct pgs_plan;
+struct pgs_check;
+void pgs_backfill_add(struct pgs_plan *plan, struct pgs_check *ctx, const struct pgs_backfill *b);
+
 #endif

@@ -28,6 +28,8 @@ enum pgs_stage_kind {
 	PGS_STAGE_CHECKPOINT,
 };
 
+struct pgs_backfill;
+
 struct pgs_plan_step {
 	const char *sql;      /* without the final semicolon */
 	/* SQL of a newer PostgreSQL than the grammar pgstage parses (15): a
@@ -79,6 +81,9 @@ struct pgs_plan_stage {
 	/* for such a stage: its key in the table pgstage_progress, where the
 	 * stage records itself as it commits (its marker then looks there) */
 	const char *record;
+	/* a backfill stage: what its DO block runs, for apply to run the batches
+	 * itself (exec/backfill.h); NULL for other stages */
+	const struct pgs_backfill *backfill;
 };
 
 struct pgs_plan_options {

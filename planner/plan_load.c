@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "planner/backfill.h"
 #include "planner/plan.h"
 #include "planner/render.h"
 
@@ -19,6 +20,39 @@ static int kind_of(const char *name)
 		if (name && strcmp(name, pgs_stage_kind_name((enum pgs_stage_kind)k)) == 0)
 			return k;
 	return -1;
+}
+
+/*
+ * A stage's backfill, which apply runs in batches itself: its DO block, the
+ * stage's one step, must be the one it makes (the plan was not edited in
+ * one place and not the other). 0, or -1 with err set.
+ */
+static int load_backfill(struct pgs_plan *plan, struct pgs_plan_stage *st, const json_t *o,
+			 size_t i, struct pgs_error *err)
+{
+	struct pgs_backfill *b = pgs_arena_alloc(&plan->arena, sizeof(*b));
+	json_int_t rows = json_integer_value(json_object_get(o, "batch_rows"));
+	json_int_t pages = json_integer_value(json_object_get(o, "batch_pages"));
+
+	*b = (struct pgs_backfill){
+	    .rel = text(plan, o, "table"),
+	    .alias = text(plan, o, "alias"),
+	    .body = text(plan, o, "statement"),
+	    .pending = text(plan, o, "pending"),
+	    .pk = text(plan, o, "key"),
+	    .batch_rows = rows > 0 ? (size_t)rows : 0,
+	    .batch_pages = pages > 0 ? (size_t)pages : 0,
+	};
+	if (!json_is_object(o) || !b->rel || !b->body || !b->batch_rows || !b->batch_pages)
+		return pgs_error_set(err, "stage %zu: a backfill needs table, statement, batch_rows "
+					  "and batch_pages",
+				     i + 1);
+	if (st->n_steps != 1 || strcmp(st->steps[0].sql, pgs_backfill_sql(&plan->arena, b)) != 0)
+		return pgs_error_set(err, "stage %zu: its backfill and its statement differ: edit "
+					  "the migration and plan it again rather than the plan",
+				     i + 1);
+	st->backfill = b;
+	return 0;
 }
 
 int pgs_plan_load_json(struct pgs_plan *plan, const json_t *doc, struct pgs_error *err)
@@ -69,6 +103,10 @@ int pgs_plan_load_json(struct pgs_plan *plan, const json_t *doc, struct pgs_erro
 			p->line = (unsigned)json_integer_value(json_object_get(origin, "line"));
 			p->rerun_safe = true;
 		}
+		const json_t *backfill = json_object_get(s, "backfill");
+		if (backfill && !json_is_null(backfill) &&
+		    load_backfill(plan, st, backfill, i, err) < 0)
+			return -1;
 	}
 	const json_t *notes = json_object_get(doc, "notes");
 	for (size_t i = 0; i < json_array_size(notes); i++) {

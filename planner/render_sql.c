@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/quote.h"
 #include "lint/report.h"
+#include "planner/backfill.h"
 #include "planner/render.h"
 
 /* The formatted text on one line: control characters escaped ("\n"), malloc-ed. */
@@ -282,6 +283,18 @@ static json_t *string_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* What apply runs in batches itself (the DO block's parts). */
+static json_t *backfill_json(const struct pgs_backfill *b)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "table", b->rel, "statement", b->body,
+			      "batch_rows", (json_int_t)b->batch_rows, "batch_pages",
+			      (json_int_t)b->batch_pages);
+	json_object_set_new(o, "alias", string_or_null(b->alias));
+	json_object_set_new(o, "pending", string_or_null(b->pending));
+	json_object_set_new(o, "key", string_or_null(b->pk));
+	return o;
+}
+
 json_t *pgs_plan_render_json(const struct pgs_plan *plan)
 {
 	json_t *stages = json_array(), *notes = json_array();
@@ -317,6 +330,8 @@ json_t *pgs_plan_render_json(const struct pgs_plan *plan)
 		json_object_set_new(o, "reset", string_or_null(st->reset));
 		json_object_set_new(o, "verify", string_or_null(st->verify));
 		json_object_set_new(o, "record", string_or_null(st->record));
+		if (st->backfill)
+			json_object_set_new(o, "backfill", backfill_json(st->backfill));
 		json_array_append_new(stages, o);
 	}
 	return json_pack("{s:i, s:s, s:s, s:o, s:o}", "version", 1, "lock_timeout",

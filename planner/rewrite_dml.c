@@ -167,6 +167,6 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 				  "then again over the rows that still differ until none does",
 				  table, b.batch_pages),
 	    pgs_arena_printf(a, "ROW EXCLUSIVE on %s: the rows of one batch at a time", table));
-	pgs_plan_sql(plan, ctx, pgs_backfill_sql(a, &b), false);
+	pgs_backfill_add(plan, ctx, &b);
 	return true;
 }
