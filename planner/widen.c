@@ -189,17 +189,28 @@ void pgs_widen_swap_lock(struct pgs_plan *plan, struct pgs_check *ctx, PgQuery__
 
 	if (!w->n_fks)
 		return;
-	/* the other tables first: writers that insert into them lock the table
-	 * they reference after their own */
-	for (size_t i = 0; i < w->n_fks; i++) {
-		const char *t = w->fks[i].table;
-		bool seen = strcmp(t, rel_sql) == 0;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(w->fks[j].table, t) == 0;
-		if (!seen)
-			list = list ? pgs_arena_printf(a, "%s, %s", list, t) : t;
+	/*
+	 * Every table a foreign key of the swap joins: dropping one locks both
+	 * its tables. The other tables first: writers that insert into them lock
+	 * the table they reference after their own.
+	 */
+	const char **seen = pgs_arena_alloc(a, sizeof(*seen) * (2 * w->n_fks + 1));
+	size_t n_seen = 0;
+	seen[n_seen++] = rel_sql;
+	for (size_t i = 0; i < 2 * w->n_fks; i++) {
+		const struct pgs_widen_fk *fk = &w->fks[i / 2];
+		const char *t = i % 2 ? pgs_quote_relation(a, fk->c->referenced) : fk->table;
+		bool known = false;
+		for (size_t j = 0; j < n_seen && !known; j++)
+			known = strcmp(seen[j], t) == 0;
+		if (known)
+			continue;
+		seen[n_seen++] = t;
+		list = list ? pgs_arena_printf(a, "%s, %s", list, t) : t;
 	}
 	list = list ? pgs_arena_printf(a, "%s, %s", list, rel_sql) : rel_sql;
+	plan->stages[plan->n_stages - 1].locks = pgs_arena_printf(
+	    a, "ACCESS EXCLUSIVE on %s, all taken at once or none, brief: no rewrite, no scan", list);
 	/*
 	 * All at once or none (NOWAIT), polled until lock_timeout: a swap that
 	 * waited for one table while holding another could close a deadlock with
