@@ -36,7 +36,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live plan-versions unit golden cli-tests unknowns scaling integration integrations \
+.PHONY: all deps check check-live apply-live plan-versions unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -80,7 +80,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests unknowns scaling install-check integrations \
-	pgdata-check integration plan-versions plan-files-pg $(CHECK_FUZZ)
+	pgdata-check integration apply-live plan-versions plan-files-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -118,6 +118,12 @@ integration: $(BIN) $(INTEGRATION_BIN)
 # The live-traffic plan proof on 1,000,000-row tables (make check runs it on 100,000).
 check-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@PGS_LIVE_ROWS=$${PGS_LIVE_ROWS:-1000000} PGSTAGE=./$(BIN) tests/pg/with-cluster.sh \
+		tests/run-integration.sh $(BUILD)/tests/integration/test_plan_live
+
+# the live-traffic proof again with the plans run by pgstage apply (its own
+# backfill batches), for the fixtures with a backfill
+apply-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
+	@PGS_LIVE_RUNNER=apply PGSTAGE=./$(BIN) tests/pg/with-cluster.sh \
 		tests/run-integration.sh $(BUILD)/tests/integration/test_plan_live
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)

@@ -20,6 +20,11 @@
  *   of the same rows without writers (ORIGINAL), leaves none;
  * and prints the longest time one writer statement took (its stall).
  *
+ * With PGS_LIVE_RUNNER=apply the plan runs through `pgstage apply --plan`
+ * (its JSON form) instead of psql, going on at each checkpoint with
+ * --continue: apply's own backfill batches under the same writers. Only the
+ * fixtures whose plan has a backfill run then.
+ *
  * Needs PGHOST etc. (tests/pg/with-cluster.sh), PGSTAGE (./pgstage when
  * unset), the source tree as working directory, and psql. PGS_PLAN_ONLY=TEXT
  * runs only the fixtures whose name contains TEXT.
@@ -54,6 +59,7 @@
 
 static struct pgf_group group;
 static char rows[32] = "100000";
+static bool by_apply; /* PGS_LIVE_RUNNER=apply */
 static PGconn *admin;
 static struct pgf_fixture fixtures[MAX_FIXTURES];
 static size_t n_fixtures;
@@ -414,6 +420,20 @@ static int run_psql(struct report *r, const char *file, int phase, char **out)
 	return st == 0 ? 0 : -1;
 }
 
+/* The plan through pgstage apply --plan; a checkpoint (exit 4) is a stop like psql's. */
+static int run_apply(struct report *r, const char *file, int phase, char **out)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "'%s' apply --plan '%s' --db 'dbname=%s' %s 2>&1", group.pgstage,
+		 file, DB_LIVE, phase > 1 ? "--continue" : "");
+	int st = pgf_run_capture(cmd, out);
+	if (st != 0 && st != 4)
+		problem(r, "pgstage apply exits with %d (phase %d):\n%s", st, phase,
+			*out ? *out : "");
+	return st == 0 || st == 4 ? 0 : -1;
+}
+
 static int run_checkpoint_sql(struct report *r, PGconn *conn, int n)
 {
 	for (int i = 0; i < r->fx->n_checkpoints; i++)
@@ -431,7 +451,7 @@ static int run_plan(struct report *r, struct live *l, PGconn *conn, const char *
 
 	for (int phase = 1; rc == 0; phase++) {
 		char *out = NULL;
-		rc = run_psql(r, file, phase, &out);
+		rc = by_apply ? run_apply(r, file, phase, &out) : run_psql(r, file, phase, &out);
 		snprintf(stop, sizeof(stop), "pgstage: stopped at checkpoint %d;", phase);
 		bool stopped = rc == 0 && out && strstr(out, stop);
 		free(out);
@@ -495,11 +515,15 @@ static void prove_fixture(struct report *r)
 	l->fx = r->fx;
 	l->rows = strtoll(rows, NULL, 10);
 	plan_phases(l);
-	pgf_plan_command(r->fx, group.pgstage, NULL, cmd, sizeof(cmd));
-	snprintf(file, sizeof(file), "%s/%s.sql", group.tmpdir, r->fx->name);
+	pgf_plan_command(r->fx, group.pgstage, by_apply ? "--format json" : NULL, cmd, sizeof(cmd));
+	snprintf(file, sizeof(file), "%s/%s.%s", group.tmpdir, r->fx->name, by_apply ? "json" : "sql");
 	if (pgf_run_capture(cmd, &script) != 0 || !script ||
 	    pgf_write_text(file, script) != 0) {
 		problem(r, "%s: no plan", cmd);
+		goto out;
+	}
+	if (by_apply && !strstr(script, "\"backfill\":")) {
+		printf("    %s: no backfill stage, not run through apply\n", r->fx->name);
 		goto out;
 	}
 	if (pgf_context_db(admin, r->fx, rows, context, sizeof(context)) != 0 ||
@@ -560,6 +584,7 @@ static int group_setup(void **state)
 	if (pgf_group_open(&group, APP_NAME, "pgs-plan-live") != 0)
 		return -1;
 	admin = group.admin;
+	by_apply = getenv("PGS_LIVE_RUNNER") && strcmp(getenv("PGS_LIVE_RUNNER"), "apply") == 0;
 	if (getenv("PGS_LIVE_ROWS"))
 		snprintf(rows, sizeof(rows), "%s", getenv("PGS_LIVE_ROWS"));
 	return 0;
