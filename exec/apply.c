@@ -431,7 +431,8 @@ enum pgs_apply_result pgs_apply(const struct pgs_plan *plan, const struct pgs_ap
 		result = dry_run(&r, err);
 		goto out;
 	}
-	say(&r, "applying %zu stage%s to %s (run %s, plan %s)", plan->n_stages,
+	say(&r, "%s %zu stage%s to %s (run %s, plan %s)", o->dry_run ? "would apply" : "applying",
+	    plan->n_stages,
 	    plan->n_stages == 1 ? "" : "s",
 	    pgs_exec_describe(r.s.conn, where, sizeof(where)), o->run_id, r.hash);
 	/* the bookkeeping runs under the plan's own timeouts, not the session's */

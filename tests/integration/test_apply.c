@@ -2,7 +2,7 @@
  * test_apply: `pgstage apply` on the server the suite starts.
  *
  * - every plan fixture of the server's version (fixtures/plan/<case>.sql):
- *   apply, going on at each checkpoint with --phase after the fixture's
+ *   apply, going on at each checkpoint with --continue after the fixture's
  *   checkpoint SQL, ends with the catalog the migration as written leaves
  *   (the pgstage bookkeeping aside); applied again, every stage is done
  *   already and nothing changes;
@@ -13,6 +13,12 @@
  * - a run id holds one plan: another plan under the same id is refused;
  * - --plan FILE runs the plan `plan --format json` wrote, to the same end;
  * - a CONCURRENTLY build that waits for an older transaction says for whom;
+ * - --continue on a run that never stopped stops at the first checkpoint
+ *   all the same; --through N stops after stage N (exit 0) and a run
+ *   without it goes on; --dry-run says each stage, its locks and timeouts,
+ *   and changes nothing (no pgstage schema, no migration);
+ * - a unique index built concurrently over duplicate values fails with the
+ *   server's error (exit 1) and leaves no INVALID index behind;
  * - a password in the URL and in PGPASSWORD appears nowhere: not in the
  *   output of a run that works nor of one that fails, nor in the recorded
  *   state.
@@ -74,7 +80,7 @@ static int apply_all(const struct pgf_fixture *fx, const char *db)
 {
 	for (int phase = 1; phase < 32; phase++) {
 		char extra[64], *out = NULL;
-		snprintf(extra, sizeof(extra), "--phase %d", phase);
+		snprintf(extra, sizeof(extra), "%s", phase > 1 ? "--continue" : "");
 		int st = apply(fx, db, extra, &out);
 		if (st == 0) {
 			free(out);
@@ -119,7 +125,7 @@ static void test_fixture(void **state)
 	/* again: everything is done already and stays as it is */
 	char *out = NULL;
 	char extra[64];
-	snprintf(extra, sizeof(extra), "--phase %d", fx->n_checkpoints + 32);
+	snprintf(extra, sizeof(extra), "--phase %d", fx->n_checkpoints + 32); /* the old way */
 	int st = apply(fx, DB_APPLY, extra, &out);
 	if (st != 0 || !strstr(out, "done already"))
 		fail_msg("applied again: exit %d\n%s", st, out ? out : "");
@@ -270,6 +276,133 @@ static void test_concurrent_build_waits_said(void **state)
 	free(out);
 }
 
+/* A copy of fx's context in DB_APPLY. */
+static void fresh_copy(const struct pgf_fixture *fx)
+{
+	char tmpl[128];
+
+	assert_int_equal(pgf_context_db(group.admin, fx, NULL, tmpl, sizeof(tmpl)), 0);
+	assert_int_equal(pgt_create_copy(group.admin, tmpl, DB_APPLY), 0);
+}
+
+/* The first value of sql on DB_APPLY, malloc-ed. */
+static char *query(const char *sql)
+{
+	PGconn *conn = pgt_connect(DB_APPLY, APP_NAME);
+	PGresult *r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(conn));
+	char *v = strdup(PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(conn);
+	return v;
+}
+
+static void assert_query(const char *sql, const char *expected)
+{
+	char *v = query(sql);
+	if (strcmp(v, expected) != 0)
+		fail_msg("%s: %s, expected %s", sql, v, expected);
+	free(v);
+}
+
+static void test_continue_needs_a_stop(void **state)
+{
+	const struct pgf_fixture *fx = fixture("add_required_column");
+	char *out = NULL;
+
+	(void)state;
+	fresh_copy(fx);
+	/* nothing stopped at the checkpoint yet: --continue stops there all the same */
+	int st = apply(fx, DB_APPLY, "--continue", &out);
+	if (st != 4 || !strstr(out, "stopped at checkpoint 1; after the deploy, run the same "
+				    "command again with --continue"))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+	assert_query("SELECT status FROM pgstage.stages s WHERE stage = (SELECT max(stage) FROM "
+		     "pgstage.stages)",
+		     "waiting");
+	/* now it did: --continue goes on */
+	st = apply(fx, DB_APPLY, "--continue", &out);
+	if ((st != 0 && st != 4) || !strstr(out, "checkpoint 1: going on after the deploy"))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+}
+
+static void test_through(void **state)
+{
+	const struct pgf_fixture *fx = fixture("set_not_null");
+	char *out = NULL;
+
+	(void)state;
+	fresh_copy(fx);
+	int st = apply(fx, DB_APPLY, "--through 2", &out);
+	if (st != 0 || !strstr(out, "stopped after stage 2 as asked (--through 2)") ||
+	    strstr(out, "stage 3/4"))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+	assert_query("SELECT max(stage) FROM pgstage.stages WHERE status = 'done'", "2");
+	st = apply(fx, DB_APPLY, NULL, &out);
+	if (st != 0 || !strstr(out, "stage 2/4: done already") || !strstr(out, "done: 4 stages"))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+}
+
+static void test_dry_run(void **state)
+{
+	const struct pgf_fixture *fx = fixture("column_type_change");
+	char *out = NULL, *before = NULL, *after = NULL;
+
+	(void)state;
+	fresh_copy(fx);
+	before = catalog_of(DB_APPLY);
+	int st = apply(fx, DB_APPLY, "--dry-run", &out);
+	if (st != 0 || !strstr(out, "dry run: nothing is changed; the server is PostgreSQL 15") ||
+	    !strstr(out, ": backfill: ") || !strstr(out, "in batches by key") ||
+	    !strstr(out, "  locks: ") || !strstr(out, "under: lock_timeout 2s") ||
+	    !strstr(out, ": checkpoint 1: "))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+	assert_query("SELECT to_regnamespace('pgstage') IS NULL", "t");
+	after = catalog_of(DB_APPLY);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void test_failed_unique_build(void **state)
+{
+	const struct pgf_fixture *fx = fixture("set_not_null"); /* for its context */
+	char cmd[4096], file[256], *out = NULL;
+
+	(void)state;
+	fresh_copy(fx);
+	PGconn *conn = pgt_connect(DB_APPLY, APP_NAME);
+	assert_int_equal(pgt_exec(conn, "UPDATE users SET email = 'same@example.com' WHERE id IN "
+					"(1, 2)"),
+			 0);
+	PQfinish(conn);
+	snprintf(file, sizeof(file), "%s/unique.sql", group.tmpdir);
+	assert_int_equal(pgf_write_text(file, "CREATE UNIQUE INDEX users_email_key ON users "
+					      "(email);\n"),
+			 0);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' apply --no-config --db 'dbname=%s' --context "
+		 "fixtures/plan/context_schema.sql '%s' 2>&1",
+		 group.pgstage, DB_APPLY, file);
+	int st = pgf_run_capture(cmd, &out);
+	remove(file);
+	if (st != 1 || !strstr(out, "SQLSTATE 23505") ||
+	    !strstr(out, "dropped what the failed build left") ||
+	    !strstr(out, "run the same command again"))
+		fail_msg("exit %d:\n%s", st, out);
+	free(out);
+	assert_query("SELECT count(*) FROM pg_index WHERE indrelid = 'users'::regclass AND NOT "
+		     "indisvalid",
+		     "0");
+	assert_query("SELECT to_regclass('users_email_key') IS NULL", "t");
+}
+
 static void assert_no_secret(const char *text, const char *what)
 {
 	if (strstr(text, "UrlS3cret") || strstr(text, "EnvS3cret"))
@@ -337,7 +470,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[MAX_FIXTURES + 5];
+	static struct CMUnitTest tests[MAX_FIXTURES + 16];
 	static char names[MAX_FIXTURES][sizeof(fixtures[0].name) + 8];
 	const char *only = getenv("PGS_PLAN_ONLY");
 	int major = pgf_server_major();
@@ -361,6 +494,12 @@ int main(void)
 		tests[n++] = (struct CMUnitTest){.name = "passwords_never_shown",
 						 .test_func = test_passwords_never_shown};
 		tests[n++] = (struct CMUnitTest){.name = "plan_file", .test_func = test_plan_file};
+		tests[n++] = (struct CMUnitTest){.name = "continue_needs_a_stop",
+						 .test_func = test_continue_needs_a_stop};
+		tests[n++] = (struct CMUnitTest){.name = "through", .test_func = test_through};
+		tests[n++] = (struct CMUnitTest){.name = "dry_run", .test_func = test_dry_run};
+		tests[n++] = (struct CMUnitTest){.name = "failed_unique_build",
+						 .test_func = test_failed_unique_build};
 		tests[n++] = (struct CMUnitTest){.name = "concurrent_build_waits_said",
 						 .test_func = test_concurrent_build_waits_said};
 	}
