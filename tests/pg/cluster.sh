@@ -3,7 +3,14 @@
 # core/pgdata: unix socket only (no TCP), trust auth, no durability.
 #
 #   cluster.sh start DIR   initdb into DIR/data and start; socket in DIR
-#   cluster.sh stop DIR    stop immediately and remove DIR (idempotent)
+#   cluster.sh standby PRIMARY_DIR DIR
+#                          pg_basebackup the running cluster PRIMARY_DIR into
+#                          DIR/data and start it as a hot standby streaming
+#                          from PRIMARY_DIR's socket (application_name
+#                          pgstage_standby); socket in DIR; returns once the
+#                          primary's pg_stat_replication shows it streaming
+#   cluster.sh stop DIR    stop immediately and remove DIR, primary or standby
+#                          (idempotent)
 #   cluster.sh env DIR     print export lines for PGHOST/PGPORT/PGUSER/PGDATABASE
 #
 # PostgreSQL refuses to run as root, so when run as root the server runs as
@@ -15,12 +22,16 @@ set -euo pipefail
 # cannot collide with anything else.
 readonly PORT=5432
 readonly PGUSER_NAME=postgres
+# application_name of a standby (cluster.sh standby) in primary_conninfo,
+# hence in the primary's pg_stat_replication.
+readonly STANDBY_NAME=pgstage_standby
 # Written at start; stop only deletes directories carrying it, so a mistyped
 # DIR is never rm -rf'd.
 readonly MARKER=.pgstage-cluster
 
 usage() {
 	echo "usage: $0 start|stop|env DIR" >&2
+	echo "       $0 standby PRIMARY_DIR DIR" >&2
 	exit 2
 }
 
@@ -64,7 +75,8 @@ as_owner() {
 
 show_logs() {
 	local f
-	for f in "$dir/initdb.log" "$dir/server.log"; do
+	for f in "$dir/initdb.log" "$dir/basebackup.log" "$dir/server.log" \
+		${primary:+"$primary/server.log"}; do
 		if [[ -s $f ]]; then
 			echo "--- tail of $f ---" >&2
 			tail -n 40 "$f" >&2
@@ -75,6 +87,22 @@ show_logs() {
 # Single-quoted postgresql.conf string literal.
 conf_quote() {
 	printf "'%s'" "${1//\'/\'\'}"
+}
+
+# Single-quoted libpq conninfo value.
+conninfo_quote() {
+	local v=${1//\\/\\\\}
+	printf "'%s'" "${v//\'/\\\'}"
+}
+
+# A client program from $bindir, else the system's (servers fetched from npm
+# by scripts/fetch-pg.sh have no client programs).
+client_bin() {
+	if [[ -x $bindir/$1 ]]; then
+		printf '%s\n' "$bindir/$1"
+	else
+		command -v "$1" || printf '%s\n' "/usr/lib/postgresql/15/bin/$1"
+	fi
 }
 
 server_running() {
@@ -143,6 +171,105 @@ cmd_start() {
 	die "server did not become ready on $dir"
 }
 
+# Create DIR (as cmd_start does) for a standby of the running cluster
+# $primary: pg_basebackup over the primary's socket, then start it as a hot
+# standby streaming from that socket.
+cmd_standby() {
+	[[ -e $primary/$MARKER ]] || die "$primary was not created by cluster.sh start"
+	primary=$(cd "$primary" && pwd -P)
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd -P)
+	[[ $dir != "$primary" ]] || die "standby DIR must differ from PRIMARY_DIR"
+	local sock="$dir/.s.PGSQL.$PORT"
+	((${#sock} <= 107)) || die "socket path too long (${#sock} > 107 bytes): $sock"
+	touch "$dir/$MARKER"
+
+	if is_root; then
+		id -u "$PGUSER_NAME" >/dev/null 2>&1 ||
+			die "running as root needs the '$PGUSER_NAME' user to run the server"
+		chown "$PGUSER_NAME": "$dir" "$dir/$MARKER"
+		runuser -u "$PGUSER_NAME" -- test -x "$dir" -a -w "$dir" ||
+			die "$dir is not writable by $PGUSER_NAME, or a parent directory is not traversable (chmod 755)"
+	fi
+
+	local isready psql
+	isready=$(client_bin pg_isready)
+	psql=$(client_bin psql)
+	"$isready" -q -h "$primary" -p "$PORT" -U "$PGUSER_NAME" ||
+		die "primary $primary is not running (cluster.sh start it first)"
+
+	if ! server_running; then
+		if [[ ! -f $dir/data/PG_VERSION ]]; then
+			local basebackup
+			basebackup=$(client_bin pg_basebackup)
+			local -a opts=(-D "$dir/data" -h "$primary" -p "$PORT" -U "$PGUSER_NAME"
+				-R -X stream -c fast)
+			if "$basebackup" --help 2>/dev/null | grep -q -- --no-sync; then
+				opts+=(--no-sync)
+			fi
+			rm -rf "$dir/data"
+			if ! as_owner "$basebackup" "${opts[@]}" >"$dir/basebackup.log" 2>&1; then
+				show_logs
+				die "pg_basebackup from $primary failed"
+			fi
+			# The copied postgresql.conf is the primary's: later lines win.
+			cat >>"$dir/data/postgresql.conf" <<-CONF
+
+				# added by tests/pg/cluster.sh standby: streaming standby of $primary
+				listen_addresses = ''
+				unix_socket_directories = $(conf_quote "$dir")
+				hot_standby = on
+			CONF
+			# postgresql.auto.conf is read last, and -R wrote its own
+			# primary_conninfo there: replace it. Rewritten in place, so
+			# it keeps its owner.
+			local auto=$dir/data/postgresql.auto.conf conninfo kept
+			conninfo="host=$(conninfo_quote "$primary") port=$PORT user=$PGUSER_NAME"
+			conninfo+=" application_name=$STANDBY_NAME"
+			kept=$(grep -v '^[[:space:]]*primary_conninfo[[:space:]=]' "$auto" || true)
+			printf '%s\nprimary_conninfo = %s\n' "$kept" "$(conf_quote "$conninfo")" >"$auto"
+		fi
+
+		if ! as_owner "$bindir/pg_ctl" start -D "$dir/data" -l "$dir/server.log" \
+			-w -t 60 >/dev/null 2>&1; then
+			show_logs
+			die "standby failed to start"
+		fi
+	fi
+
+	local i ready=""
+	for ((i = 0; i < 100; i++)); do
+		if "$isready" -q -h "$dir" -p "$PORT" -U "$PGUSER_NAME"; then
+			ready=1
+			break
+		fi
+		sleep 0.1
+	done
+	[[ -n $ready ]] || {
+		show_logs
+		die "standby did not become ready on $dir"
+	}
+
+	# Streaming as seen from both ends: the primary's walsender (the only
+	# view of replay lag) and this standby's walreceiver (so that another
+	# standby of the same primary does not count).
+	local q_primary="SELECT count(*) FROM pg_stat_replication
+		WHERE application_name = '$STANDBY_NAME' AND state = 'streaming'"
+	local q_standby="SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
+	local deadline=$((SECONDS + 30))
+	while ((SECONDS < deadline)); do
+		if [[ $("$psql" -XAtq -h "$primary" -p "$PORT" -U "$PGUSER_NAME" -d postgres \
+			-c "$q_primary" 2>/dev/null) != 0 &&
+			$("$psql" -XAtq -h "$dir" -p "$PORT" -U "$PGUSER_NAME" -d postgres \
+				-c "$q_standby" 2>/dev/null) == 1 ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	show_logs
+	die "standby $dir is not streaming from $primary after 30 s"
+}
+
 cmd_stop() {
 	[[ -e $dir ]] || return 0
 	dir=$(cd "$dir" && pwd -P)
@@ -167,9 +294,18 @@ cmd_env() {
 	printf 'export PGDATABASE=%q\n' postgres
 }
 
-(($# == 2)) || usage
-action=$1
-dir=$2
+primary=""
+if [[ ${1:-} == standby ]]; then
+	(($# == 3)) || usage
+	action=$1
+	primary=$2
+	dir=$3
+	[[ -n $primary ]] || usage
+else
+	(($# == 2)) || usage
+	action=$1
+	dir=$2
+fi
 [[ -n $dir ]] || usage
 
 case $action in
@@ -180,6 +316,10 @@ start)
 stop)
 	bindir=$(find_bindir)
 	cmd_stop
+	;;
+standby)
+	bindir=$(find_bindir)
+	cmd_standby
 	;;
 env) cmd_env ;;
 *) usage ;;
