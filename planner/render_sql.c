@@ -307,9 +307,10 @@ json_t *pgs_plan_render_json(const struct pgs_plan *plan)
 
 		for (size_t k = 0; k < st->n_steps; k++) {
 			const struct pgs_plan_step *s = &st->steps[k];
-			json_t *step = json_pack("{s:s, s:b, s:{s:s, s:I}}", "sql", s->sql,
-						 "verbatim", s->verbatim, "origin", "path", s->path,
-						 "line", (json_int_t)s->line);
+			json_t *origin = json_pack("{s:o, s:I}", "path", string_or_null(s->path),
+						   "line", (json_int_t)s->line);
+			json_t *step = json_pack("{s:s, s:b, s:o}", "sql", s->sql, "verbatim",
+						 s->verbatim, "origin", origin);
 			if (s->effects_known) {
 				json_t *fx = json_array();
 				for (size_t e = 0; e < s->n_effects; e++)

@@ -53,11 +53,23 @@ make_seeds() {
 			} >"$out/seeds/history/$name"
 		fi
 	done < <(find fixtures -name '*.sql' | sort)
+	# plan_json: the JSON plans of the plan fixtures, by the pgstage built here
+	mkdir -p "$out/seeds/plan_json"
+	local pgstage=${PGSTAGE:-./pgstage} args
+	if [[ -x $pgstage ]]; then
+		for f in fixtures/plan/*.sql; do
+			args=$(sed -n '1s/^-- args://p' "$f")
+			# shellcheck disable=SC2086  # the fixture's args are words
+			"$pgstage" plan --no-config --format json $args "$f" \
+				>"$out/seeds/plan_json/$(basename "$f" .sql).json" 2>/dev/null || true
+		done
+	fi
 }
 
 seeds_of() {
 	case $1 in
 	config) echo tests/fuzz/seeds/config ;;
+	plan_json) echo "$out/seeds/plan_json" ;;
 	history | explain | plan) echo "$out/seeds/sql $out/seeds/history" ;;
 	*) echo "$out/seeds/sql" ;;
 	esac
@@ -66,6 +78,7 @@ seeds_of() {
 dict_of() {
 	case $1 in
 	config) echo tests/fuzz/config.dict ;;
+	plan_json) echo tests/fuzz/plan_json.dict ;;
 	*) echo tests/fuzz/sql.dict ;;
 	esac
 }
