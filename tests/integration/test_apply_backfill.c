@@ -1,0 +1,700 @@
+/*
+ * test_apply_backfill: the backfill loop of `pgstage apply` (exec/backfill.c)
+ * stopped, held and blocked the ways production stops, holds and blocks it,
+ * on `ALTER TABLE items ADD COLUMN b timestamptz NOT NULL DEFAULT
+ * clock_timestamp()` over ROWS rows (100,000; PGS_APPLY_ROWS overrides). A
+ * trigger counts every committed fill of b (NULL to a value) in fills, so
+ * "exactly once" is a count, not a guess:
+ *
+ * - apply killed (SIGKILL) mid-backfill: what pgstage.backfills recorded is
+ *   what committed (rows = fills = rows with b, last_key = the highest key
+ *   with b); so it is too when apply and its sessions are killed while a
+ *   batch's COMMIT is under way or while its state write waits (both made
+ *   to last with locks the test holds): nothing of that batch is recorded;
+ *   run again, it says it resumes after that key, and every row is filled
+ *   exactly once, b NOT NULL at the end;
+ * - SIGTERM mid-backfill: apply stops after the running batch with exit 5
+ *   and says how far it got and to run the same command again; the state is
+ *   as consistent, no session of it is left running, and the same command
+ *   finishes the job exactly once;
+ * - --pause-file and SIGUSR1/SIGUSR2: while paused no batch runs (batches
+ *   stays put), apply says why it waits and, once going on, for how long;
+ *   it then finishes (exit 0);
+ * - another session holds SHARE on the table mid-backfill past the 2s
+ *   lock_timeout: the batch times out, apply names the blocking pid, tries
+ *   the batch again and finishes, every row filled exactly once;
+ * - a password in the --db URL and in PGPASSWORD shows neither in the
+ *   output (waiting and progress lines included) nor in pgstage.runs,
+ *   pgstage.stages or pgstage.backfills.
+ *
+ * Needs PGHOST etc. (tests/pg/with-cluster.sh), PGSTAGE (./pgstage when
+ * unset) and the source tree as working directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "tests/integration/pgtest.h"
+#include "tests/integration/planfix.h"
+
+#define APP_NAME "pgstage-test_apply_backfill"
+#define APPLY_APP "pgstage apply" /* apply's sessions: "pgstage apply" and "(monitor)" */
+#define DB_TEMPLATE "pgs_backfill_template"
+#define DB "pgs_backfill_run"
+#define DB2 "pgs_backfill_run2"
+#define URL_SECRET "Sup3rS3cretPw"
+#define ENV_SECRET "An0therS3cret"
+
+static struct pgf_group group;
+static long long rows_total = 100000;
+static char ctx_file[128], mig_file[128], pause_file[128], log_file[128];
+
+/* The apply running (0: none) and what it exited with once reaped. */
+static pid_t child;
+static int child_status;
+static bool child_reaped;
+static PGconn *conn, *holder;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* The apply's output so far, malloc-ed ("" when none). */
+static char *output(void)
+{
+	char *out = pgf_read_file(log_file);
+
+	return out ? out : strdup("");
+}
+
+static void fail_with_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fail the test with a message and the apply's output. */
+static void fail_with_output(const char *fmt, ...)
+{
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	char *out = output();
+	printf("--- apply's output ---\n%s--- end ---\n", out);
+	free(out);
+	fail_msg("%s", what);
+}
+
+/*
+ * Start pgstage apply on db_arg (--db) with extra options (NULL-terminated),
+ * its stdout and stderr to log_file; PGPASSWORD=pgpassword when not NULL.
+ */
+static void start_apply(const char *db_arg, const char *const *extra, const char *pgpassword)
+{
+	const char *argv[32] = {group.pgstage, "apply", "--no-config", "--db", db_arg, "--context",
+				ctx_file};
+	int n = 7;
+
+	for (; extra && *extra && n < 30; extra++)
+		argv[n++] = *extra;
+	argv[n++] = mig_file;
+	argv[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	child_reaped = false;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(126);
+		close(fd);
+		if (pgpassword)
+			setenv("PGPASSWORD", pgpassword, 1);
+		else
+			unsetenv("PGPASSWORD");
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+}
+
+/* Whether the apply has exited (reaped: its status in child_status). */
+static bool exited(void)
+{
+	if (child_reaped)
+		return true;
+	pid_t r = waitpid(child, &child_status, WNOHANG);
+	if (r == child || (r < 0 && errno == ECHILD))
+		child_reaped = true;
+	return child_reaped;
+}
+
+/* Wait up to seconds for the apply to exit; its exit code (-signal when killed). */
+static int wait_exit(double seconds)
+{
+	for (double until = now() + seconds; !exited();) {
+		if (now() > until) {
+			kill(child, SIGKILL);
+			fail_with_output("apply still running after %.0f s", seconds);
+		}
+		sleep_ms(10);
+	}
+	child = 0;
+	return WIFEXITED(child_status) ? WEXITSTATUS(child_status)
+	       : WIFSIGNALED(child_status) ? -WTERMSIG(child_status)
+					   : -1000;
+}
+
+/* Wait up to seconds for text in the apply's output (failing if it exits first). */
+static void wait_output(const char *text, double seconds)
+{
+	for (double until = now() + seconds;;) {
+		bool gone = exited();
+		char *out = output();
+		bool found = strstr(out, text) != NULL;
+		free(out);
+		if (found)
+			return;
+		if (gone)
+			fail_with_output("apply exited (status 0x%x) before saying \"%s\"",
+					 child_status, text);
+		if (now() > until)
+			fail_with_output("no \"%s\" after %.0f s", text, seconds);
+		sleep_ms(10);
+	}
+}
+
+/* The first column of sql's first row in buf; false (quietly) on an error or no row. */
+static bool value_of(PGconn *c, const char *sql, char *buf, size_t size)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+
+	snprintf(buf, size, "%s", ok ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return ok;
+}
+
+/* A number sql returns (it must work). */
+static long long number(const char *sql)
+{
+	char buf[64];
+
+	if (!value_of(conn, sql, buf, sizeof(buf)))
+		fail_msg("no value from %s: %s", sql, PQerrorMessage(conn));
+	return strtoll(buf, NULL, 10);
+}
+
+/* A column of apply's row in pgstage.backfills; -1 while there is none (yet). */
+static long long backfill(const char *column)
+{
+	char sql[128], buf[64];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM pgstage.backfills", column);
+	return value_of(conn, sql, buf, sizeof(buf)) && buf[0] ? strtoll(buf, NULL, 10) : -1;
+}
+
+/* Wait up to seconds until the backfill has changed more than min rows. */
+static long long wait_rows(long long min, double seconds)
+{
+	for (double until = now() + seconds;;) {
+		long long rows = backfill("rows");
+		if (rows > min)
+			return rows;
+		if (exited())
+			fail_with_output("apply exited (status 0x%x) with %lld rows recorded, "
+					 "expected more than %lld",
+					 child_status, rows, min);
+		if (now() > until)
+			fail_with_output("%lld rows recorded after %.0f s, expected more than %lld",
+					 rows, seconds, min);
+		sleep_ms(5);
+	}
+}
+
+/* Sessions of apply on db (state = 'active' only, or all). */
+static long long apply_sessions(const char *db, bool active)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND "
+		 "application_name LIKE '" APPLY_APP "%%'%s",
+		 db, active ? " AND state = 'active'" : "");
+	return number(sql);
+}
+
+/* Wait until a stopped apply's sessions on db are gone (a killed one's batch ends). */
+static void wait_sessions_gone(const char *db)
+{
+	for (double until = now() + 30; apply_sessions(db, false);) {
+		if (now() > until)
+			fail_msg("apply's sessions on %s still there 30 s after it ended", db);
+		sleep_ms(10);
+	}
+}
+
+/*
+ * What a stopped run recorded is what committed: rows = the fills counted =
+ * the rows with b, and last_key the highest key with b. Returns last_key in
+ * key[size] and the rows.
+ */
+static long long assert_consistent(char *key, size_t size)
+{
+	PGresult *r = PQexec(conn, "SELECT b.rows, (SELECT count(*) FROM fills), (SELECT count(*) "
+				   "FROM items WHERE b IS NOT NULL), b.last_key, (SELECT max(id) "
+				   "FROM items WHERE b IS NOT NULL)::text, b.pass FROM "
+				   "pgstage.backfills b");
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(r), 1);
+	long long rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	printf("    recorded: %s rows, last key %s (pass %s); %s fills, %s rows with b, highest "
+	       "key with b %s\n",
+	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 5), PQgetvalue(r, 0, 1),
+	       PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 4));
+	if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) != 0 ||
+	    strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2)) != 0 ||
+	    strcmp(PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4)) != 0 ||
+	    strcmp(PQgetvalue(r, 0, 5), "1") != 0)
+		fail_with_output("the recorded state is not what committed");
+	/* the stop fell mid-backfill, not before or after it */
+	if (rows <= rows_total / 10 || rows >= rows_total)
+		fail_with_output("stopped with %lld of %lld rows: not mid-backfill", rows,
+				 rows_total);
+	snprintf(key, size, "%s", PQgetvalue(r, 0, 3));
+	PQclear(r);
+	return rows;
+}
+
+/* Every row has b, filled exactly once (by the trigger's count), b is NOT NULL. */
+static void assert_complete(void)
+{
+	char expected[256], got[256];
+
+	snprintf(expected, sizeof(expected), "0 %lld %lld true %lld", rows_total, rows_total,
+		 rows_total);
+	assert_true(value_of(conn,
+			     "SELECT (SELECT count(*) FROM items WHERE b IS NULL) || ' ' || (SELECT "
+			     "count(*) FROM fills) || ' ' || (SELECT count(DISTINCT id) FROM fills) "
+			     "|| ' ' || (SELECT attnotnull FROM pg_attribute WHERE attrelid = "
+			     "'items'::regclass AND attname = 'b') || ' ' || (SELECT rows FROM "
+			     "pgstage.backfills)",
+			     got, sizeof(got)));
+	if (strcmp(got, expected) != 0)
+		fail_with_output("rows without b, fills, distinct rows filled, b NOT NULL, rows "
+				 "recorded: got \"%s\", expected \"%s\"",
+				 got, expected);
+}
+
+/* Run apply again on db to the end: exit 0; its output (malloc-ed). */
+static char *apply_again(const char *db_arg)
+{
+	start_apply(db_arg, NULL, NULL);
+	int st = wait_exit(60);
+	if (st != 0)
+		fail_with_output("apply run again exited %d", st);
+	return output();
+}
+
+/* Wait up to seconds until a session of apply waits for a lock; what it runs. */
+static void wait_apply_blocked(double seconds, char *query, size_t size)
+{
+	for (double until = now() + seconds;;) {
+		if (value_of(conn,
+			     "SELECT wait_event || ': ' || left(query, 60) FROM pg_stat_activity WHERE datname "
+			     "= '" DB "' AND application_name LIKE '" APPLY_APP "%' AND "
+			     "wait_event_type = 'Lock'",
+			     query, size))
+			return;
+		if (exited())
+			fail_with_output("apply exited (status 0x%x) before it waited for the lock",
+					 child_status);
+		if (now() > until)
+			fail_with_output("apply did not wait for the lock in %.0f s", seconds);
+		sleep_ms(5);
+	}
+}
+
+/*
+ * Kill apply (SIGKILL) and end its sessions, as when its host dies: the
+ * server does not finish the transaction they were in.
+ */
+static void kill_with_sessions(void)
+{
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(wait_exit(10), -SIGKILL);
+	assert_int_equal(pgt_exec(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+					"WHERE datname = '" DB "' AND application_name LIKE '" APPLY_APP
+					"%'"),
+			 0);
+	wait_sessions_gone(DB);
+}
+
+/* The recorded state is still last_key key with rows rows, and consistent. */
+static void assert_unchanged(const char *key, long long rows)
+{
+	char now_key[64];
+	long long now_rows = assert_consistent(now_key, sizeof(now_key));
+
+	if (strcmp(now_key, key) != 0 || now_rows != rows)
+		fail_with_output("the state moved from key %s, %lld rows to key %s, %lld rows "
+				 "without a batch committed",
+				 key, rows, now_key, now_rows);
+}
+
+static void test_killed_mid_backfill_resumes(void **state)
+{
+	static const char *const opts[] = {"--batch-time", "20ms", NULL};
+	char key[64], expected[160], query[256];
+
+	(void)state;
+	start_apply("dbname=" DB, opts, NULL);
+	wait_rows(rows_total / 10, 60);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(wait_exit(10), -SIGKILL);
+	/* the batch it was in ends with its session, uncommitted */
+	wait_sessions_gone(DB);
+	long long rows = assert_consistent(key, sizeof(key));
+	snprintf(expected, sizeof(expected),
+		 "stage 2/5: resuming pass 1 after key %s (%lld rows changed already)", key, rows);
+
+	/*
+	 * Killed at the two moments that matter, made to last: a batch's COMMIT
+	 * under way (a deferred trigger waits for an advisory lock the test
+	 * holds), and its state write waiting (the test locks the row of
+	 * pgstage.backfills). Nothing of that batch may be recorded.
+	 */
+	assert_int_equal(pgt_exec(conn, "CREATE FUNCTION commit_gate() RETURNS trigger LANGUAGE "
+					"plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared("
+					"4242); RETURN NULL; END $$"),
+			 0);
+	assert_int_equal(pgt_exec(conn, "CREATE CONSTRAINT TRIGGER commit_gate AFTER UPDATE ON "
+					"items DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE "
+					"FUNCTION commit_gate()"),
+			 0);
+	assert_non_null(holder = pgt_connect(DB, "pgstage-test-holder"));
+	assert_int_equal(pgt_exec(holder, "BEGIN"), 0);
+	assert_int_equal(pgt_exec(holder, "SELECT pg_advisory_xact_lock(4242)"), 0);
+	start_apply("dbname=" DB, opts, NULL);
+	wait_output(expected, 30);
+	wait_apply_blocked(30, query, sizeof(query));
+	printf("    killed while waiting for %s\n", query);
+	kill_with_sessions();
+	assert_int_equal(pgt_exec(holder, "ROLLBACK"), 0);
+	assert_unchanged(key, rows);
+
+	assert_int_equal(pgt_exec(holder, "BEGIN"), 0);
+	assert_int_equal(pgt_exec(holder, "SELECT FROM pgstage.backfills FOR UPDATE"), 0);
+	start_apply("dbname=" DB, opts, NULL);
+	wait_output(expected, 30);
+	wait_apply_blocked(30, query, sizeof(query));
+	printf("    killed while waiting for %s\n", query);
+	kill_with_sessions();
+	assert_int_equal(pgt_exec(holder, "ROLLBACK"), 0);
+	assert_unchanged(key, rows);
+
+	char *out = apply_again("dbname=" DB);
+	if (!strstr(out, expected))
+		fail_with_output("no \"%s\"", expected);
+	free(out);
+	assert_complete();
+}
+
+static void test_sigterm_stops_after_the_batch(void **state)
+{
+	static const char *const opts[] = {"--batch-time", "20ms", NULL};
+	char key[64], expected[256];
+
+	(void)state;
+	start_apply("dbname=" DB, opts, NULL);
+	wait_rows(rows_total / 10, 60);
+	assert_int_equal(kill(child, SIGTERM), 0);
+	int st = wait_exit(30);
+	if (st != 5)
+		fail_with_output("exit %d after SIGTERM, expected 5", st);
+	/* nothing of it still runs on the server once it has exited */
+	assert_int_equal(apply_sessions(DB, true), 0);
+	wait_sessions_gone(DB);
+	long long rows = assert_consistent(key, sizeof(key));
+	snprintf(expected, sizeof(expected),
+		 "pgstage: stage 2/5: interrupted after %lld rows; run the same command again to "
+		 "go on from key %s\n",
+		 rows, key);
+	char *out = output();
+	if (!strstr(out, expected))
+		fail_with_output("no \"%s\"", expected);
+	free(out);
+
+	out = apply_again("dbname=" DB);
+	snprintf(expected, sizeof(expected), "resuming pass 1 after key %s (%lld rows", key, rows);
+	if (!strstr(out, expected))
+		fail_with_output("no \"%s\"", expected);
+	free(out);
+	assert_complete();
+}
+
+/* Over 1.5 s of a pause, no batch runs. */
+static void assert_no_batch_while_paused(void)
+{
+	long long batches = backfill("batches"), rows = backfill("rows"),
+		  fills = number("SELECT count(*) FROM fills");
+
+	assert_true(batches >= 0);
+	sleep_ms(1500);
+	if (backfill("batches") != batches || backfill("rows") != rows ||
+	    number("SELECT count(*) FROM fills") != fills)
+		fail_with_output("batches ran while paused: %lld batches, %lld rows, %lld fills "
+				 "before, %lld, %lld, %lld 1.5 s later",
+				 batches, rows, fills, backfill("batches"), backfill("rows"),
+				 number("SELECT count(*) FROM fills"));
+	if (exited())
+		fail_with_output("apply exited (status 0x%x) while paused", child_status);
+}
+
+static void test_pause_file_and_signals(void **state)
+{
+	const char *const file_opts[] = {"--pause-file", pause_file, NULL};
+	static const char *const opts[] = {"--batch-time", "20ms", NULL};
+	char waiting[256];
+
+	(void)state;
+	/* the pause file: held before the first batch */
+	assert_int_equal(pgf_write_text(pause_file, "paused by the test\n"), 0);
+	start_apply("dbname=" DB, file_opts, NULL);
+	snprintf(waiting, sizeof(waiting), "pgstage: stage 2/5: waiting: paused while %s exists",
+		 pause_file);
+	wait_output(waiting, 30);
+	assert_no_batch_while_paused();
+	assert_int_equal(remove(pause_file), 0);
+	int st = wait_exit(60);
+	if (st != 0)
+		fail_with_output("exit %d after the pause file went", st);
+	char *out = output();
+	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
+		fail_with_output("no \"going on after waiting\"");
+	free(out);
+	assert_complete();
+
+	/* SIGUSR1 mid-backfill, then SIGUSR2, on a fresh database */
+	PQfinish(conn);
+	assert_int_equal(pgt_create_copy(group.admin, DB_TEMPLATE, DB2), 0);
+	assert_non_null(conn = pgt_connect(DB2, APP_NAME));
+	start_apply("dbname=" DB2, opts, NULL);
+	wait_rows(0, 60);
+	assert_int_equal(kill(child, SIGUSR1), 0);
+	wait_output("pgstage: stage 2/5: waiting: paused by SIGUSR1 (SIGUSR2 goes on)", 30);
+	if (backfill("rows") >= rows_total)
+		fail_with_output("the backfill was over before SIGUSR1");
+	assert_no_batch_while_paused();
+	assert_int_equal(kill(child, SIGUSR2), 0);
+	st = wait_exit(60);
+	if (st != 0)
+		fail_with_output("exit %d after SIGUSR2", st);
+	out = output();
+	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
+		fail_with_output("no \"going on after waiting\"");
+	free(out);
+	assert_complete();
+}
+
+static void test_batch_lock_timeout_retried(void **state)
+{
+	static const char *const opts[] = {"--batch-time", "20ms", NULL};
+	char expected[64];
+
+	(void)state;
+	start_apply("dbname=" DB, opts, NULL);
+	wait_rows(0, 60);
+	/* SHARE conflicts with the ROW EXCLUSIVE of a batch's UPDATE: the next batch waits */
+	assert_non_null(holder = pgt_connect(DB, "pgstage-test-holder"));
+	assert_int_equal(pgt_exec(holder, "BEGIN"), 0);
+	assert_int_equal(pgt_exec(holder, "LOCK TABLE items IN SHARE MODE"), 0);
+	if (backfill("rows") >= rows_total)
+		fail_with_output("the backfill was over before the lock");
+	/* held past the plan's lock_timeout of 2s: until apply says a batch timed out */
+	wait_output("pgstage: stage 2/5: a batch: lock timeout", 30);
+	snprintf(expected, sizeof(expected), "; blocked by pid %d (user", PQbackendPID(holder));
+	assert_int_equal(pgt_exec(holder, "COMMIT"), 0);
+	PQfinish(holder);
+	holder = NULL;
+	int st = wait_exit(60);
+	if (st != 0)
+		fail_with_output("exit %d after the lock was released", st);
+	char *out = output();
+	if (!strstr(out, expected) || !strstr(out, "trying again in"))
+		fail_with_output("no \"%s ...\" nor \"trying again\"", expected);
+	free(out);
+	assert_complete();
+}
+
+static void assert_no_secret(const char *text, const char *what)
+{
+	if (strstr(text, URL_SECRET) || strstr(text, ENV_SECRET))
+		fail_with_output("a password shows in %s:\n%s", what, text);
+}
+
+static void test_secrets_never_shown(void **state)
+{
+	const char *const opts[] = {"--pause-file", pause_file, NULL};
+	char waiting[256];
+
+	(void)state;
+	assert_int_equal(pgf_write_text(pause_file, "paused by the test\n"), 0);
+	/* trust authentication: both passwords are ignored, and must never be shown */
+	start_apply("postgresql:///" DB "?password=" URL_SECRET, opts, ENV_SECRET);
+	snprintf(waiting, sizeof(waiting), "pgstage: stage 2/5: waiting: paused while %s exists",
+		 pause_file);
+	wait_output(waiting, 30);
+	/* the progress line that says why it waits, on a log as soon as the reason changes */
+	wait_output("pass 1: 0/", 30);
+	assert_int_equal(remove(pause_file), 0);
+	int st = wait_exit(60);
+	if (st != 0)
+		fail_with_output("exit %d", st);
+	char *out = output();
+	if (!strstr(out, "going on after waiting") || !strstr(out, "done: 5 stages"))
+		fail_with_output("no \"going on after waiting\" nor \"done: 5 stages\"");
+	assert_no_secret(out, "the output");
+	free(out);
+	assert_complete();
+
+	char recorded[65536];
+	assert_true(value_of(conn,
+			     "SELECT coalesce((SELECT string_agg(t::text, ' ') FROM pgstage.runs t), "
+			     "'-') || ' ' || coalesce((SELECT string_agg(t::text, ' ') FROM "
+			     "pgstage.stages t), '-') || ' ' || coalesce((SELECT string_agg(t::text, "
+			     "' ') FROM pgstage.backfills t), '-')",
+			     recorded, sizeof(recorded)));
+	assert_non_null(strstr(recorded, "default"));
+	assert_no_secret(recorded, "pgstage.runs, pgstage.stages or pgstage.backfills");
+}
+
+/* A fresh copy of the template for each test. */
+static int setup(void **state)
+{
+	(void)state;
+	child = 0;
+	if (pgt_create_copy(group.admin, DB_TEMPLATE, DB) != 0 ||
+	    !(conn = pgt_connect(DB, APP_NAME)))
+		return -1;
+	return 0;
+}
+
+/* Never leave an apply running, a lock held, a database or a file behind. */
+static int teardown(void **state)
+{
+	(void)state;
+	if (child > 0 && !exited()) {
+		kill(child, SIGKILL);
+		(void)waitpid(child, NULL, 0);
+	}
+	child = 0;
+	PQfinish(holder);
+	holder = NULL;
+	PQfinish(conn);
+	conn = NULL;
+	pgt_drop_db(group.admin, DB);
+	pgt_drop_db(group.admin, DB2);
+	(void)remove(pause_file);
+	(void)remove(log_file);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	char sql[4096];
+	const char *rows = getenv("PGS_APPLY_ROWS");
+
+	(void)state;
+	if (rows && *rows)
+		rows_total = strtoll(rows, NULL, 10);
+	if (rows_total < 100) {
+		printf("PGS_APPLY_ROWS=%s: at least 100 rows\n", rows);
+		return -1;
+	}
+	if (pgf_group_open(&group, APP_NAME, "pgs-apply-backfill") != 0)
+		return -1;
+	snprintf(ctx_file, sizeof(ctx_file), "%s/context.sql", group.tmpdir);
+	snprintf(mig_file, sizeof(mig_file), "%s/migration.sql", group.tmpdir);
+	snprintf(pause_file, sizeof(pause_file), "%s/pause", group.tmpdir);
+	snprintf(log_file, sizeof(log_file), "%s/apply.log", group.tmpdir);
+	if (pgf_write_text(ctx_file, "CREATE TABLE items (id bigint PRIMARY KEY, n int);\n") ||
+	    pgf_write_text(mig_file, "ALTER TABLE items ADD COLUMN b timestamptz NOT NULL DEFAULT "
+				     "clock_timestamp();\n"))
+		return -1;
+	/* the template: items of rows_total rows, and the count of fills of b */
+	if (pgt_drop_database(group.admin, DB_TEMPLATE) ||
+	    pgt_exec(group.admin, "CREATE DATABASE " DB_TEMPLATE))
+		return -1;
+	PGconn *c = pgt_connect(DB_TEMPLATE, APP_NAME);
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE items (id bigint PRIMARY KEY, n int);\n"
+		 "INSERT INTO items SELECT g, g %% 1000 FROM generate_series(1, %lld) g;\n"
+		 "ANALYZE items;\n"
+		 "CREATE TABLE fills (id bigint);\n"
+		 /* b from NULL to a value, committed: a rolled-back batch's fills go too */
+		 "CREATE FUNCTION count_fill() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+		 "BEGIN\n"
+		 "  IF to_jsonb(OLD)->'b' = 'null'::jsonb AND to_jsonb(NEW)->'b' <> 'null'::jsonb "
+		 "THEN\n"
+		 "    INSERT INTO fills VALUES (NEW.id);\n"
+		 "  END IF;\n"
+		 "  RETURN NULL;\n"
+		 "END $$;\n"
+		 "CREATE TRIGGER count_fill AFTER UPDATE ON items FOR EACH ROW EXECUTE FUNCTION "
+		 "count_fill();\n",
+		 rows_total);
+	int rc = c ? pgt_exec_script(c, sql) : -1;
+	PQfinish(c);
+	return rc;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (group.admin)
+		pgt_drop_db(group.admin, DB_TEMPLATE);
+	(void)remove(ctx_file);
+	(void)remove(mig_file);
+	pgf_group_close(&group);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_killed_mid_backfill_resumes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigterm_stops_after_the_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pause_file_and_signals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_lock_timeout_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secrets_never_shown, setup, teardown),
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return cmocka_run_group_tests_name("apply_backfill", tests, group_setup, group_teardown);
+}
