@@ -23,6 +23,11 @@
  * - another session holds SHARE on the table mid-backfill past the 2s
  *   lock_timeout: the batch times out, apply names the blocking pid, tries
  *   the batch again and finishes, every row filled exactly once;
+ * - a streaming standby of the suite's server (tests/pg/cluster.sh standby)
+ *   with its replay paused: once the WAL it has not replayed is older than
+ *   --max-replica-lag, no batch starts (batches stays put) and apply says
+ *   which standby lags and by how much, no more than the limit and one
+ *   batch's worth; once replay goes on, so does the backfill, to the end;
  * - a password in the --db URL and in PGPASSWORD shows neither in the
  *   output (waiting and progress lines included) nor in pgstage.runs,
  *   pgstage.stages or pgstage.backfills.
@@ -41,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +74,7 @@ static pid_t child;
 static int child_status;
 static bool child_reaped;
 static PGconn *conn, *holder;
+static char standby_dir[64]; /* a standby running there, or "" */
 
 static double now(void)
 {
@@ -552,6 +559,62 @@ static void test_batch_lock_timeout_retried(void **state)
 	assert_complete();
 }
 
+/* tests/pg/cluster.sh standby PGHOST standby_dir, or stop standby_dir; its exit status. */
+static int standby(bool start)
+{
+	char cmd[512];
+
+	if (start)
+		snprintf(cmd, sizeof(cmd), "tests/pg/cluster.sh standby '%s' '%s' >/dev/null 2>&1",
+			 getenv("PGHOST"), standby_dir);
+	else
+		snprintf(cmd, sizeof(cmd), "tests/pg/cluster.sh stop '%s' >/dev/null 2>&1",
+			 standby_dir);
+	return system(cmd);
+}
+
+static void test_replica_lag_holds_batches(void **state)
+{
+	static const char *const opts[] = {"--max-replica-lag", "1s", "--batch-time", "50ms", NULL};
+	char info[256];
+
+	(void)state;
+	snprintf(standby_dir, sizeof(standby_dir), "/tmp/pgs-standby.XXXXXX");
+	assert_non_null(mkdtemp(standby_dir));
+	assert_int_equal(chmod(standby_dir, 0755), 0);
+	if (standby(true) != 0)
+		fail_msg("tests/pg/cluster.sh standby did not start a standby in %s", standby_dir);
+	snprintf(info, sizeof(info), "host=%s port=%s user=postgres dbname=postgres", standby_dir,
+		 getenv("PGPORT") ? getenv("PGPORT") : "5432");
+	PGconn *replica = PQconnectdb(info);
+	assert_int_equal(PQstatus(replica), CONNECTION_OK);
+	assert_int_equal(pgt_exec(replica, "SELECT pg_wal_replay_pause()"), 0);
+
+	start_apply("dbname=" DB, opts, NULL);
+	wait_output("waiting: standby pgstage_standby replays ", 60);
+	char *out = output(), *at = strstr(out, "replays ");
+	double lag = strtod(at + strlen("replays "), NULL);
+	free(out);
+	/* held at the first check past the limit: one batch of about 50 ms later at most
+	 * (and the time a check takes) */
+	if (lag < 1.0 || lag > 1.5)
+		fail_with_output("held at a lag of %.1f s, not within a batch of the 1 s limit", lag);
+	printf("    held at a replay lag of %.1f s (limit 1 s)\n", lag);
+	if (backfill("rows") >= rows_total)
+		fail_with_output("the backfill was over before the standby lagged");
+	assert_no_batch_while_paused();
+	assert_int_equal(pgt_exec(replica, "SELECT pg_wal_replay_resume()"), 0);
+	PQfinish(replica);
+	int st = wait_exit(120);
+	if (st != 0)
+		fail_with_output("exit %d after replay went on", st);
+	out = output();
+	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
+		fail_with_output("no \"going on after waiting\"");
+	free(out);
+	assert_complete();
+}
+
 static void assert_no_secret(const char *text, const char *what)
 {
 	if (strstr(text, URL_SECRET) || strstr(text, ENV_SECRET))
@@ -620,6 +683,10 @@ static int teardown(void **state)
 	conn = NULL;
 	pgt_drop_db(group.admin, DB);
 	pgt_drop_db(group.admin, DB2);
+	if (standby_dir[0]) {
+		(void)standby(false);
+		standby_dir[0] = '\0';
+	}
 	(void)remove(pause_file);
 	(void)remove(log_file);
 	return 0;
@@ -692,6 +759,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sigterm_stops_after_the_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pause_file_and_signals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_lock_timeout_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replica_lag_holds_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets_never_shown, setup, teardown),
 	};
 
