@@ -36,7 +36,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live apply-live plan-versions unit golden cli-tests unknowns scaling integration integrations \
+.PHONY: all deps check check-live apply-live bench plan-versions unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -125,6 +125,12 @@ check-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 apply-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@PGS_LIVE_RUNNER=apply PGSTAGE=./$(BIN) tests/pg/with-cluster.sh \
 		tests/run-integration.sh $(BUILD)/tests/integration/test_plan_live
+
+# benchmarks (not in make check): lint time and memory at scale, and writer
+# stalls during a migration as written and during apply of its plan (1,000,000 rows)
+bench: $(BIN) $(BUILD)/tests/integration/test_plan_live
+	@bench/run.sh ./$(BIN)
+	@bench/apply-stall.sh ./$(BIN) $(BUILD)/tests/integration/test_plan_live
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)
 plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live

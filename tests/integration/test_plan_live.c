@@ -20,6 +20,10 @@
  *   of the same rows without writers (ORIGINAL), leaves none;
  * and prints the longest time one writer statement took (its stall).
  *
+ * With PGS_LIVE_RUNNER=original the migration as written runs instead, under
+ * the same writers, and only their errors and longest stall are reported
+ * (make bench compares them with apply's).
+ *
  * With PGS_LIVE_RUNNER=apply the plan runs through `pgstage apply --plan`
  * (its JSON form) instead of psql, going on at each checkpoint with
  * --continue: apply's own backfill batches under the same writers. Only the
@@ -59,7 +63,8 @@
 
 static struct pgf_group group;
 static char rows[32] = "100000";
-static bool by_apply; /* PGS_LIVE_RUNNER=apply */
+static bool by_apply;	 /* PGS_LIVE_RUNNER=apply */
+static bool as_written; /* PGS_LIVE_RUNNER=original: the migration itself, for make bench */
 static PGconn *admin;
 static struct pgf_fixture fixtures[MAX_FIXTURES];
 static size_t n_fixtures;
@@ -495,7 +500,12 @@ static void report_writers(struct report *r, struct live *l, double took_ms)
 			max_sql = w->max_sql;
 		}
 	}
-	if (errors)
+	if (as_written)
+		printf("    %s: the migration as written: %s rows, %d writers, %lld statements in "
+		       "%.1f s, %lld failed; longest stall %.0f ms (%s)\n",
+		       r->fx->name, rows, N_WRITERS, statements, took_ms / 1000.0, errors, max_ms,
+		       max_sql);
+	else if (errors)
 		problem(r, "%lld of %lld writer statements failed", errors, statements);
 	else
 		printf("    %s: %s rows, %d writers, %lld statements in %.1f s, 0 failed; longest "
@@ -549,11 +559,11 @@ static void prove_fixture(struct report *r)
 		goto out;
 	}
 	usleep(300000); /* the application is busy before the plan starts */
-	int rc = run_plan(r, l, conn, file);
+	int rc = as_written ? run_original(r, conn) : run_plan(r, l, conn, file);
 	usleep(300000); /* and after it ends, with the final schema */
 	stop_writers(l);
 	report_writers(r, l, now_ms() - t0);
-	if (rc == 0) {
+	if (rc == 0 && !as_written) {
 		live_checks(r, conn, 0);
 		check_tallies(r, l, conn, before);
 		check_nulls(r, original, conn);
@@ -585,6 +595,7 @@ static int group_setup(void **state)
 		return -1;
 	admin = group.admin;
 	by_apply = getenv("PGS_LIVE_RUNNER") && strcmp(getenv("PGS_LIVE_RUNNER"), "apply") == 0;
+	as_written = getenv("PGS_LIVE_RUNNER") && strcmp(getenv("PGS_LIVE_RUNNER"), "original") == 0;
 	if (getenv("PGS_LIVE_ROWS"))
 		snprintf(rows, sizeof(rows), "%s", getenv("PGS_LIVE_ROWS"));
 	return 0;
