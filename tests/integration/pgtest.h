@@ -15,6 +15,8 @@
 #include <libpq-fe.h>
 
 #include "core/effects.h"
+#include "exec/script.h"
+#include "exec/snapshot.h"
 
 /*
  * Connect to dbname (NULL: $PGDATABASE) with that application_name. Prints
@@ -37,12 +39,6 @@ int pgt_create_copy(PGconn *admin, const char *template_db, const char *dbname);
 /* DROP DATABASE IF EXISTS dbname WITH (FORCE); errors are printed and ignored. */
 void pgt_drop_db(PGconn *admin, const char *dbname);
 
-/* pg_locks.mode ("AccessShareLock", ...) as a lock mode; PGS_LOCK_NONE for other modes. */
-enum pgs_lock pgt_lock_from_pg(const char *mode);
-
-/* The strongest mode in a mask with bit (1 << mode) set per mode held. */
-enum pgs_lock pgt_strongest(unsigned mask);
-
 const char *pgt_yes_no(bool b);
 
 /*
@@ -55,11 +51,10 @@ int pgt_find_pgstage(const char **pgstage);
 /*
  * Split sql into its statements with libpg_query (comments before a
  * statement stay with it), as psql would send them. Returns a malloc-ed
- * NULL-terminated array of malloc-ed strings (pgt_free_statements), or NULL
+ * NULL-terminated array of malloc-ed strings (pgs_free_statements), or NULL
  * after printing the parser's error.
  */
 char **pgt_split_statements(const char *sql);
-void pgt_free_statements(char **stmts);
 
 /*
  * Run sql statement by statement (pgt_split_statements), each on its own
@@ -68,51 +63,10 @@ void pgt_free_statements(char **stmts);
  */
 int pgt_exec_script(PGconn *conn, const char *sql);
 
-/* One relation of a snapshot (user schemas only). */
-struct pgt_rel {
-	unsigned oid;
-	char name[160];    /* "schema.name" */
-	char relname[128]; /* name alone (indexes are matched by it) */
-	char kind;         /* pg_class.relkind */
-	unsigned long long filenode;
-	long long seq_scan, seq_tup_read;
-	unsigned table;  /* indexes: pg_index.indrelid */
-	unsigned parent; /* partitions and inheritance children: pg_inherits.inhparent */
-};
-
-struct pgt_lock {
-	unsigned oid;
-	unsigned mask; /* bit (1 << enum pgs_lock) per mode granted */
-};
-
-struct pgt_snapshot {
-	struct pgt_rel *rels;
-	size_t n;
-	struct pgt_lock *locks; /* only with PGT_SNAP_LOCKS */
-	size_t n_locks;
-};
-
-enum {
-	PGT_SNAP_LOCKS = 1,   /* also the backend's granted relation locks (pg_locks) */
-	PGT_SNAP_FLUSHED = 2, /* seq_scan from pg_stat_user_tables (flushed statistics)
-			       * instead of pg_stat_xact_user_tables (the backend's
-			       * counts not yet flushed: in a transaction, deltas are
-			       * the transaction's own scans) */
-};
-
 /*
- * Every relation of the user schemas with relkind, pg_relation_filenode,
- * seq_scan and seq_tup_read, its table (indexes) and parent (partitions);
- * flags are PGT_SNAP_*. 0, or -1 with the reason in err[errlen]. The caller
- * frees the snapshot with pgt_snapshot_free (also after a failure).
+ * pgs_snapshot_take (exec/snapshot.h) with the reason in err[errlen] when it
+ * fails.
  */
-int pgt_snapshot_take(PGconn *conn, struct pgt_snapshot *s, int flags, char *err, size_t errlen);
-void pgt_snapshot_free(struct pgt_snapshot *s);
-
-const struct pgt_rel *pgt_rel_by_oid(const struct pgt_snapshot *s, unsigned oid);
-const struct pgt_rel *pgt_rel_by_name(const struct pgt_snapshot *s, const char *name);
-
-/* The modes the snapshot's backend holds on oid, as a mask for pgt_strongest. */
-unsigned pgt_lock_mask(const struct pgt_snapshot *s, unsigned oid);
+int pgt_snapshot_take(PGconn *conn, struct pgs_snapshot *s, int flags, char *err, size_t errlen);
 
 #endif

@@ -393,7 +393,7 @@ size_t pgf_run_original(PGconn *conn, const struct pgf_fixture *fx, char *what, 
 			failed = i + 1;
 			pgf_one_line(stmts[i], what, size);
 		}
-	pgt_free_statements(stmts);
+	pgs_free_statements(stmts);
 	return failed;
 }
 

@@ -428,7 +428,7 @@ static int snapshot(PGconn *conn, struct observed *o, bool after)
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct rel_obs *rel = obs_rel(o, PQgetvalue(r, i, 0));
-		enum pgs_lock l = pgt_lock_from_pg(PQgetvalue(r, i, 1));
+		enum pgs_lock l = pgs_lock_from_pg(PQgetvalue(r, i, 1));
 		if (!rel) {
 			rc = -1;
 			goto out;
@@ -590,7 +590,7 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 			bad++;
 			continue;
 		}
-		enum pgs_lock got = pgt_strongest(r->locks_after & ~r->locks_before);
+		enum pgs_lock got = pgs_lock_strongest(r->locks_after & ~r->locks_before);
 		bool rewrote = r->filenode_before != r->filenode_after;
 		bool scanned = r->seq_after > r->seq_before;
 
@@ -624,7 +624,7 @@ static int compare(const struct effect_case *c, const struct pgs_effects *fx,
 	/* Tables the server locked beyond ACCESS SHARE must all be predicted. */
 	for (size_t i = 0; i < o->n; i++) {
 		const struct rel_obs *r = &o->rels[i];
-		enum pgs_lock got = pgt_strongest(r->locks_after & ~r->locks_before);
+		enum pgs_lock got = pgs_lock_strongest(r->locks_after & ~r->locks_before);
 
 		if (got > PGS_LOCK_ACCESS_SHARE && !pgs_effects_find(fx, r->name)) {
 			char obs[96];

@@ -688,12 +688,12 @@ out:
 /* ---- the server's record ---- */
 
 /* Run through pgt_snapshot_take; a failure is said in the case's report. */
-static int take_snapshot(PGconn *conn, struct pgt_snapshot *s, bool with_locks,
+static int take_snapshot(PGconn *conn, struct pgs_snapshot *s, bool with_locks,
 			 struct case_result *r)
 {
 	char err[512];
 
-	if (pgt_snapshot_take(conn, s, with_locks ? PGT_SNAP_LOCKS : 0, err, sizeof(err)) == 0)
+	if (pgt_snapshot_take(conn, s, with_locks ? PGS_SNAP_LOCKS : 0, err, sizeof(err)) == 0)
 		return 0;
 	say(r, "%s", err);
 	return -1;
@@ -706,7 +706,7 @@ static bool compared_kind(char kind)
 }
 
 struct observation {
-	struct pgt_snapshot before, after;
+	struct pgs_snapshot before, after;
 	/* non-transactional cases: the lock the statement waited for */
 	unsigned blocked_oid;
 	enum pgs_lock blocked_lock;
@@ -716,11 +716,11 @@ struct observation {
 static bool reindexed(const struct observation *o, unsigned oid)
 {
 	for (size_t i = 0; i < o->before.n; i++) {
-		const struct pgt_rel *b = &o->before.rels[i];
+		const struct pgs_snapshot_rel *b = &o->before.rels[i];
 		if (b->table != oid || !b->filenode)
 			continue;
 		for (size_t k = 0; k < o->after.n; k++) {
-			const struct pgt_rel *a = &o->after.rels[k];
+			const struct pgs_snapshot_rel *a = &o->after.rels[k];
 			if (a->table == oid && strcmp(a->relname, b->relname) == 0 &&
 			    a->filenode != b->filenode)
 				return true;
@@ -741,20 +741,20 @@ struct changes {
 static void observed_changes(const struct observation *o, unsigned oid, bool txn,
 			     struct changes *ch, int depth)
 {
-	const struct pgt_rel *b = pgt_rel_by_oid(&o->before, oid);
-	const struct pgt_rel *a = pgt_rel_by_oid(&o->after, oid);
-	const struct pgt_rel *x = b ? b : a;
+	const struct pgs_snapshot_rel *b = pgs_snapshot_by_oid(&o->before, oid);
+	const struct pgs_snapshot_rel *a = pgs_snapshot_by_oid(&o->after, oid);
+	const struct pgs_snapshot_rel *x = b ? b : a;
 
 	memset(ch, 0, sizeof(*ch));
 	if (!x)
 		return;
 	if (x->kind == 'p') {
 		for (int pass = 0; pass < 2 && depth < 8; pass++) {
-			const struct pgt_snapshot *s = pass == 0 ? &o->before : &o->after;
+			const struct pgs_snapshot *s = pass == 0 ? &o->before : &o->after;
 			for (size_t i = 0; i < s->n; i++) {
 				struct changes part;
 				if (s->rels[i].parent != oid ||
-				    (pass == 1 && pgt_rel_by_oid(&o->before, s->rels[i].oid)))
+				    (pass == 1 && pgs_snapshot_by_oid(&o->before, s->rels[i].oid)))
 					continue;
 				observed_changes(o, s->rels[i].oid, txn, &part, depth + 1);
 				ch->rewrite |= part.rewrite;
@@ -776,8 +776,8 @@ static void observed_changes(const struct observation *o, unsigned oid, bool txn
 
 static void observation_free(struct observation *o)
 {
-	pgt_snapshot_free(&o->before);
-	pgt_snapshot_free(&o->after);
+	pgs_snapshot_free(&o->before);
+	pgs_snapshot_free(&o->after);
 }
 
 /* One transaction, rolled back: pre, snapshot, the statement, snapshot. */
@@ -877,7 +877,7 @@ static int observe_outside_transaction(PGconn *conn, const char *dbname,
 					   1, NULL, params, NULL, NULL, 0);
 			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
 				o->blocked_oid = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-				o->blocked_lock = pgt_lock_from_pg(PQgetvalue(res, 0, 1));
+				o->blocked_lock = pgs_lock_from_pg(PQgetvalue(res, 0, 1));
 			}
 			PQclear(res);
 			if (!o->blocked_oid)
@@ -978,23 +978,23 @@ static int compare(const struct proof_case *c, struct prediction *p, const struc
 
 	/* every table-like relation that existed before or after the statement */
 	for (int pass = 0; pass < 2; pass++) {
-		const struct pgt_snapshot *s = pass == 0 ? &o->before : &o->after;
+		const struct pgs_snapshot *s = pass == 0 ? &o->before : &o->after;
 		for (size_t i = 0; i < s->n; i++) {
-			const struct pgt_rel *x = &s->rels[i];
-			if (pass == 1 && pgt_rel_by_oid(&o->before, x->oid))
+			const struct pgs_snapshot_rel *x = &s->rels[i];
+			if (pass == 1 && pgs_snapshot_by_oid(&o->before, x->oid))
 				continue; /* seen in the first pass */
 			if (!compared_kind(x->kind))
 				continue;
-			const struct pgt_rel *b = pgt_rel_by_oid(&o->before, x->oid);
-			const struct pgt_rel *a = pgt_rel_by_oid(&o->after, x->oid);
+			const struct pgs_snapshot_rel *b = pgs_snapshot_by_oid(&o->before, x->oid);
+			const struct pgs_snapshot_rel *a = pgs_snapshot_by_oid(&o->after, x->oid);
 			const char *name = b ? b->name : a->name;
 			struct predicted *pr = find_predicted(p, name, a ? a->name : NULL);
 			enum pgs_lock lock = PGS_LOCK_NONE;
 			bool lock_known = txn;
 
 			if (txn)
-				lock = pgt_strongest(pgt_lock_mask(&o->after, x->oid) &
-						     ~pgt_lock_mask(&o->before, x->oid));
+				lock = pgs_lock_strongest(pgs_snapshot_lock_mask(&o->after, x->oid) &
+						     ~pgs_snapshot_lock_mask(&o->before, x->oid));
 			else if (o->blocked_oid == x->oid) {
 				lock = o->blocked_lock;
 				lock_known = true;
@@ -1052,16 +1052,16 @@ static int compare(const struct proof_case *c, struct prediction *p, const struc
 		const struct predicted *pr = &p->items[i];
 		if (pr->matched)
 			continue;
-		const struct pgt_rel *x = pgt_rel_by_name(&o->before, pr->relation);
+		const struct pgs_snapshot_rel *x = pgs_snapshot_by_name(&o->before, pr->relation);
 		if (!x)
-			x = pgt_rel_by_name(&o->after, pr->relation);
+			x = pgs_snapshot_by_name(&o->after, pr->relation);
 		if (x && !compared_kind(x->kind))
 			continue; /* an index, sequence or TOAST table: not compared */
 		bad += mismatch(r, c, pr->relation, "relation", "it is touched", pr->assumed,
 				"nothing: no such relation");
 	}
 	if (!txn && o->blocked_oid) {
-		const struct pgt_rel *x = pgt_rel_by_oid(&o->before, o->blocked_oid);
+		const struct pgs_snapshot_rel *x = pgs_snapshot_by_oid(&o->before, o->blocked_oid);
 		if (!x || !compared_kind(x->kind)) {
 			snprintf(buf, sizeof(buf), "wait for %s on %s (oid %u)",
 				 pgs_lock_name(o->blocked_lock), x ? x->name : "a relation",

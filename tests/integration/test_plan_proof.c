@@ -158,7 +158,7 @@ static void problem(struct report *r, const char *fmt, ...)
 	r->problems++;
 }
 
-static bool declared_unsafe(const struct pgf_fixture *fx, const struct pgt_rel *table)
+static bool declared_unsafe(const struct pgf_fixture *fx, const struct pgs_snapshot_rel *table)
 {
 	for (int i = 0; i < fx->n_unsafe; i++)
 		if (strcmp(fx->unsafe[i], table->name) == 0 ||
@@ -417,12 +417,12 @@ struct tracer {
 	struct report *r;
 	PGconn *conn;		      /* runs the steps */
 	PGconn *monitor;	      /* samples pg_locks during non-transactional steps */
-	struct pgt_snapshot existing; /* after the context: what "existing" means */
+	struct pgs_snapshot existing; /* after the context: what "existing" means */
 	const char *stage;	      /* "stage 2/6 (transactional)" */
 	int step;		      /* from 1 within the stage */
 };
 
-static void violation(struct tracer *t, const char *sql, const struct pgt_rel *table,
+static void violation(struct tracer *t, const char *sql, const struct pgs_snapshot_rel *table,
 		      const char *what, const char *evidence)
 {
 	struct report *r = t->r;
@@ -448,12 +448,12 @@ static void violation(struct tracer *t, const char *sql, const struct pgt_rel *t
  * What happened to the existing table e between two snapshots: a scan, a
  * rewrite, an index with a new file. Evidence in buf; "" for nothing.
  */
-static const char *changes(const struct tracer *t, const struct pgt_rel *e,
-			   const struct pgt_snapshot *before, const struct pgt_snapshot *after,
+static const char *changes(const struct tracer *t, const struct pgs_snapshot_rel *e,
+			   const struct pgs_snapshot *before, const struct pgs_snapshot *after,
 			   const char **what, char *buf, size_t size)
 {
-	const struct pgt_rel *b = pgt_rel_by_oid(before, e->oid),
-			     *a = pgt_rel_by_oid(after, e->oid);
+	const struct pgs_snapshot_rel *b = pgs_snapshot_by_oid(before, e->oid),
+			     *a = pgs_snapshot_by_oid(after, e->oid);
 
 	buf[0] = 0;
 	if (!a || !b)
@@ -465,9 +465,9 @@ static const char *changes(const struct tracer *t, const struct pgt_rel *e,
 		return buf;
 	}
 	for (size_t i = 0; i < t->existing.n; i++) {
-		const struct pgt_rel *x = &t->existing.rels[i];
-		const struct pgt_rel *ib = pgt_rel_by_oid(before, x->oid);
-		const struct pgt_rel *ia = pgt_rel_by_oid(after, x->oid);
+		const struct pgs_snapshot_rel *x = &t->existing.rels[i];
+		const struct pgs_snapshot_rel *ib = pgs_snapshot_by_oid(before, x->oid);
+		const struct pgs_snapshot_rel *ia = pgs_snapshot_by_oid(after, x->oid);
 		if (x->table == e->oid && ib && ia && ib->filenode != ia->filenode) {
 			*what = "reindex";
 			snprintf(buf, size, "index %s rebuilt: relfilenode %llu -> %llu", x->name,
@@ -483,24 +483,24 @@ static const char *changes(const struct tracer *t, const struct pgt_rel *e,
 	return buf;
 }
 
-static bool is_existing_table(const struct pgt_rel *x)
+static bool is_existing_table(const struct pgs_snapshot_rel *x)
 {
 	return x->kind == 'r' || x->kind == 'm';
 }
 
 /* Judge one step: held(oid) is the strongest lock seen on that table during it. */
-static void judge(struct tracer *t, const char *sql, const struct pgt_snapshot *before,
-		  const struct pgt_snapshot *after, const unsigned *masks, bool in_transaction)
+static void judge(struct tracer *t, const char *sql, const struct pgs_snapshot *before,
+		  const struct pgs_snapshot *after, const unsigned *masks, bool in_transaction)
 {
 	char evidence[400], full[600];
 
 	for (size_t i = 0; i < t->existing.n; i++) {
-		const struct pgt_rel *e = &t->existing.rels[i];
+		const struct pgs_snapshot_rel *e = &t->existing.rels[i];
 		const char *what = "";
 		if (!is_existing_table(e) ||
 		    !*changes(t, e, before, after, &what, evidence, sizeof(evidence)))
 			continue;
-		enum pgs_lock held = pgt_strongest(masks[i]);
+		enum pgs_lock held = pgs_lock_strongest(masks[i]);
 		bool new_file = strcmp(what, "scan") != 0;
 		if (held < PGS_LOCK_SHARE && !(new_file && !in_transaction))
 			continue;
@@ -514,28 +514,28 @@ static void judge(struct tracer *t, const char *sql, const struct pgt_snapshot *
 /* In the open transaction: run sql with a snapshot (own locks, xact counters) around it. */
 static int trace_in_transaction(struct tracer *t, const char *sql)
 {
-	struct pgt_snapshot before, after;
+	struct pgs_snapshot before, after;
 	char err[512] = "";
 	int rc = -1;
 	unsigned *masks = calloc(t->existing.n + 1, sizeof(*masks));
 
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
-	if (!masks || pgt_snapshot_take(t->conn, &before, PGT_SNAP_LOCKS, err, sizeof(err)) != 0)
+	if (!masks || pgt_snapshot_take(t->conn, &before, PGS_SNAP_LOCKS, err, sizeof(err)) != 0)
 		goto out;
 	if (pgt_exec(t->conn, sql) != 0)
 		goto out;
-	if (pgt_snapshot_take(t->conn, &after, PGT_SNAP_LOCKS, err, sizeof(err)) != 0)
+	if (pgt_snapshot_take(t->conn, &after, PGS_SNAP_LOCKS, err, sizeof(err)) != 0)
 		goto out;
 	for (size_t i = 0; i < t->existing.n; i++)
-		masks[i] = pgt_lock_mask(&after, t->existing.rels[i].oid);
+		masks[i] = pgs_snapshot_lock_mask(&after, t->existing.rels[i].oid);
 	judge(t, sql, &before, &after, masks, true);
 	rc = 0;
 out:
 	if (rc != 0 && err[0])
 		printf("%s\n", err);
-	pgt_snapshot_free(&before);
-	pgt_snapshot_free(&after);
+	pgs_snapshot_free(&before);
+	pgs_snapshot_free(&after);
 	free(masks);
 	return rc;
 }
@@ -556,7 +556,7 @@ static bool sample_locks(struct tracer *t, const char *pid, unsigned *masks)
 
 	for (int k = 0; PQresultStatus(res) == PGRES_TUPLES_OK && k < PQntuples(res); k++) {
 		unsigned oid = (unsigned)strtoul(PQgetvalue(res, k, 0), NULL, 10);
-		enum pgs_lock l = pgt_lock_from_pg(PQgetvalue(res, k, 1));
+		enum pgs_lock l = pgs_lock_from_pg(PQgetvalue(res, k, 1));
 		waits |= strcmp(PQgetvalue(res, k, 2), "f") == 0;
 		for (size_t i = 0; i < t->existing.n; i++)
 			if (t->existing.rels[i].oid == oid && l != PGS_LOCK_NONE)
@@ -598,13 +598,13 @@ static bool hold_like_a_writer(struct tracer *t)
 }
 
 /* Flushed statistics of this backend: its seq_scan counts show in pg_stat_user_tables. */
-static int flushed_snapshot(PGconn *conn, struct pgt_snapshot *s)
+static int flushed_snapshot(PGconn *conn, struct pgs_snapshot *s)
 {
 	char err[512];
 
 	if (flush_stats(conn) != 0)
 		return -1;
-	if (pgt_snapshot_take(conn, s, PGT_SNAP_FLUSHED, err, sizeof(err)) != 0) {
+	if (pgt_snapshot_take(conn, s, PGS_SNAP_FLUSHED, err, sizeof(err)) != 0) {
 		printf("%s\n", err);
 		return -1;
 	}
@@ -614,7 +614,7 @@ static int flushed_snapshot(PGconn *conn, struct pgt_snapshot *s)
 /* Outside a transaction block: run sql while the monitor samples its locks. */
 static int trace_alone(struct tracer *t, const char *sql)
 {
-	struct pgt_snapshot before, after;
+	struct pgs_snapshot before, after;
 	unsigned *masks = calloc(t->existing.n + 1, sizeof(*masks));
 	char pid[16];
 	int rc = -1;
@@ -656,8 +656,8 @@ static int trace_alone(struct tracer *t, const char *sql)
 	if (rc == 0 && (rc = flushed_snapshot(t->conn, &after)) == 0)
 		judge(t, sql, &before, &after, masks, false);
 out:
-	pgt_snapshot_free(&before);
-	pgt_snapshot_free(&after);
+	pgs_snapshot_free(&before);
+	pgs_snapshot_free(&after);
 	free(masks);
 	return rc;
 }
@@ -772,7 +772,7 @@ static int tracer_open(struct tracer *t, struct report *r, const char *dbname)
 
 static void tracer_close(struct tracer *t)
 {
-	pgt_snapshot_free(&t->existing);
+	pgs_snapshot_free(&t->existing);
 	PQfinish(t->conn);
 	PQfinish(t->monitor);
 	t->conn = t->monitor = NULL;
@@ -1282,7 +1282,7 @@ static void trace_original(struct report *r, const char *sql, bool alone)
 		else
 			(void)trace_transaction(&t, stmts, n, "2s", "5min");
 	}
-	pgt_free_statements(stmts);
+	pgs_free_statements(stmts);
 	tracer_close(&t);
 	pgt_drop_db(admin, DB_ORIGINAL);
 }
