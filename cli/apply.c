@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "cli/cli.h"
 #include "cli/help.h"
@@ -168,28 +167,12 @@ static int run(const struct pgs_cli_options *cli, const struct pgs_plan *plan)
 /* --plan FILE: the plan as written by plan --format json. */
 static int run_file(const struct pgs_cli_options *cli)
 {
-	json_error_t jerr;
-	struct pgs_error err;
 	struct pgs_plan plan;
-	json_t *doc = json_load_file(cli->plan_file, JSON_REJECT_DUPLICATES, &jerr);
-	int rc;
+	int rc = pgs_cli_plan_load(&plan, cli->plan_file, "apply");
 
-	if (!doc) {
-		if (jerr.line > 0)
-			pgs_cli_error("apply: %s:%d:%d: %s", cli->plan_file, jerr.line, jerr.column,
-				      jerr.text);
-		else
-			pgs_cli_error("apply: %s", jerr.text);
-		return PGS_EXIT_USAGE;
-	}
-	if (pgs_plan_load_json(&plan, doc, &err) < 0) {
-		pgs_cli_error("apply: %s: %s", cli->plan_file, err.message);
-		rc = PGS_EXIT_USAGE;
-	} else {
+	if (rc == PGS_EXIT_CLEAN)
 		rc = run(cli, &plan);
-	}
 	pgs_plan_release(&plan);
-	json_decref(doc);
 	return rc;
 }
 
@@ -210,7 +193,7 @@ int pgs_cmd_apply(int argc, char **argv)
 		pgs_cli_options_release(&cli);
 		return rc;
 	}
-	rc = pgs_cli_plan_make(&p, &cli);
+	rc = pgs_cli_plan_make(&p, &cli, false);
 	if (rc == PGS_EXIT_CLEAN)
 		rc = run(&cli, &p.plan);
 	pgs_cli_plan_release(&p);

@@ -23,6 +23,8 @@ int pgs_cmd_explain(int argc, char **argv);
 int pgs_cmd_init(int argc, char **argv);
 int pgs_cmd_plan(int argc, char **argv);
 int pgs_cmd_apply(int argc, char **argv);
+int pgs_cmd_verify(int argc, char **argv);
+int pgs_cmd_trace(int argc, char **argv);
 
 /* "pgstage: error: ..." on stderr. */
 void pgs_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -64,9 +64,37 @@ static const struct command_doc commands[] = {
 	 "what a failed one left, backfills in batches. Every stage done is recorded in the "
 	 "pgstage schema of the database, so running the same command again after a failure "
 	 "or a kill goes on where it stopped. At a checkpoint it stops: deploy the application "
-	 "change, then run it again with the --phase it prints.",
+	 "change, then run it again with --continue. Backfills run in batches sized to "
+	 "--batch-time, wait while a standby lags (--max-replica-lag), while the server is busy "
+	 "(--max-active) or while paused (--pause-file, SIGUSR1/SIGUSR2), and show their "
+	 "progress; SIGINT or SIGTERM stop after the running batch.",
 	 "0 done, 1 a stage failed (the message says which, why and what to do), 2 usage or "
-	 "input error, 3 internal error, 4 stopped at a checkpoint"},
+	 "input error, 3 internal error, 4 stopped at a checkpoint, 5 interrupted (SIGINT or "
+	 "SIGTERM; run the same command again to go on)"},
+	{"verify", PGS_CMD_VERIFY, "[options] [--db URL] [--rows N] PATH...",
+	 "prove the plan does what the migration does, on scratch databases",
+	 "Plan PATH as `pgstage plan` does, then on a throwaway local server (or, with --db, in "
+	 "scratch databases made and dropped on that server): run the context, give every table "
+	 "--rows generated rows, run the migration as written on one copy and the plan (through "
+	 "apply, past every checkpoint) on another, tracing each step of the plan, and compare "
+	 "the two catalogs. It fails when they differ, or when a step rewrites, rebuilds an index "
+	 "of, or (in a transaction holding a lock that blocks writes) scans a table that existed "
+	 "before. Server binaries: PGSTAGE_PG_BINDIR, pg_config --bindir, or "
+	 "/usr/lib/postgresql/N/bin for the --pg-version N.",
+	 "0 the plan is proven, 1 it is not (the differences and violations are listed), 2 usage "
+	 "or input error, 3 internal error"},
+	{"trace", PGS_CMD_TRACE, "[options] [--db URL] [--force] PATH...",
+	 "run the migration in a transaction that is rolled back and show what the server did "
+	 "beside explain's prediction",
+	 "Run every statement of PATH on the database in one transaction, rolled back at the end "
+	 "(statements that can't run in one, and transaction control, are listed, not run), and "
+	 "print per statement the locks it took per relation, whether it rewrote a table, rebuilt "
+	 "an index or scanned a table, and how long it took, beside explain's prediction for "
+	 "--pg-version (which must be the server's), flagging every disagreement. It refuses a "
+	 "server where other sessions hold locks on the migration's tables, unless --force: run "
+	 "it on a copy of production, not on production.",
+	 "0 explain agrees with the server, 1 a disagreement (or trace could not run: the "
+	 "message says why), 2 usage or input error, 3 internal error"},
 	{"rules", PGS_CMD_RULES, "[NAME]", "list the rules, or print one rule's documentation",
 	 "Without NAME, list every rule: id, name, default severity, summary. With NAME (or id), "
 	 "print the rule's documentation with a bad and a good example.",

@@ -14,6 +14,8 @@ enum pgs_command_mask {
 	PGS_CMD_INIT = 1 << 3,
 	PGS_CMD_PLAN = 1 << 4,
 	PGS_CMD_APPLY = 1 << 5,
+	PGS_CMD_VERIFY = 1 << 6,
+	PGS_CMD_TRACE = 1 << 7,
 };
 
 /* The top-level usage: commands, exit codes. */

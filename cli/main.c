@@ -78,6 +78,10 @@ int main(int argc, char **argv)
 		rc = pgs_cmd_plan(argc - 1, argv + 1);
 	else if (strcmp(cmd, "apply") == 0)
 		rc = pgs_cmd_apply(argc - 1, argv + 1);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = pgs_cmd_verify(argc - 1, argv + 1);
+	else if (strcmp(cmd, "trace") == 0)
+		rc = pgs_cmd_trace(argc - 1, argv + 1);
 	else if (strcmp(cmd, "init") == 0)
 		rc = pgs_cmd_init(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rules") == 0)

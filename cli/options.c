@@ -42,6 +42,8 @@ enum {
 	OPT_PAUSE_FILE,
 	OPT_CONTINUE,
 	OPT_THROUGH,
+	OPT_ROWS,
+	OPT_FORCE_TRACE,
 };
 
 static const struct option long_options[] = {
@@ -75,6 +77,8 @@ static const struct option long_options[] = {
 	{"pause-file", required_argument, NULL, OPT_PAUSE_FILE},
 	{"continue", no_argument, NULL, OPT_CONTINUE},
 	{"through", required_argument, NULL, OPT_THROUGH},
+	{"rows", required_argument, NULL, OPT_ROWS},
+	{"force", no_argument, NULL, OPT_FORCE_TRACE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -224,12 +228,18 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DIFF ||
 				(c == OPT_DRY_RUN && !(accepts & PGS_ACCEPT_DB));
 		bool output_only = c == 'o' || c == OPT_LAYOUT;
-		bool db_only = c == OPT_DB || c == OPT_PHASE || c == OPT_RETRIES ||
-			       c == OPT_RUN_ID || c == OPT_PLAN || c == OPT_BATCH_TIME ||
+		bool verify_only = c == OPT_ROWS;
+		bool trace_only = c == OPT_FORCE_TRACE;
+		bool db_only = (c == OPT_DB && !(accepts & (PGS_ACCEPT_VERIFY | PGS_ACCEPT_TRACE))) ||
+			       c == OPT_PHASE || c == OPT_RETRIES ||
+			       c == OPT_RUN_ID || (c == OPT_PLAN && !(accepts & PGS_ACCEPT_VERIFY)) ||
+			       c == OPT_BATCH_TIME ||
 			       c == OPT_MAX_REPLICA_LAG || c == OPT_MAX_ACTIVE ||
 			       c == OPT_PAUSE_FILE || c == OPT_CONTINUE || c == OPT_THROUGH;
 
 		if ((db_only && !(accepts & PGS_ACCEPT_DB)) ||
+		    (verify_only && !(accepts & PGS_ACCEPT_VERIFY)) ||
+		    (trace_only && !(accepts & PGS_ACCEPT_TRACE)) ||
 		    (rules_only && !(accepts & PGS_ACCEPT_RULES)) ||
 		    (fix_only && !(accepts & PGS_ACCEPT_FIX)) ||
 		    (output_only && !(accepts & PGS_ACCEPT_OUTPUT))) {
@@ -359,6 +369,14 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			break;
 		case OPT_CONTINUE:
 			o->cont = true;
+			break;
+		case OPT_FORCE_TRACE:
+			o->force = true;
+			break;
+		case OPT_ROWS:
+			if (parse_int(optarg, &v) < 0 || v < 0)
+				return bad_value(o, "rows", optarg, "a number of rows, 0 or more");
+			o->rows = v;
 			break;
 		case OPT_THROUGH:
 			if (parse_int(optarg, &v) < 0 || v < 1)

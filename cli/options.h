@@ -22,6 +22,8 @@ enum pgs_cli_accepts {
 	PGS_ACCEPT_FIX = 1 << 2,       /* --fix, --unsafe-fixes, --dry-run */
 	PGS_ACCEPT_OUTPUT = 1 << 3,    /* -o/--output DIR, --layout (plan) */
 	PGS_ACCEPT_DB = 1 << 4,	       /* --db and the other options of apply */
+	PGS_ACCEPT_VERIFY = 1 << 5,    /* --db, --rows (verify) */
+	PGS_ACCEPT_TRACE = 1 << 6,     /* --db, --force (trace) */
 };
 
 struct pgs_cli_options {
@@ -44,6 +46,8 @@ struct pgs_cli_options {
 	const char *plan_file;	/* --plan FILE (apply): a plan of plan --format json */
 	long batch_time_ms, max_replica_lag_ms; /* --batch-time, --max-replica-lag (apply) */
 	int max_active;		/* --max-active (apply): 0, no limit */
+	long long rows;		/* --rows (verify) */
+	bool force;		/* --force (trace) */
 	const char *pause_file; /* --pause-file (apply) */
 	bool cont;		/* --continue (apply): past the checkpoint the last run stopped at */
 	int through;		/* --through N (apply): stop after stage N; 0: all */
@@ -89,13 +93,24 @@ struct pgs_cli_plan {
 	enum pgs_tool detected; /* the tool of the first planned file */
 	const char *first_path;
 	bool parsed_any;
+	/* with record (verify): the statements as written, of the context files
+	 * and of the migration, in order (in the plan's arena) */
+	bool record;
+	const char **context_sql, **original_sql;
+	size_t n_context_sql, n_original_sql, cap_context_sql, cap_original_sql;
 };
 
 /*
  * Plan the inputs of cli; the exit code: PGS_EXIT_CLEAN when planned (errors
  * are printed). Release with pgs_cli_plan_release in every case.
  */
-int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli);
+int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli, bool record);
+
+/*
+ * --plan FILE: the plan `plan --format json` wrote, into plan (released by
+ * the caller in every case); errors name command and the file's position.
+ */
+int pgs_cli_plan_load(struct pgs_plan *plan, const char *path, const char *command);
 void pgs_cli_plan_release(struct pgs_cli_plan *p);
 
 /* Print an input error and record it in errors (may be NULL). */

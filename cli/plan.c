@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/help.h"
 #include "cli/options.h"
+#include "lint/rule.h"
 #include "planner/plan.h"
 #include "planner/render.h"
 
@@ -47,7 +48,59 @@ static int write_files(const struct pgs_cli_options *cli, struct pgs_plan *plan,
 	return PGS_EXIT_CLEAN;
 }
 
-int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli)
+/* A statement as written, kept in the plan's arena. */
+static void keep(struct pgs_cli_plan *p, struct pgs_check *ctx, const char ***list, size_t *n,
+		 size_t *cap)
+{
+	const struct pgs_stmt *stmt = pgs_check_stmt(ctx);
+	const char **slot = pgs_arena_push(&p->plan.arena, (void **)list, n, cap, sizeof(*slot));
+
+	*slot = pgs_arena_strndup(&p->plan.arena, pgs_check_text(ctx) + stmt->span.start,
+				  stmt->span.end - stmt->span.start);
+}
+
+static void each_statement(void *data, struct pgs_check *ctx)
+{
+	struct pgs_cli_plan *p = data;
+
+	if (p->record)
+		keep(p, ctx, &p->original_sql, &p->n_original_sql, &p->cap_original_sql);
+	pgs_plan_statement(&p->plan, ctx);
+}
+
+static void each_context_statement(void *data, struct pgs_check *ctx)
+{
+	struct pgs_cli_plan *p = data;
+
+	keep(p, ctx, &p->context_sql, &p->n_context_sql, &p->cap_context_sql);
+}
+
+int pgs_cli_plan_load(struct pgs_plan *plan, const char *path, const char *command)
+{
+	json_error_t jerr;
+	struct pgs_error err;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int rc = PGS_EXIT_CLEAN;
+
+	if (!doc) {
+		struct pgs_plan_options none = {0};
+		pgs_plan_init(plan, &none);
+		if (jerr.line > 0)
+			pgs_cli_error("%s: %s:%d:%d: %s", command, path, jerr.line, jerr.column,
+				      jerr.text);
+		else
+			pgs_cli_error("%s: %s", command, jerr.text);
+		return PGS_EXIT_USAGE;
+	}
+	if (pgs_plan_load_json(plan, doc, &err) < 0) {
+		pgs_cli_error("%s: %s: %s", command, path, err.message);
+		rc = PGS_EXIT_USAGE;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli, bool record)
 {
 	struct pgs_plan_options popts = {
 	    .lock_timeout = cli->config.lock_timeout ? cli->config.lock_timeout : "2s",
@@ -61,6 +114,7 @@ int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli)
 	int rc = PGS_EXIT_CLEAN;
 
 	memset(p, 0, sizeof(*p));
+	p->record = record;
 	p->detected = PGS_TOOL_AUTO; /* of the first planned file */
 	pgs_plan_init(plan, &popts);
 	pgs_inputs_init(inputs);
@@ -68,8 +122,9 @@ int pgs_cli_plan_make(struct pgs_cli_plan *p, struct pgs_cli_options *cli)
 
 	struct pgs_engine engine;
 	cli->lint.no_rules = true;
-	cli->lint.on_statement = pgs_plan_statement;
-	cli->lint.on_statement_data = plan;
+	cli->lint.on_statement = each_statement;
+	cli->lint.on_context_statement = record ? each_context_statement : NULL;
+	cli->lint.on_statement_data = p;
 	pgs_engine_init(&engine, &cli->lint);
 	/* files whose context seems to include them: notes that head the plan */
 	const char **overlaps =
@@ -162,7 +217,7 @@ int pgs_cmd_plan(int argc, char **argv)
 		pgs_cli_options_release(&cli);
 		return rc > 0 ? PGS_EXIT_CLEAN : PGS_EXIT_USAGE;
 	}
-	rc = pgs_cli_plan_make(&p, &cli);
+	rc = pgs_cli_plan_make(&p, &cli, false);
 	if (rc == PGS_EXIT_CLEAN) {
 		if (cli.output_dir) {
 			rc = write_files(&cli, &p.plan, layout_of(&cli, p.detected), p.first_path);

@@ -38,11 +38,27 @@ static int value(struct runner *r, const char *sql, int n, const char *p1, const
 	return pgs_session_value(&r->s, r->s.conn, sql, n, params, buf, size);
 }
 
+static void trace(struct runner *r, size_t step, bool after)
+{
+	if (r->o->trace)
+		r->o->trace(r->o->trace_data, r->s.conn, r->stage, step, after);
+}
+
 /* One statement of a stage, watching who blocks it while it waits. */
 static int run_watched(struct runner *r, const char *sql)
 {
 	snprintf(r->label, sizeof(r->label), "stage %zu/%zu", r->stage + 1, r->plan->n_stages);
 	return pgs_session_watched(&r->s, r->label, sql, 0, NULL, NULL);
+}
+
+/* Step k of the running stage, traced. */
+static int run_step(struct runner *r, size_t k)
+{
+	trace(r, k, false);
+	int rc = run_watched(r, r->plan->stages[r->stage].steps[k].sql);
+	if (!rc)
+		trace(r, k, true);
+	return rc;
 }
 
 /* FNV-1a of the plan's stages: a run id holds one plan. */
@@ -201,7 +217,7 @@ static int run_transactional(struct runner *r, size_t i, struct pgs_error *err)
 		if (!rc && (rc = set_timeouts(r, st->lock_timeout, st->statement_timeout, true)))
 			at = "SET LOCAL lock_timeout, statement_timeout";
 		for (size_t k = 0; !rc && k < st->n_steps; k++)
-			if ((rc = run_watched(r, st->steps[k].sql)))
+			if ((rc = run_step(r, k)))
 				at = st->steps[k].sql;
 		if (!rc && st->record &&
 		    (rc = run(r, r->s.conn,
@@ -268,7 +284,7 @@ static int run_alone(struct runner *r, size_t i, struct pgs_error *err)
 	if (!rc && st->cleanup)
 		rc = gexec(r, st->cleanup, &at);
 	for (size_t k = 0; !rc && k < st->n_steps; k++)
-		if ((rc = run_watched(r, st->steps[k].sql)))
+		if ((rc = run_step(r, k)))
 			at = st->steps[k].sql;
 	if (!rc && st->verify && (rc = run(r, r->s.conn, st->verify, 0, NULL, NULL, NULL)))
 		at = st->verify;
@@ -313,8 +329,10 @@ static int run_backfill(struct runner *r, size_t i, struct pgs_error *err, bool 
 	};
 
 	snprintf(r->label, sizeof(r->label), "stage %zu/%zu", i + 1, r->plan->n_stages);
+	trace(r, 0, false);
 	switch (pgs_exec_backfill(&b, &at)) {
 	case PGS_BACKFILL_DONE:
+		trace(r, 0, true);
 		break;
 	case PGS_BACKFILL_INTERRUPTED:
 		*interrupted = true;

@@ -45,6 +45,10 @@ struct pgs_apply_options {
 	struct pgs_backfill_control control;
 	void (*say)(void *data, const char *line);
 	void *say_data;
+	/* verify's tracer: called on the plan's connection before and after each
+	 * step (a backfill: the whole stage), in the step's transaction; NULL: none */
+	void (*trace)(void *data, PGconn *conn, size_t stage, size_t step, bool after);
+	void *trace_data;
 };
 
 enum pgs_apply_result {

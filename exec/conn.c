@@ -1,5 +1,6 @@
 #include "exec/conn.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,53 @@ const char *pgs_exec_describe(PGconn *conn, char *buf, size_t size)
 	snprintf(buf, size, "%s on %s%s%s", dbname ? dbname : "?", host && *host ? host : "local",
 		 port && *port ? ":" : "", port ? port : "");
 	return buf;
+}
+
+/* value as a conninfo value: quoted, ' and \ escaped */
+static void append_value(char **out, size_t *len, const char *value)
+{
+	size_t need = *len + 2 * strlen(value) + 4;
+	char *grown = realloc(*out, need);
+
+	if (!grown)
+		abort();
+	*out = grown;
+	grown[(*len)++] = '\'';
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			grown[(*len)++] = '\\';
+		grown[(*len)++] = *p;
+	}
+	grown[(*len)++] = '\'';
+	grown[*len] = '\0';
+}
+
+char *pgs_exec_with_dbname(const char *db, const char *dbname, struct pgs_error *err)
+{
+	char *msg = NULL, *out = NULL;
+	size_t len = 0;
+	PQconninfoOption *opts = db && *db ? PQconninfoParse(db, &msg) : PQconndefaults();
+
+	if (!opts) {
+		char safe[512];
+		pgs_error_set(err, "not a connection string or URL: %s",
+			      pgs_exec_scrub(msg ? msg : "out of memory", db, safe, sizeof(safe)));
+		PQfreemem(msg);
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		bool is_dbname = strcmp(o->keyword, "dbname") == 0;
+		const char *v = is_dbname ? dbname : o->val;
+		if (!v || !*v)
+			continue;
+		size_t k = strlen(o->keyword);
+		char *grown = realloc(out, len + k + 3);
+		if (!grown)
+			abort();
+		out = grown;
+		len += (size_t)sprintf(out + len, "%s%s=", len ? " " : "", o->keyword);
+		append_value(&out, &len, v);
+	}
+	PQconninfoFree(opts);
+	return out;
 }

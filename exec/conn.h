@@ -25,4 +25,11 @@ const char *pgs_exec_scrub(const char *text, const char *db, char *buf, size_t s
 /* What the connection is to, for messages: "dbname on host:port" (no password). */
 const char *pgs_exec_describe(PGconn *conn, char *buf, size_t size);
 
+/*
+ * A conninfo string for database dbname on the server db connects to (db: a
+ * URL or conninfo string, NULL or "": the PG* variables), malloc-ed; NULL
+ * with err set when db does not parse.
+ */
+char *pgs_exec_with_dbname(const char *db, const char *dbname, struct pgs_error *err);
+
 #endif

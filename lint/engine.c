@@ -911,6 +911,8 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 			continue;
 		}
 		find_overlap(engine, file, &ctx);
+		if (file->context && engine->opts.on_context_statement)
+			engine->opts.on_context_statement(engine->opts.on_statement_data, &ctx);
 		if (!file->context) {
 			pgs_effects_compute(&ctx.effects, &file->arena, &engine->model, stmt->node,
 					    engine->opts.pg_version);

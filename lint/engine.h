@@ -43,6 +43,9 @@ struct pgs_lint_options {
 	 * rules and before the model records it (the planner builds on this). */
 	void (*on_statement)(void *data, struct pgs_check *ctx);
 	void *on_statement_data;
+	/* the same for each statement of a context file that parses, which
+	 * feeds the model only (verify runs them to build its databases) */
+	void (*on_context_statement)(void *data, struct pgs_check *ctx);
 };
 
 struct pgs_engine {

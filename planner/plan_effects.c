@@ -202,6 +202,7 @@ int pgs_plan_compute_effects(struct pgs_plan *plan, const struct pgs_lint_option
 
 	opts.no_rules = true;
 	opts.on_statement = NULL;
+	opts.on_context_statement = NULL;
 	opts.tool = PGS_TOOL_PLAIN; /* the plan draws its own transactions */
 	opts.txn = PGS_TXN_AS_TOOL;
 	opts.down = false;
