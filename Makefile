@@ -133,9 +133,10 @@ bench: $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@bench/apply-stall.sh ./$(BIN) $(BUILD)/tests/integration/test_plan_live
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)
-plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live
+plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live \
+		$(BUILD)/tests/integration/test_verify
 	@PGSTAGE=./$(BIN) tests/plan-versions.sh $(BUILD)/tests/integration/test_plan_proof \
-		$(BUILD)/tests/integration/test_plan_live
+		$(BUILD)/tests/integration/test_plan_live $(BUILD)/tests/integration/test_verify
 
 # the files of every plan layout, applied as their tools apply them, on a real server
 plan-files-pg: $(BIN)

