@@ -28,6 +28,8 @@
  *   --max-replica-lag, no batch starts (batches stays put) and apply says
  *   which standby lags and by how much, no more than the limit and one
  *   batch's worth; once replay goes on, so does the backfill, to the end;
+ * - on a terminal (script(1) gives it one), the progress is a bar redrawn in
+ *   place: percentage, rows, rate and ETA;
  * - a password in the --db URL and in PGPASSWORD shows neither in the
  *   output (waiting and progress lines included) nor in pgstage.runs,
  *   pgstage.stages or pgstage.backfills.
@@ -575,7 +577,9 @@ static int standby(bool start)
 
 static void test_replica_lag_holds_batches(void **state)
 {
-	static const char *const opts[] = {"--max-replica-lag", "1s", "--batch-time", "50ms", NULL};
+	/* a limit well under the time the backfill takes (100,000 rows: over a second) */
+	static const char *const opts[] = {"--max-replica-lag", "300ms", "--batch-time", "20ms",
+					   NULL};
 	char info[256];
 
 	(void)state;
@@ -595,11 +599,12 @@ static void test_replica_lag_holds_batches(void **state)
 	char *out = output(), *at = strstr(out, "replays ");
 	double lag = strtod(at + strlen("replays "), NULL);
 	free(out);
-	/* held at the first check past the limit: one batch of about 50 ms later at most
+	/* held at the first check past the limit: one batch of about 20 ms later at most
 	 * (and the time a check takes) */
-	if (lag < 1.0 || lag > 1.5)
-		fail_with_output("held at a lag of %.1f s, not within a batch of the 1 s limit", lag);
-	printf("    held at a replay lag of %.1f s (limit 1 s)\n", lag);
+	if (lag < 0.3 || lag > 0.6)
+		fail_with_output("held at a lag of %.2f s, not within a batch of the 0.3 s limit",
+				 lag);
+	printf("    held at a replay lag of %.2f s (limit 0.3 s)\n", lag);
 	if (backfill("rows") >= rows_total)
 		fail_with_output("the backfill was over before the standby lagged");
 	assert_no_batch_while_paused();
@@ -611,6 +616,25 @@ static void test_replica_lag_holds_batches(void **state)
 	out = output();
 	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
 		fail_with_output("no \"going on after waiting\"");
+	free(out);
+	assert_complete();
+}
+
+static void test_progress_bar_on_a_terminal(void **state)
+{
+	char cmd[2048], *out = NULL;
+
+	(void)state;
+	/* script(1) runs apply on a pseudo-terminal and copies what it writes */
+	snprintf(cmd, sizeof(cmd),
+		 "script -qec \"'%s' apply --no-config --db dbname=%s --batch-time 20ms --context "
+		 "'%s' '%s'\" /dev/null",
+		 group.pgstage, DB, ctx_file, mig_file);
+	int st = pgf_run_capture(cmd, &out);
+	if (st != 0 || !strstr(out, "\r\033[K[") || !strstr(out, "% stage 2/5 pass 1: ") ||
+	    !strstr(out, " rows, ") || !strstr(out, " rows/s, ETA ") ||
+	    !strstr(out, "done: 5 stages"))
+		fail_msg("exit %d, no progress bar:\n%s", st, out ? out : "");
 	free(out);
 	assert_complete();
 }
@@ -760,6 +784,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pause_file_and_signals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_lock_timeout_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replica_lag_holds_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_progress_bar_on_a_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets_never_shown, setup, teardown),
 	};
 
