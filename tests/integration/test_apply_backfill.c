@@ -485,6 +485,19 @@ static void assert_no_batch_while_paused(void)
 		fail_with_output("apply exited (status 0x%x) while paused", child_status);
 }
 
+/* Once what held it is gone: apply finishes (exit 0), says it went on, fills every row once. */
+static void finishes_after_waiting(const char *after)
+{
+	int st = wait_exit(120);
+	if (st != 0)
+		fail_with_output("exit %d after %s", st, after);
+	char *out = output();
+	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
+		fail_with_output("no \"going on after waiting\" after %s", after);
+	free(out);
+	assert_complete();
+}
+
 static void test_pause_file_and_signals(void **state)
 {
 	const char *const file_opts[] = {"--pause-file", pause_file, NULL};
@@ -500,14 +513,7 @@ static void test_pause_file_and_signals(void **state)
 	wait_output(waiting, 30);
 	assert_no_batch_while_paused();
 	assert_int_equal(remove(pause_file), 0);
-	int st = wait_exit(60);
-	if (st != 0)
-		fail_with_output("exit %d after the pause file went", st);
-	char *out = output();
-	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
-		fail_with_output("no \"going on after waiting\"");
-	free(out);
-	assert_complete();
+	finishes_after_waiting("the pause file went");
 
 	/* SIGUSR1 mid-backfill, then SIGUSR2, on a fresh database */
 	PQfinish(conn);
@@ -521,14 +527,7 @@ static void test_pause_file_and_signals(void **state)
 		fail_with_output("the backfill was over before SIGUSR1");
 	assert_no_batch_while_paused();
 	assert_int_equal(kill(child, SIGUSR2), 0);
-	st = wait_exit(60);
-	if (st != 0)
-		fail_with_output("exit %d after SIGUSR2", st);
-	out = output();
-	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
-		fail_with_output("no \"going on after waiting\"");
-	free(out);
-	assert_complete();
+	finishes_after_waiting("SIGUSR2");
 }
 
 static void test_batch_lock_timeout_retried(void **state)
@@ -610,14 +609,7 @@ static void test_replica_lag_holds_batches(void **state)
 	assert_no_batch_while_paused();
 	assert_int_equal(pgt_exec(replica, "SELECT pg_wal_replay_resume()"), 0);
 	PQfinish(replica);
-	int st = wait_exit(120);
-	if (st != 0)
-		fail_with_output("exit %d after replay went on", st);
-	out = output();
-	if (!strstr(out, "pgstage: stage 2/5: going on after waiting "))
-		fail_with_output("no \"going on after waiting\"");
-	free(out);
-	assert_complete();
+	finishes_after_waiting("replay went on");
 }
 
 static void test_progress_bar_on_a_terminal(void **state)
