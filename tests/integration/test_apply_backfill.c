@@ -28,6 +28,8 @@
  *   --max-replica-lag, no batch starts (batches stays put) and apply says
  *   which standby lags and by how much, no more than the limit and one
  *   batch's worth; once replay goes on, so does the backfill, to the end;
+ * - --max-active 1 with two other sessions running a query: no batch starts
+ *   until they end; apply says how many are active;
  * - on a terminal (script(1) gives it one), the progress is a bar redrawn in
  *   place: percentage, rows, rate and ETA;
  * - a password in the --db URL and in PGPASSWORD shows neither in the
@@ -612,6 +614,30 @@ static void test_replica_lag_holds_batches(void **state)
 	finishes_after_waiting("replay went on");
 }
 
+static void test_busy_server_holds_batches(void **state)
+{
+	static const char *const opts[] = {"--max-active", "1", "--batch-time", "20ms", NULL};
+	PGconn *busy[2];
+
+	(void)state;
+	/* two sessions busy for a while before the backfill starts */
+	for (int i = 0; i < 2; i++) {
+		assert_non_null(busy[i] = pgt_connect(DB, "pgstage-test-busy"));
+		assert_int_equal(PQsendQuery(busy[i], "SELECT pg_sleep(4)"), 1);
+	}
+	start_apply("dbname=" DB, opts, NULL);
+	wait_output("waiting: 2 other sessions are active, over --max-active 1", 30);
+	assert_no_batch_while_paused();
+	/* they end: the backfill goes on */
+	for (int i = 0; i < 2; i++) {
+		PGresult *r;
+		while ((r = PQgetResult(busy[i])))
+			PQclear(r);
+		PQfinish(busy[i]);
+	}
+	finishes_after_waiting("the busy sessions ended");
+}
+
 static void test_progress_bar_on_a_terminal(void **state)
 {
 	char cmd[2048], *out = NULL;
@@ -776,6 +802,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pause_file_and_signals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_lock_timeout_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replica_lag_holds_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_server_holds_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_progress_bar_on_a_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets_never_shown, setup, teardown),
 	};
