@@ -92,16 +92,23 @@ static void print_result(void *data, const struct pgs_trace_result *r)
 	printf("    ran in %.1f ms\n", r->ms);
 	for (size_t i = 0; i < r->n_relations; i++) {
 		const struct pgs_trace_relation *x = &r->relations[i];
-		printf("    %s: predicted %s%s%s%s, observed %s%s%s%s%s\n", x->name,
+		printf("    %s: predicted %s%s%s%s", x->name,
 		       x->predicted ? lock_or_none(x->predicted_lock) : "nothing",
 		       x->predicted_rewrite ? ", rewrite" : "",
 		       x->predicted_reindex ? ", index rebuild" : "",
-		       x->predicted_scan ? ", scan" : "",
-		       x->held_already ? "the lock held already (by an earlier statement)" : lock_or_none(x->observed_lock),
-		       x->rewrite ? ", rewrite" : "", x->reindex ? ", index rebuild" : "",
-		       x->scan ? ", scan" : "", x->disagrees ? "" : " (agrees)");
+		       x->predicted_scan ? ", scan" : "");
+		if (x->observed || x->held_already || !x->why[0])
+			printf(", observed %s%s%s%s",
+			       x->held_already ? "the lock held already (by an earlier statement)"
+					       : lock_or_none(x->observed_lock),
+			       x->rewrite ? ", rewrite" : "", x->reindex ? ", index rebuild" : "",
+			       x->scan ? ", scan" : "");
 		if (x->disagrees)
-			printf("    DISAGREES: %s: %s\n", x->name, x->why);
+			printf("\n    DISAGREES: %s: %s\n", x->name, x->why);
+		else if (x->why[0])
+			printf("; %s\n", x->why);
+		else
+			printf(" (agrees)\n");
 	}
 }
 
@@ -114,15 +121,19 @@ static int trace(struct pgs_cli_options *cli, const struct collected *c)
 	    .each = print_result,
 	};
 	struct pgs_error err;
-	long n = pgs_trace(&o, c->stmts, c->n, &err);
+	size_t failed = 0;
+	long n = pgs_trace(&o, c->stmts, c->n, &failed, &err);
 
 	if (n < 0) {
 		pgs_cli_error("trace: %s", err.message);
 		return PGS_EXIT_FINDINGS;
 	}
-	printf("%zu statement%s traced (rolled back): %ld disagreement%s with explain\n", c->n,
+	printf("%zu statement%s traced (rolled back): %ld disagreement%s with explain", c->n,
 	       c->n == 1 ? "" : "s", n, n == 1 ? "" : "s");
-	return n ? PGS_EXIT_FINDINGS : PGS_EXIT_CLEAN;
+	if (failed)
+		printf("; %zu failed, not judged", failed);
+	putchar('\n');
+	return n || failed ? PGS_EXIT_FINDINGS : PGS_EXIT_CLEAN;
 }
 
 int pgs_cmd_trace(int argc, char **argv)

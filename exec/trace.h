@@ -67,11 +67,12 @@ struct pgs_trace_options {
 };
 
 /*
- * Trace the statements; the number of disagreements, or -1 with err (could
+ * Trace the statements; the number of disagreements (*failed: how many
+ * statements failed, which are not judged), or -1 with err (could
  * not connect; the server is not of pg_version; other sessions hold locks
  * on the tables it touches, unless force: err names them).
  */
 long pgs_trace(const struct pgs_trace_options *o, const struct pgs_trace_statement *stmts,
-	       size_t n, struct pgs_error *err);
+	       size_t n, size_t *failed, struct pgs_error *err);
 
 #endif
