@@ -340,6 +340,18 @@ struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__Type
 	return pgs_strmap_get(&model->domains, buf);
 }
 
+struct pgs_domain *pgs_model_domain_named(struct pgs_model *model, const char *name)
+{
+	char buf[256];
+
+	if (!name || strchr(name, '.'))
+		return name ? pgs_strmap_get(&model->domains, name) : NULL;
+	int n = snprintf(buf, sizeof(buf), "%s.%s", schema_of(NULL), name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return NULL;
+	return pgs_strmap_get(&model->domains, buf);
+}
+
 struct each_table {
 	void (*fn)(void *data, struct pgs_table *t);
 	void *data;

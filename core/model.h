@@ -278,6 +278,8 @@ struct pgs_index *pgs_model_index(struct pgs_model *model, const char *key);
 
 /* The domain a type name denotes, or NULL when it is not a known domain. */
 struct pgs_domain *pgs_model_domain(struct pgs_model *model, const PgQuery__TypeName *tn);
+/* The domain a column's type names ("name" in the default schema, or "schema.name"), or NULL. */
+struct pgs_domain *pgs_model_domain_named(struct pgs_model *model, const char *name);
 
 /*
  * Calls fn for every table the current file created, altered or indexed

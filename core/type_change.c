@@ -155,6 +155,11 @@ struct pgs_type_change pgs_type_change_judge(struct pgs_model *model, const stru
 			return result(true, true, false, "the domain's CHECK must test every value");
 		return converting(result(true, true, false, "domain over a different type"));
 	}
+	/* from a domain to its own base type: the values are already of it, and a
+	 * CHECK of the domain only stops applying */
+	struct pgs_domain *was = pgs_model_domain_named(model, o.name);
+	if (was && strcmp(was->base_type, n.name) == 0 && n.n_mods == 0)
+		return result(false, false, false, "a domain to its base type");
 	if (strcmp(o.name, "timestamp") == 0 && strcmp(n.name, "timestamptz") == 0) {
 		if (pg_version < 12)
 			return converting(

@@ -239,6 +239,8 @@ static const struct proof_case cases[] = {
 	T("type_timestamp_to_timestamptz_unset", "ALTER TABLE t ALTER COLUMN ts TYPE timestamptz"),
 	T("type_to_constrained_domain", "ALTER TABLE t ALTER COLUMN n TYPE pos_int"),
 	T("type_to_plain_domain", "ALTER TABLE t ALTER COLUMN m TYPE any_int"),
+	T("type_from_constrained_domain", "ALTER TABLE dom_t ALTER COLUMN p TYPE int"),
+	T("type_from_plain_domain", "ALTER TABLE dom_t ALTER COLUMN a TYPE int"),
 	T("type_noop_on_check_column", "ALTER TABLE t ALTER COLUMN n TYPE int4"),
 	T("type_bigint_on_check_column", "ALTER TABLE t ALTER COLUMN n TYPE bigint"),
 	T("type_bigint_on_foreign_key_column", "ALTER TABLE t ALTER COLUMN f TYPE bigint"),
