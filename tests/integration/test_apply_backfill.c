@@ -28,6 +28,10 @@
  *   --max-replica-lag, no batch starts (batches stays put) and apply says
  *   which standby lags and by how much, no more than the limit and one
  *   batch's worth; once replay goes on, so does the backfill, to the end;
+ * - writers (two sessions inserting rows and updating others throughout, as
+ *   the application would): none of their statements fails, every row ends
+ *   with b, every row that existed is filled exactly once and none twice;
+ *   the longest a writer statement waited is printed;
  * - --max-active 1 with two other sessions running a query: no batch starts
  *   until they end; apply says how many are active;
  * - on a terminal (script(1) gives it one), the progress is a bar redrawn in
@@ -40,6 +44,8 @@
  * unset) and the source tree as working directory.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -614,6 +620,90 @@ static void test_replica_lag_holds_batches(void **state)
 	finishes_after_waiting("replay went on");
 }
 
+struct writer {
+	pthread_t thread;
+	int n;
+	atomic_bool *stop;
+	long long statements, errors;
+	double longest_ms;
+	char first_error[256];
+};
+
+/* The application: insert a row of its own, update another, until told to stop. */
+static void *write_rows(void *data)
+{
+	struct writer *w = data;
+	PGconn *c = pgt_connect(DB, "pgstage-test-writer");
+	unsigned seed = (unsigned)w->n * 7919u;
+
+	for (long long k = 1; c && !atomic_load(w->stop); k++) {
+		char sql[160];
+		if (k % 2)
+			snprintf(sql, sizeof(sql), "INSERT INTO items (id, n) VALUES (%lld, 1)",
+				 rows_total * 10 + k * 2 + w->n);
+		else
+			snprintf(sql, sizeof(sql), "UPDATE items SET n = n + 1 WHERE id = %lld",
+				 1 + (long long)(rand_r(&seed) % (unsigned)rows_total));
+		double t = now();
+		PGresult *r = PQexec(c, sql);
+		double ms = (now() - t) * 1000;
+		if (ms > w->longest_ms)
+			w->longest_ms = ms;
+		w->statements++;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && w->errors++ == 0)
+			snprintf(w->first_error, sizeof(w->first_error), "%s: %s", sql,
+				 PQerrorMessage(c));
+		PQclear(r);
+	}
+	if (!c)
+		w->errors++;
+	PQfinish(c);
+	return NULL;
+}
+
+static void test_writers_never_fail_rows_filled_once(void **state)
+{
+	static const char *const opts[] = {"--batch-time", "50ms", NULL};
+	atomic_bool stop;
+	struct writer w[2] = {{.n = 0, .stop = &stop}, {.n = 1, .stop = &stop}};
+
+	(void)state;
+	atomic_init(&stop, false);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&w[i].thread, NULL, write_rows, &w[i]), 0);
+	sleep_ms(300); /* busy before the migration starts */
+	start_apply("dbname=" DB, opts, NULL);
+	int st = wait_exit(120);
+	sleep_ms(300); /* and after it ends */
+	atomic_store(&stop, true);
+	long long statements = 0, errors = 0;
+	double longest = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(w[i].thread, NULL);
+		statements += w[i].statements;
+		errors += w[i].errors;
+		if (w[i].errors)
+			printf("    writer %d: %s", i + 1, w[i].first_error);
+		if (w[i].longest_ms > longest)
+			longest = w[i].longest_ms;
+	}
+	if (st != 0)
+		fail_with_output("exit %d", st);
+	if (errors)
+		fail_msg("%lld of %lld writer statements failed", errors, statements);
+	printf("    %lld writer statements, 0 failed; longest %.0f ms\n", statements, longest);
+	/* rows the writers inserted before column b existed are filled too: once */
+	if (number("SELECT count(*) FROM items WHERE b IS NULL") != 0)
+		fail_msg("rows without b are left");
+	if (number("SELECT count(*) - count(DISTINCT id) FROM fills") != 0)
+		fail_msg("rows were filled twice");
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT id) FROM fills WHERE id <= %lld",
+		 rows_total);
+	if (number(sql) != rows_total)
+		fail_msg("%lld of the %lld rows that existed were filled", number(sql), rows_total);
+}
+
 static void test_busy_server_holds_batches(void **state)
 {
 	static const char *const opts[] = {"--max-active", "1", "--batch-time", "20ms", NULL};
@@ -802,6 +892,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pause_file_and_signals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_lock_timeout_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replica_lag_holds_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writers_never_fail_rows_filled_once, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_server_holds_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_progress_bar_on_a_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets_never_shown, setup, teardown),
