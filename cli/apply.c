@@ -13,7 +13,6 @@
 #include "cli/options.h"
 #include "exec/apply.h"
 #include "exec/session.h"
-#include "planner/render.h"
 
 static volatile sig_atomic_t paused, interrupts;
 
