@@ -389,6 +389,11 @@ void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock
 
 static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 {
+	/* IF NOT EXISTS of a relation that exists: the server finds the name
+	 * before it locks anything (not even what LIKE, REFERENCES or PARTITION
+	 * OF name) and stops with a notice */
+	if (cs->if_not_exists && pgs_model_table(fx->model, cs->relation))
+		return;
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, cs->relation);
 	size_t self = (size_t)(e - fx->out->items);
 
@@ -1161,17 +1166,21 @@ static void compute(struct pgs_fx *fx, const PgQuery__Node *stmt)
 			e->is_new = true;
 		break;
 	}
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-		reads(fx, stmt->create_table_as_stmt->query,
-		      !(stmt->create_table_as_stmt->into &&
-			stmt->create_table_as_stmt->into->skip_data));
-		if (stmt->create_table_as_stmt->into && stmt->create_table_as_stmt->into->rel) {
-			struct pgs_effect *e =
-			    pgs_fx_touch_rv(fx, stmt->create_table_as_stmt->into->rel);
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
+		const PgQuery__CreateTableAsStmt *ctas = stmt->create_table_as_stmt;
+		const PgQuery__RangeVar *into = ctas->into ? ctas->into->rel : NULL;
+		/* IF NOT EXISTS of a relation that exists: the query was parsed (its
+		 * relations locked) but never runs, and nothing is made */
+		bool exists = into && ctas->if_not_exists && pgs_model_table(model, into);
+
+		reads(fx, ctas->query, !exists && !(ctas->into && ctas->into->skip_data));
+		if (into && !exists) {
+			struct pgs_effect *e = pgs_fx_touch_rv(fx, into);
 			pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 			e->is_new = true;
 		}
 		break;
+	}
 	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
 		refresh_stmt(fx, stmt->refresh_mat_view_stmt);
 		break;

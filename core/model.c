@@ -1010,6 +1010,10 @@ static void remove_inherits(struct pgs_model *model, struct pgs_table *t,
 static void apply_create(struct pgs_model *model, const PgQuery__CreateStmt *cs)
 {
 	char kind = cs->partspec ? 'p' : 'r';
+	/* IF NOT EXISTS of a relation that exists does nothing: the table
+	 * keeps what it had, and is not made new */
+	if (cs->if_not_exists && pgs_model_table(model, cs->relation))
+		return;
 	struct pgs_table *t = add_table(model, cs->relation, kind);
 
 	if (cs->partspec && cs->partspec->strategy) {
@@ -1783,7 +1787,9 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
 		const PgQuery__CreateTableAsStmt *ctas = stmt->create_table_as_stmt;
-		if (ctas->into && ctas->into->rel) {
+		/* IF NOT EXISTS of a relation that exists does nothing */
+		if (ctas->into && ctas->into->rel &&
+		    !(ctas->if_not_exists && pgs_model_table(model, ctas->into->rel))) {
 			bool mv = ctas->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW;
 			struct pgs_table *t = add_table(model, ctas->into->rel, mv ? 'm' : 'r');
 			t->partial = true; /* its columns come from the query */

@@ -466,6 +466,18 @@ static const struct proof_case cases[] = {
 	  "CREATE TABLE newref (id int, pid int REFERENCES parent_ref (id))"),
 	T("create_table_plain", "CREATE TABLE plain_new (id int PRIMARY KEY)"),
 	T("create_table_inherits", "CREATE TABLE inh_new () INHERITS (inh_parent)"),
+	/* IF NOT EXISTS of a relation that exists: a notice, nothing locked or made */
+	T("create_table_if_not_exists_known",
+	  "CREATE TABLE IF NOT EXISTS orders (id int, pid int REFERENCES parent_ref (id))"),
+	T("create_table_if_not_exists_like_known",
+	  "CREATE TABLE IF NOT EXISTS notes (LIKE t INCLUDING ALL)"),
+	T("create_partition_if_not_exists_known",
+	  "CREATE TABLE IF NOT EXISTS meas_1 PARTITION OF evt FOR VALUES FROM (100) TO (200)"),
+	/* ... the query is parsed (its relations locked), never run */
+	T("create_table_as_if_not_exists_known",
+	  "CREATE TABLE IF NOT EXISTS notes AS SELECT id, label FROM src"),
+	T("create_materialized_view_if_not_exists_known",
+	  "CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT id, label FROM src"),
 	T("create_trigger",
 	  "CREATE TRIGGER t_touch2 BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()"),
 	T("drop_trigger", "DROP TRIGGER t_touch ON t"),
