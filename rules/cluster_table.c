@@ -1,23 +1,7 @@
 #include "lint/rule.h"
 
-static void check(struct pgs_check *ctx)
+static void help(struct pgs_check *ctx, struct pgs_diag *d)
 {
-	const PgQuery__Node *node = pgs_check_node(ctx);
-
-	if (node->node_case != PG_QUERY__NODE__NODE_CLUSTER_STMT || !node->cluster_stmt->relation)
-		return;
-	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || !e->rewrite || pgs_check_created_in_this_file(ctx, e->relation))
-		return;
-
-	const char *label = pgs_check_relation_label(ctx, e->relation);
-	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
-					"CLUSTER %s rewrites the whole table in index order while "
-					"holding %s on it",
-					label, pgs_lock_name(e->lock));
-	pgs_diag_note_lock(ctx, d, e);
-	pgs_diag_note(ctx, d, "the order is not kept: later inserts and updates go wherever there "
-			      "is room, so CLUSTER has to be run again");
 	if (pgs_check_pg_version(ctx) >= 19) {
 		pgs_diag_help(ctx, d,
 			      "PostgreSQL 19 reorders a table online with REPACK (CONCURRENTLY) t "
@@ -30,6 +14,34 @@ static void check(struct pgs_check *ctx)
 		      "which hold ACCESS EXCLUSIVE only briefly at the end; otherwise run it in a "
 		      "maintenance window. ALTER TABLE ... CLUSTER ON only marks the index (SHARE "
 		      "UPDATE EXCLUSIVE) and reorders nothing");
+}
+
+static void check(struct pgs_check *ctx)
+{
+	const PgQuery__Node *node = pgs_check_node(ctx);
+
+	if (node->node_case != PG_QUERY__NODE__NODE_CLUSTER_STMT)
+		return;
+	if (!node->cluster_stmt->relation) {
+		struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+						"CLUSTER without a table rewrites every table clustered "
+						"before, each under ACCESS EXCLUSIVE");
+		help(ctx, d);
+		return;
+	}
+	const struct pgs_effect *e = pgs_check_main_effect(ctx);
+	if (!e || !e->rewrite || pgs_check_created_in_this_file(ctx, e->relation))
+		return;
+
+	const char *label = pgs_check_relation_label(ctx, e->relation);
+	struct pgs_diag *d = pgs_report(ctx, pgs_check_stmt(ctx)->span,
+					"CLUSTER %s rewrites the whole table in index order while "
+					"holding %s on it",
+					label, pgs_lock_name(e->lock));
+	pgs_diag_note_lock(ctx, d, e);
+	pgs_diag_note(ctx, d, "the order is not kept: later inserts and updates go wherever there "
+			      "is room, so CLUSTER has to be run again");
+	help(ctx, d);
 }
 
 const struct pgs_rule pgs_rule_cluster_table = {
@@ -51,9 +63,10 @@ const struct pgs_rule pgs_rule_cluster_table = {
 		"EXCLUSIVE only briefly to swap. Otherwise run CLUSTER in a maintenance window,\n"
 		"outside the migration.\n\n"
 		"`ALTER TABLE t CLUSTER ON i` is not flagged: it only records the index (SHARE\n"
-		"UPDATE EXCLUSIVE). `CLUSTER` without a table name (every table clustered\n"
-		"before) is not checked. Tables created earlier in the same file are not\n"
-		"flagged.\n",
+		"UPDATE EXCLUSIVE). `CLUSTER` without a table name rewrites every table\n"
+		"clustered before, one after the other. Tables created earlier in the same\n"
+		"file are not flagged. This rule owns CLUSTER: `rewriting-table` does not\n"
+		"report it again.\n",
 	.example_bad = "CLUSTER orders USING orders_created_at_idx;",
 	.example_good = "ALTER TABLE orders CLUSTER ON orders_created_at_idx;",
 	.check = check,

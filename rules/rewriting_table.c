@@ -6,9 +6,6 @@
 /* Help per statement kind: how to get the same result without the long lock. */
 static const char *help_for(const char *culprit)
 {
-	if (strcmp(culprit, "VACUUM FULL") == 0 || strcmp(culprit, "CLUSTER") == 0)
-		return "plain VACUUM makes the space reusable without blocking reads or writes; "
-		       "to shrink or reorder the table online use pg_repack or pg_squeeze";
 	if (strcmp(culprit, "SET TABLESPACE") == 0)
 		return "pg_repack --tablespace moves a table online; otherwise run it in a "
 		       "maintenance window (its indexes need their own SET TABLESPACE)";
@@ -92,7 +89,6 @@ static void alter_table(struct pgs_check *ctx, const PgQuery__AlterTableStmt *as
 static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
-	const struct pgs_effects *fx = pgs_check_effects(ctx);
 	struct pgs_span span = pgs_check_stmt(ctx)->span;
 
 	switch (node->node_case) {
@@ -101,46 +97,7 @@ static void check(struct pgs_check *ctx)
 		    node->alter_table_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
 			alter_table(ctx, node->alter_table_stmt);
 		break;
-	case PG_QUERY__NODE__NODE_VACUUM_STMT:
-	case PG_QUERY__NODE__NODE_CLUSTER_STMT: {
-		bool vacuum = node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT;
-		bool all = vacuum ? node->vacuum_stmt->n_rels == 0 : !node->cluster_stmt->relation;
-		if (all && vacuum) {
-			/* VACUUM FULL of the whole database: no effect names a table */
-			bool full = false;
-			for (size_t i = 0; i < node->vacuum_stmt->n_options; i++) {
-				const PgQuery__Node *o = node->vacuum_stmt->options[i];
-				if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
-				    strcmp(o->def_elem->defname, "full") == 0)
-					full = !o->def_elem->arg ||
-					       o->def_elem->arg->node_case !=
-						       PG_QUERY__NODE__NODE_BOOLEAN ||
-					       o->def_elem->arg->boolean->boolval;
-			}
-			if (!full || !node->vacuum_stmt->is_vacuumcmd)
-				break;
-		}
-		if (all) {
-			struct pgs_diag *d = pgs_report(
-				ctx, span,
-				vacuum ? "VACUUM FULL without a table rewrites every table of the "
-					 "database, each under ACCESS EXCLUSIVE"
-				       : "CLUSTER without a table rewrites every table clustered "
-					 "before, each under ACCESS EXCLUSIVE");
-			pgs_diag_help(ctx, d, "%s", help_for(vacuum ? "VACUUM FULL" : "CLUSTER"));
-			break;
-		}
-		for (size_t i = 0; i < fx->n; i++) {
-			const struct pgs_effect *e = &fx->items[i];
-			if (!e->rewrite || !e->culprit ||
-			    pgs_check_created_in_this_file(ctx, e->relation))
-				continue;
-			/* each rewritten table gets its own finding */
-			struct pgs_diag *d = report(ctx, span, e, e->culprit, false);
-			pgs_diag_help(ctx, d, "%s", help_for(e->culprit));
-		}
-		break;
-	}
+	/* VACUUM FULL and CLUSTER: vacuum-full and cluster-table report them */
 	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT: {
 		const struct pgs_effect *e = pgs_check_main_effect(ctx);
 		if (!e || !e->rewrite || pgs_check_created_in_this_file(ctx, e->relation))
@@ -168,13 +125,12 @@ const struct pgs_rule pgs_rule_rewriting_table = {
 	.id = "M212",
 	.name = "rewriting-table",
 	.severity = PGS_SEV_WARNING,
-	.summary = "VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW, SET TABLESPACE, SET "
-		   "[UN]LOGGED and SET ACCESS METHOD rewrite the table under ACCESS EXCLUSIVE",
+	.summary = "REFRESH MATERIALIZED VIEW, SET TABLESPACE, SET [UN]LOGGED and SET ACCESS "
+		   "METHOD rewrite the table under ACCESS EXCLUSIVE",
 	.docs = "## Problem\n\n"
 		"These statements write a new copy of the whole table (and its indexes)\n"
 		"while holding ACCESS EXCLUSIVE, so nothing reads or writes the table until\n"
 		"they finish:\n\n"
-		"- `VACUUM FULL t` and `CLUSTER t [USING idx]`;\n"
 		"- `REFRESH MATERIALIZED VIEW mv` (without CONCURRENTLY);\n"
 		"- `ALTER TABLE t SET TABLESPACE ts` (copies the data files; indexes stay);\n"
 		"- `ALTER TABLE t SET LOGGED` / `SET UNLOGGED` (SET LOGGED also writes the\n"
@@ -182,18 +138,16 @@ const struct pgs_rule pgs_rule_rewriting_table = {
 		"- `ALTER TABLE t SET ACCESS METHOD am` (PostgreSQL 15).\n\n"
 		"Rewrites by ADD COLUMN and ALTER COLUMN TYPE are reported by\n"
 		"`adding-field-with-volatile-default`, `adding-column-rewrites-table` and\n"
-		"`changing-column-type`.\n\n"
+		"`changing-column-type`; `VACUUM FULL` and `CLUSTER` by `vacuum-full` and\n"
+		"`cluster-table` (one finding each, not one more here).\n\n"
 		"## Safe alternative\n\n"
-		"- Instead of VACUUM FULL or CLUSTER: plain `VACUUM` (SHARE UPDATE\n"
-		"  EXCLUSIVE: reads and writes go on) makes space reusable; pg_repack or\n"
-		"  pg_squeeze shrink or reorder a table online.\n"
 		"- `REFRESH MATERIALIZED VIEW CONCURRENTLY mv` takes EXCLUSIVE, which lets\n"
 		"  reads go on; it needs a unique index on the view (the fix adds\n"
 		"  CONCURRENTLY and is marked unsafe for that reason).\n"
 		"- SET TABLESPACE: `pg_repack --tablespace`. The others have no online\n"
 		"  form: a maintenance window, or a new table filled in batches.\n\n"
 		"Tables created earlier in the same file are not flagged.\n",
-	.example_bad = "VACUUM FULL orders;",
-	.example_good = "VACUUM (ANALYZE) orders;",
+	.example_bad = "ALTER TABLE orders SET TABLESPACE archive;",
+	.example_good = "ALTER INDEX orders_pkey SET TABLESPACE archive;",
 	.check = check,
 };
