@@ -77,7 +77,9 @@ static int in_use(struct tracer *t, const struct pgs_trace_statement *stmts, siz
 	    "l.relation::regclass), '; '), '') FROM pg_catalog.pg_locks l JOIN "
 	    "pg_catalog.pg_stat_activity a ON a.pid = l.pid JOIN pg_catalog.pg_class c ON c.oid = "
 	    "l.relation JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace WHERE "
-	    "l.locktype = 'relation' AND l.pid <> pg_catalog.pg_backend_pid() AND l.database = "
+	    "l.locktype = 'relation' AND l.pid <> pg_catalog.pg_backend_pid() AND "
+	    /* autovacuum gives way to a conflicting lock by itself */
+	    "a.backend_type = 'client backend' AND l.database = "
 	    "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND "
 	    "s.nspname || '.' || c.relname = ANY ($1::text[])",
 	    1, NULL, params, NULL, NULL, 0);
