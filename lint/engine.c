@@ -455,6 +455,16 @@ static void report_syntax_error(struct pgs_engine *engine, struct pgs_file_repor
 	d->message = one_line(&file->arena, stmt->error);
 
 	const char *word = newer_syntax_word(file->analysed, stmt->span, at);
+	/* for a newer server the statement may well be valid: it could not be
+	 * checked, which is worth a note, not a failed CI run */
+	if (engine->opts.pg_version >= 16) {
+		d->severity = PGS_SEV_INFO;
+		d->message = pgs_arena_printf(&file->arena,
+					      "not checked: the statement does not parse with "
+					      "PostgreSQL 15's grammar (%s), which PostgreSQL %d may "
+					      "accept",
+					      d->message, engine->opts.pg_version);
+	}
 	if (word || engine->opts.pg_version >= 16) {
 		d->notes[d->n_notes++] =
 			word ? pgs_arena_printf(&file->arena,
