@@ -58,6 +58,8 @@ static void explain_text(const struct pgs_file_report *f, bool color)
 		       f->txns[i].active ? (f->txns[i].by_tool ? " (runs in the tool's transaction)"
 							       : " (runs in a transaction block)")
 					 : "");
+		if (fx->skipped)
+			printf("    does nothing: IF NOT EXISTS, and it exists (only the locks to look)\n");
 		if (fx->n == 0)
 			printf("    no table locks\n");
 		for (size_t k = 0; k < fx->n; k++) {
@@ -100,6 +102,8 @@ static void explain_json(json_t *stmts, const struct pgs_file_report *f)
 			"effects", effects);
 		if (!s->node)
 			json_object_set_new(o, "error", json_string(s->error));
+		if (fx->skipped)
+			json_object_set_new(o, "skipped", json_true());
 		json_array_append_new(stmts, o);
 	}
 }

@@ -392,8 +392,10 @@ static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 	/* IF NOT EXISTS of a relation that exists: the server finds the name
 	 * before it locks anything (not even what LIKE, REFERENCES or PARTITION
 	 * OF name) and stops with a notice */
-	if (cs->if_not_exists && pgs_model_table(fx->model, cs->relation))
+	if (cs->if_not_exists && pgs_model_table(fx->model, cs->relation)) {
+		fx->out->skipped = true;
 		return;
+	}
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, cs->relation);
 	size_t self = (size_t)(e - fx->out->items);
 
@@ -521,6 +523,21 @@ static void index_stmt(struct pgs_fx *fx, const PgQuery__IndexStmt *is)
 
 	pgs_fx_lock(e, is->concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE : PGS_LOCK_SHARE);
 	fx->out->no_transaction = is->concurrent;
+	/* IF NOT EXISTS of an index that exists (in the table's schema): the
+	 * server has locked the table (and the partitions) before it looks at
+	 * the name, then builds nothing */
+	if (is->if_not_exists && is->idxname && *is->idxname &&
+	    pgs_model_index(fx->model,
+			    pgs_arena_printf(fx->arena, "%s.%s",
+					     is->relation->schemaname && *is->relation->schemaname
+						 ? is->relation->schemaname
+						 : "public",
+					     is->idxname))) {
+		fx->out->skipped = true;
+		if (t && t->kind == 'p' && is->relation->inh)
+			pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, false);
+		return;
+	}
 	/* a partitioned table has no rows of its own: every partition is locked
 	 * and gets its index built (ON ONLY builds nothing yet) */
 	if (t && t->kind == 'p') {
@@ -1173,6 +1190,7 @@ static void compute(struct pgs_fx *fx, const PgQuery__Node *stmt)
 		 * relations locked) but never runs, and nothing is made */
 		bool exists = into && ctas->if_not_exists && pgs_model_table(model, into);
 
+		out->skipped = exists;
 		reads(fx, ctas->query, !exists && !(ctas->into && ctas->into->skip_data));
 		if (into && !exists) {
 			struct pgs_effect *e = pgs_fx_touch_rv(fx, into);

@@ -57,6 +57,10 @@ struct pgs_effects {
 	struct pgs_effect *items;
 	size_t n, cap;
 	bool no_transaction;	    /* the statement can't run in a transaction block */
+	/* CREATE ... IF NOT EXISTS of a relation or index the model knows, or
+	 * ADD COLUMN IF NOT EXISTS of columns it knows: the server takes the
+	 * locks listed, then does nothing */
+	bool skipped;
 	struct pgs_effect **sorted; /* the items by relation (pgs_effects_find) */
 };
 

@@ -735,11 +735,16 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 	struct pgs_effect *e = pgs_fx_touch_rv(fx, as->relation);
 	size_t self = (size_t)(e - fx->out->items);
 	struct pgs_table *t = pgs_model_table(fx->model, as->relation);
+	/* every action an ADD COLUMN IF NOT EXISTS of a column that exists */
+	bool skipped = as->n_cmds > 0;
 
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		if (as->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
 			continue;
 		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
+		skipped &= cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && cmd->missing_ok &&
+			   cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && t &&
+			   pgs_table_column(t, cmd->def->column_def->colname);
 		alter_cmd(fx, self, t, cmd);
 		if (t && as->relation->inh && as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
 		    cmd_recurses(t, cmd)) {
@@ -757,4 +762,5 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 			    cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics))
 			fx->out->items[self].lock = PGS_LOCK_SHARE_UPDATE_EXCLUSIVE;
 	}
+	fx->out->skipped = skipped;
 }

@@ -52,7 +52,9 @@ bool pgs_rewrite_create_index(struct pgs_plan *plan, struct pgs_check *ctx)
 	if (node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT || node->index_stmt->concurrent)
 		return false;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
+	/* IF NOT EXISTS of an index the history has builds nothing: kept as
+	 * written (a concurrent form would also drop and rebuild it if INVALID) */
+	if (!e || pgs_check_created_in_this_file(ctx, e->relation) || pgs_check_effects(ctx)->skipped)
 		return false;
 	struct pgs_table *t = pgs_model_table(pgs_check_model(ctx), node->index_stmt->relation);
 	if (t && t->kind == 'p') {

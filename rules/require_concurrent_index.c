@@ -20,7 +20,9 @@ static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT || node->index_stmt->concurrent)
+	/* IF NOT EXISTS of an index that exists builds nothing */
+	if (node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT || node->index_stmt->concurrent ||
+	    pgs_check_effects(ctx)->skipped)
 		return;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
 	if (!e || pgs_check_created_in_this_file(ctx, e->relation))
@@ -59,7 +61,10 @@ const struct pgs_rule pgs_rule_require_concurrent_index = {
 		"leaves an INVALID index behind: drop it and retry (`IF NOT EXISTS` alone would\n"
 		"keep the invalid one).\n\n"
 		"Tables created earlier in the same file are empty and unseen by the\n"
-		"application, so indexes on them are not flagged.\n",
+		"application, so indexes on them are not flagged, nor is `CREATE INDEX IF NOT\n"
+		"EXISTS` of an index the history (or the context) already has: it builds\n"
+		"nothing (it still takes SHARE on the table for a moment to look, which\n"
+		"`require-lock-timeout` reports).\n",
 	.example_bad = "CREATE INDEX users_email_idx ON users (email);",
 	.example_good = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
 	.check = check,

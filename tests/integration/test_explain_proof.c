@@ -211,6 +211,12 @@ static const struct proof_case cases[] = {
 	T("add_column_references",
 	  "ALTER TABLE orders ADD COLUMN p2 int REFERENCES parent_ref (id)"),
 	T("add_column_json", "ALTER TABLE t ADD COLUMN c json"),
+	/* IF NOT EXISTS of a column that exists: the ALTER's lock, nothing else */
+	T("add_column_if_not_exists_known",
+	  "ALTER TABLE t ADD COLUMN IF NOT EXISTS m int NOT NULL DEFAULT (random() * 10)::int"),
+	T("add_column_if_not_exists_references_known",
+	  "ALTER TABLE orders ADD COLUMN IF NOT EXISTS parent_id int NOT NULL DEFAULT 1 "
+	  "REFERENCES parent_ref (id)"),
 	T("add_two_columns_one_volatile",
 	  "ALTER TABLE t ADD COLUMN c int, ADD COLUMN d float8 DEFAULT random()"),
 	T("drop_column", "ALTER TABLE t DROP COLUMN txt"),
@@ -401,6 +407,11 @@ static const struct proof_case cases[] = {
 	T("drop_index", "DROP INDEX t_m_idx"),
 	T("reindex_index", "REINDEX INDEX t_m_idx"),
 	T("reindex_table", "REINDEX TABLE t"),
+	/* IF NOT EXISTS of an index that exists: the table's lock (taken before
+	 * the name is looked up), no build, no scan */
+	T("create_index_if_not_exists_known", "CREATE INDEX IF NOT EXISTS t_m_idx ON t (m)"),
+	TS("create_index_if_not_exists_partitioned_known", "CREATE INDEX meas_k_idx ON meas (k);\n",
+	   "CREATE INDEX IF NOT EXISTS meas_k_idx ON meas (k)"),
 
 	/* I. whole-table maintenance and data commands */
 	T("cluster_using", "CLUSTER t USING t_pkey"),
@@ -506,6 +517,8 @@ static const struct proof_case cases[] = {
 
 	/* Statements that can't run in a transaction block */
 	NT("create_index_concurrently", "t", "CREATE INDEX CONCURRENTLY t_n_cidx ON t (n)"),
+	NT("create_index_concurrently_if_not_exists_known", "t",
+	   "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_m_idx ON t (m)"),
 	NT("create_unique_index_concurrently", "t",
 	   "CREATE UNIQUE INDEX CONCURRENTLY t_txt_cuidx ON t (txt)"),
 	NT("drop_index_concurrently", "t", "DROP INDEX CONCURRENTLY t_m_idx"),
