@@ -26,13 +26,118 @@ static const struct pgs_constraint *exclusion_of(struct pgs_model *model, const 
 	return NULL;
 }
 
+/* A schema CREATE SCHEMA made earlier in the file (its tables are all new). */
+struct new_schema {
+	const char *name;
+	struct new_schema *next;
+};
+
+static bool schema_is_new(struct pgs_check *ctx, const char *name)
+{
+	for (const struct new_schema *s = *pgs_check_state(ctx); s && name; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void remember_schema(struct pgs_check *ctx, const char *name)
+{
+	void **slot = pgs_check_state(ctx);
+	struct new_schema *s = pgs_arena_alloc(pgs_check_arena(ctx), sizeof(*s));
+
+	s->name = name;
+	s->next = *slot;
+	*slot = s;
+}
+
+/*
+ * REINDEX SCHEMA / DATABASE / SYSTEM: PostgreSQL reindexes the tables one
+ * after the other, each in a transaction of its own, under the locks of a
+ * REINDEX TABLE; effects has no list of the tables, which the history may
+ * not know anyway.
+ */
+static void reindex_many(struct pgs_check *ctx, const PgQuery__ReindexStmt *rs)
+{
+	bool schema = rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA;
+	bool system = rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM;
+	const char *what = schema ? "SCHEMA" : system ? "SYSTEM" : "DATABASE";
+	const char *name = rs->name && *rs->name ? pgs_check_quote(ctx, rs->name) : NULL;
+	struct pgs_span span = pgs_check_stmt(ctx)->span;
+	int pg = pgs_check_pg_version(ctx);
+	struct pgs_diag *d;
+
+	if (pgs_option_on(rs->params, rs->n_params, "concurrently") ||
+	    (schema && schema_is_new(ctx, rs->name)))
+		return;
+	if (system) {
+		d = pgs_report(ctx, span,
+			       "REINDEX SYSTEM locks each system catalog in turn while it rebuilds "
+			       "its indexes: new sessions, queries that look up the catalog and all "
+			       "DDL wait");
+		pgs_diag_note(ctx, d,
+			      "each catalog is held in %s (DDL, which writes it, waits) and each of "
+			      "its indexes in %s while it is rebuilt (lookups through it wait)",
+			      pgs_lock_name(PGS_LOCK_SHARE), pgs_lock_name(PGS_LOCK_ACCESS_EXCLUSIVE));
+		pgs_diag_note(ctx, d, "REINDEX SYSTEM can't run CONCURRENTLY: PostgreSQL refuses to "
+				      "reindex system catalogs concurrently");
+		pgs_diag_help(ctx, d, "keep REINDEX SYSTEM out of migrations: run it by hand in a "
+				      "maintenance window");
+		return;
+	}
+	d = pgs_report(ctx, span,
+		       "REINDEX %s%s%s without CONCURRENTLY locks every table of the %s in turn: "
+		       "writes to each, and nearly every query on it, wait while its indexes are "
+		       "rebuilt",
+		       what, name ? " " : "", name ? name : "", schema ? "schema" : "database");
+	pgs_diag_note(ctx, d,
+		      "each table is reindexed in a transaction of its own, holding %s on it (%s "
+		      "wait) and %s on each index being rebuilt: the planner locks every index of "
+		      "a table, so queries on it wait too",
+		      pgs_lock_name(PGS_LOCK_SHARE), pgs_lock_blocks(PGS_LOCK_SHARE),
+		      pgs_lock_name(PGS_LOCK_ACCESS_EXCLUSIVE));
+	if (names_concurrently(rs))
+		pgs_diag_note(ctx, d, "the CONCURRENTLY option is set to false here");
+	if (pg < 12) {
+		d->severity = PGS_SEV_INFO;
+		pgs_diag_note(ctx, d, "REINDEX CONCURRENTLY needs PostgreSQL 12 or later");
+		pgs_diag_help(ctx, d, "run it by hand in a maintenance window, not in a migration");
+		return;
+	}
+	pgs_diag_help(ctx, d,
+		      "use REINDEX %s CONCURRENTLY, alone and outside a transaction block (reads "
+		      "and writes go on), or REINDEX TABLE CONCURRENTLY table by table; it skips "
+		      "system catalogs and exclusion constraints' indexes, and a failure leaves "
+		      "invalid _ccnew indexes to drop",
+		      what);
+	if (names_concurrently(rs))
+		return; /* the edit would repeat the option: let the author change it */
+	struct pgs_token kw = pgs_rules_find_word(pgs_check_text(ctx), span.start, span.end,
+						  schema ? "schema" : "database");
+	if (kw.kind == PGS_TOK_EOF)
+		return;
+	/* unsafe: the concurrent form skips what it can't rebuild (with a warning) */
+	pgs_diag_fix(ctx, d, "add CONCURRENTLY", false);
+	pgs_diag_edit(ctx, d, (struct pgs_span){kw.end, kw.end}, " CONCURRENTLY");
+}
+
 static void check(struct pgs_check *ctx)
 {
 	const PgQuery__Node *node = pgs_check_node(ctx);
 
-	if (node->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT || !node->reindex_stmt->relation)
+	if (node->node_case == PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT &&
+	    node->create_schema_stmt->schemaname && !node->create_schema_stmt->if_not_exists)
+		remember_schema(ctx, node->create_schema_stmt->schemaname);
+	if (node->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT)
 		return;
 	const PgQuery__ReindexStmt *rs = node->reindex_stmt;
+	if (rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA ||
+	    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_DATABASE ||
+	    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM) {
+		reindex_many(ctx, rs);
+		return;
+	}
+	if (!rs->relation)
+		return;
 	bool is_index = rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX;
 	if (!is_index && rs->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE)
 		return;
@@ -167,8 +272,19 @@ const struct pgs_rule pgs_rule_require_concurrent_reindex = {
 		"of the old index and a rename.\n\n"
 		"Through a partitioned table (14+) even `REINDEX TABLE CONCURRENTLY` first\n"
 		"takes SHARE on every partition; reindex each partition concurrently instead.\n\n"
-		"The fix adds CONCURRENTLY; it is unsafe inside a transaction block or on a\n"
-		"partitioned table. REINDEX SCHEMA / DATABASE / SYSTEM are not checked.\n",
+		"`REINDEX SCHEMA` and `REINDEX DATABASE` reindex every table of the schema or\n"
+		"database, one after the other, each under those locks: writes to each table\n"
+		"and nearly every query on it wait while its indexes are rebuilt. From 12,\n"
+		"`REINDEX SCHEMA CONCURRENTLY` / `REINDEX DATABASE CONCURRENTLY` (or `REINDEX\n"
+		"TABLE CONCURRENTLY` table by table) let them go on; the concurrent forms skip\n"
+		"system catalogs and exclusion constraints' indexes, with a warning. A schema\n"
+		"created earlier in the same file is not flagged. `REINDEX SYSTEM` locks the\n"
+		"system catalogs (new sessions, catalog lookups and DDL wait) and can't run\n"
+		"CONCURRENTLY at all (PostgreSQL: \"cannot reindex system catalogs\n"
+		"concurrently\"): keep it out of migrations.\n\n"
+		"The fix adds CONCURRENTLY; it is unsafe inside a transaction block, on a\n"
+		"partitioned table, and for SCHEMA / DATABASE (what the concurrent form skips\n"
+		"is not rebuilt).\n",
 	.example_bad = "REINDEX INDEX users_email_idx;",
 	.example_good = "REINDEX INDEX CONCURRENTLY users_email_idx;",
 	.check = check,
