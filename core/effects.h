@@ -85,6 +85,13 @@ struct pgs_column_add {
 	/* NOT NULL (or PRIMARY KEY) with nothing to fill existing rows: every
 	 * row violates it, so it fails unless the table is empty */
 	bool needs_value;
+	/* a REFERENCES checked against every existing row: the column gets a
+	 * value (any DEFAULT, even DEFAULT NULL, serial or GENERATED ... STORED);
+	 * without one (or with IDENTITY) PostgreSQL marks it valid unchecked */
+	bool validates_fk;
+	/* DEFAULT NULL and nothing else fills it: existing rows get NULL (its
+	 * foreign key's validation reads the table, looks up nothing) */
+	bool null_default;
 };
 
 /* cmd is an AT_AddColumn action on table (NULL when the model doesn't know it). */

@@ -50,18 +50,27 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 	const PgQuery__Node *dflt = def->raw_default;
 	bool not_null = def->is_not_null;
 	bool generates = false; /* the column makes its own values: serial, identity, generated */
+	/* PostgreSQL skips validating the column's foreign key only when it has
+	 * no default expression (transformAlterTableStmt): serial and GENERATED
+	 * ... STORED have one, IDENTITY hasn't (its values go unchecked) */
+	bool has_default = def->raw_default != NULL, fk = false;
 
 	if (is_serial(type)) {
 		column_rewrite(&r, PGS_CAUSE_SERIAL, type);
 		generates = true;
+		has_default = true;
 	}
 	for (size_t i = 0; i < def->n_constraints; i++) {
 		const PgQuery__Node *n = def->constraints[i];
 		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
 			continue;
 		switch (n->constraint->contype) {
+		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+			fk = true;
+			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
 			dflt = n->constraint->raw_expr;
+			has_default = true;
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
 		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
@@ -74,16 +83,19 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 		case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
 			column_rewrite(&r, PGS_CAUSE_GENERATED, NULL);
 			generates = true;
+			has_default = true;
 			break;
 		default:
 			break;
 		}
 	}
+	r.validates_fk = fk && has_default;
 	/* a domain with constraints: each row's value (NULL too) must pass them */
 	struct pgs_domain *dom = pgs_model_domain(model, def->type_name);
 	if (dom && dom->has_check)
 		column_rewrite(&r, PGS_CAUSE_DOMAIN_CHECK, type);
 	if (!dflt || is_null_const(dflt)) {
+		r.null_default = dflt && !generates;
 		/* NOT NULL without a default fails on any row: it is checked by a scan */
 		r.needs_value = not_null && !generates;
 		return r;
@@ -131,10 +143,18 @@ static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-			/* the new column is all NULL: nothing to validate */
-			if (c->pktable)
-				pgs_fx_lock(pgs_fx_touch_rv(fx, c->pktable),
-					    PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+			/* a column without a default is all NULL: nothing to validate;
+			 * with one, validation joins both tables, as ADD CONSTRAINT's
+			 * (with DEFAULT NULL no row has a key to look up) */
+			if (c->pktable) {
+				struct pgs_effect *pk = pgs_fx_touch_rv(fx, c->pktable);
+				pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+				if (a.validates_fk && !a.null_default)
+					pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->conname);
+			}
+			e = &fx->out->items[self];
+			if (a.validates_fk)
+				pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->conname);
 			break;
 		default:
 			break;

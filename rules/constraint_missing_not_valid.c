@@ -30,6 +30,60 @@ static void report_column_check(struct pgs_check *ctx, size_t i, const PgQuery__
 		      "a later transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on)");
 }
 
+/* ADD COLUMN c ... REFERENCES p: the column's foreign key, or NULL. */
+static const PgQuery__Constraint *column_foreign_key(const PgQuery__AlterTableCmd *cmd)
+{
+	if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+		return NULL;
+	const PgQuery__ColumnDef *def = cmd->def->column_def;
+	for (size_t i = 0; i < def->n_constraints; i++)
+		if (def->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    def->constraints[i]->constraint->contype ==
+			PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN &&
+		    def->constraints[i]->constraint->pktable)
+			return def->constraints[i]->constraint;
+	return NULL;
+}
+
+/* ADD COLUMN c ... DEFAULT ... REFERENCES p: validated against every row. */
+static void report_column_foreign_key(struct pgs_check *ctx, size_t i,
+				      const PgQuery__ColumnDef *def, const PgQuery__Constraint *c,
+				      const struct pgs_effect *e)
+{
+	const char *label = pgs_check_relation_label(ctx, e->relation);
+	const char *ref_key = pgs_model_key(pgs_check_model(ctx), c->pktable);
+	const struct pgs_effect *ref = strcmp(ref_key, e->relation) != 0
+					   ? pgs_effects_find(pgs_check_effects(ctx), ref_key)
+					   : NULL;
+	const char *column = pgs_check_quote(ctx, def->colname);
+	struct pgs_diag *d;
+
+	if (ref)
+		d = pgs_report(ctx, pgs_check_cmd_span(ctx, i),
+			       "ADD COLUMN %s with a default and REFERENCES checks every row of %s "
+			       "while holding %s on it and %s on %s",
+			       column, label, pgs_lock_name(e->lock), pgs_lock_name(ref->lock),
+			       pgs_check_relation_label(ctx, ref_key));
+	else
+		d = pgs_report(ctx, pgs_check_cmd_span(ctx, i),
+			       "ADD COLUMN %s with a default and REFERENCES checks every row of %s "
+			       "while holding %s on it",
+			       column, label, pgs_lock_name(e->lock));
+	pgs_diag_note_lock(ctx, d, e);
+	if (ref)
+		pgs_diag_note_lock(ctx, d, ref);
+	pgs_diag_note(ctx, d, "every existing row gets the default, so PostgreSQL validates the new "
+			      "foreign key at once; only a column without a default (all NULL) skips "
+			      "that");
+	pgs_diag_help(ctx, d,
+		      "a column constraint can't be NOT VALID: add the column without REFERENCES, "
+		      "then ALTER TABLE %s ADD CONSTRAINT ... FOREIGN KEY (%s) REFERENCES ... NOT "
+		      "VALID and VALIDATE CONSTRAINT it in a later transaction (SHARE UPDATE "
+		      "EXCLUSIVE, and ROW SHARE on the referenced table: reads and writes go on); "
+		      "pgstage plan does this",
+		      label, column);
+}
+
 static void report_constraint(struct pgs_check *ctx, size_t i, const PgQuery__Constraint *c,
 			      const struct pgs_effect *e)
 {
@@ -131,10 +185,19 @@ static void check(struct pgs_check *ctx)
 			break;
 		}
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse: {
 			if (column_check(cmd) && e->scan)
 				report_column_check(ctx, i, cmd->def->column_def, e);
+			const PgQuery__Constraint *fk = column_foreign_key(cmd);
+			if (fk &&
+			    pgs_effects_add_column(
+				pgs_check_model(ctx), pgs_check_arena(ctx),
+				pgs_strmap_get(&pgs_check_model(ctx)->tables, e->relation), cmd,
+				pgs_check_pg_version(ctx))
+				.validates_fk)
+				report_column_foreign_key(ctx, i, cmd->def->column_def, fk, e);
 			break;
+		}
 		default:
 			break;
 		}
@@ -153,7 +216,11 @@ const struct pgs_rule pgs_rule_constraint_missing_not_valid = {
 		"  reads and no writes until the scan ends;\n"
 		"- `ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES p` holds SHARE ROW EXCLUSIVE\n"
 		"  on the table and on `p`: writes to both wait while every row is looked up.\n\n"
-		"`ADD COLUMN c ... CHECK (...)` checks every row too (under ACCESS EXCLUSIVE).\n\n"
+		"`ADD COLUMN c ... CHECK (...)` checks every row too (under ACCESS EXCLUSIVE),\n"
+		"and so does `ADD COLUMN c ... REFERENCES p` when the column has a default\n"
+		"(any `DEFAULT`, even `DEFAULT NULL`, or `serial`, or `GENERATED ... STORED`):\n"
+		"every row gets a value, so PostgreSQL validates the new foreign key at once,\n"
+		"under ACCESS EXCLUSIVE on the table and SHARE ROW EXCLUSIVE on `p`.\n\n"
 		"## Safe alternative\n\n"
 		"1. `ALTER TABLE t ADD CONSTRAINT c ... NOT VALID;` takes the same lock, but\n"
 		"   only briefly: existing rows are not checked (new and updated rows are).\n"
@@ -167,8 +234,10 @@ const struct pgs_rule pgs_rule_constraint_missing_not_valid = {
 		"add it to each partition NOT VALID, validate those, then add it to the parent.\n\n"
 		"The fix appends NOT VALID. It is marked unsafe: existing rows stay unchecked\n"
 		"until the VALIDATE CONSTRAINT, which must follow in a later transaction.\n"
-		"`ADD COLUMN ... REFERENCES` is not flagged: the new column is all NULL, so\n"
-		"nothing is validated. Tables created earlier in the same file are not flagged.\n",
+		"`ADD COLUMN ... REFERENCES` without a default is not flagged: the new column is\n"
+		"all NULL, and PostgreSQL marks the foreign key valid without a scan (it does\n"
+		"the same for `GENERATED ... AS IDENTITY`, leaving its numbers unchecked).\n"
+		"Tables created earlier in the same file are not flagged.\n",
 	.example_bad = "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk\n"
 		       "    FOREIGN KEY (customer_id) REFERENCES customers (id);",
 	.example_good = "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk\n"
