@@ -105,15 +105,9 @@ client_bin() {
 	fi
 }
 
-server_running() {
-	[[ -f $dir/data/postmaster.pid ]] &&
-		as_owner "$bindir/pg_ctl" status -D "$dir/data" >/dev/null 2>&1
-}
-
-cmd_start() {
-	mkdir -p "$dir"
-	dir=$(cd "$dir" && pwd -P)
-	# Unix socket paths are limited to 107 bytes.
+# Mark DIR as a cluster directory and hand it to the server's user; the
+# socket path in it must fit (unix socket paths are limited to 107 bytes).
+own_dir() {
 	local sock="$dir/.s.PGSQL.$PORT"
 	((${#sock} <= 107)) || die "socket path too long (${#sock} > 107 bytes): $sock"
 	touch "$dir/$MARKER"
@@ -125,6 +119,17 @@ cmd_start() {
 		runuser -u "$PGUSER_NAME" -- test -x "$dir" -a -w "$dir" ||
 			die "$dir is not writable by $PGUSER_NAME, or a parent directory is not traversable (chmod 755)"
 	fi
+}
+
+server_running() {
+	[[ -f $dir/data/postmaster.pid ]] &&
+		as_owner "$bindir/pg_ctl" status -D "$dir/data" >/dev/null 2>&1
+}
+
+cmd_start() {
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd -P)
+	own_dir
 
 	if server_running; then
 		return 0
@@ -180,17 +185,7 @@ cmd_standby() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd -P)
 	[[ $dir != "$primary" ]] || die "standby DIR must differ from PRIMARY_DIR"
-	local sock="$dir/.s.PGSQL.$PORT"
-	((${#sock} <= 107)) || die "socket path too long (${#sock} > 107 bytes): $sock"
-	touch "$dir/$MARKER"
-
-	if is_root; then
-		id -u "$PGUSER_NAME" >/dev/null 2>&1 ||
-			die "running as root needs the '$PGUSER_NAME' user to run the server"
-		chown "$PGUSER_NAME": "$dir" "$dir/$MARKER"
-		runuser -u "$PGUSER_NAME" -- test -x "$dir" -a -w "$dir" ||
-			die "$dir is not writable by $PGUSER_NAME, or a parent directory is not traversable (chmod 755)"
-	fi
+	own_dir
 
 	local isready psql
 	isready=$(client_bin pg_isready)
