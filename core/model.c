@@ -1681,6 +1681,69 @@ void pgs_model_end_transaction(struct pgs_model *model)
 			memset(all[i], 0, sizeof(*all[i]));
 }
 
+void pgs_model_note_write_lock(struct pgs_model *model, const char *key)
+{
+	struct pgs_table *t = table_by_key(model, key);
+
+	if (t)
+		t->write_locked_txn = model->txn_id;
+}
+
+bool pgs_model_table_emptied(const struct pgs_model *model, const struct pgs_table *t)
+{
+	return t && model->txn_id && t->emptied_txn == model->txn_id;
+}
+
+bool pgs_model_table_deleted_unlocked(const struct pgs_model *model, const struct pgs_table *t)
+{
+	return t && model->txn_id && t->deleted_all_txn == model->txn_id &&
+	       t->emptied_txn != model->txn_id;
+}
+
+static void empty_child(void *data, struct pgs_table *t);
+
+/* TRUNCATE t: t and (unless ONLY) its partitions and children, recursively. */
+static void empty_table(struct pgs_model *model, struct pgs_table *t, bool inh, int depth)
+{
+	t->emptied_txn = model->txn_id;
+	if (inh && depth < 8) {
+		void *args[2] = {model, &depth};
+		pgs_model_each_child(model, t->key, empty_child, args);
+	}
+}
+
+static void empty_child(void *data, struct pgs_table *t)
+{
+	void **args = data;
+
+	empty_table(args[0], t, true, *(int *)args[1] + 1);
+}
+
+/* Rows written into t (and, through a partition, into its parents). */
+static void filled(struct pgs_model *model, const PgQuery__RangeVar *rv)
+{
+	struct pgs_table *t = rv ? pgs_model_table(model, rv) : NULL;
+
+	for (int depth = 0; t && depth < 8; depth++) {
+		t->emptied_txn = t->deleted_all_txn = 0;
+		t = t->parent ? table_by_key(model, t->parent) : NULL;
+	}
+}
+
+/* DELETE FROM t without WHERE (nor USING, which joins): every row is gone. */
+static void apply_delete(struct pgs_model *model, const PgQuery__DeleteStmt *ds)
+{
+	struct pgs_table *t = ds->relation ? pgs_model_table(model, ds->relation) : NULL;
+
+	if (!t || ds->where_clause || ds->n_using_clause)
+		return;
+	/* without a lock that keeps writers out, others insert again at once */
+	if (t->write_locked_txn == model->txn_id)
+		empty_table(model, t, ds->relation->inh, 0);
+	else
+		t->deleted_all_txn = model->txn_id;
+}
+
 static struct pgs_setting *setting(struct pgs_model *model, const char *name)
 {
 	if (!name)
@@ -1836,6 +1899,39 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 		break;
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
 		apply_index(model, stmt->index_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+		/* a table first seen here existed before the history, as in an ALTER */
+		for (size_t i = 0; i < stmt->truncate_stmt->n_relations; i++) {
+			const PgQuery__Node *n = stmt->truncate_stmt->relations[i];
+			if (n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+				empty_table(model, table_for_alter(model, n->range_var, 'r'),
+					    n->range_var->inh, 0);
+		}
+		break;
+	case PG_QUERY__NODE__NODE_LOCK_STMT:
+		/* SHARE (5) and stronger keep writers out; the engine notes the locks
+		 * of known tables from the effects, this also those first seen here */
+		for (size_t i = 0; stmt->lock_stmt->mode >= 5 && i < stmt->lock_stmt->n_relations;
+		     i++) {
+			const PgQuery__Node *n = stmt->lock_stmt->relations[i];
+			if (n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+				table_for_alter(model, n->range_var, 'r')->write_locked_txn =
+				    model->txn_id;
+		}
+		break;
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		apply_delete(model, stmt->delete_stmt);
+		break;
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+		filled(model, stmt->insert_stmt->relation);
+		break;
+	case PG_QUERY__NODE__NODE_MERGE_STMT:
+		filled(model, stmt->merge_stmt->relation);
+		break;
+	case PG_QUERY__NODE__NODE_COPY_STMT:
+		if (stmt->copy_stmt->is_from)
+			filled(model, stmt->copy_stmt->relation);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT:
 		apply_domain(model, stmt->create_domain_stmt);

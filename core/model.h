@@ -110,6 +110,12 @@ struct pgs_table {
 	size_t first_index; /* indexes before it are no longer the table's */
 	bool has_children;  /* a partition or inheritance child was ever attached */
 	bool referenced;    /* a foreign key ever referenced it */
+	/* pgs_model.txn_id of the transaction that (0: none) ... */
+	unsigned write_locked_txn; /* holds a lock on it that keeps other sessions' writes out */
+	unsigned emptied_txn;	   /* emptied it: TRUNCATE, or DELETE without WHERE under such
+				    * a lock; nothing inserted since */
+	unsigned deleted_all_txn;  /* deleted every row without such a lock: other sessions
+				    * may have inserted rows since */
 };
 
 struct pgs_index {
@@ -196,6 +202,29 @@ void pgs_model_begin_file(struct pgs_model *model, unsigned file_number);
 
 /* A transaction ended: SET LOCAL values are gone. */
 void pgs_model_end_transaction(struct pgs_model *model);
+
+/*
+ * The current transaction holds a lock on the table with that key that
+ * conflicts with ROW EXCLUSIVE (SHARE or stronger): until it ends, no other
+ * session writes to it. The engine says so from each statement's effects.
+ */
+void pgs_model_note_write_lock(struct pgs_model *model, const char *key);
+
+/*
+ * Whether the current transaction has emptied the table: a TRUNCATE (its
+ * ACCESS EXCLUSIVE keeps everyone out until the end), or a DELETE without
+ * WHERE while it held a lock that keeps other sessions' writes out; and
+ * nothing was inserted into it since. Then a statement that fails on any
+ * existing row (ADD COLUMN ... NOT NULL without a default) can't.
+ */
+bool pgs_model_table_emptied(const struct pgs_model *model, const struct pgs_table *t);
+
+/*
+ * Whether the current transaction deleted every row of the table (DELETE
+ * without WHERE) but let other sessions write to it: rows they insert and
+ * commit before the next lock is granted are there again.
+ */
+bool pgs_model_table_deleted_unlocked(const struct pgs_model *model, const struct pgs_table *t);
 
 void pgs_model_init(struct pgs_model *model);
 void pgs_model_release(struct pgs_model *model);

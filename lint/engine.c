@@ -540,6 +540,9 @@ static void record_locks(struct pgs_check *ctx, const struct pgs_effects *fx, ui
 		const struct pgs_effect *e = &fx->items[i];
 		if (e->lock < PGS_LOCK_SHARE)
 			continue;
+		/* SHARE and stronger keep other sessions' writes out until the end */
+		if (pgs_lock_conflicts(e->lock, PGS_LOCK_ROW_EXCLUSIVE))
+			pgs_model_note_write_lock(&engine->model, e->relation);
 		struct pgs_txn_lock *l = pgs_arena_push(&ctx->file->arena, (void **)&txn->locks,
 							&txn->n_locks, &txn->cap_locks,
 							sizeof(*l));

@@ -28,7 +28,8 @@ static void check(struct pgs_check *ctx)
 			continue;
 		struct pgs_column_add a = pgs_effects_add_column(
 			pgs_check_model(ctx), pgs_check_arena(ctx), t, cmd, pgs_check_pg_version(ctx));
-		if (!a.needs_value)
+		/* emptied earlier in this transaction, and kept empty: no row to fail on */
+		if (!a.needs_value || pgs_model_table_emptied(pgs_check_model(ctx), t))
 			continue;
 		const PgQuery__ColumnDef *def = cmd->def->column_def;
 		const char *column = pgs_check_quote(ctx, def->colname);
@@ -42,6 +43,13 @@ static void check(struct pgs_check *ctx)
 			      "values",
 			      def->colname, as->relation->relname);
 		pgs_diag_note_lock(ctx, d, e);
+		if (pgs_model_table_deleted_unlocked(pgs_check_model(ctx), t))
+			pgs_diag_note(ctx, d,
+				      "the DELETE before it in this transaction emptied %s, but it "
+				      "lets other sessions insert: rows they commit before this "
+				      "statement gets its lock are checked too. LOCK TABLE %s IN "
+				      "SHARE MODE before the DELETE keeps them out (or use TRUNCATE)",
+				      label, label);
 		if (is_primary_key(def))
 			pgs_diag_help(ctx, d,
 				      "add the column nullable, fill it in batches, make it NOT NULL "
@@ -87,7 +95,14 @@ const struct pgs_rule pgs_rule_adding_required_field = {
 		"  NULL) NOT VALID;`, `ALTER TABLE t VALIDATE CONSTRAINT t_c_nn;` in\n"
 		"  a later transaction, and `ALTER TABLE t ALTER COLUMN c SET NOT NULL;`,\n"
 		"  which skips its scan from PostgreSQL 12 because the valid CHECK proves it.\n\n"
-		"Tables created earlier in the same file are not flagged.\n",
+		"Tables created earlier in the same file are not flagged, nor a table the same\n"
+		"transaction emptied before and nothing was inserted into since: a `TRUNCATE`\n"
+		"(its ACCESS EXCLUSIVE keeps other sessions out until the end), or a `DELETE`\n"
+		"without `WHERE` while the transaction holds a lock that keeps other sessions'\n"
+		"writes out (`LOCK TABLE t IN SHARE MODE` or stronger, or an earlier statement\n"
+		"that took one). A plain `DELETE` lets other sessions insert until the `ALTER\n"
+		"TABLE` gets its lock, and the rows they commit are checked too: still reported,\n"
+		"with a note.\n",
 	.example_bad = "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;",
 	.example_good = "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0;",
 	.check = check,
