@@ -9,6 +9,20 @@ struct referenced {
 	size_t n;
 };
 
+/*
+ * Whether an earlier statement of the transaction already holds a lock on
+ * the relation at least as strong as lock: the foreign key then blocks
+ * nothing more until the commit (the modes from SHARE ROW EXCLUSIVE up each
+ * conflict with all that the weaker ones conflict with).
+ */
+static bool held_already(struct pgs_check *ctx, const char *relation, enum pgs_lock lock)
+{
+	const struct pgs_txn_relation *r = pgs_check_txn_relation(ctx, relation);
+
+	return r && lock >= PGS_LOCK_SHARE_ROW_EXCLUSIVE &&
+	       pgs_check_txn(ctx)->locks[r->strongest].lock >= lock;
+}
+
 /* A foreign key constraint node: the referenced table's effect, when it is worth reporting. */
 static void add_reference(struct pgs_check *ctx, struct referenced *r, const PgQuery__Node *n,
 			  const char *self)
@@ -21,7 +35,7 @@ static void add_reference(struct pgs_check *ctx, struct referenced *r, const PgQ
 	/* a validating foreign key is constraint-missing-not-valid's; a new table is
 	 * nobody else's yet */
 	if (!e || e->scan || !pgs_lock_blocks(e->lock) || strcmp(key, self) == 0 ||
-	    pgs_check_created_in_this_file(ctx, key))
+	    pgs_check_created_in_this_file(ctx, key) || held_already(ctx, key, e->lock))
 		return;
 	for (size_t i = 0; i < r->n; i++)
 		if (r->items[i] == e)
@@ -115,7 +129,9 @@ const struct pgs_rule pgs_rule_foreign_key_lock_held_in_transaction = {
 		"## Safe alternative\n\n"
 		"End the transaction right after the statement, or add the foreign key last in\n"
 		"it (with a migration tool, a file of its own ends the transaction). Referenced\n"
-		"tables created earlier in the same file are not flagged.\n",
+		"tables created earlier in the same file are not flagged, nor those an earlier\n"
+		"statement of the transaction already locks as strongly (its lock is held until\n"
+		"the commit anyway).\n",
 	.example_bad = "BEGIN;\n"
 		       "CREATE TABLE invoices (id bigint, customer_id bigint REFERENCES customers (id));\n"
 		       "INSERT INTO invoices SELECT id, customer_id FROM legacy_invoices;\n"
