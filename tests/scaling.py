@@ -85,6 +85,7 @@ def existing(i):
         f"VACUUM FULL e{i};",
         f"CREATE INDEX CONCURRENTLY ixc_{i} ON e{i} (b);",
         f"TRUNCATE e{i}_log CASCADE;",
+        f"ALTER DOMAIN dm{i} ADD CONSTRAINT dm{i}_positive CHECK (VALUE > 0);",
     ]
 
 
@@ -97,6 +98,7 @@ def created(i):
         f"CREATE INDEX n{i}_v ON n{i} (v, ts);",
         f"CREATE INDEX n{i}_v2 ON n{i} (v);",
         f"CREATE TABLE n{i}_nopk (a int);",
+        f"CREATE DOMAIN nd{i} AS int CHECK (VALUE > 0);",
         f"CREATE UNLOGGED TABLE nu{i} (id bigint PRIMARY KEY);",
         f"CREATE TABLE {long_name} (id bigint PRIMARY KEY);",
         f"-- pgstage-ignore require-concurrent-index: nothing to suppress here\n"
@@ -281,6 +283,7 @@ RULE_KINDS = {
     "foreign-key-lock-held-in-transaction": ["transaction"],
     "creating-trigger": ["statements"],
     "disabling-triggers": ["statements"],
+    "domain-constraint-missing-not-valid": ["statements", "fan-in"],
     "adding-field-with-volatile-default": ["statements"],
     "adding-column-rewrites-table": ["statements", "one-statement", "long-line"],
     "adding-required-field": ["statements"],
@@ -318,6 +321,7 @@ RULE_KINDS = {
     "row-level-security-toggled": ["statements"],
     "unlogged-table": ["statements"],
     "reserved-word-identifier": ["statements"],
+    "create-domain-with-check": ["statements"],
     "unused-ignore": ["statements", "ignores"],
     "invalid-ignore": ["statements", "ignores"],
     # only with --context naming the migration itself (the "--context" case)
