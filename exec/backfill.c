@@ -539,7 +539,9 @@ enum pgs_backfill_result pgs_exec_backfill(const struct pgs_backfill_run *run, c
 		*at = "SELECT ... FROM pgstage.backfills";
 		goto out;
 	}
-	estimate(l);
+	/* a pass under way (resumed) needs its estimate; a new one makes its own */
+	if (l->end[0])
+		estimate(l);
 	for (;;) {
 		if (!l->end[0]) {
 			bool more;
