@@ -89,8 +89,10 @@ static void add_names(struct changed *set, const char *top, const char *out, siz
 int pgs_changed_mark_context(struct pgs_inputs *inputs, const char *ref)
 {
 	const char *top_argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
+	const char *verify_argv[] = {"git", "rev-parse", "--verify", "--quiet", NULL, NULL};
+	const char *base_argv[] = {"git", "merge-base", ref, "HEAD", NULL};
 	const char *diff_argv[] = {"git", "diff", "--name-only", "-z", "--diff-filter=ACMR",
-			     ref, "--", NULL};
+			     NULL, "--", NULL};
 	const char *untracked_argv[] = {"git", "ls-files", "-z", "--others", "--exclude-standard", NULL};
 	size_t len;
 	int status;
@@ -104,7 +106,38 @@ int pgs_changed_mark_context(struct pgs_inputs *inputs, const char *ref)
 	}
 	top[strcspn(top, "\n")] = '\0';
 
+	/* "REF^{commit}": a tag or a tree-ish names the commit it points to */
+	size_t ref_len = strlen(ref) + sizeof("^{commit}");
+	char *commit_ref = pgs_xmalloc(ref_len);
+	snprintf(commit_ref, ref_len, "%s^{commit}", ref);
+	verify_argv[4] = commit_ref;
+	char *commit = ref[0] == '-' ? NULL : run_git(verify_argv, &len, &status);
+	free(commit_ref);
+	if (!commit || !git_ok(status) || len == 0) {
+		pgs_cli_error("--diff %s: git cannot compare with that ref", ref);
+		free(top);
+		free(commit);
+		return -1;
+	}
+	commit[strcspn(commit, "\n")] = '\0';
+	base_argv[2] = commit;
+	/* the merge base, as `git diff REF...HEAD`: what only REF changed since the
+	 * branch point is not this branch's change */
+	char *base = run_git(base_argv, &len, &status);
+	free(commit);
+	if (!base || !git_ok(status) || len == 0) {
+		pgs_cli_error("--diff %s: no common ancestor of %s and HEAD (in a shallow clone, "
+			      "fetch the history: git fetch --unshallow, or fetch-depth: 0 in "
+			      "actions/checkout)",
+			      ref, ref);
+		free(top);
+		free(base);
+		return -1;
+	}
+	base[strcspn(base, "\n")] = '\0';
+	diff_argv[5] = base;
 	char *diff = run_git(diff_argv, &len, &status);
+	free(base);
 	if (!git_ok(status)) {
 		pgs_cli_error("--diff %s: git cannot compare with that ref", ref);
 		free(top);

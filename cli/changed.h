@@ -13,9 +13,11 @@
 
 /*
  * Mark every input that git does not list as added, copied, modified or
- * renamed since ref (committed, staged, in the work tree, or untracked) as
- * context. Prints an error and returns -1 when git fails (not a repository,
- * unknown ref).
+ * renamed since the merge base of ref and HEAD (committed, staged, in the
+ * work tree, or untracked) as context: what `git diff REF...HEAD` shows, so
+ * a file only ref's branch changed after the branch point is not linted.
+ * Prints an error and returns -1 when git fails (not a repository, unknown
+ * ref, no common ancestor).
  */
 int pgs_changed_mark_context(struct pgs_inputs *inputs, const char *ref);
 

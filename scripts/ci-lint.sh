@@ -16,7 +16,13 @@ args=(lint --format "${PGSTAGE_FORMAT:-github}")
 if [[ -n ${PGSTAGE_BASE:-} ]]; then
 	# the base may not be fetched in a shallow checkout
 	if ! git rev-parse --verify --quiet "$PGSTAGE_BASE^{commit}" >/dev/null; then
-		git fetch --quiet --depth=1 origin "${PGSTAGE_BASE#origin/}" || true
+		git fetch --quiet origin "${PGSTAGE_BASE#origin/}:refs/remotes/origin/${PGSTAGE_BASE#origin/}" || true
+	fi
+	# --diff compares with the merge base of the base and HEAD, which a shallow
+	# history lacks: fetch the rest of it
+	if ! git merge-base "$PGSTAGE_BASE" HEAD >/dev/null 2>&1 &&
+		[[ $(git rev-parse --is-shallow-repository) == true ]]; then
+		git fetch --quiet --unshallow origin || true
 	fi
 	args+=(--diff "$PGSTAGE_BASE")
 fi

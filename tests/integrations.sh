@@ -49,6 +49,46 @@ grep -q '^db/migrations/2_old_index.sql:2:1: warning: adding column token' <<<"$
 (cd "$tmp/diff" && "$pgstage" lint --diff feature db/migrations >/dev/null) && ok || bad "--diff against HEAD's own branch should lint nothing and exit 0"
 err=$(cd "$tmp/diff" && "$pgstage" lint --diff no-such-ref db/migrations 2>&1 >/dev/null) && rc=0 || rc=$?
 [[ $rc == 2 && $err == "pgstage: error: --diff no-such-ref: git cannot compare with that ref" ]] && ok || bad "--diff with a bad ref: $rc $err"
+# main moves on after the branch point: a file only main changed is not the branch's
+# change (the merge base is what the branch is compared with, as git diff main...HEAD)
+mkdir -p "$tmp/moved/db/migrations"
+git -C "$tmp/moved" init -q -b main
+git -C "$tmp/moved" config user.email ci@example.invalid
+git -C "$tmp/moved" config user.name ci
+printf 'CREATE TABLE users (id bigint PRIMARY KEY, email text);\n' >"$tmp/moved/db/migrations/1_users.sql"
+printf 'CREATE INDEX users_id_idx ON users (id);\n' >"$tmp/moved/db/migrations/2_id_index.sql"
+git -C "$tmp/moved" add -A
+git -C "$tmp/moved" commit -qm base
+git -C "$tmp/moved" checkout -q -b feature
+printf 'CREATE INDEX users_email_idx ON users (email);\n' >"$tmp/moved/db/migrations/3_email_index.sql"
+git -C "$tmp/moved" add -A
+git -C "$tmp/moved" commit -qm feature
+git -C "$tmp/moved" checkout -q main
+printf -- '-- reviewed on main\n' >>"$tmp/moved/db/migrations/2_id_index.sql"
+git -C "$tmp/moved" commit -qam "main after the branch point"
+git -C "$tmp/moved" checkout -q feature
+moved_lint() {
+	(cd "$tmp/moved" && "$pgstage" lint --rule require-concurrent-index --format gcc --diff main db/migrations)
+}
+out=$(moved_lint) && rc=0 || rc=$?
+[[ $rc == 1 && $out == "db/migrations/3_email_index.sql:1:1: warning: CREATE INDEX on users without CONCURRENTLY blocks writes to it until the index is built [require-concurrent-index]" ]] &&
+	ok || bad "--diff main after main moved on: only the branch's file: exit $rc: $out"
+# merging main into the branch does not make main's change the branch's
+git -C "$tmp/moved" merge -q --no-edit main
+out=$(moved_lint) && rc=0 || rc=$?
+[[ $rc == 1 && $out == db/migrations/3_email_index.sql:1:1:* && $(grep -c . <<<"$out") == 1 ]] &&
+	ok || bad "--diff main after merging main: only the branch's file: exit $rc: $out"
+# an uncommitted change of the branch is its change
+printf -- '-- edited on the branch\n' >>"$tmp/moved/db/migrations/2_id_index.sql"
+out=$(moved_lint) && rc=0 || rc=$?
+grep -q '^db/migrations/2_id_index.sql:1:1:' <<<"$out" && ok || bad "--diff: an uncommitted change is not linted: $out"
+git -C "$tmp/moved" checkout -q -- db/migrations/2_id_index.sql
+# no common ancestor: said, not a comparison with an unrelated tree
+git -C "$tmp/moved" checkout -q --orphan unrelated
+git -C "$tmp/moved" commit -qm unrelated
+err=$(cd "$tmp/moved" && "$pgstage" lint --diff main db/migrations 2>&1 >/dev/null) && rc=0 || rc=$?
+[[ $rc == 2 && $err == "pgstage: error: --diff main: no common ancestor of main and HEAD (in a shallow clone, fetch the history: git fetch --unshallow, or fetch-depth: 0 in actions/checkout)" ]] &&
+	ok || bad "--diff without a merge base: $rc $err"
 
 # ---- pre-commit hook, run as pre-commit runs it: entry + staged .sql files ----
 entry=$(sed -n 's/^  entry: //p' "$repo/.pre-commit-hooks.yaml")
