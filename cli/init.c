@@ -12,6 +12,7 @@
 #include "lint/config.h"
 #include "lint/inputs.h"
 #include "lint/sections.h"
+#include "lint/tool_files.h"
 
 /* Where migrations usually live, relative to the project root. */
 static const char *const candidates[] = {
@@ -26,32 +27,53 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Count the tools that the first files of dir follow; the most common wins. */
-static enum pgs_tool detect_tool(const char *dir, size_t *n_files)
+/*
+ * The tool the first files of dir follow: when they all follow one, that one;
+ * when they mix tools (or a tool and plain files), auto, which takes each
+ * file's own conventions, and *why says which tools and how many files each
+ * (a static buffer).
+ */
+static enum pgs_tool detect_tool(const char *dir, size_t *n_files, const char **why)
 {
+	static char mix[512];
 	struct pgs_inputs in;
 	struct pgs_error err;
-	size_t votes[PGS_TOOL_FLYWAY + 1] = {0};
-	enum pgs_tool best = PGS_TOOL_PLAIN;
+	size_t votes[PGS_TOOL_LAST + 1] = {0};
+	enum pgs_tool found = PGS_TOOL_PLAIN;
+	int kinds = 0;
 
 	*n_files = 0;
+	*why = NULL;
 	pgs_inputs_init(&in);
 	if (pgs_inputs_add(&in, dir, false, false, &err) == 0) {
 		*n_files = in.n;
 		for (size_t i = 0; i < in.n && i < 200; i++) {
 			char buf[4096];
+			struct pgs_tool_hints hints;
 			FILE *f = fopen(in.items[i].path, "rb");
 			size_t len = f ? fread(buf, 1, sizeof(buf), f) : 0;
 			if (f)
 				fclose(f);
-			votes[pgs_tool_detect(in.items[i].path, buf, len)]++;
+			pgs_tool_hints_read(in.items[i].path, &hints);
+			votes[pgs_tool_detect(in.items[i].path, buf, len, &hints)]++;
 		}
 	}
 	pgs_inputs_release(&in);
-	for (int t = PGS_TOOL_GOOSE; t <= PGS_TOOL_FLYWAY; t++)
-		if (votes[t] > votes[best])
-			best = (enum pgs_tool)t;
-	return best;
+	size_t used = 0;
+	mix[0] = 0;
+	for (int t = PGS_TOOL_PLAIN; t <= PGS_TOOL_LAST; t++) {
+		if (!votes[t])
+			continue;
+		found = (enum pgs_tool)t;
+		int n = snprintf(mix + used, sizeof(mix) - used, "%s%s (%zu)", kinds++ ? ", " : "",
+				 pgs_tool_name((enum pgs_tool)t), votes[t]);
+		if (n > 0 && (size_t)n < sizeof(mix) - used)
+			used += (size_t)n;
+	}
+	if (kinds < 2)
+		return found;
+	*why = mix;
+	return PGS_TOOL_AUTO;
 }
 
 int pgs_cmd_init(int argc, char **argv)
@@ -94,7 +116,8 @@ int pgs_cmd_init(int argc, char **argv)
 		found = ".";
 	}
 	size_t n_files;
-	enum pgs_tool tool = detect_tool(dir, &n_files);
+	const char *mix;
+	enum pgs_tool tool = detect_tool(dir, &n_files, &mix);
 
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -105,8 +128,9 @@ int pgs_cmd_init(int argc, char **argv)
 		"{\n"
 		"  \"//\": \"pgstage settings. Command-line options win over these. Keys starting "
 		"with // are notes.\",\n"
-		"  \"//tool\": \"migration tool conventions (detected from %zu file%s in %s): auto, "
-		"plain, goose, dbmate, golang-migrate, flyway\",\n"
+		"  \"//tool\": \"migration tool conventions (detected from %zu file%s in %s%s%s%s): "
+		"auto (each file by its own), plain, goose, dbmate, golang-migrate, flyway, diesel, sqlx, "
+		"refinery, drizzle, prisma, sqitch\",\n"
 		"  \"tool\": \"%s\",\n"
 		"  \"//layout\": \"layout of the files pgstage plan writes: the same names, or auto\",\n"
 		"  \"layout\": \"%s\",\n"
@@ -131,12 +155,18 @@ int pgs_cmd_init(int argc, char **argv)
 		"  \"//batch_size\": \"rows per transaction of a backfill\",\n"
 		"  \"batch_size\": 1000\n"
 		"}\n",
-		n_files, n_files == 1 ? "" : "s", found, pgs_tool_name(tool), pgs_tool_name(tool),
+		n_files, n_files == 1 ? "" : "s", found, mix ? "; they mix " : "", mix ? mix : "",
+		mix ? ", so each file follows its own" : "", pgs_tool_name(tool), pgs_tool_name(tool),
 		found);
 	if (fclose(f) != 0) {
 		pgs_cli_error("init: cannot write %s: %s", path, strerror(errno));
 		return PGS_EXIT_USAGE;
 	}
-	printf("wrote %s (tool: %s, migrations: %s)\n", path, pgs_tool_name(tool), found);
+	if (mix)
+		printf("wrote %s (tool: auto: the files in %s mix %s; each is linted by its own "
+		       "conventions, migrations: %s)\n",
+		       path, found, mix, found);
+	else
+		printf("wrote %s (tool: %s, migrations: %s)\n", path, pgs_tool_name(tool), found);
 	return PGS_EXIT_CLEAN;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lint/ignore.h"
+#include "lint/tool_files.h"
 #include "core/lexer.h"
 #include "core/plpgsql.h"
 #include "core/quote.h"
@@ -214,6 +215,11 @@ struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx)
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx)
 {
 	return ctx->file->sections.tool;
+}
+
+bool pgs_check_multi_statement(const struct pgs_check *ctx)
+{
+	return ctx->file->sections.txn == PGS_TXN_MULTI_STATEMENT;
 }
 
 const char *pgs_check_path(const struct pgs_check *ctx)
@@ -979,32 +985,14 @@ static void lint_statements(struct pgs_engine *engine, struct pgs_file_report *f
 		qsort(file->diags.items, file->diags.n, sizeof(*file->diags.items), by_position);
 }
 
-/* flyway: "<file>.conf" beside a script may say executeInTransaction=false. */
-static bool flyway_conf_no_txn(const char *path)
-{
-	char conf[4096];
-	char line[512];
-	bool no_txn = false;
-
-	if (snprintf(conf, sizeof(conf), "%s.conf", path) >= (int)sizeof(conf))
-		return false;
-	FILE *f = fopen(conf, "r");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "executeInTransaction", 20) == 0 && strstr(line, "false"))
-			no_txn = true;
-	fclose(f);
-	return no_txn;
-}
-
-static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, bool context)
+/* hints: what the files beside it say (NULL for text that is not a file) */
+static void lint_loaded(struct pgs_engine *engine, struct pgs_file_report *out, bool context,
+			const struct pgs_tool_hints *hints)
 {
 	const struct pgs_span *parts;
 	size_t n_parts;
 
-	pgs_sections_find(&out->sections, &out->arena, &out->src, engine->opts.tool,
-			  strcmp(out->src.path, "<stdin>") != 0 && flyway_conf_no_txn(out->src.path));
+	pgs_sections_find(&out->sections, &out->arena, &out->src, engine->opts.tool, hints);
 	/* a context file feeds what applying it did: its up part, unless it is a down file */
 	if (out->sections.file_direction == PGS_DIR_DOWN || (engine->opts.down && !context)) {
 		parts = out->sections.down;
@@ -1031,7 +1019,9 @@ int pgs_engine_lint_file(struct pgs_engine *engine, const char *path, bool conte
 		pgs_file_report_release(out);
 		return -1;
 	}
-	lint_loaded(engine, out, context);
+	struct pgs_tool_hints hints;
+	pgs_tool_hints_read(path, &hints);
+	lint_loaded(engine, out, context, &hints);
 	return 0;
 }
 
@@ -1045,6 +1035,6 @@ int pgs_engine_lint_text(struct pgs_engine *engine, const char *path, const char
 		pgs_file_report_release(out);
 		return -1;
 	}
-	lint_loaded(engine, out, context);
+	lint_loaded(engine, out, context, NULL);
 	return 0;
 }

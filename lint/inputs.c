@@ -13,6 +13,8 @@
 #include "core/arena.h"
 #include "lint/config.h"
 #include "lint/sections.h"
+#include "lint/tool_files.h"
+#include "lint/tool_order.h"
 #include "core/strmap.h"
 
 void pgs_inputs_init(struct pgs_inputs *in)
@@ -22,8 +24,10 @@ void pgs_inputs_init(struct pgs_inputs *in)
 
 void pgs_inputs_release(struct pgs_inputs *in)
 {
-	for (size_t i = 0; i < in->n; i++)
+	for (size_t i = 0; i < in->n; i++) {
 		free(in->items[i].path);
+		free(in->items[i].group);
+	}
 	free(in->items);
 	for (size_t i = 0; i < in->n_dirs; i++)
 		free(in->dirs[i]);
@@ -56,6 +60,8 @@ static void push(struct pgs_inputs *in, char *path, bool context, const char *di
 	in->items[in->n].path = path;
 	in->items[in->n].context = context;
 	in->items[in->n].dir = dir;
+	in->items[in->n].group = NULL;
+	in->items[in->n].rank = 0;
 	in->n++;
 }
 
@@ -113,15 +119,46 @@ static bool is_flyway_repeatable(const char *base)
 	return strncmp(base, "R__", 3) == 0;
 }
 
-/* Whether a file found in a directory belongs to the direction being linted. */
-static bool wanted(const char *base, bool down)
+static const char *after_flyway_prefix(const char *base);
+
+/*
+ * Natural order of two paths; in one directory, V<n>__ and U<n>__ names by
+ * their version (refinery applies both going up, in version order).
+ */
+static int by_path(const char *a, const char *b)
 {
-	bool down_file = pgs_path_ends_with(base, ".down.sql") || is_flyway_undo(base);
+	const char *ba = pgs_path_base(a), *bb = pgs_path_base(b);
+
+	if (ba - a == bb - b && strncmp(a, b, (size_t)(ba - a)) == 0) {
+		int c = pgs_natural_compare(after_flyway_prefix(ba), after_flyway_prefix(bb));
+		if (c)
+			return c;
+	}
+	return natural_then_bytes(a, b);
+}
+
+/* refinery's U<n>__ is an unversioned up migration, not an undo: its Cargo.toml says which. */
+static bool is_undo(const char *path, const char *base)
+{
+	struct pgs_tool_hints hints;
+
+	if (!is_flyway_undo(base))
+		return false;
+	pgs_tool_hints_read(path, &hints);
+	return !hints.cargo_refinery;
+}
+
+/* Whether a file found in a directory belongs to the direction being linted. */
+static bool wanted(const char *path, const char *base, bool down)
+{
+	bool down_file = pgs_path_ends_with(base, ".down.sql") || strcmp(base, "down.sql") == 0 ||
+			 is_undo(path, base);
+	bool up_only = pgs_path_ends_with(base, ".up.sql") || strcmp(base, "up.sql") == 0 ||
+		       (base[0] == 'V' && strstr(base, "__"));
 
 	if (!pgs_path_ends_with(base, ".sql"))
 		return false;
-	return down ? down_file || !(pgs_path_ends_with(base, ".up.sql") || (base[0] == 'V' && strstr(base, "__")))
-		    : !down_file;
+	return down ? down_file || !up_only : !down_file;
 }
 
 static int by_apply_order(const void *pa, const void *pb)
@@ -130,14 +167,48 @@ static int by_apply_order(const void *pa, const void *pb)
 	bool ra = is_flyway_repeatable(pgs_path_base(a->path));
 	bool rb = is_flyway_repeatable(pgs_path_base(b->path));
 
+	/* in the order sqitch.plan or drizzle's journal says */
+	if (a->group && b->group && strcmp(a->group, b->group) == 0)
+		return a->rank < b->rank ? -1 : a->rank > b->rank;
 	if (ra != rb)
 		return ra ? 1 : -1;
-	return natural_then_bytes(a->path, b->path);
+	return by_path(a->group ? a->group : a->path, b->group ? b->group : b->path);
+}
+
+/* The files of a directory whose tool file orders them, with its warnings. */
+static void push_ordered(struct pgs_inputs *in, struct pgs_ordered *ord, const char *dir,
+			 const char *top, bool context)
+{
+	for (size_t i = 0; i < ord->n; i++) {
+		size_t before = in->n;
+		push(in, ord->paths[i], context, top);
+		ord->paths[i] = NULL;
+		if (in->n > before) {
+			in->items[before].group = pgs_xstrdup(dir);
+			in->items[before].rank = i + 1;
+		}
+	}
+	for (size_t i = 0; i < ord->n_warnings; i++) {
+		if (in->n_warnings == in->cap_warnings) {
+			in->cap_warnings = in->cap_warnings ? in->cap_warnings * 2 : 4;
+			in->warnings =
+			    pgs_xrealloc(in->warnings, in->cap_warnings * sizeof(*in->warnings));
+		}
+		in->warnings[in->n_warnings++] = ord->warnings[i];
+		ord->warnings[i] = NULL;
+	}
 }
 
 /* Add the wanted files under dir; top is the directory argument they are found in. */
 static void walk(struct pgs_inputs *in, const char *dir, const char *top, bool context, bool down)
 {
+	struct pgs_ordered ord;
+
+	if (pgs_order_sqitch(&ord, dir, down) || pgs_order_drizzle(&ord, dir)) {
+		push_ordered(in, &ord, dir, top, context);
+		pgs_ordered_release(&ord);
+		return;
+	}
 	DIR *d = opendir(dir);
 	struct dirent *ent;
 
@@ -155,7 +226,7 @@ static void walk(struct pgs_inputs *in, const char *dir, const char *top, bool c
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			walk(in, path, top, context, down);
 			free(path);
-		} else if (wanted(ent->d_name, down)) {
+		} else if (wanted(path, ent->d_name, down)) {
 			push(in, path, context, top);
 		} else {
 			free(path);
@@ -218,11 +289,6 @@ static const char *after_flyway_prefix(const char *base)
 	return (base[0] == 'V' || base[0] == 'U') && is_digit(base[1]) ? base + 1 : base;
 }
 
-static bool has_version(const char *path)
-{
-	return is_digit(*after_flyway_prefix(pgs_path_base(path)));
-}
-
 /*
  * What places a file in version order: the version its base name starts
  * with ("0042" of 0042_add.sql, "1_2" of flyway's V1_2__x.sql), so two names
@@ -233,13 +299,24 @@ static bool has_version(const char *path)
 static const char *version_name(struct pgs_arena *a, const char *path)
 {
 	static const char *const suffixes[] = {".up.sql", ".down.sql", ".sql"};
-	const char *name = after_flyway_prefix(pgs_path_base(path));
+	const char *base = pgs_path_base(path);
+	const char *name = after_flyway_prefix(base);
 	size_t n = 0;
 
+	/* diesel's <version>_<name>/up.sql, prisma's <timestamp>_<name>/migration.sql */
+	if ((strcmp(base, "up.sql") == 0 || strcmp(base, "down.sql") == 0 ||
+	     strcmp(base, "migration.sql") == 0) &&
+	    base - path >= 2) {
+		const char *dir = base - 1;
+		while (dir > path && dir[-1] != '/')
+			dir--;
+		if (is_digit(*dir))
+			name = pgs_arena_strndup(a, dir, (size_t)(base - 1 - dir));
+	}
 	if (is_digit(*name)) {
-		/* digits, and . or _ between digits */
+		/* digits, and . or _ (diesel: -) between digits */
 		while (is_digit(name[n]) ||
-		       ((name[n] == '.' || name[n] == '_') && is_digit(name[n + 1])))
+		       ((name[n] == '.' || name[n] == '_' || name[n] == '-') && is_digit(name[n + 1])))
 			n++;
 		return pgs_arena_strndup(a, name, n);
 	}
@@ -390,8 +467,9 @@ void pgs_inputs_tidy_context(struct pgs_inputs *in, bool down)
 		const char *key = file_key(&a, path);
 		if (key && !pgs_strmap_get(&ids, key))
 			pgs_strmap_put(&ids, key, (void *)path);
-		if (strcmp(path, "-") != 0 && has_version(path)) {
-			place(&bound, &bound_input, version_name(&a, path), path, down);
+		const char *v = strcmp(path, "-") != 0 ? version_name(&a, path) : NULL;
+		if (v && is_digit(*v)) {
+			place(&bound, &bound_input, v, path, down);
 		} else {
 			n_unversioned++;
 			if (n_dirs)
@@ -425,6 +503,7 @@ void pgs_inputs_tidy_context(struct pgs_inputs *in, bool down)
 			continue;
 		}
 		free(it->path);
+		free(it->group);
 	}
 	in->n = kept;
 

@@ -1,9 +1,14 @@
 /*
  * inputs: the files of a migration history in apply order. Directories are
  * searched recursively for .sql files, sorted the way migration tools apply
- * them: natural order of version prefixes (2_x.sql before 10_x.sql), flyway
- * repeatable R__ scripts after versioned ones, golang-migrate *.down.sql and
- * flyway U*__ undo scripts left out unless down migrations are asked for.
+ * them: natural order of version prefixes (2_x.sql before 10_x.sql; diesel's
+ * and prisma's by their directory, <version>_<name>/up.sql), flyway
+ * repeatable R__ scripts after versioned ones, golang-migrate and sqlx
+ * *.down.sql, diesel's down.sql and flyway U*__ undo scripts left out unless
+ * down migrations are asked for (refinery's U*__ are up migrations: a
+ * Cargo.toml depending on refinery says so). A directory holding a
+ * sqitch.plan or drizzle's meta/_journal.json is in the order that file says
+ * (lint/tool_order.h).
  * Context files that would show the model the inputs' own changes are then
  * left out (pgs_inputs_tidy_context).
  */
@@ -19,6 +24,9 @@ struct pgs_input {
 	char *path;   /* heap */
 	bool context; /* --context: feeds the model, not reported */
 	const char *dir; /* the directory argument it was found in (in pgs_inputs.dirs), or NULL */
+	char *group;  /* heap: the directory whose tool file (sqitch.plan, drizzle's journal)
+		       * orders it, or NULL: ordered by name */
+	size_t rank;  /* its place in that order, from 1 */
 };
 
 struct pgs_inputs {

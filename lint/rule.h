@@ -153,6 +153,13 @@ struct pgs_diag *pgs_check_last_diag(struct pgs_check *ctx);
 
 /* The migration tool whose conventions the file follows (never AUTO). */
 enum pgs_tool pgs_check_tool(const struct pgs_check *ctx);
+
+/*
+ * Whether the tool sends the file (or its part) as one multi-statement query,
+ * an implicit transaction (golang-migrate, prisma; diesel, sqlx and refinery
+ * files that opt out of their transaction).
+ */
+bool pgs_check_multi_statement(const struct pgs_check *ctx);
 int pgs_check_pg_version(const struct pgs_check *ctx);
 
 /* The path of the file being linted, as shown to the user. */

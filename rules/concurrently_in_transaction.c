@@ -16,6 +16,21 @@ static const char *how_to_leave(enum pgs_tool tool)
 	case PGS_TOOL_FLYWAY:
 		return "put the statement alone in its own migration with "
 		       "'executeInTransaction=false' in the script's .conf file";
+	case PGS_TOOL_DIESEL:
+		return "put the statement alone in its own migration, with 'run_in_transaction = "
+		       "false' in its metadata.toml";
+	case PGS_TOOL_SQLX:
+		return "put the statement alone in its own migration whose first line is "
+		       "'-- no-transaction'";
+	case PGS_TOOL_REFINERY:
+		return "put the statement alone in its own migration with a line "
+		       "'-- refinery:noTransaction'";
+	case PGS_TOOL_PRISMA:
+		return "prisma sends migration.sql as one multi-statement query, which runs as one "
+		       "transaction: put the statement alone in a migration of its own";
+	case PGS_TOOL_DRIZZLE:
+		return "drizzle's migrator runs every migration in a transaction: run this "
+		       "statement outside it (e.g. a separate script after the migrator)";
 	default:
 		return "run the statement outside BEGIN ... COMMIT";
 	}

@@ -198,14 +198,15 @@ static const char *how_to_commit(const struct pgs_check *ctx, const struct pgs_t
 	if (!txn->by_tool)
 		return "COMMIT after ALTER TYPE ... ADD VALUE, and use the value in a later "
 		       "transaction";
-	switch (pgs_check_tool(ctx)) {
-	case PGS_TOOL_GOLANG_MIGRATE:
+	if (pgs_check_tool(ctx) == PGS_TOOL_GOLANG_MIGRATE)
 		return "golang-migrate runs the file as one transaction: put ALTER TYPE ... ADD "
 		       "VALUE in its own migration file, before the one that uses the value";
-	default:
-		return "put ALTER TYPE ... ADD VALUE in its own migration, before the one that "
-		       "uses the value: each migration is committed before the next starts";
-	}
+	if (pgs_check_tool(ctx) == PGS_TOOL_DRIZZLE)
+		return "drizzle runs every pending migration in one transaction: put ALTER TYPE "
+		       "... ADD VALUE in a migration applied by an earlier run of the migrator "
+		       "than the one that uses the value";
+	return "put ALTER TYPE ... ADD VALUE in its own migration, before the one that "
+	       "uses the value: each migration is committed before the next starts";
 }
 
 static void report(struct pgs_check *ctx, const struct pgs_enum_value *v,

@@ -17,9 +17,11 @@ static const char *how_to_split(struct pgs_check *ctx)
 	if (txn->by_option)
 		return "change one table per migration file, so that each runs in a transaction "
 		       "of its own";
-	if (pgs_check_tool(ctx) == PGS_TOOL_GOLANG_MIGRATE)
-		return "change one table per migration file: golang-migrate runs a file of several "
-		       "statements as one transaction";
+	if (pgs_check_multi_statement(ctx))
+		return pgs_arena_printf(pgs_check_arena(ctx),
+					"change one table per migration file: %s sends a file of several "
+					"statements as one query, which runs as one transaction",
+					pgs_tool_name(pgs_check_tool(ctx)));
 	return pgs_arena_printf(pgs_check_arena(ctx),
 				"change one table per migration file: %s commits each file as one "
 				"transaction",

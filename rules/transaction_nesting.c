@@ -121,7 +121,7 @@ static void check(struct pgs_check *ctx)
 	/* golang-migrate: a BEGIN or COMMIT in the one multi-statement query turns its
 	 * implicit transaction into an explicit one, or commits it: both are legitimate */
 	bool implicit = txn->active && txn->by_tool && !txn->by_option &&
-			pgs_check_tool(ctx) == PGS_TOOL_GOLANG_MIGRATE;
+			pgs_check_multi_statement(ctx);
 
 	switch (node->transaction_stmt->kind) {
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:

@@ -32,7 +32,7 @@ static void check(struct pgs_check *ctx)
 	 * own transaction after the file; golang-migrate's multi-statement query does not:
 	 * a BEGIN in it opens a transaction that outlives the query */
 	st->tool_commits = txn->active && txn->by_tool &&
-			   (txn->by_option || pgs_check_tool(ctx) != PGS_TOOL_GOLANG_MIGRATE);
+			   (txn->by_option || !pgs_check_multi_statement(ctx));
 }
 
 /* Where COMMIT goes: at the end of the last statement's line, or right after its semicolon. */
@@ -65,11 +65,12 @@ static void end_of_file(struct pgs_check *ctx)
 	struct pgs_diag *d = pgs_report(ctx, st->begin,
 					"the transaction opened by %s on line %u is never committed",
 					txn->opened_by, pgs_check_pos(ctx, txn->began_at).line);
-	if (pgs_check_tool(ctx) == PGS_TOOL_GOLANG_MIGRATE)
+	if (pgs_check_multi_statement(ctx))
 		pgs_diag_note(ctx, d,
-			      "the transaction stays open after golang-migrate's query: the "
-			      "migration's changes, and golang-migrate's own bookkeeping after "
-			      "them, are rolled back when the connection closes");
+			      "the transaction stays open after %s's query: the "
+			      "migration's changes, and %s's own bookkeeping after "
+			      "them, are rolled back when the connection closes",
+			      pgs_tool_name(pgs_check_tool(ctx)), pgs_tool_name(pgs_check_tool(ctx)));
 	else
 		pgs_diag_note(ctx, d,
 			      "when the session ends PostgreSQL rolls it back: %s, although the "

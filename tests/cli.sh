@@ -1468,6 +1468,45 @@ run lint
 assert_rc 1
 assert_stdout_has "db/migrations/20240102_b.sql:2:1: warning[require-concurrent-index]"
 
+begin "init on a mix of goose, dbmate and plain files writes auto and says why"
+file db/migrations/20240101_a.sql '-- +goose Up
+CREATE TABLE users (id bigint PRIMARY KEY, email text);
+-- +goose Down
+DROP TABLE users;
+'
+file db/migrations/20240102_b.sql '-- migrate:up
+ALTER TABLE users ADD COLUMN name text;
+
+-- migrate:down
+DROP INDEX users_email_idx;
+'
+file db/migrations/20240103_c.sql 'CREATE TABLE t (id bigint PRIMARY KEY);
+'
+run init
+assert_rc 0
+assert_stdout_line "wrote .pgstage.json (tool: auto: the files in db/migrations mix plain (1), goose (1), dbmate (1); each is linted by its own conventions, migrations: db/migrations)"
+grep -q '"tool": "auto"' "$work/.pgstage.json" || fail "the config does not say auto"
+grep -q 'they mix plain (1), goose (1), dbmate (1), so each file follows its own' "$work/.pgstage.json" ||
+	fail "the config does not say why"
+grep -q '"layout": "auto"' "$work/.pgstage.json" || fail "the layout is not auto"
+# dbmate's down part is not linted as up (with "tool": "goose" its DROP INDEX was)
+run lint --rule require-concurrent-index-deletion
+assert_rc 0
+assert_stdout_empty
+
+begin "init on diesel migrations writes diesel"
+file migrations/2024-01-01-000000_create_users/up.sql 'CREATE TABLE users (id bigint PRIMARY KEY);
+'
+file migrations/2024-01-01-000000_create_users/down.sql 'DROP TABLE users;
+'
+file migrations/2024-01-02-000000_index/up.sql 'CREATE INDEX CONCURRENTLY users_id_idx ON users (id);
+'
+file migrations/2024-01-02-000000_index/metadata.toml 'run_in_transaction = false
+'
+run init
+assert_rc 0
+assert_stdout_line "wrote .pgstage.json (tool: diesel, migrations: migrations)"
+
 begin "init keeps an existing config unless --force"
 file .pgstage.json '{}'
 run init

@@ -43,13 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pgs_fuzz_case_init(&c, data, size, false);
 	pgs_arena_init(&arena);
 	if (pgs_source_from_memory(&src, &arena, c.name, c.text, c.len, &err) == 0) {
-		enum pgs_tool detected = pgs_tool_detect(src.path, src.text, src.len);
-		for (int tool = PGS_TOOL_AUTO; tool <= PGS_TOOL_FLYWAY; tool++) {
+		for (int tool = PGS_TOOL_AUTO; tool <= PGS_TOOL_LAST; tool++) {
 			for (int no_txn = 0; no_txn < 2; no_txn++) {
+				/* what files beside it could say: every flag on, or none */
+				struct pgs_tool_hints hints = {
+				    .flyway_no_txn = no_txn, .diesel_metadata = no_txn,
+				    .sqitch = no_txn, .drizzle_journal = no_txn,
+				    .cargo_sqlx = no_txn, .cargo_refinery = no_txn};
 				struct pgs_sections sec;
+				enum pgs_tool detected =
+				    pgs_tool_detect(src.path, src.text, src.len, &hints);
 				enum pgs_tool want = tool == PGS_TOOL_AUTO ? detected : tool;
 
-				pgs_sections_find(&sec, &arena, &src, (enum pgs_tool)tool, no_txn);
+				pgs_sections_find(&sec, &arena, &src, (enum pgs_tool)tool, &hints);
 				if (sec.tool != want)
 					pgs_fuzz_bug("--tool %s found %s", pgs_tool_name(want),
 						     pgs_tool_name(sec.tool));

@@ -206,6 +206,206 @@ static void test_directory_order(void **state)
 	remove_tree(t.root);
 }
 
+/* A file of the tree holding text. */
+static void write_file(const struct tree *t, const char *rel, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot create %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Whether a warning line holds every one of the given texts (NULL-terminated). */
+static bool warned(const struct pgs_inputs *in, const char *const *parts)
+{
+	for (size_t i = 0; i < in->n_warnings; i++) {
+		bool all = true;
+		for (size_t k = 0; parts[k] && all; k++)
+			all = strstr(in->warnings[i], parts[k]) != NULL;
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+static void test_diesel_order(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+	struct pgs_error err;
+
+	(void)state;
+	new_tree(&t);
+	make_dir(&t, "2024-01-02-000000_b");
+	make_file(&t, "2024-01-02-000000_b/up.sql");
+	make_file(&t, "2024-01-02-000000_b/down.sql");
+	write_file(&t, "2024-01-02-000000_b/metadata.toml", "run_in_transaction = false\n");
+	make_dir(&t, "00000000000000_diesel_initial_setup");
+	make_file(&t, "00000000000000_diesel_initial_setup/up.sql");
+	make_file(&t, "00000000000000_diesel_initial_setup/down.sql");
+	make_dir(&t, "2024-01-01-000000_a");
+	make_file(&t, "2024-01-01-000000_a/up.sql");
+	make_file(&t, "2024-01-01-000000_a/down.sql");
+
+	/* up.sql in version order; down.sql is the down migration, not a second up */
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"00000000000000_diesel_initial_setup/up.sql",
+					  "2024-01-01-000000_a/up.sql", "2024-01-02-000000_b/up.sql",
+					  NULL},
+		    false);
+	pgs_inputs_release(&in);
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, true, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"2024-01-02-000000_b/down.sql", "2024-01-01-000000_a/down.sql",
+					  "00000000000000_diesel_initial_setup/down.sql", NULL},
+		    false);
+	pgs_inputs_release(&in);
+	remove_tree(t.root);
+}
+
+static void test_sqitch_order(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+	struct pgs_error err;
+
+	(void)state;
+	new_tree(&t);
+	write_file(&t, "sqitch.plan",
+		   "%syntax-version=1.0.0\n"
+		   "%project=app\n"
+		   "\n"
+		   "zeta 2024-01-01T00:00:00Z Ann <ann@example.com> # first, though last by name\n"
+		   "alpha [zeta] 2024-01-02T00:00:00Z Ann <ann@example.com> # second\n"
+		   "@v1.0 2024-01-03T00:00:00Z Ann <ann@example.com> # a tag\n"
+		   "gone 2024-01-04T00:00:00Z Ann <ann@example.com> # no script\n"
+		   "zeta [zeta@v1.0] 2024-01-05T00:00:00Z Ann <ann@example.com> # reworked\n");
+	make_dir(&t, "deploy");
+	make_dir(&t, "revert");
+	make_dir(&t, "verify");
+	make_file(&t, "deploy/zeta@v1.0.sql");
+	make_file(&t, "deploy/zeta.sql");
+	make_file(&t, "deploy/alpha.sql");
+	make_file(&t, "deploy/stray.sql");
+	make_file(&t, "revert/zeta@v1.0.sql");
+	make_file(&t, "revert/zeta.sql");
+	make_file(&t, "revert/alpha.sql");
+	make_file(&t, "verify/zeta.sql");
+	make_file(&t, "verify/alpha.sql");
+
+	/* plan order, the reworked change's first version under its tag, verify/ never;
+	 * a script the plan does not name last, with a warning; a change without a script warned */
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"deploy/zeta@v1.0.sql", "deploy/alpha.sql", "deploy/zeta.sql",
+					  "deploy/stray.sql", NULL},
+		    false);
+	assert_true(warned(&in, (const char *const[]){"deploy/stray.sql",
+							"not in sqitch.plan, so sqitch does not run it",
+							NULL}));
+	assert_true(warned(&in, (const char *const[]){"sqitch.plan names the change gone, but ",
+							"deploy/gone.sql does not exist", NULL}));
+	assert_int_equal(in.n_warnings, 2);
+	pgs_inputs_release(&in);
+
+	/* down: revert/ newest first */
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, true, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"revert/zeta.sql", "revert/alpha.sql", "revert/zeta@v1.0.sql",
+					  NULL},
+		    false);
+	pgs_inputs_release(&in);
+	remove_tree(t.root);
+}
+
+static void test_drizzle_order(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+	struct pgs_error err;
+
+	(void)state;
+	new_tree(&t);
+	make_dir(&t, "meta");
+	write_file(&t, "meta/_journal.json",
+		   "{\"version\": \"7\", \"dialect\": \"postgresql\", \"entries\": ["
+		   "{\"idx\": 0, \"when\": 1, \"tag\": \"0001_later_name\", \"breakpoints\": true},"
+		   "{\"idx\": 1, \"when\": 2, \"tag\": \"0000_earlier_name\", \"breakpoints\": true},"
+		   "{\"idx\": 2, \"when\": 3, \"tag\": \"0002_missing\", \"breakpoints\": true}]}");
+	make_file(&t, "0000_earlier_name.sql");
+	make_file(&t, "0001_later_name.sql");
+	make_file(&t, "custom.sql");
+
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"0001_later_name.sql", "0000_earlier_name.sql", "custom.sql",
+					  NULL},
+		    false);
+	assert_true(warned(&in, (const char *const[]){"custom.sql",
+							"not in meta/_journal.json, so drizzle's "
+							"migrator does not apply it",
+							NULL}));
+	assert_true(warned(&in, (const char *const[]){"the journal names ", "0002_missing.sql",
+							"which does not exist", NULL}));
+	pgs_inputs_release(&in);
+
+	/* a journal that is not drizzle's: name order, and said */
+	write_file(&t, "meta/_journal.json", "[1, 2]");
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"0000_earlier_name.sql", "0001_later_name.sql", "custom.sql",
+					  NULL},
+		    false);
+	assert_true(warned(&in, (const char *const[]){"not a drizzle journal (no \"entries\" array)",
+							NULL}));
+	pgs_inputs_release(&in);
+	remove_tree(t.root);
+}
+
+static void test_refinery_unversioned(void **state)
+{
+	struct tree t;
+	struct pgs_inputs in;
+	struct pgs_error err;
+
+	(void)state;
+	new_tree(&t);
+	make_dir(&t, "migrations");
+	make_file(&t, "migrations/V1__init.sql");
+	make_file(&t, "migrations/U2__seed.sql");
+	make_file(&t, "migrations/V3__more.sql");
+	/* without refinery in Cargo.toml, U2__ is flyway's undo script */
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"migrations/V1__init.sql", "migrations/V3__more.sql", NULL},
+		    false);
+	pgs_inputs_release(&in);
+	/* with it, an unversioned migration that goes up, in version order */
+	write_file(&t, "Cargo.toml",
+		   "[package]\nname = \"app\"\n\n[dependencies]\nrefinery = { version = \"0.8\", "
+		   "features = [\"postgres\"] }\n");
+	pgs_inputs_init(&in);
+	assert_int_equal(pgs_inputs_add(&in, t.root, false, false, &err), 0);
+	check_paths(&t, &in, 0,
+		    (const char *const[]){"migrations/V1__init.sql", "migrations/U2__seed.sql",
+					  "migrations/V3__more.sql", NULL},
+		    false);
+	pgs_inputs_release(&in);
+	remove_tree(t.root);
+}
+
 static void test_golang_migrate_down(void **state)
 {
 	struct tree t;
@@ -646,6 +846,10 @@ int main(void)
 	    cmocka_unit_test(test_natural_compare),
 	    cmocka_unit_test_teardown(test_directory_order, teardown),
 	    cmocka_unit_test_teardown(test_golang_migrate_down, teardown),
+	    cmocka_unit_test_teardown(test_diesel_order, teardown),
+	    cmocka_unit_test_teardown(test_sqitch_order, teardown),
+	    cmocka_unit_test_teardown(test_drizzle_order, teardown),
+	    cmocka_unit_test_teardown(test_refinery_unversioned, teardown),
 	    cmocka_unit_test_teardown(test_flyway_order, teardown),
 	    cmocka_unit_test_teardown(test_empty_directory, teardown),
 	    cmocka_unit_test_teardown(test_files_and_missing_paths, teardown),

@@ -41,15 +41,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const struct pgs_sections *find(struct fixture *f, const char *path, const char *text,
-				       enum pgs_tool tool, bool flyway_no_txn)
+static const struct pgs_sections *find_with(struct fixture *f, const char *path,
+					    const char *text, enum pgs_tool tool,
+					    const struct pgs_tool_hints *hints)
 {
 	struct pgs_error err;
 
 	if (pgs_source_from_memory(&f->src, &f->arena, path, text, strlen(text), &err) != 0)
 		fail_msg("%s", err.message);
-	pgs_sections_find(&f->sec, &f->arena, &f->src, tool, flyway_no_txn);
+	pgs_sections_find(&f->sec, &f->arena, &f->src, tool, hints);
 	return &f->sec;
+}
+
+static const struct pgs_sections *find(struct fixture *f, const char *path, const char *text,
+				       enum pgs_tool tool, bool flyway_no_txn)
+{
+	struct pgs_tool_hints hints = {.flyway_no_txn = flyway_no_txn};
+
+	return find_with(f, path, text, tool, &hints);
 }
 
 static uint32_t offset_of(const char *text, const char *needle)
@@ -88,16 +97,22 @@ static void test_tool_names(void **state)
 	assert_string_equal(pgs_tool_name(PGS_TOOL_DBMATE), "dbmate");
 	assert_string_equal(pgs_tool_name(PGS_TOOL_GOLANG_MIGRATE), "golang-migrate");
 	assert_string_equal(pgs_tool_name(PGS_TOOL_FLYWAY), "flyway");
-	for (int t = PGS_TOOL_AUTO; t <= PGS_TOOL_FLYWAY; t++)
+	assert_string_equal(pgs_tool_name(PGS_TOOL_DIESEL), "diesel");
+	assert_string_equal(pgs_tool_name(PGS_TOOL_SQLX), "sqlx");
+	assert_string_equal(pgs_tool_name(PGS_TOOL_REFINERY), "refinery");
+	assert_string_equal(pgs_tool_name(PGS_TOOL_DRIZZLE), "drizzle");
+	assert_string_equal(pgs_tool_name(PGS_TOOL_PRISMA), "prisma");
+	assert_string_equal(pgs_tool_name(PGS_TOOL_SQITCH), "sqitch");
+	for (int t = PGS_TOOL_AUTO; t <= PGS_TOOL_LAST; t++)
 		assert_int_equal(pgs_tool_parse(pgs_tool_name((enum pgs_tool)t)), t);
 	assert_int_equal(pgs_tool_parse("Goose"), -1);
 	assert_int_equal(pgs_tool_parse(""), -1);
-	assert_int_equal(pgs_tool_parse("sqitch"), -1);
+	assert_int_equal(pgs_tool_parse("Diesel"), -1);
 }
 
 static enum pgs_tool detect(const char *path, const char *text)
 {
-	return pgs_tool_detect(path, text, strlen(text));
+	return pgs_tool_detect(path, text, strlen(text), NULL);
 }
 
 static void test_detect(void **state)
@@ -417,11 +432,168 @@ static void test_mask_whole_file(void **state)
 	assert_string_equal(m, "   select 1;\n");
 }
 
+static enum pgs_tool detect_hinted(const char *path, const char *text,
+				   const struct pgs_tool_hints *hints)
+{
+	return pgs_tool_detect(path, text, strlen(text), hints);
+}
+
+static void test_detect_more_tools(void **state)
+{
+	struct pgs_tool_hints cargo_sqlx = {.cargo_sqlx = true};
+	struct pgs_tool_hints cargo_refinery = {.cargo_refinery = true};
+	struct pgs_tool_hints sqitch = {.sqitch = true};
+	struct pgs_tool_hints journal = {.drizzle_journal = true};
+
+	(void)state;
+	/* diesel: <version>_<name>/up.sql, down.sql */
+	assert_int_equal(detect("migrations/2024-01-02-030405_add_users/up.sql", ""),
+			 PGS_TOOL_DIESEL);
+	assert_int_equal(detect("00000000000000_diesel_initial_setup/down.sql", ""), PGS_TOOL_DIESEL);
+	assert_int_equal(detect("up.sql", ""), PGS_TOOL_PLAIN);
+	assert_int_equal(detect("scripts/up.sql", ""), PGS_TOOL_PLAIN);
+	/* goose annotations win over a diesel-like path */
+	assert_int_equal(detect("1_a/up.sql", "-- +goose Up\n"), PGS_TOOL_GOOSE);
+	/* prisma: <timestamp>_<name>/migration.sql */
+	assert_int_equal(detect("prisma/migrations/20240102030405_init/migration.sql", ""),
+			 PGS_TOOL_PRISMA);
+	assert_int_equal(detect("prisma/migrations/init/migration.sql", ""), PGS_TOOL_PLAIN);
+	/* sqitch: what the sqitch.plan beside deploy/ says */
+	assert_int_equal(detect_hinted("deploy/users.sql", "BEGIN;\n", &sqitch), PGS_TOOL_SQITCH);
+	assert_int_equal(detect("deploy/users.sql", "BEGIN;\n"), PGS_TOOL_PLAIN);
+	/* drizzle: statement breakpoints, or a journal beside the file */
+	assert_int_equal(detect("drizzle/0000_brave_hulk.sql",
+				"CREATE TABLE a (id int);\n--> statement-breakpoint\nCREATE TABLE b ();\n"),
+			 PGS_TOOL_DRIZZLE);
+	assert_int_equal(detect_hinted("drizzle/0001_x.sql", "select 1;\n", &journal),
+			 PGS_TOOL_DRIZZLE);
+	/* sqlx: "-- no-transaction" as the first bytes, or a Cargo.toml depending on sqlx */
+	assert_int_equal(detect("migrations/20240101000000_idx.sql", "-- no-transaction\nselect 1;\n"),
+			 PGS_TOOL_SQLX);
+	assert_int_equal(detect("migrations/20240101000000_idx.sql", "\n-- no-transaction\n"),
+			 PGS_TOOL_PLAIN);
+	assert_int_equal(detect_hinted("migrations/1_users.sql", "", &cargo_sqlx), PGS_TOOL_SQLX);
+	assert_int_equal(detect_hinted("migrations/1_users.up.sql", "", &cargo_sqlx), PGS_TOOL_SQLX);
+	assert_int_equal(detect_hinted("migrations/1_users.down.sql", "", &cargo_sqlx),
+			 PGS_TOOL_SQLX);
+	assert_int_equal(detect_hinted("migrations/users.sql", "", &cargo_sqlx), PGS_TOOL_PLAIN);
+	/* without either, .up.sql stays golang-migrate's */
+	assert_int_equal(detect("migrations/1_users.up.sql", ""), PGS_TOOL_GOLANG_MIGRATE);
+	/* refinery: V/U names with its annotation, or a Cargo.toml depending on refinery */
+	assert_int_equal(detect("V3__idx.sql", "-- refinery:noTransaction\nselect 1;\n"),
+			 PGS_TOOL_REFINERY);
+	assert_int_equal(detect("U4__x.sql", "--refinery:noTransaction\n"), PGS_TOOL_REFINERY);
+	assert_int_equal(detect("V3__idx.sql", "select 1; -- refinery:noTransaction\n"),
+			 PGS_TOOL_FLYWAY);
+	assert_int_equal(detect_hinted("V1__init.sql", "", &cargo_refinery), PGS_TOOL_REFINERY);
+	assert_int_equal(detect_hinted("U2__more.sql", "", &cargo_refinery), PGS_TOOL_REFINERY);
+	assert_int_equal(detect("V1__init.sql", ""), PGS_TOOL_FLYWAY);
+}
+
+static void test_diesel(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY i ON a (id);\n";
+	struct pgs_tool_hints none = {0}, meta_false = {.diesel_metadata = true},
+			      meta_true = {.diesel_metadata = true, .diesel_in_txn = true};
+
+	/* no metadata.toml: one transaction per migration */
+	const struct pgs_sections *s = find_with(f, "m/2024-01-01-000000_a/up.sql", text,
+						 PGS_TOOL_AUTO, &none);
+	assert_int_equal(s->tool, PGS_TOOL_DIESEL);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+	assert_int_equal(s->file_direction, PGS_DIR_UP);
+	assert_int_equal(s->n_up, 1);
+	assert_part(s->up, 0, 0, strlen(text));
+	assert_int_equal(s->n_down, 0);
+	/* run_in_transaction = false (or a metadata.toml without it): one multi-statement query */
+	s = find_with(f, "m/2024-01-01-000000_a/up.sql", text, PGS_TOOL_AUTO, &meta_false);
+	assert_int_equal(s->txn, PGS_TXN_MULTI_STATEMENT);
+	s = find_with(f, "m/2024-01-01-000000_a/up.sql", text, PGS_TOOL_AUTO, &meta_true);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+	/* down.sql is the down migration */
+	s = find_with(f, "m/2024-01-01-000000_a/down.sql", text, PGS_TOOL_AUTO, &none);
+	assert_int_equal(s->file_direction, PGS_DIR_DOWN);
+	assert_int_equal(s->n_up, 0);
+	assert_int_equal(s->n_down, 1);
+}
+
+static void test_sqlx(void **state)
+{
+	struct fixture *f = *state;
+	static const char no_tx[] = "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON a (id);\n";
+	struct pgs_tool_hints cargo = {.cargo_sqlx = true};
+
+	const struct pgs_sections *s =
+	    find_with(f, "migrations/20240101000000_idx.sql", no_tx, PGS_TOOL_AUTO, NULL);
+	assert_int_equal(s->tool, PGS_TOOL_SQLX);
+	assert_int_equal(s->txn, PGS_TXN_MULTI_STATEMENT);
+	assert_int_equal(s->file_direction, PGS_DIR_UP);
+	s = find_with(f, "migrations/1_users.sql", "CREATE TABLE u ();\n", PGS_TOOL_AUTO, &cargo);
+	assert_int_equal(s->tool, PGS_TOOL_SQLX);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+	s = find_with(f, "migrations/1_users.down.sql", "DROP TABLE u;\n", PGS_TOOL_SQLX, NULL);
+	assert_int_equal(s->file_direction, PGS_DIR_DOWN);
+	assert_int_equal(s->n_down, 1);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+}
+
+static void test_refinery(void **state)
+{
+	struct fixture *f = *state;
+	struct pgs_tool_hints cargo = {.cargo_refinery = true};
+
+	/* U is refinery's unversioned migration: applied going up, not an undo */
+	const struct pgs_sections *s =
+	    find_with(f, "migrations/U2__seed.sql", "INSERT INTO t VALUES (1);\n", PGS_TOOL_AUTO, &cargo);
+	assert_int_equal(s->tool, PGS_TOOL_REFINERY);
+	assert_int_equal(s->file_direction, PGS_DIR_UP);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+	assert_int_equal(s->n_up, 1);
+	s = find_with(f, "migrations/V3__idx.sql",
+		      "-- refinery:noTransaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n",
+		      PGS_TOOL_AUTO, NULL);
+	assert_int_equal(s->tool, PGS_TOOL_REFINERY);
+	assert_int_equal(s->txn, PGS_TXN_MULTI_STATEMENT);
+}
+
+static void test_drizzle_prisma_sqitch(void **state)
+{
+	struct fixture *f = *state;
+	struct pgs_tool_hints sqitch = {.sqitch = true};
+
+	const struct pgs_sections *s = find_with(
+	    f, "drizzle/0000_x.sql", "CREATE TABLE a ();\n--> statement-breakpoint\nSELECT 1;\n",
+	    PGS_TOOL_AUTO, NULL);
+	assert_int_equal(s->tool, PGS_TOOL_DRIZZLE);
+	assert_int_equal(s->txn, PGS_TXN_WRAPPED);
+	assert_int_equal(s->n_up, 1);
+	s = find_with(f, "prisma/migrations/20240101000000_init/migration.sql", "SELECT 1;\n",
+		      PGS_TOOL_AUTO, NULL);
+	assert_int_equal(s->tool, PGS_TOOL_PRISMA);
+	assert_int_equal(s->txn, PGS_TXN_MULTI_STATEMENT);
+	assert_int_equal(s->file_direction, PGS_DIR_UP);
+	s = find_with(f, "db/deploy/users.sql", "BEGIN;\nCREATE TABLE u ();\nCOMMIT;\n",
+		      PGS_TOOL_AUTO, &sqitch);
+	assert_int_equal(s->tool, PGS_TOOL_SQITCH);
+	assert_int_equal(s->txn, PGS_TXN_NONE);
+	assert_int_equal(s->file_direction, PGS_DIR_UP);
+	s = find_with(f, "db/revert/users.sql", "DROP TABLE u;\n", PGS_TOOL_AUTO, &sqitch);
+	assert_int_equal(s->tool, PGS_TOOL_SQITCH);
+	assert_int_equal(s->file_direction, PGS_DIR_DOWN);
+	assert_int_equal(s->n_down, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tool_names),
 	    cmocka_unit_test(test_detect),
+	    cmocka_unit_test(test_detect_more_tools),
+	    cmocka_unit_test_setup_teardown(test_diesel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sqlx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refinery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drizzle_prisma_sqitch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_goose, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_goose_several_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_goose_no_transaction, setup, teardown),
