@@ -275,7 +275,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		case OPT_TOOL:
 			if ((v = pgs_tool_parse(optarg)) < 0)
 				return bad_value(o, "tool", optarg,
-						 "auto, plain, goose, dbmate, golang-migrate or flyway");
+						 "auto, plain, goose, dbmate, golang-migrate, flyway, "
+						 "diesel, sqlx, refinery, drizzle, prisma or sqitch");
 			o->lint.tool = (enum pgs_tool)v;
 			tool_given = true;
 			break;
@@ -324,9 +325,11 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			o->output_dir = optarg;
 			break;
 		case OPT_LAYOUT:
-			if (pgs_tool_parse(optarg) < 0)
+			if ((v = pgs_tool_parse(optarg)) < 0 ||
+			    (v != PGS_TOOL_AUTO && !pgs_tool_has_layout((enum pgs_tool)v)))
 				return bad_value(o, "layout", optarg,
-						 "auto, plain, goose, dbmate, golang-migrate or flyway");
+						 "auto, plain, goose, dbmate, golang-migrate, flyway, "
+						 "diesel or sqlx");
 			o->layout = optarg;
 			break;
 		case OPT_DB:

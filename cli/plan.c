@@ -23,8 +23,9 @@ static enum pgs_tool layout_of(const struct pgs_cli_options *cli, enum pgs_tool 
 						: "auto";
 	int layout = pgs_tool_parse(name);
 
+	/* a tool whose layout plan can't write (drizzle, prisma, ...): psql scripts */
 	if (layout < 0 || layout == PGS_TOOL_AUTO)
-		return detected == PGS_TOOL_AUTO ? PGS_TOOL_PLAIN : detected;
+		return pgs_tool_has_layout(detected) ? detected : PGS_TOOL_PLAIN;
 	return (enum pgs_tool)layout;
 }
 

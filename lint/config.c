@@ -274,15 +274,18 @@ static int parse(struct pgs_config *c, const struct located *src, json_t *root,
 			if ((c->tool = pgs_tool_parse(json_string_value(v))) < 0)
 				return config_error(src, NULL, key, err,
 						    "\"tool\" must be auto, plain, goose, dbmate, "
-						    "golang-migrate or flyway");
+						    "golang-migrate, flyway, diesel, sqlx, refinery, "
+						    "drizzle, prisma or sqitch");
 		} else if (strcmp(key, "layout") == 0) {
 			if (want(src, v, key, JSON_STRING, "a string", err) < 0)
 				return -1;
 			const char *l = json_string_value(v);
-			if (strcmp(l, "auto") != 0 && pgs_tool_parse(l) < 0)
+			int layout = pgs_tool_parse(l);
+			if (layout < 0 || (layout != PGS_TOOL_AUTO &&
+					   !pgs_tool_has_layout((enum pgs_tool)layout)))
 				return config_error(src, NULL, key, err,
 						    "\"layout\" must be auto, plain, goose, dbmate, "
-						    "golang-migrate or flyway");
+						    "golang-migrate, flyway, diesel or sqlx");
 			c->layout = pgs_xstrdup(l);
 		} else if (strcmp(key, "include") == 0) {
 			if (string_list(src, v, key, &c->include, &c->n_include, err) < 0)

@@ -84,6 +84,13 @@ int pgs_tool_parse(const char *name)
 }
 
 
+bool pgs_tool_has_layout(enum pgs_tool tool)
+{
+	return tool == PGS_TOOL_PLAIN || tool == PGS_TOOL_GOOSE || tool == PGS_TOOL_DBMATE ||
+	       tool == PGS_TOOL_GOLANG_MIGRATE || tool == PGS_TOOL_FLYWAY ||
+	       tool == PGS_TOOL_DIESEL || tool == PGS_TOOL_SQLX;
+}
+
 /* flyway names: V<version>__<desc>.sql, U<version>__<desc>.sql, R__<desc>.sql */
 static bool is_flyway_name(const char *base, char *kind)
 {

@@ -78,6 +78,12 @@ const char *pgs_tool_name(enum pgs_tool tool);
 int pgs_tool_parse(const char *name);
 
 /*
+ * Whether pgstage plan -o can write files in the tool's layout (plain,
+ * goose, dbmate, golang-migrate, flyway, diesel, sqlx).
+ */
+bool pgs_tool_has_layout(enum pgs_tool tool);
+
+/*
  * Guess the tool from a file's name, text and the files beside it (hints,
  * may be NULL): goose and dbmate annotations, diesel's <version>_<name>/up.sql,
  * prisma's <timestamp>_<name>/migration.sql, sqitch's deploy/ scripts,

@@ -13,6 +13,14 @@
  *                   transaction): explicit BEGIN/COMMIT, or exactly one statement
  *   flyway          a transaction per script unless its .sql.conf says
  *                   executeInTransaction=false; no undo scripts (community)
+ *   diesel          <version>_<name>/up.sql and down.sql, each run with
+ *                   batch_execute (one query) in a transaction, unless the
+ *                   directory's metadata.toml says run_in_transaction = false:
+ *                   then the one query is an implicit transaction, so it holds
+ *                   one statement
+ *   sqlx            <version>_<name>.up.sql and .down.sql, each one query in a
+ *                   transaction unless its first line is "-- no-transaction":
+ *                   then, as for diesel, one statement alone
  */
 #include "planner/render.h"
 
@@ -51,10 +59,39 @@ static bool version_digits(const char *base, const char **start, const char **en
 	return true;
 }
 
+/*
+ * The name that carries a migration's version and description: the file's,
+ * or for diesel's <version>_<name>/up.sql (prisma's .../migration.sql) its
+ * directory's, diesel's dashes dropped from the version ("20240101000000_x").
+ */
+static const char *migration_name(struct pgs_arena *a, const char *path)
+{
+	const char *base = pgs_path_base(path);
+
+	if (!path || (strcmp(base, "up.sql") != 0 && strcmp(base, "down.sql") != 0 &&
+		      strcmp(base, "migration.sql") != 0) ||
+	    base - path < 2)
+		return base;
+	const char *dir = base - 1;
+	while (dir > path && dir[-1] != '/')
+		dir--;
+	if (!isdigit((unsigned char)*dir))
+		return base;
+	char *out = pgs_arena_alloc(a, (size_t)(base - dir) + 4), *o = out;
+	const char *p = dir;
+	for (; p < base - 1 && (isdigit((unsigned char)*p) || *p == '-'); p++)
+		if (*p != '-')
+			*o++ = *p;
+	memcpy(o, p, (size_t)(base - 1 - p));
+	o += base - 1 - p;
+	memcpy(o, ".sql", 5);
+	return out;
+}
+
 /* The file name without version and extension, as [A-Za-z0-9_] ("add_token"). */
 static const char *stem(struct pgs_arena *a, const char *path)
 {
-	const char *base = pgs_path_base(path), *s = base, *vs, *ve;
+	const char *base = migration_name(a, path), *s = base, *vs, *ve;
 
 	if (version_digits(base, &vs, &ve)) {
 		const char *flyway_sep = base[0] == 'V' || base[0] == 'U' ? strstr(ve, "__") : NULL;
@@ -95,12 +132,12 @@ static int digits(unsigned long long v)
 }
 
 /* Numbers from the first input's version (its width kept), else from 1. */
-static struct numbering numbering(const char *first_path, size_t n_files)
+static struct numbering numbering(struct pgs_arena *a, const char *first_path, size_t n_files)
 {
 	struct numbering num = {1, 1};
 	const char *vs, *ve;
 
-	if (first_path && version_digits(pgs_path_base(first_path), &vs, &ve) && ve - vs <= 18) {
+	if (first_path && version_digits(migration_name(a, first_path), &vs, &ve) && ve - vs <= 18) {
 		num.next = strtoull(vs, NULL, 10);
 		num.width = (int)(ve - vs);
 	}
@@ -367,10 +404,14 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 	struct buf b;
 
 	if ((layout == PGS_TOOL_GOOSE || layout == PGS_TOOL_DBMATE ||
-	     layout == PGS_TOOL_GOLANG_MIGRATE) &&
+	     layout == PGS_TOOL_GOLANG_MIGRATE || layout == PGS_TOOL_DIESEL ||
+	     layout == PGS_TOOL_SQLX) &&
 	    pgs_plan_down(&down, a, plan, t->stage, err) < 0)
 		return -1;
 	buf_open(&b);
+	/* sqlx reads its marker from the file's first bytes only */
+	if (layout == PGS_TOOL_SQLX && !txn)
+		fputs("-- no-transaction\n", b.f);
 	put_notes(b.f, plan, t->first);
 	switch (layout) {
 	case PGS_TOOL_GOOSE:
@@ -393,6 +434,8 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 		break;
 	case PGS_TOOL_GOLANG_MIGRATE:
 	case PGS_TOOL_FLYWAY:
+	case PGS_TOOL_DIESEL:
+	case PGS_TOOL_SQLX:
 		pgs_plan_render_stage_header(b.f, plan, t->stage);
 		put_up(b.f, st, layout);
 		break;
@@ -415,6 +458,25 @@ static int stage_files(struct pgs_plan_files *out, struct pgs_arena *a, const st
 		put_down(b.f, st, &down, layout);
 		add(out, a, pgs_arena_printf(a, "%s%s.down.sql", t->dir, t->name), buf_close(&b, a),
 		    t->phase, t->stage);
+	} else if (layout == PGS_TOOL_DIESEL || layout == PGS_TOOL_SQLX) {
+		bool diesel = layout == PGS_TOOL_DIESEL;
+		add(out, a,
+		    pgs_arena_printf(a, "%s%s%s", t->dir, t->name, diesel ? "/up.sql" : ".up.sql"),
+		    text, t->phase, t->stage);
+		buf_open(&b);
+		if (!diesel && !txn)
+			fputs("-- no-transaction\n", b.f);
+		pgs_plan_comment(b.f, "undoes %s, in reverse order",
+				 diesel ? "up.sql" : pgs_arena_printf(a, "%s.up.sql", t->name));
+		pgs_plan_render_stage_header(b.f, plan, t->stage);
+		put_down(b.f, st, &down, layout);
+		add(out, a,
+		    pgs_arena_printf(a, "%s%s%s", t->dir, t->name, diesel ? "/down.sql" : ".down.sql"),
+		    buf_close(&b, a), t->phase, t->stage);
+		/* diesel: the directory's metadata.toml decides for both up.sql and down.sql */
+		if (diesel && !txn)
+			add(out, a, pgs_arena_printf(a, "%s%s/metadata.toml", t->dir, t->name),
+			    "run_in_transaction = false\n", t->phase, t->stage);
 	} else if (layout == PGS_TOOL_FLYWAY) {
 		const char *script = pgs_arena_printf(a, "%sV%s.sql", t->dir, t->name);
 		add(out, a, script, text, t->phase, t->stage);
@@ -437,7 +499,7 @@ int pgs_plan_files(struct pgs_plan_files *out, struct pgs_arena *arena, const st
 	size_t checkpoints = pgs_plan_count_checkpoints(plan);
 	out->phased = checkpoints > 0;
 	n_files = plan->n_stages - checkpoints;
-	struct numbering num = numbering(first_path, n_files);
+	struct numbering num = numbering(arena, first_path, n_files);
 	for (size_t i = 0; i < plan->n_stages; i++) {
 		const struct pgs_plan_stage *st = &plan->stages[i];
 		if (st->kind == PGS_STAGE_CHECKPOINT) {
@@ -587,12 +649,22 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-/* The phase directory of a file ("DIR/phase-2"), or NULL for a file directly in DIR. */
-static char *phase_dir(const char *path, const char *name)
+/*
+ * The k-th directory (from 0) of DIR that a file's name goes through
+ * ("DIR/phase-2", then "DIR/phase-2/0042_x" for diesel), or NULL past the last.
+ */
+static char *sub_dir(const char *path, const char *name, size_t k)
 {
-	if (!strchr(name, '/'))
-		return NULL;
-	return strndup(path, (size_t)(strrchr(path, '/') - path));
+	const char *slash = name;
+
+	for (size_t i = 0; i <= k; i++) {
+		slash = strchr(slash, '/');
+		if (!slash)
+			return NULL;
+		slash++;
+	}
+	size_t tail = strlen(slash - 1); /* "/rest" of the name */
+	return strndup(path, strlen(path) - tail);
 }
 
 /*
@@ -610,21 +682,23 @@ static int check_targets(const struct pgs_plan_files *files, const char *dir,
 		if (!files->items[i].name)
 			continue;
 		char *path = join(dir, files->items[i].name);
-		char *phase = phase_dir(path, files->items[i].name);
-		if (phase && lstat(phase, &sb) == 0 && S_ISLNK(sb.st_mode))
-			rc = pgs_error_set(err,
-					   "%s is a symbolic link: pgstage plan writes only into "
-					   "directories of DIR itself (remove it or choose another -o "
-					   "DIR)",
-					   phase);
-		else if (phase && lstat(phase, &sb) == 0 && !S_ISDIR(sb.st_mode))
-			rc = pgs_error_set(err, "%s is not a directory", phase);
-		else if (lstat(path, &sb) == 0)
+		char *sub;
+		for (size_t k = 0; rc == 0 && (sub = sub_dir(path, files->items[i].name, k)); k++) {
+			if (lstat(sub, &sb) == 0 && S_ISLNK(sb.st_mode))
+				rc = pgs_error_set(err,
+						   "%s is a symbolic link: pgstage plan writes only into "
+						   "directories of DIR itself (remove it or choose another -o "
+						   "DIR)",
+						   sub);
+			else if (lstat(sub, &sb) == 0 && !S_ISDIR(sb.st_mode))
+				rc = pgs_error_set(err, "%s is not a directory", sub);
+			free(sub);
+		}
+		if (rc == 0 && lstat(path, &sb) == 0)
 			rc = pgs_error_set(err,
 					   "%s exists: pgstage plan never overwrites a file (move it "
 					   "away or choose another -o DIR)",
 					   path);
-		free(phase);
 		free(path);
 	}
 	return rc;
@@ -649,10 +723,11 @@ int pgs_plan_files_write(const struct pgs_plan_files *files, const char *dir,
 		if (!f->name)
 			continue;
 		paths[i] = join(dir, f->name);
-		char *phase = phase_dir(paths[i], f->name);
-		if (phase)
-			rc = make_dir(&m, phase, false, err);
-		free(phase);
+		char *sub;
+		for (size_t k = 0; rc == 0 && (sub = sub_dir(paths[i], f->name, k)); k++) {
+			rc = make_dir(&m, sub, false, err);
+			free(sub);
+		}
 		if (rc == 0 &&
 		    !(m.temps[i] = pgs_write_temp(paths[i], f->text, PGS_WRITE_NEW_FILE, err)))
 			rc = -1;

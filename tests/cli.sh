@@ -408,7 +408,7 @@ usage_error "pgstage: error: lint: invalid value 'xml' for --format (expected te
 	--format xml warn.sql
 
 begin "--tool foo"
-usage_error "pgstage: error: lint: invalid value 'foo' for --tool (expected auto, plain, goose, dbmate, golang-migrate or flyway)" \
+usage_error "pgstage: error: lint: invalid value 'foo' for --tool (expected auto, plain, goose, dbmate, golang-migrate, flyway, diesel, sqlx, refinery, drizzle, prisma or sqitch)" \
 	--tool foo warn.sql
 
 begin "--rule no-such-rule"
@@ -1532,8 +1532,25 @@ file m.sql 'CREATE INDEX a_idx ON users (a);
 '
 run plan -o out --layout liquibase m.sql
 assert_rc 2
-assert_stderr_is "pgstage: error: plan: invalid value 'liquibase' for --layout (expected auto, plain, goose, dbmate, golang-migrate or flyway)"
+assert_stderr_is "pgstage: error: plan: invalid value 'liquibase' for --layout (expected auto, plain, goose, dbmate, golang-migrate, flyway, diesel or sqlx)"
 [[ ! -e $work/out ]] || fail "out/ was created"
+# a tool pgstage knows but writes no files for
+run plan -o out --layout prisma m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: plan: invalid value 'prisma' for --layout (expected auto, plain, goose, dbmate, golang-migrate, flyway, diesel or sqlx)"
+[[ ! -e $work/out ]] || fail "out/ was created"
+
+begin "plan -o on a diesel migration writes diesel's layout by itself"
+file migrations/2024-01-02-030405_add_idx/up.sql 'CREATE INDEX orders_user_idx ON orders (user_id);
+ALTER TABLE orders ADD COLUMN note text;
+'
+run plan -o out migrations/2024-01-02-030405_add_idx/up.sql
+assert_rc 0
+assert_stdout_line "out/20240102030405_add_idx_1_create_index/up.sql"
+assert_stdout_line "out/20240102030405_add_idx_1_create_index/metadata.toml"
+assert_stdout_line "out/20240102030406_add_idx_2_add_column/down.sql"
+assert_eq "$(cat "$work/out/20240102030405_add_idx_1_create_index/metadata.toml")" "run_in_transaction = false" "metadata.toml"
+[[ ! -e $work/out/20240102030406_add_idx_2_add_column/metadata.toml ]] || fail "a transactional stage has a metadata.toml"
 
 begin "plan -o with --format json is a usage error"
 file m.sql 'CREATE INDEX a_idx ON users (a);

@@ -17,6 +17,11 @@
 #   golang-migrate  the whole file as one query (psql -c)
 #   flyway          psql -1 -f FILE, or psql -f FILE when FILE.conf says
 #                   executeInTransaction=false
+#   diesel          DIR/up.sql (down.sql) as one query (batch_execute), inside
+#                   BEGIN ... COMMIT unless DIR/metadata.toml says
+#                   run_in_transaction = false (psql -1 -c, or psql -c)
+#   sqlx            FILE.up.sql (.down.sql) as one query, inside BEGIN ... COMMIT
+#                   unless its first line is "-- no-transaction"
 #
 # usage: PGSTAGE=./pgstage tests/pg/with-cluster.sh tests/plan-files-pg.sh
 set -euo pipefail
@@ -136,18 +141,32 @@ run_file() { # LAYOUT DB FILE up|down
 	dbmate) run_dbmate "$2" "$3" "$4" ;;
 	golang-migrate) q "$2" -c "$(cat "$3")" ;;
 	flyway) if [[ -e $3.conf ]]; then q "$2" -f "$3"; else q "$2" -1 -f "$3"; fi ;;
+	diesel)
+		# the migration directory's metadata.toml decides for up.sql and down.sql
+		if grep -qx 'run_in_transaction = false' "$(dirname "$3")/metadata.toml" 2>/dev/null; then
+			q "$2" -c "$(cat "$3")"
+		else
+			q "$2" -1 -c "$(cat "$3")"
+		fi ;;
+	sqlx)
+		if [[ $(head -c 17 "$3") == "-- no-transaction" ]]; then
+			q "$2" -c "$(cat "$3")"
+		else
+			q "$2" -1 -c "$(cat "$3")"
+		fi ;;
 	esac
 }
 
 up_files() { # LAYOUT DIR: the files the tool applies going up, in order
 	case $1 in
-	golang-migrate) ls "$2" | grep '\.up\.sql$' ;;
+	golang-migrate | sqlx) ls "$2" | grep '\.up\.sql$' ;;
 	flyway) ls "$2" | grep '^V.*\.sql$' ;;
+	diesel) ls "$2" | sed 's|$|/up.sql|' ;;
 	*) ls "$2" ;;
 	esac | LC_ALL=C sort
 }
 
-for layout in plain goose dbmate golang-migrate flyway; do
+for layout in plain goose dbmate golang-migrate flyway diesel sqlx; do
 	out=$tmp/out-$layout
 	"$pgstage" plan --no-config --context ../schema.sql -o "$out" --layout "$layout" \
 		0042_add_token.sql >/dev/null || { bad "$layout: plan -o failed"; continue; }
@@ -187,7 +206,8 @@ for layout in plain goose dbmate golang-migrate flyway; do
 	[[ $layout == plain || $layout == flyway ]] && continue
 	# down, newest first: back to the schema the migration started from
 	while IFS= read -r f; do
-		[[ $layout == golang-migrate ]] && f=${f%.up.sql}.down.sql
+		[[ $layout == golang-migrate || $layout == sqlx ]] && f=${f%.up.sql}.down.sql
+		[[ $layout == diesel ]] && f=${f%/up.sql}/down.sql
 		run_file "$layout" "$db" "$out/$f" down >"$tmp/log" 2>&1 || {
 			bad "$layout: down $f failed: $(head -c 400 "$tmp/log")"
 			applied=false

@@ -6,7 +6,7 @@
 #
 # A first line "-- args: ..." adds arguments (e.g. --context ...); a line
 # "-- layouts: ..." replaces the layouts run (default: plain goose dbmate
-# golang-migrate flyway). Files named context_*.sql are inputs, not cases.
+# golang-migrate flyway diesel sqlx). Files named context_*.sql are inputs, not cases.
 #
 # usage: PGSTAGE=./pgstage tests/plan-files.sh [--bless]
 set -euo pipefail
@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # run_case SQL: the listing of every layout's result on stdout
 run_case() {
-	local sql=$1 args=() layouts=(plain goose dbmate golang-migrate flyway) line
+	local sql=$1 args=() layouts=(plain goose dbmate golang-migrate flyway diesel sqlx) line
 	while IFS= read -r line; do
 		case $line in
 		"-- args: "*) read -r -a args <<<"${line#-- args: }" ;;

@@ -28,9 +28,11 @@ static void render(struct pgs_plan *plan, const char *first_path)
 	free(json);
 	json_decref(doc);
 
-	for (int layout = PGS_TOOL_PLAIN; layout <= PGS_TOOL_FLYWAY; layout++) {
+	for (int layout = PGS_TOOL_PLAIN; layout <= PGS_TOOL_LAST; layout++) {
 		struct pgs_plan_files files;
 
+		if (!pgs_tool_has_layout((enum pgs_tool)layout))
+			continue;
 		if (pgs_plan_files(&files, &plan->arena, plan, (enum pgs_tool)layout, first_path,
 				   &err) < 0)
 			pgs_fuzz_bug("internal error: %s", err.message);

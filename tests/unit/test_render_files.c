@@ -157,6 +157,47 @@ static void numbers_widen_to_keep_name_order(void **state)
 	pgs_plan_release(&p);
 }
 
+/* diesel: a directory per stage named from the input's directory; sqlx: the marker first */
+static void diesel_and_sqlx_files(void **state)
+{
+	struct pgs_plan p;
+	struct pgs_plan_files f;
+	struct pgs_error err;
+	const char *in = "migrations/2024-01-02-030405_add_idx/up.sql";
+
+	(void)state;
+	pgs_plan_init(&p, &opts);
+	add_stage(&p, PGS_STAGE_NON_TRANSACTIONAL, NULL, in, "CREATE INDEX CONCURRENTLY i ON t (a)");
+	add_stage(&p, PGS_STAGE_TRANSACTIONAL, NULL, in, "ALTER TABLE t ADD COLUMN b int");
+	assert_int_equal(pgs_plan_files(&f, &p.arena, &p, PGS_TOOL_DIESEL, in, &err), 0);
+	assert_int_equal(f.n, 5);
+	assert_file(&f, 0, "20240102030405_add_idx_1_create_index/up.sql", 1);
+	assert_file(&f, 1, "20240102030405_add_idx_1_create_index/down.sql", 1);
+	assert_file(&f, 2, "20240102030405_add_idx_1_create_index/metadata.toml", 1);
+	assert_string_equal(f.items[2].text, "run_in_transaction = false\n");
+	/* diesel runs it in a transaction: no metadata.toml, SET LOCAL, no BEGIN of its own */
+	assert_file(&f, 3, "20240102030406_add_idx_2_add_column/up.sql", 1);
+	assert_file(&f, 4, "20240102030406_add_idx_2_add_column/down.sql", 1);
+	assert_non_null(strstr(f.items[3].text, "SET LOCAL lock_timeout = '2s';\n"));
+	assert_null(strstr(f.items[3].text, "BEGIN"));
+	/* outside a transaction: the statement alone, no SET that would make it a block */
+	assert_null(strstr(f.items[0].text, "SET "));
+	assert_non_null(strstr(f.items[0].text, "CREATE INDEX CONCURRENTLY i ON t (a);\n"));
+
+	assert_int_equal(pgs_plan_files(&f, &p.arena, &p, PGS_TOOL_SQLX, "20240102030405_x.sql", &err),
+			 0);
+	assert_int_equal(f.n, 4);
+	assert_file(&f, 0, "20240102030405_add_idx_1_create_index.up.sql", 1);
+	assert_file(&f, 1, "20240102030405_add_idx_1_create_index.down.sql", 1);
+	/* sqlx reads "-- no-transaction" from the first bytes only, of each file */
+	assert_int_equal(strncmp(f.items[0].text, "-- no-transaction\n", 18), 0);
+	assert_int_equal(strncmp(f.items[1].text, "-- no-transaction\n", 18), 0);
+	assert_file(&f, 2, "20240102030406_add_idx_2_add_column.up.sql", 1);
+	assert_null(strstr(f.items[2].text, "no-transaction"));
+	assert_null(strstr(f.items[3].text, "no-transaction"));
+	pgs_plan_release(&p);
+}
+
 /* The down of a one-step stage; its steps' comments and SQL joined by newlines. */
 static const char *down_of(struct pgs_plan *p, enum pgs_stage_kind kind, const char *sql)
 {
@@ -283,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(checkpoints_split_phases),
+		cmocka_unit_test(diesel_and_sqlx_files),
 		cmocka_unit_test(leading_checkpoint_makes_no_empty_phase),
 		cmocka_unit_test(numbers_widen_to_keep_name_order),
 		cmocka_unit_test(inverses),
