@@ -36,8 +36,8 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live apply-live bench bench-lint plan-versions unit golden cli-tests unknowns scaling integration integrations \
-	plan-files-pg \
+.PHONY: all deps check check-live apply-live bench plan-versions unit golden cli-tests unknowns scaling integration integrations \
+	plan-files-pg tools-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
 	bless demo asan clean format format-check install install-check
@@ -80,7 +80,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests unknowns scaling install-check integrations \
-	pgdata-check integration apply-live plan-versions plan-files-pg $(CHECK_FUZZ)
+	pgdata-check integration apply-live plan-versions plan-files-pg tools-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -128,18 +128,9 @@ apply-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 
 # benchmarks (not in make check): lint time and memory at scale, and writer
 # stalls during a migration as written and during apply of its plan (1,000,000 rows)
-bench: bench-lint $(BIN) $(BUILD)/tests/integration/test_plan_live
+bench: $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@bench/run.sh ./$(BIN)
 	@bench/apply-stall.sh ./$(BIN) $(BUILD)/tests/integration/test_plan_live
-
-# lint alone: time, MB/s, peak RSS per workload against bare libpg_query parsing
-# (bench/bare_parse.c, linked with the same libpg_query) and squawk; writes bench/RESULTS.md
-bench-lint: $(BIN) $(BUILD)/bench/bare_parse
-	@bench/lint.py ./$(BIN) $(BUILD)/bench/bare_parse
-
-$(BUILD)/bench/bare_parse: bench/bare_parse.c | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lpg_query -lprotobuf-c
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)
 plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live \
@@ -150,6 +141,10 @@ plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/
 # the files of every plan layout, applied as their tools apply them, on a real server
 plan-files-pg: $(BIN)
 	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/plan-files-pg.sh
+
+# each migration tool's transaction semantics, as pgstage assumes them, on a real server
+tools-pg: $(BIN)
+	@PGSTAGE=./$(BIN) tests/pg/with-cluster.sh tests/tools-pg.sh
 
 pgdata-check: | deps
 	@core/pgdata/check.sh
