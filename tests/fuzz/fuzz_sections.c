@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				struct pgs_sections sec;
 				enum pgs_tool detected =
 				    pgs_tool_detect(src.path, src.text, src.len, &hints);
-				enum pgs_tool want = tool == PGS_TOOL_AUTO ? detected : tool;
+				enum pgs_tool want = tool == PGS_TOOL_AUTO ? detected : (enum pgs_tool)tool;
 
 				pgs_sections_find(&sec, &arena, &src, (enum pgs_tool)tool, &hints);
 				if (sec.tool != want)

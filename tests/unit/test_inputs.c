@@ -711,7 +711,23 @@ static void test_context_directory_cut(void **state)
 	make_dir(&t, "new");
 	make_file(&t, "new/0045_x.sql");
 	make_file(&t, "draft.sql");
+	make_dir(&t, "ds");
+	make_dir(&t, "ds/2024-01-01-000000_a");
+	make_file(&t, "ds/2024-01-01-000000_a/up.sql");
+	make_file(&t, "ds/2024-01-01-000000_a/down.sql");
+	make_dir(&t, "ds/2024-01-02-000000_b");
+	make_file(&t, "ds/2024-01-02-000000_b/up.sql");
+	make_file(&t, "ds/2024-01-02-000000_b/down.sql");
+	make_dir(&t, "ds/2024-01-03-000000_c");
+	make_file(&t, "ds/2024-01-03-000000_c/up.sql");
 	enter_tree(&t);
+
+	/* diesel: up.sql is placed by its directory's version */
+	tidy(&in, LIST("ds"), LIST("ds/2024-01-02-000000_b/up.sql"), false);
+	check_tidy(&in, LIST("ctx:ds/2024-01-01-000000_a/up.sql", "ds/2024-01-02-000000_b/up.sql"),
+		   LIST("--context ds: 2 files from 2024-01-02-000000_b/up.sql on are not used as "
+			"context: they come at or after the input ds/2024-01-02-000000_b/up.sql"));
+	pgs_inputs_release(&in);
 
 	/* the input in the directory: it and what follows it are left out */
 	tidy(&in, LIST("db"), LIST("db/0042_b.sql"), false);
