@@ -138,6 +138,18 @@ int pgs_cmd_lint(int argc, char **argv)
 	}
 	const struct pgs_reporter *reporter = pgs_reporter_find(cli.format);
 	struct pgs_report_ctx rctx = {.out = stdout, .color = cli.color, .docs_url = PGS_DOCS_URL};
+	/* --output FILE: the report goes to a temporary file, renamed into place
+	 * once complete (nothing half-written under FILE) */
+	struct pgs_write_stream report_file = {0};
+	if (cli.output_file && strcmp(cli.output_file, "-") != 0) {
+		struct pgs_error err;
+		if (pgs_write_stream_open(&report_file, cli.output_file, &err) < 0) {
+			pgs_cli_error("%s", err.message);
+			pgs_cli_options_release(&cli);
+			return PGS_EXIT_USAGE;
+		}
+		rctx.out = report_file.out;
+	}
 	if (reporter->begin)
 		reporter->begin(&rctx);
 
@@ -145,6 +157,7 @@ int pgs_cmd_lint(int argc, char **argv)
 	pgs_inputs_init(&inputs);
 	totals.input_error = !pgs_cli_collect_inputs(&cli, &inputs, path_errors);
 	if (cli.diff_ref && pgs_changed_mark_context(&inputs, cli.diff_ref) < 0) {
+		pgs_write_stream_abort(&report_file);
 		json_decref(path_errors);
 		pgs_inputs_release(&inputs);
 		pgs_cli_options_release(&cli);
@@ -169,11 +182,19 @@ int pgs_cmd_lint(int argc, char **argv)
 	pgs_engine_release(&engine);
 	if (reporter->end)
 		reporter->end(&rctx, &totals.report);
+	bool output_failed = false;
+	if (report_file.out) {
+		struct pgs_error err;
+		if (pgs_write_stream_commit(&report_file, &err) < 0) {
+			pgs_cli_error("%s (the report is not written)", err.message);
+			output_failed = true;
+		}
+	}
 
 	pgs_inputs_release(&inputs);
 	int fail_on = cli.fail_on;
 	pgs_cli_options_release(&cli);
-	if (totals.input_error)
+	if (totals.input_error || output_failed)
 		return PGS_EXIT_USAGE;
 	return totals.max_severity >= fail_on ? PGS_EXIT_FINDINGS : PGS_EXIT_CLEAN;
 }

@@ -227,7 +227,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		bool rules_only = c == OPT_RULE || c == OPT_DISABLE || c == OPT_FAIL_ON;
 		bool fix_only = c == OPT_FIX || c == OPT_UNSAFE_FIXES || c == OPT_DIFF ||
 				(c == OPT_DRY_RUN && !(accepts & PGS_ACCEPT_DB));
-		bool output_only = c == 'o' || c == OPT_LAYOUT;
+		/* lint's -o is the report's file, plan's the directory of its files */
+		bool output_only = (c == 'o' && !(accepts & PGS_ACCEPT_REPORTERS)) || c == OPT_LAYOUT;
 		bool verify_only = c == OPT_ROWS;
 		bool trace_only = c == OPT_FORCE_TRACE;
 		bool db_only = (c == OPT_DB && !(accepts & (PGS_ACCEPT_VERIFY | PGS_ACCEPT_TRACE))) ||
@@ -322,7 +323,12 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 			o->diff_ref = optarg;
 			break;
 		case 'o':
-			o->output_dir = optarg;
+			if (!*optarg)
+				return bad_value(o, "output", optarg, "a file name");
+			if (accepts & PGS_ACCEPT_REPORTERS)
+				o->output_file = optarg;
+			else
+				o->output_dir = optarg;
 			break;
 		case OPT_LAYOUT:
 			if ((v = pgs_tool_parse(optarg)) < 0 ||
@@ -428,7 +434,8 @@ int pgs_cli_options_parse(struct pgs_cli_options *o, unsigned command, unsigned 
 		o->color = true;
 	else if (strcmp(color, "auto") == 0)
 		o->color = strcmp(o->format, "text") == 0 && isatty(STDOUT_FILENO) &&
-			   !getenv("NO_COLOR");
+			   !getenv("NO_COLOR") &&
+			   (!o->output_file || strcmp(o->output_file, "-") == 0);
 	o->paths = argv + optind;
 	o->n_paths = argc - optind;
 	if (o->n_paths == 0 && o->config.n_include && !o->plan_file)

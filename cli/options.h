@@ -39,6 +39,7 @@ struct pgs_cli_options {
 	bool fix, unsafe_fixes, dry_run;
 	const char *diff_ref; /* --diff REF: lint only what changed since REF */
 	const char *output_dir; /* -o DIR: write files there instead of printing */
+	const char *output_file; /* lint -o FILE: the report goes there, whole or not at all */
 	const char *layout;     /* --layout NAME as given (checked), or NULL */
 	const char *db;		/* --db URL (apply) */
 	int phase, retries;	/* --phase, --retries (apply) */

@@ -127,3 +127,57 @@ int pgs_write_replace(const char *path, const char *text, struct pgs_error *err)
 	free(target);
 	return rc;
 }
+
+int pgs_write_stream_open(struct pgs_write_stream *ws, const char *final_path,
+			  struct pgs_error *err)
+{
+	/* an empty temporary file, reopened as a stream */
+	char *tmp = pgs_write_temp(final_path, "", PGS_WRITE_NEW_FILE, err);
+
+	memset(ws, 0, sizeof(*ws));
+	if (!tmp)
+		return -1;
+	ws->out = fopen(tmp, "w");
+	if (!ws->out) {
+		pgs_error_set(err, "cannot create %s: %s", final_path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	ws->tmp = tmp;
+	ws->final_path = final_path;
+	return 0;
+}
+
+int pgs_write_stream_commit(struct pgs_write_stream *ws, struct pgs_error *err)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(ws->out) != 0 || ferror(ws->out))
+		e = errno ? errno : EIO;
+	if (!e && fsync(fileno(ws->out)) < 0 && errno != EINVAL)
+		e = errno;
+	if (fclose(ws->out) != 0 && !e)
+		e = errno;
+	ws->out = NULL;
+	if (!e && rename(ws->tmp, ws->final_path) < 0)
+		e = errno;
+	if (e) {
+		unlink(ws->tmp);
+		pgs_error_set(err, "cannot write %s: %s", ws->final_path, strerror(e));
+	}
+	free(ws->tmp);
+	memset(ws, 0, sizeof(*ws));
+	return e ? -1 : 0;
+}
+
+void pgs_write_stream_abort(struct pgs_write_stream *ws)
+{
+	if (ws->out)
+		fclose(ws->out);
+	if (ws->tmp)
+		unlink(ws->tmp);
+	free(ws->tmp);
+	memset(ws, 0, sizeof(*ws));
+}

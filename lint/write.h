@@ -11,6 +11,8 @@
 #ifndef PGS_WRITE_H
 #define PGS_WRITE_H
 
+#include <stdio.h>
+
 #include "core/error.h"
 
 /* pgs_write_temp's mode for a new file: 0666 less the umask, as open(2) makes it. */
@@ -40,5 +42,31 @@ int pgs_write_place_new(const char *tmp, const char *final_path, struct pgs_erro
  * path on failure, which leaves the file as it was.
  */
 int pgs_write_replace(const char *path, const char *text, struct pgs_error *err);
+
+/* A file written through a stream, put in place only once complete. */
+struct pgs_write_stream {
+	FILE *out;       /* write here */
+	char *tmp;       /* the temporary file beside final_path (heap) */
+	const char *final_path; /* borrowed */
+};
+
+/*
+ * Start writing final_path: ws->out is a new temporary file beside it (as
+ * pgs_write_temp makes them, mode 0666 less the umask). -1 with a message
+ * naming final_path when it can't be created; ws is then empty.
+ */
+int pgs_write_stream_open(struct pgs_write_stream *ws, const char *final_path,
+			  struct pgs_error *err);
+
+/*
+ * Flush, sync and close ws->out and rename it to final_path, replacing the
+ * file there (a report of an earlier run). On any write error (a full disk,
+ * a file-size limit) the temporary file is removed and final_path is left
+ * as it was: -1 with a message naming final_path. ws is empty afterwards.
+ */
+int pgs_write_stream_commit(struct pgs_write_stream *ws, struct pgs_error *err);
+
+/* Close and remove the temporary file: final_path is left as it was. */
+void pgs_write_stream_abort(struct pgs_write_stream *ws);
 
 #endif

@@ -9,6 +9,8 @@
 #   PGSTAGE_BASE     git ref to compare with (empty: lint everything)
 #   PGSTAGE_FORMAT   output format (default github)
 #   PGSTAGE_ARGS     extra arguments for pgstage lint
+#   PGSTAGE_OUTPUT   file to write the report to (empty: the log); its path is
+#                    the step's output "report" (in $GITHUB_OUTPUT) once written
 set -euo pipefail
 
 pgstage=${PGSTAGE:?set PGSTAGE}
@@ -28,4 +30,13 @@ if [[ -n ${PGSTAGE_BASE:-} ]]; then
 fi
 read -r -a extra <<<"${PGSTAGE_ARGS:-}"
 read -r -a paths <<<"${PGSTAGE_PATHS:-}"
-exec "$pgstage" "${args[@]}" "${extra[@]}" "${paths[@]}"
+if [[ -n ${PGSTAGE_OUTPUT:-} ]]; then
+	args+=(--output "$PGSTAGE_OUTPUT")
+fi
+rc=0
+"$pgstage" "${args[@]}" "${extra[@]}" "${paths[@]}" || rc=$?
+# findings (exit 1) still leave a report for the next step to upload
+if [[ -n ${PGSTAGE_OUTPUT:-} && -f $PGSTAGE_OUTPUT && -n ${GITHUB_OUTPUT:-} ]]; then
+	echo "report=$PGSTAGE_OUTPUT" >>"$GITHUB_OUTPUT"
+fi
+exit "$rc"

@@ -1559,12 +1559,15 @@ run plan -o out --format json m.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: plan: -o writes migration files; --format json prints the plan: give one of them"
 
-begin "-o and --layout belong to plan only"
+begin "-o and --layout belong to plan only (lint's -o is its report file)"
 file m.sql 'SELECT 1;
 '
-run lint -o out m.sql
+run explain -o out m.sql
 assert_rc 2
-assert_stderr_is "pgstage: error: lint: unknown option '-o' (pgstage lint --help lists them)"
+assert_stderr_is "pgstage: error: explain: unknown option '-o' (pgstage explain --help lists them)"
+run lint --layout goose m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: lint: unknown option '--layout' (pgstage lint --help lists them)"
 run explain --layout goose m.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: explain: unknown option '--layout' (pgstage explain --help lists them)"
@@ -1753,6 +1756,64 @@ assert_rc 0
 assert_stderr_empty
 assert_stdout_line "ALTER TABLE events ADD CONSTRAINT events_kind_pgstage_not_null CHECK (kind IS NOT NULL) NOT VALID;"
 assert_stdout_line "-- stage 3/3: transactional: SET NOT NULL skips its scan: a validated CHECK proves it (PostgreSQL 12+); the CHECK is then dropped"
+
+begin "lint --output FILE: every format writes to FILE exactly what it prints, and the exit code is the same"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+SELECT (;
+'
+for format in text json sarif github gitlab junit gcc; do
+	run lint --format "$format" m.sql
+	assert_rc 1
+	cp "$out" "$work/printed.$format"
+	run lint --format "$format" --output "report.$format" m.sql
+	assert_rc 1
+	assert_stdout_empty
+	assert_stderr_empty
+	cmp -s "$work/printed.$format" "$work/report.$format" || fail "--format $format: report.$format differs from what lint prints"
+done
+run lint --rule require-concurrent-index --rule syntax-error --format sarif -o report.sarif m.sql
+assert_rc 1
+assert_eq "$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["runs"][0]["results"]; print(sorted((x["ruleId"], x["locations"][0]["physicalLocation"]["region"]["startLine"]) for x in r))' "$work/report.sarif")" \
+	"[('M000', 2), ('M101', 1)]" "the SARIF results"
+file clean.sql 'SELECT 1;
+'
+run lint --format json --output report.json clean.sql
+assert_rc 0
+assert_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["diagnostics"])' "$work/report.json")" "[]" "a clean run's report"
+run lint --rule require-concurrent-index --rule syntax-error --output - m.sql
+assert_rc 1
+assert_findings 2
+
+begin "lint --output FILE: a write that fails leaves the earlier report as it was and no temporary file"
+file m.sql 'CREATE INDEX a_idx ON users (a);
+'
+file report.sarif 'the earlier report'
+file_limit=4 run lint --format sarif --output report.sarif m.sql
+assert_rc 2
+assert_stdout_empty
+assert_stderr_is "pgstage: error: cannot write report.sarif: File too large (the report is not written)"
+assert_eq "$(cat "$work/report.sarif")" "the earlier report" "the earlier report"
+assert_eq "$(ls -A "$work")" "$(printf 'm.sql\nreport.sarif')" "files after the failure"
+run lint --format sarif --output report.sarif m.sql
+assert_rc 1
+(($(stat -c %s "$work/report.sarif") > 4096)) || fail "the SARIF report is not over 4 KB"
+run lint --output no-such-dir/report.json m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: cannot create no-such-dir/report.json: No such file or directory"
+
+begin "lint --output FILE with --diff that fails: no file"
+file m.sql 'SELECT 1;
+'
+run lint --diff main --output report.json m.sql
+assert_rc 2
+assert_eq "$(ls -A "$work")" "m.sql" "files after the failure"
+
+begin "plan has no --output FILE for reports: -o is its directory of files"
+file m.sql 'SELECT 1;
+'
+run explain --output out.txt m.sql
+assert_rc 2
+assert_stderr_is "pgstage: error: explain: unknown option '--output' (pgstage explain --help lists them)"
 
 finish
 if ((skipped > 0)); then

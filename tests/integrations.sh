@@ -136,6 +136,26 @@ grep -q '^::warning file=db/migrations/3_email_index.sql,line=1,col=1,endLine=1,
 	ok || bad "action annotations: $out"
 [[ $(grep -c "^::" <<<"$out") == 3 ]] && ok || bad "action: expected 3 annotations (the changed files, whole): $out"
 
+# the SARIF report for upload-sarif: the output-file input, the report output
+grep -q '^  output-file:$' "$repo/action.yml" && grep -q 'PGSTAGE_OUTPUT: ${{ inputs.output-file }}' "$repo/action.yml" &&
+	grep -q 'value: ${{ steps.lint.outputs.report }}' "$repo/action.yml" && grep -q '^      id: lint$' "$repo/action.yml" &&
+	ok || bad "action.yml: the output-file input and the report output are not wired to the lint step"
+: >"$tmp/github_output"
+out=$(cd "$tmp/action" && PGSTAGE="$tmp/action-build/pgstage" PGSTAGE_BASE=main PGSTAGE_FORMAT=sarif \
+	PGSTAGE_OUTPUT=pgstage.sarif GITHUB_OUTPUT="$tmp/github_output" \
+	PGSTAGE_PATHS=db/migrations PGSTAGE_ARGS="${only[*]}" "$repo/scripts/ci-lint.sh") && rc=0 || rc=$?
+[[ $rc == 1 && -z $out ]] && ok || bad "action with output-file: exit $rc (expected 1), printed: $out"
+[[ $(cat "$tmp/github_output") == "report=pgstage.sarif" ]] && ok || bad "action output: $(cat "$tmp/github_output")"
+python3 - "$tmp/action/pgstage.sarif" <<'PY' && ok || bad "action SARIF report"
+import json, sys
+sarif = json.load(open(sys.argv[1]))
+assert sarif["version"] == "2.1.0", sarif["version"]
+results = sarif["runs"][0]["results"]
+assert len(results) == 3, results
+uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+assert uris == ["db/migrations/2_old_index.sql"] * 2 + ["db/migrations/3_email_index.sql"], uris
+PY
+
 # ---- GitLab job: the report it uploads ----
 line=$(grep -o '/opt/pgstage/pgstage lint.*' "$repo/docs/ci/gitlab-ci.yml")
 [[ $line == *'--format gitlab --diff'* ]] && ok || bad "gitlab job: $line"
