@@ -1815,6 +1815,35 @@ run explain --output out.txt m.sql
 assert_rc 2
 assert_stderr_is "pgstage: error: explain: unknown option '--output' (pgstage explain --help lists them)"
 
+begin "man page: suppression syntax, every config key, exit codes, running and resuming a plan"
+file .pgstage.json '{"no_such_key": 1}'
+run lint m.sql
+assert_rc 2
+# the keys config.c accepts, from its own message, each documented
+keys=$(sed -n 's/.*(known: \(.*\), "\/\/" for notes).*/\1/p' "$err" | tr -d ' ' | tr ',' ' ')
+[[ -n $keys ]] || fail "no key list in: $(cat "$err")"
+run --man
+assert_rc 0
+man_text=$(sed 's/\\-/-/g' "$out")
+for section in SUPPRESSIONS CONFIGURATION "EXIT STATUS" "RUNNING A PLAN"; do
+	grep -qx ".SH $section" <<<"$man_text" || fail "no $section section"
+done
+config=$(sed -n '/^.SH CONFIGURATION/,/^.SH /p' <<<"$man_text")
+for key in $keys; do
+	grep -q "^.B .*\b$key\b" <<<"$config" || fail "config key $key is not in CONFIGURATION"
+done
+grep -qF -- '.B -- pgstage-ignore RULE[, RULE...]: reason' <<<"$man_text" || fail "no pgstage-ignore syntax"
+grep -qF -- '.B -- pgstage-ignore-file RULE[, RULE...]: reason' <<<"$man_text" || fail "no pgstage-ignore-file syntax"
+status=$(sed -n '/^.SH EXIT STATUS/,/^.SH /p' <<<"$man_text")
+for code in 0 1 2 3 4 5; do
+	grep -qx ".B $code" <<<"$status" || fail "exit code $code is not in EXIT STATUS"
+done
+plan=$(sed -n '/^.SH RUNNING A PLAN/,/^.SH /p' <<<"$man_text")
+for word in "psql -v pgstage_phase=N" "--continue" "--run-id" "--dry-run" "--plan FILE" "exit 4"; do
+	grep -qF -- "$word" <<<"$plan" || fail "RUNNING A PLAN lacks $word"
+done
+cmp -s "$out" "$repo/docs/pgstage.1" || fail "docs/pgstage.1 is not what --man prints (make docs)"
+
 finish
 if ((skipped > 0)); then
 	echo "($skipped skipped)"
