@@ -45,12 +45,6 @@ const char *pgs_reporter_names(void);
 /* Compiler-style text with code frames; colour only when color is true. */
 void pgs_report_text(FILE *out, const struct pgs_file_report *file, bool color);
 
-/*
- * Append one JSON object per diagnostic of file to the array diags (new
- * references, owned by the array).
- */
-void pgs_report_json_append(json_t *diags, const struct pgs_file_report *file);
-
 /* One effect as explain's JSON: relation, lock, blocks, rewrite, reindex, scan, new, assumed. */
 json_t *pgs_report_effect_json(const struct pgs_effect *e);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lint/report.h"
+#include "lint/report/json_stream.h"
 #include "lint/rule.h"
 
 static const char *gitlab_severity(enum pgs_severity sev)
@@ -12,9 +13,13 @@ static const char *gitlab_severity(enum pgs_severity sev)
 	return sev == PGS_SEV_ERROR ? "critical" : sev == PGS_SEV_WARNING ? "major" : "info";
 }
 
+/* The issues are written as each file is linted: memory stays that of one file's. */
 static void gitlab_begin(struct pgs_report_ctx *ctx)
 {
-	ctx->state = json_array();
+	struct pgs_json_array_stream *issues = pgs_xmalloc(sizeof(*issues));
+
+	*issues = (struct pgs_json_array_stream){.out = ctx->out, .depth = 0};
+	ctx->state = issues;
 }
 
 static void gitlab_file(struct pgs_report_ctx *ctx, const struct pgs_file_report *file)
@@ -29,7 +34,7 @@ static void gitlab_file(struct pgs_report_ctx *ctx, const struct pgs_file_report
 		const char *description =
 			d->help ? pgs_arena_printf(&arena, "%s (%s)", d->message, d->help) : d->message;
 
-		json_array_append_new(
+		pgs_json_array_item(
 			ctx->state,
 			json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{s:I, s:I}}}", "description",
 				  description, "check_name", d->rule->name, "fingerprint",
@@ -44,9 +49,9 @@ static void gitlab_file(struct pgs_report_ctx *ctx, const struct pgs_file_report
 static void gitlab_end(struct pgs_report_ctx *ctx, const struct pgs_report_totals *t)
 {
 	(void)t;
-	json_dumpf(ctx->state, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	pgs_json_array_end(ctx->state);
 	fputc('\n', ctx->out);
-	json_decref(ctx->state);
+	free(ctx->state);
 	ctx->state = NULL;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "lint/report.h"
+#include "lint/report/json_stream.h"
 #include "lint/rule.h"
 #include "rules/registry.h"
 
@@ -13,8 +14,11 @@
 #define PGS_VERSION "0.1.0-dev"
 #endif
 
+/* Results are written as each file is linted; input errors are kept for the invocation at the end. */
 struct sarif_state {
-	json_t *results;
+	struct pgs_json_array_stream results;
+	const char *docs_url;
+	bool started; /* the document's head, up to "results", is written */
 	json_t *invocation_notes;
 };
 
@@ -27,7 +31,9 @@ static void sarif_begin(struct pgs_report_ctx *ctx)
 {
 	struct sarif_state *st = pgs_xmalloc(sizeof(*st));
 
-	st->results = json_array();
+	st->results = (struct pgs_json_array_stream){.out = ctx->out, .depth = 3};
+	st->docs_url = ctx->docs_url;
+	st->started = false;
 	st->invocation_notes = json_array();
 	ctx->state = st;
 }
@@ -59,6 +65,8 @@ static json_t *fix_json(const struct pgs_source *src, const struct pgs_fix *fix)
 			 replacements);
 }
 
+static void sarif_start(struct sarif_state *st);
+
 static void sarif_file(struct pgs_report_ctx *ctx, const struct pgs_file_report *file)
 {
 	struct sarif_state *st = ctx->state;
@@ -79,7 +87,8 @@ static void sarif_file(struct pgs_report_ctx *ctx, const struct pgs_file_report 
 					      pgs_report_fingerprint(&arena, file, d)));
 		if (d->fix)
 			json_object_set_new(r, "fixes", json_pack("[o]", fix_json(&file->src, d->fix)));
-		json_array_append_new(st->results, r);
+		sarif_start(st);
+		pgs_json_array_item(&st->results, r);
 		pgs_arena_release(&arena);
 	}
 }
@@ -120,23 +129,39 @@ static json_t *rules_json(const char *docs_url)
 	return rules;
 }
 
+/* The document up to "results": [, written with the first result (or at the end). */
+static void sarif_start(struct sarif_state *st)
+{
+	if (st->started)
+		return;
+	FILE *out = st->results.out;
+	json_t *tool = json_pack("{s:{s:s, s:s, s:s, s:o}}", "driver", "name", "pgstage", "version",
+				 PGS_VERSION, "informationUri", st->docs_url, "rules",
+				 rules_json(st->docs_url));
+
+	fputs("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
+	      "  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ",
+	      out);
+	pgs_json_write_at(out, tool, 3);
+	fputs(",\n      \"results\": ", out);
+	json_decref(tool);
+	st->started = true;
+}
+
 static void sarif_end(struct pgs_report_ctx *ctx, const struct pgs_report_totals *t)
 {
 	struct sarif_state *st = ctx->state;
 
 	(void)t;
-	json_t *run = json_pack(
-		"{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:[{s:b, s:o}]}", "tool", "driver", "name", "pgstage",
-		"version", PGS_VERSION, "informationUri", ctx->docs_url, "rules",
-		rules_json(ctx->docs_url), "results", st->results, "invocations",
-		"executionSuccessful", json_array_size(st->invocation_notes) == 0,
-		"toolExecutionNotifications", st->invocation_notes);
-	json_t *doc = json_pack("{s:s, s:s, s:[o]}", "$schema",
-				"https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
-				"runs", run);
-	json_dumpf(doc, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', ctx->out);
-	json_decref(doc);
+	sarif_start(st);
+	pgs_json_array_end(&st->results);
+	json_t *invocations = json_pack("[{s:b, s:o}]", "executionSuccessful",
+					json_array_size(st->invocation_notes) == 0,
+					"toolExecutionNotifications", st->invocation_notes);
+	fputs(",\n      \"invocations\": ", ctx->out);
+	pgs_json_write_at(ctx->out, invocations, 3);
+	fputs("\n    }\n  ]\n}\n", ctx->out);
+	json_decref(invocations);
 	free(st);
 	ctx->state = NULL;
 }
