@@ -36,7 +36,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live apply-live bench plan-versions unit golden cli-tests unknowns scaling integration integrations \
+.PHONY: all deps check check-live apply-live bench bench-lint plan-versions unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg tools-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -128,9 +128,18 @@ apply-live: $(BIN) $(BUILD)/tests/integration/test_plan_live
 
 # benchmarks (not in make check): lint time and memory at scale, and writer
 # stalls during a migration as written and during apply of its plan (1,000,000 rows)
-bench: $(BIN) $(BUILD)/tests/integration/test_plan_live
+bench: bench-lint $(BIN) $(BUILD)/tests/integration/test_plan_live
 	@bench/run.sh ./$(BIN)
 	@bench/apply-stall.sh ./$(BIN) $(BUILD)/tests/integration/test_plan_live
+
+# lint alone: time, MB/s, peak RSS per workload against bare libpg_query parsing
+# (bench/bare_parse.c, linked with the same libpg_query) and squawk; writes bench/RESULTS.md
+bench-lint: $(BIN) $(BUILD)/bench/bare_parse
+	@bench/lint.py ./$(BIN) $(BUILD)/bench/bare_parse
+
+$(BUILD)/bench/bare_parse: bench/bare_parse.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lpg_query -lprotobuf-c
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)
 plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live \
