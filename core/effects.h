@@ -48,7 +48,7 @@ struct pgs_effect {
 	enum pgs_lock lock;
 	bool rewrite, reindex, scan;
 	bool is_new;  /* created earlier in this migration history */
-	bool assumed; /* the input lacked facts; this is the conservative answer */
+	bool assumed; /* the input lacked facts, or the query plan decides: the conservative answer */
 	enum pgs_effect_cause cause;
 	const char *culprit; /* e.g. the volatile function of a default */
 };

@@ -112,14 +112,72 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 	return r;
 }
 
+static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+			   const PgQuery__Constraint *c);
+
+/*
+ * A foreign key's validation is one anti-join of both tables. The
+ * referencing table is read in full; whether the referenced one is too (a
+ * hash join) or only through its key's index (a merge join, as 16 and later
+ * chose for the proof's tables) is the planner's choice: assumed.
+ */
+static void fk_reads_referenced(struct pgs_effect *pk, const char *constraint)
+{
+	pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, constraint);
+	pk->assumed = true;
+}
+
+/*
+ * Before PostgreSQL 13, ADD COLUMN IF NOT EXISTS of a column that exists
+ * still added the column's foreign keys and keys (they are separate
+ * commands by then), each as ADD CONSTRAINT does on the existing column.
+ */
+static void stray_constraints(struct pgs_fx *fx, size_t self, struct pgs_table *t,
+			      const PgQuery__ColumnDef *def)
+{
+	for (size_t i = 0; i < def->n_constraints; i++) {
+		const PgQuery__Node *n = def->constraints[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue;
+		PgQuery__ConstrType kind = n->constraint->contype;
+		if (kind == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+			pgs_fx_lock(&fx->out->items[self], PGS_LOCK_SHARE_ROW_EXCLUSIVE);
+			add_constraint(fx, self, t, n->constraint);
+		} else if (kind == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
+			   kind == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
+			pgs_fx_scan(&fx->out->items[self], PGS_CAUSE_INDEX_BUILD,
+				    n->constraint->conname);
+		}
+	}
+}
+
+/* Whether stray_constraints has anything to do for def on this version. */
+static bool has_stray_constraints(const struct pgs_fx *fx, const PgQuery__ColumnDef *def)
+{
+	for (size_t i = 0; fx->pg_version < 13 && i < def->n_constraints; i++) {
+		const PgQuery__Node *n = def->constraints[i];
+		if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    (n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+		     n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
+		     n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY))
+			return true;
+	}
+	return false;
+}
+
 static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		       const PgQuery__AlterTableCmd *cmd)
 {
 	const PgQuery__ColumnDef *def = cmd->def->column_def;
 	struct pgs_effect *e = &fx->out->items[self];
 
-	if (cmd->missing_ok && t && pgs_table_column(t, def->colname))
-		return; /* IF NOT EXISTS, and it exists: nothing happens */
+	if (cmd->missing_ok && t && pgs_table_column(t, def->colname)) {
+		/* IF NOT EXISTS, and it exists: nothing happens, but before 13 its
+		 * foreign keys and keys were added all the same (seen on 11, 12) */
+		if (fx->pg_version < 13)
+			stray_constraints(fx, self, t, def);
+		return;
+	}
 	struct pgs_column_add a =
 	    pgs_effects_add_column(fx->model, fx->arena, t, cmd, fx->pg_version);
 
@@ -150,7 +208,7 @@ static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 				struct pgs_effect *pk = pgs_fx_touch_rv(fx, c->pktable);
 				pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
 				if (a.validates_fk && !a.null_default)
-					pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->conname);
+					fk_reads_referenced(pk, c->conname);
 			}
 			e = &fx->out->items[self];
 			if (a.validates_fk)
@@ -210,6 +268,16 @@ static bool any_nullable(struct pgs_model *model, struct pgs_table *t, const cha
 	return false;
 }
 
+/*
+ * The lock on each partition while ADD CONSTRAINT builds a partitioned
+ * table's key: SHARE, as CREATE INDEX; from 18 the constraint is added to
+ * each partition under ACCESS EXCLUSIVE (seen on 18).
+ */
+static enum pgs_lock partition_key_lock(const struct pgs_fx *fx)
+{
+	return fx->pg_version >= 18 ? PGS_LOCK_ACCESS_EXCLUSIVE : PGS_LOCK_SHARE;
+}
+
 static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			   const PgQuery__Constraint *c)
 {
@@ -223,7 +291,7 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
 			/* validation joins both tables */
 			if (!c->skip_validation)
-				pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, c->conname);
+				fk_reads_referenced(pk, c->conname);
 		}
 		e = &fx->out->items[self];
 		if (!c->skip_validation)
@@ -244,7 +312,7 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			 * on every partition, under SHARE (matching existing indexes are
 			 * not reused) */
 			if (t && t->kind == 'p')
-				pgs_fx_lock_partitions(fx, t->key, PGS_LOCK_SHARE, true);
+				pgs_fx_lock_partitions(fx, t->key, partition_key_lock(fx), true);
 			else
 				pgs_fx_scan(e, PGS_CAUSE_INDEX_BUILD, c->conname);
 			break;
@@ -441,6 +509,9 @@ static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *pare
 		/* the partition is scanned to prove its rows fit the bound, unless a
 		 * validated CHECK implies it (which pgstage can't prove: assumed) */
 		pgs_fx_scan(pe, PGS_CAUSE_CHECK_SCAN, pc->name->relname);
+		/* the parent's foreign keys are added to it and validated */
+		pgs_fx_lock_referenced(fx, parent, PGS_LOCK_SHARE_ROW_EXCLUSIVE, true);
+		pe = pgs_fx_touch_rv(fx, pc->name);
 		for (size_t i = 0; part && i < part->n_constraints; i++)
 			if (part->constraints[i].kind == PGS_CON_CHECK &&
 			    part->constraints[i].validated && !part->constraints[i].dropped)
@@ -449,11 +520,22 @@ static void partition_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *pare
 		bool concurrent = pc->concurrent && fx->pg_version >= 14;
 		pgs_fx_lock(e, concurrent ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
 					  : PGS_LOCK_ACCESS_EXCLUSIVE);
-		pgs_fx_lock(pgs_fx_touch_rv(fx, pc->name), concurrent
-							       ? PGS_LOCK_SHARE_UPDATE_EXCLUSIVE
-							       : PGS_LOCK_ACCESS_EXCLUSIVE);
-		if (concurrent)
+		struct pgs_effect *pe = pgs_fx_touch_rv(fx, pc->name);
+		if (concurrent) {
+			pgs_fx_lock(pe, PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
 			fx->out->no_transaction = true;
+		} else if (fx->pg_version < 14) {
+			/* before 14 the partition itself takes SHARE UPDATE EXCLUSIVE;
+			 * the parent's row triggers, cloned onto it, are dropped under
+			 * ACCESS EXCLUSIVE (seen on 11-13) */
+			bool triggers = !parent || parent->partial || parent->row_triggers;
+			pgs_fx_lock(pe, triggers ? PGS_LOCK_ACCESS_EXCLUSIVE
+						 : PGS_LOCK_SHARE_UPDATE_EXCLUSIVE);
+			if (triggers && (!parent || !parent->row_triggers))
+				pe->assumed = true;
+		} else {
+			pgs_fx_lock(pe, PGS_LOCK_ACCESS_EXCLUSIVE);
+		}
 	}
 	/* the default partition is locked too, and scanned on ATTACH (its rows
 	 * must not belong in the new partition) */
@@ -586,7 +668,7 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced) {
 			struct pgs_effect *pk =
 			    pgs_fx_lock_key(fx, con->referenced, PGS_LOCK_ROW_SHARE);
-			pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, cmd->name);
+			fk_reads_referenced(pk, cmd->name);
 		} else if (!con) {
 			fx->out->items[self].assumed = true;
 		}
@@ -631,6 +713,9 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
 		pgs_fx_lock(e, PGS_LOCK_ACCESS_EXCLUSIVE);
+		/* a partitioned table has no files: only where new partitions go */
+		if (t && t->kind == 'p')
+			break;
 		pgs_fx_rewrite(e, PGS_CAUSE_OTHER, NULL);
 		/* the files are copied block by block: no scan; indexes stay where they are */
 		e->reindex = e->scan = false;
@@ -741,7 +826,7 @@ static void alter_child(struct pgs_fx *fx, struct pgs_table *child, void *data)
 	 * CREATE INDEX does it: SHARE and a scan */
 	if (c && (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
 		  c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION)) {
-		pgs_fx_lock(ce, PGS_LOCK_SHARE);
+		pgs_fx_lock(ce, partition_key_lock(fx));
 		pgs_fx_scan(ce, PGS_CAUSE_INDEX_BUILD, c->conname);
 		return;
 	}
@@ -764,7 +849,8 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 		const PgQuery__AlterTableCmd *cmd = as->cmds[i]->alter_table_cmd;
 		skipped &= cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && cmd->missing_ok &&
 			   cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && t &&
-			   pgs_table_column(t, cmd->def->column_def->colname);
+			   pgs_table_column(t, cmd->def->column_def->colname) &&
+			   !has_stray_constraints(fx, cmd->def->column_def);
 		alter_cmd(fx, self, t, cmd);
 		if (t && as->relation->inh && as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
 		    cmd_recurses(t, cmd)) {
@@ -777,6 +863,19 @@ void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as)
 	/* an ALTER INDEX ... SET (...) / RENAME takes SUE, not the table default */
 	if (as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && as->n_cmds) {
 		const PgQuery__AlterTableCmd *cmd = as->cmds[0]->alter_table_cmd;
+		/* SET TABLESPACE copies the index's files (its table is not locked,
+		 * but every query planned on it waits for the index's lock) */
+		if (cmd && cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace) {
+			struct pgs_effect *ie = &fx->out->items[self];
+			ie->rewrite = ie->scan = false;
+			struct pgs_index *ix =
+			    pgs_model_index(fx->model, pgs_model_key(fx->model, as->relation));
+			if (ix) {
+				struct pgs_effect *te = pgs_fx_touch(fx, ix->table);
+				te->reindex = true;
+				te->cause = PGS_CAUSE_OTHER;
+			}
+		}
 		if (cmd && (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions ||
 			    cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions ||
 			    cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics))

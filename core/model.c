@@ -18,6 +18,7 @@ void pgs_model_init(struct pgs_model *model)
 	pgs_strmap_init(&model->referencing);
 	pgs_strmap_init(&model->children);
 	pgs_strmap_init(&model->typed);
+	pgs_strmap_init(&model->readers);
 	pgs_strmap_init(&model->relations);
 	pgs_strmap_init(&model->defaults);
 	pgs_strmap_init(&model->name_hints);
@@ -35,6 +36,7 @@ void pgs_model_release(struct pgs_model *model)
 	pgs_strmap_release(&model->referencing);
 	pgs_strmap_release(&model->children);
 	pgs_strmap_release(&model->typed);
+	pgs_strmap_release(&model->readers);
 	pgs_strmap_release(&model->relations);
 	pgs_strmap_release(&model->defaults);
 	pgs_strmap_release(&model->name_hints);
@@ -243,6 +245,12 @@ void pgs_model_each_typed(struct pgs_model *model, const char *type_name,
 			  void (*fn)(void *data, struct pgs_table *t), void *data)
 {
 	each_related(model, &model->typed, type_name, fn, data);
+}
+
+void pgs_model_each_reader(struct pgs_model *model, const char *key,
+			   void (*fn)(void *data, struct pgs_table *t), void *data)
+{
+	each_related(model, &model->readers, key, fn, data);
 }
 
 /* Put an index in the model: by key, and on its table's list. */
@@ -1390,8 +1398,76 @@ static void rename_in_constraints(struct pgs_model *model, struct pgs_table *t,
 		pgs_model_each_referencing(model, t->key, rename_referenced, &r);
 }
 
+struct typed_tables {
+	struct pgs_table **items;
+	size_t n, cap;
+	struct pgs_arena *arena;
+};
+
+static void collect_typed(void *data, struct pgs_table *t)
+{
+	struct typed_tables *tt = data;
+	struct pgs_table **slot =
+	    pgs_arena_push(tt->arena, (void **)&tt->items, &tt->n, &tt->cap, sizeof(*slot));
+	*slot = t;
+}
+
+/*
+ * ALTER TYPE / DOMAIN ... RENAME: the columns of that type now show the new
+ * name (a new type may then take the old one: the enum swap recipe).
+ * Columns hold a type's last name, so that is what is followed.
+ */
+static void rename_type(struct pgs_model *model, const PgQuery__RenameStmt *rs)
+{
+	const PgQuery__Node *obj = rs->object;
+	const PgQuery__List *names = NULL;
+
+	if (!obj || !rs->newname)
+		return;
+	if (obj->node_case == PG_QUERY__NODE__NODE_LIST)
+		names = obj->list;
+	else if (obj->node_case == PG_QUERY__NODE__NODE_TYPE_NAME)
+		names = &(PgQuery__List){.n_items = obj->type_name->n_names,
+					 .items = obj->type_name->names};
+	if (!names || !names->n_items)
+		return;
+	const PgQuery__Node *last = names->items[names->n_items - 1];
+	if (last->node_case != PG_QUERY__NODE__NODE_STRING)
+		return;
+	const char *old = last->string->sval;
+	const char *renamed = pgs_arena_strdup(&model->arena, rs->newname);
+	struct typed_tables tt = {.arena = &model->arena};
+
+	pgs_model_each_typed(model, old, collect_typed, &tt);
+	for (size_t i = 0; i < tt.n; i++) {
+		struct pgs_table *t = tt.items[i];
+		for (size_t k = 0; k < t->n_columns; k++)
+			if (t->columns[k].type && strcmp(t->columns[k].type, old) == 0)
+				t->columns[k].type = renamed;
+		relate(model, &model->typed, renamed, t, false);
+	}
+	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
+		const char *schema =
+		    names->n_items > 1 && names->items[0]->node_case == PG_QUERY__NODE__NODE_STRING
+			? names->items[0]->string->sval
+			: schema_of(NULL);
+		const char *key = pgs_arena_printf(&model->arena, "%s.%s", schema, old);
+		struct pgs_domain *d = pgs_strmap_get(&model->domains, key);
+		if (d) {
+			pgs_strmap_remove(&model->domains, key);
+			d->key = pgs_arena_printf(&model->arena, "%s.%s", schema, renamed);
+			pgs_strmap_put(&model->domains, d->key, d);
+		}
+	}
+}
+
 static void apply_rename(struct pgs_model *model, const PgQuery__RenameStmt *rs)
 {
+	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
+	    rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
+		rename_type(model, rs);
+		return;
+	}
 	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && rs->relation) {
 		const char *old = pgs_model_key(model, rs->relation);
 		struct pgs_index *ix = pgs_model_index(model, old);
@@ -1567,6 +1643,7 @@ static void add_read(void *data, const PgQuery__RangeVar *rv, bool whole)
 
 	r->relation = pgs_model_key(acc->model, rv);
 	r->whole = whole;
+	relate(acc->model, &acc->model->readers, r->relation, acc->t, false);
 }
 
 /* What a view's or materialized view's query reads: REFRESH and LOCK TABLE reach them. */
@@ -1932,6 +2009,13 @@ void pgs_model_apply(struct pgs_model *model, const PgQuery__Node *stmt, uint32_
 	case PG_QUERY__NODE__NODE_COPY_STMT:
 		if (stmt->copy_stmt->is_from)
 			filled(model, stmt->copy_stmt->relation);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
+		if (stmt->create_trig_stmt->row && stmt->create_trig_stmt->relation) {
+			struct pgs_table *t = pgs_model_table(model, stmt->create_trig_stmt->relation);
+			if (t)
+				t->row_triggers = true;
+		}
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT:
 		apply_domain(model, stmt->create_domain_stmt);

@@ -110,6 +110,7 @@ struct pgs_table {
 	size_t first_index; /* indexes before it are no longer the table's */
 	bool has_children;  /* a partition or inheritance child was ever attached */
 	bool referenced;    /* a foreign key ever referenced it */
+	bool row_triggers;  /* a FOR EACH ROW trigger was ever created on it */
 	/* pgs_model.txn_id of the transaction that (0: none) ... */
 	unsigned write_locked_txn; /* holds a lock on it that keeps other sessions' writes out */
 	unsigned emptied_txn;	   /* emptied it: TRUNCATE, or DELETE without WHERE under such
@@ -189,6 +190,7 @@ struct pgs_model {
 	 * (each a list, by key; it may hold tables that no longer do): the
 	 * searches for them cost those tables, not the whole schema */
 	struct pgs_strmap referencing, children, typed;
+	struct pgs_strmap readers; /* relation key -> views and materialized views reading it */
 	struct pgs_strmap relations; /* the pairs already listed in referencing and children */
 	struct pgs_strmap defaults;  /* parent key -> its latest DEFAULT partition */
 	/* the pass an unnamed constraint's name search ended at, by its first
@@ -352,6 +354,13 @@ void pgs_model_each_referencing(struct pgs_model *model, const char *key,
  */
 void pgs_model_each_typed(struct pgs_model *model, const char *type_name,
 			  void (*fn)(void *data, struct pgs_table *t), void *data);
+
+/*
+ * Calls fn for the views and materialized views whose query read the
+ * relation key when they were (re)defined (a table may come more than once).
+ */
+void pgs_model_each_reader(struct pgs_model *model, const char *key,
+			   void (*fn)(void *data, struct pgs_table *t), void *data);
 
 /*
  * Calls fn for every relation a query reads (FROM, JOIN, sub-selects; WITH

@@ -160,14 +160,21 @@ struct pgs_type_change pgs_type_change_judge(struct pgs_model *model, const stru
 	struct pgs_domain *was = pgs_model_domain_named(model, o.name);
 	if (was && strcmp(was->base_type, n.name) == 0 && n.n_mods == 0)
 		return result(false, false, false, "a domain to its base type");
-	if (strcmp(o.name, "timestamp") == 0 && strcmp(n.name, "timestamptz") == 0) {
+	/* either way, the same values when the session's TimeZone is UTC (12+) */
+	bool to_tz = strcmp(o.name, "timestamp") == 0 && strcmp(n.name, "timestamptz") == 0;
+	if (to_tz || (strcmp(o.name, "timestamptz") == 0 && strcmp(n.name, "timestamp") == 0)) {
 		if (pg_version < 12)
-			return converting(
-				result(true, true, false, "timestamp -> timestamptz rewrites before 12"));
+			return converting(result(true, true, false,
+						 to_tz ? "timestamp -> timestamptz rewrites before 12"
+						       : "timestamptz -> timestamp rewrites before 12"));
 		if (!timezone)
 			return converting(result(true, true, true,
-						 "timestamp -> timestamptz rewrites unless the session "
-						 "TimeZone is UTC, and the migration doesn't SET it"));
+						 to_tz ? "timestamp -> timestamptz rewrites unless the "
+							 "session TimeZone is UTC, and the migration "
+							 "doesn't SET it"
+						       : "timestamptz -> timestamp rewrites unless the "
+							 "session TimeZone is UTC, and the migration "
+							 "doesn't SET it"));
 		if (is_utc(timezone))
 			return converting(
 				result(false, true, false, "TimeZone is UTC: only indexes are rebuilt"));

@@ -12,7 +12,9 @@ static void check(struct pgs_check *ctx)
 	    as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
 		return;
 	const struct pgs_effect *e = pgs_check_main_effect(ctx);
-	if (!e || !e->rewrite || !pgs_lock_blocks(e->lock))
+	/* a table's files are rewritten; an index's are copied (its table's
+	 * effect says so) */
+	if (!e || !(e->rewrite || is_index) || !pgs_lock_blocks(e->lock))
 		return;
 	/* an index: judged by its table */
 	const struct pgs_index *ix = is_index ? pgs_model_index(pgs_check_model(ctx), e->relation)
