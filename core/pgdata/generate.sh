@@ -70,7 +70,7 @@ join pg_catalog.pg_type t on t.oid = c.casttarget
 where c.castmethod = 'b'
 	and s.typnamespace = 'pg_catalog'::regnamespace
 	and t.typnamespace = 'pg_catalog'::regnamespace
-order by s.typname collate \"C\", t.typname collate \"C\"
+order by s.typname::text collate \"C\", t.typname::text collate \"C\"
 "
 
 # SQL key words and their category: U unreserved, C unreserved (cannot be a
