@@ -104,7 +104,7 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 		column_rewrite(&r, PGS_CAUSE_DEFAULT_BEFORE_11, NULL);
 		return r;
 	}
-	struct pgs_volatility v = pgs_expr_volatility(dflt, arena);
+	struct pgs_volatility v = pgs_expr_volatility(dflt, arena, pg_version);
 	if (v.level == 'v' && !r.rewrite) {
 		column_rewrite(&r, PGS_CAUSE_VOLATILE_DEFAULT, v.culprit);
 		r.assumed = v.assumed;

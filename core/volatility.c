@@ -36,17 +36,24 @@ static void walk_call(const PgQuery__FuncCall *fc, struct pgs_volatility *v)
 	const char *name = fc->n_funcname ? pgs_node_string(fc->funcname[fc->n_funcname - 1]) : NULL;
 	const char *schema = fc->n_funcname > 1 ? pgs_node_string(fc->funcname[fc->n_funcname - 2]) : NULL;
 	char level = 0;
+	bool by_types = false;
 
 	/* Only pg_catalog functions are in the table; a user function of the
 	 * same name in another schema is unknown. */
-	if (name && (!schema || strcmp(schema, "pg_catalog") == 0))
-		level = pgs_pgdata_volatility(name, (int)fc->n_args);
+	if (name && (!schema || strcmp(schema, "pg_catalog") == 0)) {
+		const struct pgs_pgdata_function *row =
+		    pgs_pgdata_function_find_at(name, (int)fc->n_args, v->pg_version);
+		level = row ? row->volatility : 0;
+		/* overloads of different volatility: the argument types decide,
+		 * the most volatile is the conservative answer */
+		by_types = row && row->min_volatility != row->volatility;
+	}
 	/* name the function as written, schema included: util.now is not now */
 	const char *shown = name && schema && strcmp(schema, "pg_catalog") != 0
 				    ? pgs_arena_printf(v->arena, "%s.%s", schema, name)
 				    : name;
 	if (level)
-		raise(v, level, false, shown);
+		raise(v, level, by_types && level == 'v', shown);
 	else
 		raise(v, 'v', true, shown ? shown : "?");
 	walk_list(fc->args, fc->n_args, v);
@@ -118,9 +125,10 @@ static void walk(const PgQuery__Node *n, struct pgs_volatility *v)
 	}
 }
 
-struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena)
+struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena,
+					  int pg_version)
 {
-	struct pgs_volatility v = {.level = 'i', .arena = arena};
+	struct pgs_volatility v = {.level = 'i', .arena = arena, .pg_version = pg_version};
 
 	walk(expr, &v);
 	return v;

@@ -17,9 +17,15 @@ struct pgs_volatility {
 	bool assumed;      /* an unknown function made the answer conservative */
 	const char *culprit; /* the (first) volatile or unknown function, or NULL */
 	struct pgs_arena *arena; /* where a schema-qualified culprit name is made */
+	int pg_version;		 /* whose catalog judges the functions */
 };
 
-/* The volatility of a default or other expression tree; names are made in arena. */
-struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena);
+/*
+ * The volatility of a default or other expression tree on PostgreSQL
+ * pg_version (function volatility changed between versions); names are made
+ * in arena.
+ */
+struct pgs_volatility pgs_expr_volatility(const PgQuery__Node *expr, struct pgs_arena *arena,
+					  int pg_version);
 
 #endif

@@ -72,7 +72,7 @@ static const char *pages_obstacle(const struct pgs_table *t)
  * with *why set.
  */
 static const char *update_pending(struct pgs_plan *plan, const PgQuery__UpdateStmt *us,
-				  const char **why)
+				  int pg_version, const char **why)
 {
 	struct pgs_arena *a = &plan->arena;
 	const char *cols = NULL, *vals = NULL;
@@ -80,7 +80,7 @@ static const char *update_pending(struct pgs_plan *plan, const PgQuery__UpdateSt
 	for (size_t i = 0; i < us->n_target_list; i++) {
 		const PgQuery__ResTarget *rt = us->target_list[i]->res_target;
 		if (!rt->val || rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT ||
-		    pgs_expr_volatility(rt->val, a).level == 'v') {
+		    pgs_expr_volatility(rt->val, a, pg_version).level == 'v') {
 			*why = "it has no single-column primary key to batch on, and page ranges "
 			       "can miss rows the application updates meanwhile: a value it sets "
 			       "is volatile or DEFAULT, so no second pass can find them";
@@ -129,7 +129,7 @@ bool pgs_rewrite_dml(struct pgs_plan *plan, struct pgs_check *ctx)
 		obstacle = pages_obstacle(t);
 	const char *pending = NULL;
 	if (!obstacle && !pk && update)
-		pending = update_pending(plan, us, &obstacle);
+		pending = update_pending(plan, us, pgs_check_pg_version(ctx), &obstacle);
 	else if (!obstacle && !pk)
 		obstacle = "it has no single-column primary key to batch on, and page ranges can "
 			   "miss rows the application updates meanwhile, which no later pass can "

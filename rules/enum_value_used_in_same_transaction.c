@@ -107,7 +107,8 @@ static bool visit(void *data, const PgQuery__Node *node)
 		break;
 	case PG_QUERY__NODE__NODE_FUNC_CALL: {
 		/* a function of ours may take the enum */
-		struct pgs_volatility v = pgs_expr_volatility(node, pgs_check_arena(s->ctx));
+		struct pgs_volatility v = pgs_expr_volatility(node, pgs_check_arena(s->ctx),
+							    pgs_check_pg_version(s->ctx));
 		if (v.assumed)
 			s->all_relevant = true;
 		break;

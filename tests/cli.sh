@@ -221,7 +221,7 @@ assert_stderr_empty
 begin "--version: the grammar and the servers the suite proves"
 run --version
 assert_rc 0
-assert_stdout_line "proven on real servers: explain on PostgreSQL 15; plans, apply and verify on 11, 13, 15 and 18; PostgreSQL 19 from its documentation"
+assert_stdout_line "proven on real servers: explain on PostgreSQL 11 to 18 (make check: 11, 15 and 18); plans, apply and verify on 11, 13, 15 and 18; PostgreSQL 19 from its documentation"
 assert_stderr_empty
 
 begin "warning: exit 1, finding and summary"

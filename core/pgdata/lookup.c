@@ -59,10 +59,46 @@ const struct pgs_pgdata_function *pgs_pgdata_function_find(const char *name,
 	return NULL;
 }
 
-char pgs_pgdata_volatility(const char *name, int nargs)
+static int compare_version_function(int version, const char *name, int nargs,
+				    const struct pgs_pgdata_version_function *v)
+{
+	if (version != v->version)
+		return (version > v->version) - (version < v->version);
+	return compare_function(name, nargs, &v->row);
+}
+
+const struct pgs_pgdata_function *pgs_pgdata_function_find_at(const char *name, int nargs,
+							       int pg_version)
+{
+	if (name == NULL || nargs < 0)
+		return NULL;
+	/* the first version row at or after (pg_version, name, nargs) */
+	size_t lo = 0, hi = pgs_pgdata_n_version_functions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (compare_version_function(pg_version, name, nargs,
+					     &pgs_pgdata_version_functions[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pgs_pgdata_n_version_functions &&
+	    compare_version_function(pg_version, name, nargs, &pgs_pgdata_version_functions[lo]) == 0)
+		return &pgs_pgdata_version_functions[lo].row;
+	/* a variadic row of the version is the name's last, just before */
+	if (lo > 0) {
+		const struct pgs_pgdata_version_function *v = &pgs_pgdata_version_functions[lo - 1];
+		if (v->version == pg_version && v->row.variadic && strcmp(v->row.name, name) == 0 &&
+		    nargs >= v->row.nargs)
+			return &v->row;
+	}
+	return pgs_pgdata_function_find(name, nargs);
+}
+
+char pgs_pgdata_volatility(const char *name, int nargs, int pg_version)
 {
 	const struct pgs_pgdata_function *row =
-		pgs_pgdata_function_find(name, nargs);
+		pgs_pgdata_function_find_at(name, nargs, pg_version);
 	return row != NULL ? row->volatility : 0;
 }
 

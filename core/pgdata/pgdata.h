@@ -70,11 +70,33 @@ const struct pgs_pgdata_function *pgs_pgdata_function_find(const char *name,
                                                             int nargs);
 
 /*
- * The most volatile volatility ('i', 's' or 'v') among built-in functions
- * `name` callable with `nargs` arguments, or 0 when there is none (which
- * includes user-defined functions: the caller decides how to treat those).
+ * A function row of another PostgreSQL major version than 15 where it
+ * differs from 15's (or 15 has none), generated into versions.c by
+ * core/pgdata/versions.py from each version's catalog. Sorted by (version,
+ * strcmp(name), nargs).
  */
-char pgs_pgdata_volatility(const char *name, int nargs);
+struct pgs_pgdata_version_function {
+	int version;
+	struct pgs_pgdata_function row;
+};
+
+extern const struct pgs_pgdata_version_function pgs_pgdata_version_functions[];
+extern const size_t pgs_pgdata_n_version_functions;
+
+/*
+ * pgs_pgdata_function_find on PostgreSQL pg_version: that version's own row
+ * where it differs from 15's, else 15's.
+ */
+const struct pgs_pgdata_function *pgs_pgdata_function_find_at(const char *name, int nargs,
+							       int pg_version);
+
+/*
+ * The most volatile volatility ('i', 's' or 'v') among built-in functions
+ * `name` callable with `nargs` arguments on PostgreSQL pg_version, or 0 when
+ * there is none (which includes user-defined functions: the caller decides
+ * how to treat those).
+ */
+char pgs_pgdata_volatility(const char *name, int nargs, int pg_version);
 
 /*
  * The binary-coercible cast from `source` to `target` (typnames as above),

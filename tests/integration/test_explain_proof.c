@@ -209,6 +209,9 @@ static const struct proof_case cases[] = {
 	T("add_column_default_random", "ALTER TABLE t ADD COLUMN c float8 DEFAULT random()"),
 	T_SINCE(13, "add_column_default_gen_random_uuid",
 	  "ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()"),
+	/* volatility changed between versions (core/pgdata/versions.c) */
+	T("add_column_default_timezone_now",
+	  "ALTER TABLE t ADD COLUMN c timestamp DEFAULT timezone('UTC', now())"),
 	T("add_column_serial", "ALTER TABLE t ADD COLUMN c serial"),
 	T("add_column_bigserial", "ALTER TABLE t ADD COLUMN c bigserial"),
 	T("add_column_identity", "ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY"),
