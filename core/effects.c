@@ -174,9 +174,20 @@ void pgs_fx_lock_referencing(struct pgs_fx *fx, const char *table, enum pgs_lock
 }
 
 /*
+ * A foreign key's validation is one anti-join of both tables. The
+ * referencing table is read in full; whether the referenced one is too (a
+ * hash join) or only through its key's index (a merge join, as 16 and later
+ * chose for the proof's tables) is the planner's choice: assumed.
+ */
+void pgs_fx_fk_validation_read(struct pgs_effect *referenced, const char *constraint)
+{
+	pgs_fx_scan(referenced, PGS_CAUSE_CHECK_SCAN, constraint);
+	referenced->assumed = true;
+}
+
+/*
  * The tables a table's foreign keys point at (DROP TABLE locks them too; a
- * new or attached partition gets the keys, validated when it has rows: the
- * planner decides whether that reads the referenced table in full).
+ * new or attached partition gets the keys, validated when it has rows).
  */
 void pgs_fx_lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_lock lock,
 			    bool validate)
@@ -187,10 +198,8 @@ void pgs_fx_lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_loc
 		    strcmp(c->referenced, t->key) == 0)
 			continue;
 		struct pgs_effect *e = pgs_fx_lock_key(fx, c->referenced, lock);
-		if (validate) {
-			pgs_fx_scan(e, PGS_CAUSE_CHECK_SCAN, c->name);
-			e->assumed = true;
-		}
+		if (validate)
+			pgs_fx_fk_validation_read(e, c->name);
 	}
 }
 

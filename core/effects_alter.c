@@ -115,54 +115,48 @@ struct pgs_column_add pgs_effects_add_column(struct pgs_model *model, struct pgs
 static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			   const PgQuery__Constraint *c);
 
-/*
- * A foreign key's validation is one anti-join of both tables. The
- * referencing table is read in full; whether the referenced one is too (a
- * hash join) or only through its key's index (a merge join, as 16 and later
- * chose for the proof's tables) is the planner's choice: assumed.
- */
-static void fk_reads_referenced(struct pgs_effect *pk, const char *constraint)
-{
-	pgs_fx_scan(pk, PGS_CAUSE_CHECK_SCAN, constraint);
-	pk->assumed = true;
-}
 
 /*
  * Before PostgreSQL 13, ADD COLUMN IF NOT EXISTS of a column that exists
  * still added the column's foreign keys and keys (they are separate
  * commands by then), each as ADD CONSTRAINT does on the existing column.
+ * The constraint n is one of those, or NULL.
  */
+static const PgQuery__Constraint *stray_constraint(const PgQuery__Node *n)
+{
+	if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+		return NULL;
+	PgQuery__ConstrType kind = n->constraint->contype;
+	return kind == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+		       kind == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
+		       kind == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
+		   ? n->constraint
+		   : NULL;
+}
+
+/* Whether def has such constraints and the version adds them. */
+static bool has_stray_constraints(const struct pgs_fx *fx, const PgQuery__ColumnDef *def)
+{
+	for (size_t i = 0; fx->pg_version < 13 && i < def->n_constraints; i++)
+		if (stray_constraint(def->constraints[i]))
+			return true;
+	return false;
+}
+
 static void stray_constraints(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			      const PgQuery__ColumnDef *def)
 {
 	for (size_t i = 0; i < def->n_constraints; i++) {
-		const PgQuery__Node *n = def->constraints[i];
-		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+		const PgQuery__Constraint *c = stray_constraint(def->constraints[i]);
+		if (!c)
 			continue;
-		PgQuery__ConstrType kind = n->constraint->contype;
-		if (kind == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+		if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
 			pgs_fx_lock(&fx->out->items[self], PGS_LOCK_SHARE_ROW_EXCLUSIVE);
-			add_constraint(fx, self, t, n->constraint);
-		} else if (kind == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
-			   kind == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
-			pgs_fx_scan(&fx->out->items[self], PGS_CAUSE_INDEX_BUILD,
-				    n->constraint->conname);
+			add_constraint(fx, self, t, c);
+		} else {
+			pgs_fx_scan(&fx->out->items[self], PGS_CAUSE_INDEX_BUILD, c->conname);
 		}
 	}
-}
-
-/* Whether stray_constraints has anything to do for def on this version. */
-static bool has_stray_constraints(const struct pgs_fx *fx, const PgQuery__ColumnDef *def)
-{
-	for (size_t i = 0; fx->pg_version < 13 && i < def->n_constraints; i++) {
-		const PgQuery__Node *n = def->constraints[i];
-		if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-		    (n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
-		     n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ||
-		     n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY))
-			return true;
-	}
-	return false;
 }
 
 static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
@@ -174,7 +168,7 @@ static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 	if (cmd->missing_ok && t && pgs_table_column(t, def->colname)) {
 		/* IF NOT EXISTS, and it exists: nothing happens, but before 13 its
 		 * foreign keys and keys were added all the same (seen on 11, 12) */
-		if (fx->pg_version < 13)
+		if (has_stray_constraints(fx, def))
 			stray_constraints(fx, self, t, def);
 		return;
 	}
@@ -208,7 +202,7 @@ static void add_column(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 				struct pgs_effect *pk = pgs_fx_touch_rv(fx, c->pktable);
 				pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
 				if (a.validates_fk && !a.null_default)
-					fk_reads_referenced(pk, c->conname);
+					pgs_fx_fk_validation_read(pk, c->conname);
 			}
 			e = &fx->out->items[self];
 			if (a.validates_fk)
@@ -291,7 +285,7 @@ static void add_constraint(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 			pgs_fx_lock(pk, PGS_LOCK_SHARE_ROW_EXCLUSIVE);
 			/* validation joins both tables */
 			if (!c->skip_validation)
-				fk_reads_referenced(pk, c->conname);
+				pgs_fx_fk_validation_read(pk, c->conname);
 		}
 		e = &fx->out->items[self];
 		if (!c->skip_validation)
@@ -668,7 +662,7 @@ static void alter_cmd(struct pgs_fx *fx, size_t self, struct pgs_table *t,
 		if (con && con->kind == PGS_CON_FOREIGN_KEY && con->referenced) {
 			struct pgs_effect *pk =
 			    pgs_fx_lock_key(fx, con->referenced, PGS_LOCK_ROW_SHARE);
-			fk_reads_referenced(pk, cmd->name);
+			pgs_fx_fk_validation_read(pk, cmd->name);
 		} else if (!con) {
 			fx->out->items[self].assumed = true;
 		}

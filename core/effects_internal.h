@@ -40,7 +40,9 @@ void pgs_fx_scan(struct pgs_effect *e, enum pgs_effect_cause cause, const char *
 void pgs_fx_alter_table(struct pgs_fx *fx, const PgQuery__AlterTableStmt *as);
 
 /* Lock every partition of parent the model knows (and mark it scanned, for index builds). */
-/* The tables t's foreign keys reference, locked (and scanned, assumed, when validate). */
+/* A foreign key's validation reading the referenced table (the planner decides how: assumed). */
+void pgs_fx_fk_validation_read(struct pgs_effect *referenced, const char *constraint);
+/* The tables t's foreign keys reference, locked (and read as validation does, when validate). */
 void pgs_fx_lock_referenced(struct pgs_fx *fx, struct pgs_table *t, enum pgs_lock lock,
 			    bool validate);
 void pgs_fx_lock_partitions(struct pgs_fx *fx, const char *parent, enum pgs_lock lock, bool scan);

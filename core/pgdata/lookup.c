@@ -95,12 +95,6 @@ const struct pgs_pgdata_function *pgs_pgdata_function_find_at(const char *name, 
 	return pgs_pgdata_function_find(name, nargs);
 }
 
-char pgs_pgdata_volatility(const char *name, int nargs, int pg_version)
-{
-	const struct pgs_pgdata_function *row =
-		pgs_pgdata_function_find_at(name, nargs, pg_version);
-	return row != NULL ? row->volatility : 0;
-}
 
 static int compare_cast(const void *key, const void *elem)
 {

@@ -91,14 +91,6 @@ const struct pgs_pgdata_function *pgs_pgdata_function_find_at(const char *name, 
 							       int pg_version);
 
 /*
- * The most volatile volatility ('i', 's' or 'v') among built-in functions
- * `name` callable with `nargs` arguments on PostgreSQL pg_version, or 0 when
- * there is none (which includes user-defined functions: the caller decides
- * how to treat those).
- */
-char pgs_pgdata_volatility(const char *name, int nargs, int pg_version);
-
-/*
  * The binary-coercible cast from `source` to `target` (typnames as above),
  * or NULL if there is none. A type to itself has no row: see
  * pgs_pgdata_binary_coercible.
